@@ -1,0 +1,283 @@
+//! The host's own types for cloud requests and answers. Capability modules convert
+//! the generated WIT types to these; backends (`sim`, later `aws`) speak only these.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Who a call is made as, and where.
+#[derive(Clone, Debug)]
+pub struct CallCtx {
+    /// The identity whose credentials sign the call.
+    pub identity: Identity,
+    /// The region the call goes to (unless the request names its own).
+    pub region: String,
+}
+
+/// A cloud identity. The key material, when there is any, stays in [`Credentials`],
+/// which never prints and never crosses into a guest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identity {
+    /// Its ARN (`arn:aws:iam::1:user/x`, `arn:aws:sts::1:assumed-role/r/s`).
+    pub arn: String,
+    /// Its account id.
+    pub account: String,
+    /// Session expiry, seconds since the Unix epoch.
+    pub expires_at: Option<u64>,
+    /// Key material; `None` for the agent in the simulated cloud.
+    pub credentials: Option<Credentials>,
+}
+
+/// Temporary credentials. `Debug` shows only the access key id's last four characters.
+#[derive(Clone, PartialEq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tail: String = self.access_key_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        write!(f, "Credentials(…{tail}, secret redacted)")
+    }
+}
+
+impl Credentials {
+    /// Every secret string in these credentials, for the redactor.
+    pub fn secret_values(&self) -> Vec<String> {
+        let mut v = vec![self.secret_access_key.clone()];
+        v.extend(self.session_token.clone());
+        v
+    }
+}
+
+/// An AssumeRole request.
+#[derive(Clone, Debug)]
+pub struct AssumeRoleRequest {
+    pub role_arn: String,
+    pub session_name: String,
+    /// An inline session policy (JSON) narrowing the session; AWS enforces it.
+    pub session_policy: Option<String>,
+    pub duration_seconds: u32,
+}
+
+/// An error answered by the cloud, with AWS's codes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CloudError {
+    pub service: String,
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub retryable: bool,
+}
+
+impl fmt::Display for CloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}: {}", self.service, self.operation, self.code, self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CloudError {}
+
+/// A successful answer and the request id the cloud gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply<T> {
+    pub value: T,
+    pub request_id: Option<String>,
+}
+
+/// The result of every cloud call.
+pub type CloudResult<T> = Result<Reply<T>, CloudError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum PackageType {
+    #[default]
+    Zip,
+    Image,
+}
+
+/// A function's (or a version's) configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FunctionConfiguration {
+    pub function_name: String,
+    pub function_arn: String,
+    pub version: String,
+    pub description: String,
+    pub package_type: PackageType,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub role: String,
+    pub memory_size: u32,
+    pub timeout: u32,
+    pub ephemeral_storage: u32,
+    pub architectures: Vec<String>,
+    pub environment: Vec<(String, String)>,
+    pub layers: Vec<String>,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub image_uri: Option<String>,
+    pub code_sha256: String,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub last_update_status: String,
+    pub last_update_status_reason: Option<String>,
+    pub revision_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionInfo {
+    pub configuration: FunctionConfiguration,
+    pub tags: Vec<(String, String)>,
+    pub reserved_concurrency: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionInfo {
+    pub version: String,
+    pub description: String,
+    pub function_arn: String,
+    pub code_sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+    pub object_version: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CodeSource {
+    S3(S3Location),
+    Image(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateCode {
+    pub function_name: String,
+    pub code: CodeSource,
+    pub architectures: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpcConfig {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+/// UpdateFunctionConfiguration; `None` leaves a setting unchanged.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct UpdateConfiguration {
+    pub function_name: String,
+    pub memory_size: Option<u32>,
+    pub timeout: Option<u32>,
+    pub ephemeral_storage: Option<u32>,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub environment: Option<Vec<(String, String)>>,
+    pub layers: Option<Vec<String>>,
+    pub vpc: Option<VpcConfig>,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionWeight {
+    pub version: String,
+    pub weight: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alias {
+    pub name: String,
+    pub alias_arn: String,
+    pub function_version: String,
+    pub description: String,
+    pub routing: Vec<VersionWeight>,
+    pub revision_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateAlias {
+    pub function_name: String,
+    pub alias_name: String,
+    pub function_version: String,
+    pub description: String,
+    pub routing: Vec<VersionWeight>,
+}
+
+/// UpdateAlias; `routing: Some(vec![])` clears weighted routing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateAlias {
+    pub function_name: String,
+    pub alias_name: String,
+    pub function_version: Option<String>,
+    pub routing: Option<Vec<VersionWeight>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProvisionedConcurrency {
+    pub requested: u32,
+    pub allocated: u32,
+    pub available: u32,
+    pub status: String,
+    pub status_reason: Option<String>,
+}
+
+/// An ECR repository, possibly in another registry (account) or region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepositoryRef {
+    /// `None`: the caller's account.
+    pub registry_id: Option<String>,
+    /// `None`: the call's region.
+    pub region: Option<String>,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageDetail {
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub pushed_at: Option<u64>,
+    pub size_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    pub role_name: String,
+    pub arn: String,
+    pub role_id: String,
+    pub assume_role_policy_document: String,
+    pub max_session_duration: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecretRef {
+    pub arn: String,
+    pub name: String,
+    pub version_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateSecret {
+    pub name: String,
+    pub description: String,
+    pub secret_string: String,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TagFilter {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaggedResource {
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+}
