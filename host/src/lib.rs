@@ -1,1 +1,18 @@
-pub fn placeholder() {}
+//! scope-host: runs infrastructure workflow steps as sandboxed WebAssembly
+//! components. The host holds every credential and offers the cloud through the
+//! typed contract in `wit/`; a step can only do what it declares and the operator
+//! grants. See DESIGN.md for the module map.
+
+pub mod bindings;
+pub mod caps;
+pub mod cloud;
+pub mod grants;
+pub mod journal;
+pub mod manifest;
+pub mod providers;
+pub mod redact;
+pub mod sandbox;
+pub mod engine;
+pub mod step;
+pub mod context;
+pub mod cli;

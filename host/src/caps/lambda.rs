@@ -1,0 +1,273 @@
+//! `lambda`: AWS Lambda operations on functions, versions and aliases.
+
+use super::{arn, need, Op, StepHost};
+use crate::bindings::lambda as wit;
+use crate::bindings::types::CallError;
+use crate::cloud::model as m;
+use crate::sandbox::StepState;
+use std::time::{Duration, Instant};
+
+const fn op(operation: &'static str) -> Op {
+    Op { service: "lambda", operation }
+}
+
+/// The nominal interval of the update waiter (AWS's own waiter uses 5 s too).
+const WAIT_INTERVAL: Duration = Duration::from_secs(5);
+
+impl StepHost {
+    /// Parses the function (and qualifier) argument into the resource ARN the
+    /// grant check matches.
+    fn function_resource(&mut self, o: Op, name: &str, qualifier: Option<&str>) -> Result<(arn::FunctionRef, String), CallError> {
+        let parsed = arn::parse_function(name).and_then(|f| qualifier.map_or(Ok(()), arn::check_qualifier).map(|_| f));
+        match parsed {
+            Ok(f) => {
+                let resource = arn::function_arn(&f, self.region(), self.account(), qualifier);
+                Ok((f, resource))
+            }
+            Err(msg) => Err(self.invalid(o, name, msg)),
+        }
+    }
+}
+
+fn to_wit_config(c: m::FunctionConfiguration) -> wit::FunctionConfiguration {
+    wit::FunctionConfiguration {
+        function_name: c.function_name,
+        function_arn: c.function_arn,
+        version: c.version,
+        description: c.description,
+        package_type: match c.package_type {
+            m::PackageType::Zip => wit::PackageType::Zip,
+            m::PackageType::Image => wit::PackageType::Image,
+        },
+        runtime: c.runtime,
+        handler: c.handler,
+        role: c.role,
+        memory_size: c.memory_size,
+        timeout: c.timeout,
+        ephemeral_storage: c.ephemeral_storage,
+        architectures: c.architectures,
+        environment: c.environment,
+        layers: c.layers,
+        subnet_ids: c.subnet_ids,
+        security_group_ids: c.security_group_ids,
+        image_uri: c.image_uri,
+        code_sha256: c.code_sha256,
+        state: c.state,
+        state_reason: c.state_reason,
+        last_update_status: c.last_update_status,
+        last_update_status_reason: c.last_update_status_reason,
+        revision_id: c.revision_id,
+    }
+}
+
+fn to_wit_version(v: m::VersionInfo) -> wit::VersionInfo {
+    wit::VersionInfo { version: v.version, description: v.description, function_arn: v.function_arn, code_sha256: v.code_sha256 }
+}
+
+fn to_wit_alias(a: m::Alias) -> wit::Alias {
+    wit::Alias {
+        name: a.name,
+        alias_arn: a.alias_arn,
+        function_version: a.function_version,
+        description: a.description,
+        routing: a.routing.into_iter().map(|w| wit::VersionWeight { version: w.version, weight: w.weight }).collect(),
+        revision_id: a.revision_id,
+    }
+}
+
+fn from_wit_routing(r: Vec<wit::VersionWeight>) -> Vec<m::VersionWeight> {
+    r.into_iter().map(|w| m::VersionWeight { version: w.version, weight: w.weight }).collect()
+}
+
+fn check_routing(routing: &[wit::VersionWeight]) -> Result<(), String> {
+    for w in routing {
+        if !(0.0..=1.0).contains(&w.weight) || w.weight.is_nan() {
+            return Err(format!("routing weight {} for version {} is outside 0.0–1.0", w.weight, w.version));
+        }
+    }
+    Ok(())
+}
+
+type Answer<T> = wasmtime::Result<Result<T, CallError>>;
+
+/// Runs a fallible preparation, turning its error into the call's answer.
+macro_rules! try_call {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+}
+
+impl wit::Host for StepState {
+    async fn get_function(&mut self, function_name: String, qualifier: Option<String>) -> Answer<wit::FunctionInfo> {
+        const OP: Op = op("GetFunction");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
+        let info = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_function(&ctx, &function_name, qualifier.as_deref()).await }).await;
+        Ok(info.map(|i| wit::FunctionInfo { configuration: to_wit_config(i.configuration), tags: i.tags, reserved_concurrency: i.reserved_concurrency }))
+    }
+
+    async fn get_function_configuration(&mut self, function_name: String, qualifier: Option<String>) -> Answer<wit::FunctionConfiguration> {
+        const OP: Op = op("GetFunctionConfiguration");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
+        let c = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_function_configuration(&ctx, &function_name, qualifier.as_deref()).await }).await;
+        Ok(c.map(to_wit_config))
+    }
+
+    async fn list_versions_by_function(&mut self, function_name: String) -> Answer<Vec<wit::VersionInfo>> {
+        const OP: Op = op("ListVersionsByFunction");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
+        let v = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_list_versions_by_function(&ctx, &function_name).await }).await;
+        Ok(v.map(|v| v.into_iter().map(to_wit_version).collect()))
+    }
+
+    async fn update_function_code(&mut self, request: wit::UpdateCodeRequest) -> Answer<wit::FunctionConfiguration> {
+        const OP: Op = op("UpdateFunctionCode");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
+        let mut needs = vec![need(OP, resource.clone())];
+        let code = match request.code {
+            wit::CodeSource::S3(s3) => {
+                if s3.bucket.is_empty() || s3.key.is_empty() {
+                    return Ok(Err(h.invalid(OP, &resource, "an S3 code source needs a bucket and a key".into())));
+                }
+                // Lambda reads the object with the caller's permissions.
+                needs.push(("s3:GetObject".into(), arn::s3_object_arn(&s3.bucket, &s3.key)));
+                m::CodeSource::S3(m::S3Location { bucket: s3.bucket, key: s3.key, object_version: s3.object_version })
+            }
+            wit::CodeSource::Image(uri) => {
+                if uri.is_empty() || uri.contains(char::is_whitespace) {
+                    return Ok(Err(h.invalid(OP, &resource, format!("`{uri}` is not an image URI"))));
+                }
+                m::CodeSource::Image(uri)
+            }
+        };
+        let req = m::UpdateCode { function_name: request.function_name, code, architectures: request.architectures };
+        let c = h.checked(OP, &needs, |c, ctx| async move { c.lambda_update_function_code(&ctx, &req).await }).await;
+        Ok(c.map(to_wit_config))
+    }
+
+    async fn update_function_configuration(&mut self, request: wit::UpdateConfigurationRequest) -> Answer<wit::FunctionConfiguration> {
+        const OP: Op = op("UpdateFunctionConfiguration");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
+        let mut needs = vec![need(OP, resource)];
+        if request.layers.as_ref().is_some_and(|l| !l.is_empty()) {
+            for layer in request.layers.iter().flatten() {
+                needs.push(("lambda:GetLayerVersion".into(), layer.clone()));
+            }
+        }
+        let req = m::UpdateConfiguration {
+            function_name: request.function_name,
+            memory_size: request.memory_size,
+            timeout: request.timeout,
+            ephemeral_storage: request.ephemeral_storage,
+            runtime: request.runtime,
+            handler: request.handler,
+            environment: request.environment,
+            layers: request.layers,
+            vpc: request.vpc.map(|v| m::VpcConfig { subnet_ids: v.subnet_ids, security_group_ids: v.security_group_ids }),
+            description: request.description,
+        };
+        let c = h.checked(OP, &needs, |c, ctx| async move { c.lambda_update_function_configuration(&ctx, &req).await }).await;
+        Ok(c.map(to_wit_config))
+    }
+
+    async fn wait_function_updated(&mut self, function_name: String, max_wait_seconds: u32) -> Answer<wit::FunctionConfiguration> {
+        const OP: Op = op("GetFunctionConfiguration");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
+        try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
+        let max_wait = Duration::from_secs(max_wait_seconds.into());
+        // Virtual time: the simulated cloud's pause costs nothing, so count the
+        // intervals waited rather than the wall clock; against AWS the two agree.
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        loop {
+            let name = function_name.clone();
+            let c = match h.send(OP, &resource, |c, ctx| async move { c.lambda_get_function_configuration(&ctx, &name, None).await }).await {
+                Ok(c) => c,
+                Err(e) => return Ok(Err(CallError::Cloud(e))),
+            };
+            if c.last_update_status != "InProgress" {
+                return Ok(Ok(to_wit_config(c)));
+            }
+            if waited.max(started.elapsed()) + WAIT_INTERVAL > max_wait {
+                return Ok(Err(CallError::Limit(format!(
+                    "function `{function_name}` was still updating (LastUpdateStatus InProgress) after {max_wait_seconds} s; raise the wait (DEPLOYMENT_MAX_WAIT_IN_SECONDS) or look at the function in the console"
+                ))));
+            }
+            h.env.cloud.pause(WAIT_INTERVAL).await;
+            waited += WAIT_INTERVAL;
+        }
+    }
+
+    async fn publish_version(&mut self, function_name: String, description: String) -> Answer<wit::VersionInfo> {
+        const OP: Op = op("PublishVersion");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
+        let v = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_publish_version(&ctx, &function_name, &description).await }).await;
+        Ok(v.map(to_wit_version))
+    }
+
+    async fn delete_function_version(&mut self, function_name: String, version: String) -> Answer<()> {
+        const OP: Op = op("DeleteFunction");
+        let h = &mut self.host;
+        if version == "$LATEST" || version.is_empty() || !version.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(Err(h.invalid(OP, &function_name, format!("`{version}` is not a published version number; deleting `$LATEST` or a whole function is not offered"))));
+        }
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&version)));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_delete_function(&ctx, &function_name, Some(&version)).await }).await)
+    }
+
+    async fn get_alias(&mut self, function_name: String, alias_name: String) -> Answer<wit::Alias> {
+        const OP: Op = op("GetAlias");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
+        let a = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_alias(&ctx, &function_name, &alias_name).await }).await;
+        Ok(a.map(to_wit_alias))
+    }
+
+    async fn create_alias(&mut self, function_name: String, alias_name: String, function_version: String, description: String, routing: Vec<wit::VersionWeight>) -> Answer<wit::Alias> {
+        const OP: Op = op("CreateAlias");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
+        if let Err(m) = check_routing(&routing) {
+            return Ok(Err(h.invalid(OP, &resource, m)));
+        }
+        let req = m::CreateAlias { function_name, alias_name, function_version, description, routing: from_wit_routing(routing) };
+        let a = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_create_alias(&ctx, &req).await }).await;
+        Ok(a.map(to_wit_alias))
+    }
+
+    async fn update_alias(&mut self, function_name: String, alias_name: String, function_version: Option<String>, routing: Option<Vec<wit::VersionWeight>>) -> Answer<wit::Alias> {
+        const OP: Op = op("UpdateAlias");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
+        if let Err(m) = routing.as_deref().map_or(Ok(()), check_routing) {
+            return Ok(Err(h.invalid(OP, &resource, m)));
+        }
+        let req = m::UpdateAlias { function_name, alias_name, function_version, routing: routing.map(from_wit_routing) };
+        let a = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_update_alias(&ctx, &req).await }).await;
+        Ok(a.map(to_wit_alias))
+    }
+
+    async fn get_policy(&mut self, function_name: String, qualifier: Option<String>) -> Answer<String> {
+        const OP: Op = op("GetPolicy");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_policy(&ctx, &function_name, qualifier.as_deref()).await }).await)
+    }
+
+    async fn get_provisioned_concurrency_config(&mut self, function_name: String, qualifier: String) -> Answer<wit::ProvisionedConcurrency> {
+        const OP: Op = op("GetProvisionedConcurrencyConfig");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
+        let p = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_provisioned_concurrency_config(&ctx, &function_name, &qualifier).await }).await;
+        Ok(p.map(|p| wit::ProvisionedConcurrency { requested: p.requested, allocated: p.allocated, available: p.available, status: p.status, status_reason: p.status_reason }))
+    }
+}

@@ -1,0 +1,75 @@
+//! `log`: the step's log lines, capped, redacted, shown live and journaled.
+
+use super::StepHost;
+use crate::bindings::log::{Host, Level};
+use crate::journal::Event;
+use crate::sandbox::StepState;
+
+/// Importance of a line (mirrors the contract's `level`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// Where live log lines go. Lines arrive already redacted.
+pub trait LogSink: Send + Sync {
+    fn line(&self, step: &str, level: LogLevel, message: &str);
+}
+
+/// A sink that drops every line (benches, quiet runs).
+pub struct NullSink;
+
+impl LogSink for NullSink {
+    fn line(&self, _: &str, _: LogLevel, _: &str) {}
+}
+
+impl StepHost {
+    /// Writes one line from the step (or from the host about the step), under the
+    /// log cap: past it, lines are counted and dropped.
+    pub fn log(&mut self, level: LogLevel, message: &str) {
+        let mut message = self.env.redactor.redact(message);
+        if message.len() > self.limits.log_line_bytes {
+            let mut cut = self.limits.log_line_bytes;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(" …[line cut]");
+        }
+        if self.log_bytes + message.len() > self.limits.log_bytes {
+            self.log_dropped += 1;
+            return;
+        }
+        self.log_bytes += message.len();
+        self.env.sink.line(&self.step, level, &message);
+        self.env.journal.record(Event::Log { step: self.step.clone(), level: level.as_str().into(), message });
+    }
+}
+
+impl Host for StepState {
+    async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            Level::Debug => LogLevel::Debug,
+            Level::Info => LogLevel::Info,
+            Level::Warn => LogLevel::Warn,
+            Level::Error => LogLevel::Error,
+        };
+        self.host.log(level, &message);
+        Ok(())
+    }
+}

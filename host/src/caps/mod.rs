@@ -1,0 +1,222 @@
+//! Capabilities: one module per WIT interface. Every cloud operation follows the
+//! same order: argument checks → grant check → cloud call → error mapping, and each
+//! call, allowed or not, is written to the journal.
+
+pub mod arn;
+pub mod context;
+pub mod credentials;
+pub mod ecr;
+pub mod iam;
+pub mod lambda;
+pub mod log;
+pub mod providers;
+pub mod secrets;
+pub mod tagging;
+
+use crate::bindings::types::{CallError, CloudError as WitCloudError, Denial as WitDenial};
+use crate::cloud::{CallCtx, Cloud, CloudError, CloudResult, Identity};
+use crate::grants::{Denial, Grant, Policy};
+use crate::journal::{CallOutcome, CallRecord, Event, Journal};
+use crate::providers::ProviderStore;
+use crate::redact::Redactor;
+use crate::sandbox::{Limits, StepState};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub use self::log::{LogLevel, LogSink};
+
+/// What every step of a run shares: the cloud, the operator policy, provider data,
+/// the redactor, the journal, and the workflow's identity.
+pub struct RunEnv {
+    pub cloud: Arc<dyn Cloud>,
+    pub policy: Arc<Policy>,
+    pub providers: Arc<ProviderStore>,
+    pub redactor: Redactor,
+    pub journal: Arc<Journal>,
+    /// The agent's own identity.
+    pub agent: Identity,
+    /// The identity later steps' calls use; set by `use-for-workflow`.
+    pub workflow_identity: Mutex<Identity>,
+    /// The region calls go to.
+    pub region: String,
+    /// Where live log lines go (the CLI prints them).
+    pub sink: Arc<dyn LogSink>,
+}
+
+impl RunEnv {
+    /// The identity a new step starts with.
+    pub fn workflow_identity(&self) -> Identity {
+        self.workflow_identity.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The host side of one running step: what its capability calls may use.
+pub struct StepHost {
+    pub env: Arc<RunEnv>,
+    /// The step's name in the workflow.
+    pub step: String,
+    /// The plugin's manifest name.
+    pub plugin: String,
+    pub grant: Grant,
+    pub vars: Arc<BTreeMap<String, String>>,
+    /// The built context, JSON text.
+    pub context: Arc<str>,
+    pub limits: Limits,
+    /// The identity this step's calls use now.
+    pub identity: Identity,
+    /// Log bytes kept so far and lines dropped past the cap.
+    pub log_bytes: usize,
+    pub log_dropped: u64,
+    /// Live identity handles.
+    pub handles: usize,
+    /// Denials met during the step, for its summary.
+    pub denials: Vec<Denial>,
+}
+
+/// Service and operation of a call, as AWS names them (`lambda`, `PublishVersion`).
+#[derive(Clone, Copy, Debug)]
+pub struct Op {
+    pub service: &'static str,
+    pub operation: &'static str,
+}
+
+impl Op {
+    /// The IAM action, `service:Operation`.
+    pub fn action(&self) -> String {
+        format!("{}:{}", self.service, self.operation)
+    }
+}
+
+impl StepHost {
+    fn call_ctx(&self) -> CallCtx {
+        CallCtx { identity: self.identity.clone(), region: self.env.region.clone() }
+    }
+
+    /// The account and region resources of this step's calls live in.
+    pub fn account(&self) -> &str {
+        &self.identity.account
+    }
+
+    pub fn region(&self) -> &str {
+        &self.env.region
+    }
+
+    /// Records a call refused before it was sent (malformed argument).
+    pub fn invalid(&mut self, op: Op, resource: &str, message: String) -> CallError {
+        self.record_call(op, resource, CallOutcome::InvalidInput, None, Some(message.clone()), 0, None);
+        CallError::InvalidInput(self.env.redactor.redact(&message))
+    }
+
+    /// Grant check of every (action, resource) the call needs; the first refusal
+    /// is recorded (as a denial and as a call) and returned.
+    pub fn authorize(&mut self, op: Op, needs: &[(String, String)]) -> Result<(), CallError> {
+        let vars = self.vars.clone();
+        let lookup = |name: &str| vars.get(name).cloned();
+        for (action, resource) in needs {
+            if let Err(denial) = self.grant.check(action, resource, &lookup) {
+                self.env.journal.record(Event::Denied {
+                    step: self.step.clone(),
+                    action: denial.action.clone(),
+                    resource: denial.resource.clone(),
+                    reason: denial.reason.clone(),
+                });
+                self.record_call(op, &needs[0].1, CallOutcome::Denied, Some("HostDenied".into()), Some(denial.reason.clone()), 0, None);
+                self.env.sink.line(&self.step, LogLevel::Warn, &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason));
+                self.denials.push(denial.clone());
+                return Err(CallError::Denied(WitDenial { action: denial.action, resource: denial.resource, reason: denial.reason }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Grant check, then the call, timed and recorded; cloud errors mapped to the
+    /// contract with secrets redacted. `needs[0]` is the resource recorded.
+    pub async fn checked<T, F, Fut>(&mut self, op: Op, needs: &[(String, String)], call: F) -> Result<T, CallError>
+    where
+        F: FnOnce(Arc<dyn Cloud>, CallCtx) -> Fut,
+        Fut: Future<Output = CloudResult<T>>,
+    {
+        self.authorize(op, needs)?;
+        self.send(op, &needs[0].1, call).await.map_err(CallError::Cloud)
+    }
+
+    /// The call without a grant check (for operations whose grant was checked
+    /// already, e.g. the polls of a waiter), timed and recorded.
+    pub async fn send<T, F, Fut>(&mut self, op: Op, resource: &str, call: F) -> Result<T, WitCloudError>
+    where
+        F: FnOnce(Arc<dyn Cloud>, CallCtx) -> Fut,
+        Fut: Future<Output = CloudResult<T>>,
+    {
+        let started = Instant::now();
+        let result = call(self.env.cloud.clone(), self.call_ctx()).await;
+        let micros = started.elapsed().as_micros() as u64;
+        match result {
+            Ok(reply) => {
+                self.record_call(op, resource, CallOutcome::Ok, None, None, micros, reply.request_id);
+                Ok(reply.value)
+            }
+            Err(e) => {
+                self.record_call(op, resource, CallOutcome::CloudError, Some(e.code.clone()), Some(e.message.clone()), micros, e.request_id.clone());
+                Err(self.to_wit_error(e))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // one flat journal record; a builder would only move the list
+    fn record_call(&self, op: Op, resource: &str, outcome: CallOutcome, code: Option<String>, message: Option<String>, duration_us: u64, request_id: Option<String>) {
+        self.env.journal.record(Event::Call(CallRecord {
+            step: self.step.clone(),
+            service: op.service.to_owned(),
+            operation: op.operation.to_owned(),
+            resource: resource.to_owned(),
+            identity: self.identity.arn.clone(),
+            outcome,
+            code,
+            message,
+            duration_us,
+            request_id,
+        }));
+    }
+
+    fn to_wit_error(&self, e: CloudError) -> WitCloudError {
+        WitCloudError {
+            service: e.service,
+            operation: e.operation,
+            code: e.code,
+            message: self.env.redactor.redact(&e.message),
+            request_id: e.request_id,
+            retryable: e.retryable,
+        }
+    }
+}
+
+/// Every interface of the contract is implemented on the store data.
+impl crate::bindings::types::Host for StepState {}
+
+/// A `(action, resource)` pair for [`StepHost::authorize`].
+pub fn need(op: Op, resource: impl Into<String>) -> (String, String) {
+    (op.action(), resource.into())
+}
+
+impl RunEnv {
+    /// An environment with the defaults: the cloud's agent identity and default
+    /// region, a policy granting whatever plugins declare, no provider data, an
+    /// in-memory journal and no live log output. Adjust the public fields after.
+    pub async fn with_defaults(cloud: Arc<dyn Cloud>) -> Result<RunEnv, CloudError> {
+        let agent = cloud.agent_identity().await?.value;
+        let redactor = Redactor::new();
+        Ok(RunEnv {
+            region: cloud.default_region(),
+            cloud,
+            policy: Arc::new(Policy::allow_all()),
+            providers: Arc::new(ProviderStore::default()),
+            journal: Arc::new(Journal::in_memory(redactor.clone())),
+            redactor,
+            workflow_identity: Mutex::new(agent.clone()),
+            agent,
+            sink: Arc::new(log::NullSink),
+        })
+    }
+}

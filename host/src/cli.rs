@@ -1,0 +1,442 @@
+//! The command line: argument parsing and presentation only. Everything it runs
+//! is in the library.
+
+use crate::caps::{LogLevel, LogSink, RunEnv};
+use crate::cloud::sim::SimCloud;
+use crate::cloud::Cloud;
+use crate::engine::{EngineOptions, LoadSource, Runtime};
+use crate::grants::Policy;
+use crate::journal::{new_run_id, Event, Journal};
+use crate::providers::ProviderStore;
+use crate::redact::{Redactor, MASK};
+use crate::sandbox::Limits;
+use crate::step::{run_step, StepReport, StepRequest};
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "scope-host",
+    version,
+    about = "Run infrastructure workflow steps as sandboxed WebAssembly components",
+    long_about = "scope-host runs workflow steps that are WebAssembly components. The host alone holds cloud \
+credentials; a step reaches the cloud only through the typed scope:step contract, and only for the actions its \
+manifest declares and the operator grants. By default the cloud is simulated in memory (no account needed).",
+    after_help = "Examples:\n  scope-host step run plugins/target/wasm32-wasip2/release/hello.wasm --var WHO=you\n  \
+scope-host step run step.wasm --context context.json --cloud-state cloud.json --dump-state after.json\n  \
+scope-host plugin inspect step.wasm --json"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run and test single steps.
+    #[command(subcommand)]
+    Step(StepCommand),
+    /// Look into plugin components.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum StepCommand {
+    /// Run one step (or check) component against the simulated cloud.
+    #[command(after_help = "Exit status: 0 when the step succeeded (or the check ran), 1 when it failed, 2 on bad arguments or input.\n\n\
+Secrets: values of secret parameters in the context, secret outputs, values written to Secrets Manager and \
+assumed-role keys are redacted from every line printed and from the journal.")]
+    Run(StepRunArgs),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Print a plugin's manifest and the interfaces it imports and exports.
+    Inspect {
+        /// The component (.wasm).
+        plugin: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Where compiled components are cached [default: $SCOPE_HOST_CACHE, else ~/.cache/scope-host].
+    #[arg(long, value_name = "DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the compile cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+impl EngineArgs {
+    fn runtime(&self) -> Result<Runtime> {
+        let mut options = EngineOptions::default();
+        if self.no_cache {
+            options.cache_dir = None;
+        } else if let Some(dir) = &self.cache_dir {
+            options.cache_dir = Some(dir.clone());
+        }
+        Runtime::new(options).context("starting the WebAssembly engine")
+    }
+}
+
+#[derive(Args)]
+struct StepRunArgs {
+    /// The step component (.wasm), built for the scope:step `step` or `check` world.
+    plugin: PathBuf,
+    /// The built context (JSON object) the step reads [default: {}].
+    #[arg(long, value_name = "JSON")]
+    context: Option<PathBuf>,
+    /// A variable for the step, NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Provider data: a JSON file, or a folder of JSON files.
+    #[arg(long, value_name = "FILE|DIR")]
+    providers: Option<PathBuf>,
+    /// Seed the simulated cloud from this fixture [default: an empty account].
+    #[arg(long, value_name = "JSON")]
+    cloud_state: Option<PathBuf>,
+    /// Write the simulated cloud's state here after the run (loadable with --cloud-state).
+    #[arg(long, value_name = "JSON")]
+    dump_state: Option<PathBuf>,
+    /// Operator policy file: {"allow": [{"action": "lambda:*", "resource": "arn:…"}]}.
+    /// Without --policy or --grant, plugins get what they declare.
+    #[arg(long, value_name = "JSON")]
+    policy: Option<PathBuf>,
+    /// Grant ACTION[=RESOURCE-PATTERN] (repeatable; adds to --policy).
+    #[arg(long = "grant", value_name = "ACTION[=RESOURCE]")]
+    grants: Vec<String>,
+    /// Region of the calls [default: the cloud's].
+    #[arg(long)]
+    region: Option<String>,
+    /// The step's deadline, e.g. 30s, 5m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    timeout: Duration,
+    /// The step's memory cap, e.g. 256MiB, 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    memory: usize,
+    /// Where to write the run record (JSON lines) [default: ~/.local/state/scope-host/runs/<run id>.jsonl].
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Print one JSON document with the result (live log lines go to stderr).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Runs the command line; the exit code says how it ended.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Step(StepCommand::Run(args)) => step_run(args).await,
+        Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => inspect(&plugin, json, &engine),
+    }
+}
+
+/// Prints live log lines: to stdout normally, to stderr with --json.
+struct TermSink {
+    to_stderr: bool,
+}
+
+impl LogSink for TermSink {
+    fn line(&self, _step: &str, level: LogLevel, message: &str) {
+        let line = format!("  {:<5} {}\n", level.as_str(), message.replace('\n', "\n        "));
+        if self.to_stderr {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        } else {
+            let _ = std::io::stdout().write_all(line.as_bytes());
+        }
+    }
+}
+
+fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for v in vars {
+        let Some((name, value)) = v.split_once('=') else {
+            bail!("--var `{v}` is not NAME=VALUE");
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!("--var `{v}`: `{name}` is not a variable name (letters, digits, `_`)");
+        }
+        out.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(out)
+}
+
+/// `~/.local/state/scope-host/runs/<id>.jsonl` (or under $SCOPE_HOST_STATE / $XDG_STATE_HOME).
+fn default_journal(run_id: &str) -> PathBuf {
+    let base = std::env::var_os("SCOPE_HOST_STATE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("scope-host")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/scope-host")))
+        .unwrap_or_else(|| PathBuf::from(".scope-host"));
+    base.join("runs").join(format!("{run_id}.jsonl"))
+}
+
+fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Policy> {
+    if file.is_none() && grants.is_empty() {
+        return Ok(Policy::allow_all());
+    }
+    let mut policy = match file {
+        Some(f) => Policy::from_file(f)?,
+        None => Policy { allow: vec![] },
+    };
+    policy.extend(Policy::from_flags(grants)?);
+    Ok(policy)
+}
+
+async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let vars = parse_vars(&args.vars)?;
+    let context = match &args.context {
+        Some(p) => crate::context::load(p)?,
+        None => serde_json::json!({}),
+    };
+    let providers = match &args.providers {
+        Some(p) => ProviderStore::load(p)?,
+        None => ProviderStore::default(),
+    };
+    let sim = Arc::new(match &args.cloud_state {
+        Some(p) => SimCloud::from_fixture_file(p)?,
+        None => SimCloud::new_empty(),
+    });
+    let policy = load_policy(args.policy.as_deref(), &args.grants)?;
+    let runtime = args.engine.runtime()?;
+    let plugin = runtime.load_file(&args.plugin)?;
+
+    let run_id = new_run_id();
+    let journal_path = args.journal.clone().unwrap_or_else(|| default_journal(&run_id));
+    let redactor = Redactor::new();
+    crate::context::register_secrets(&context, &redactor);
+    let journal = Arc::new(Journal::to_file(&journal_path, redactor.clone()).with_context(|| format!("creating the journal {}", journal_path.display()))?);
+    let cloud: Arc<dyn Cloud> = sim.clone();
+    let mut env = RunEnv::with_defaults(cloud.clone()).await.map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
+    env.redactor = redactor.clone();
+    env.journal = journal.clone();
+    env.policy = Arc::new(policy);
+    env.providers = Arc::new(providers);
+    env.sink = Arc::new(TermSink { to_stderr: args.json });
+    if let Some(region) = &args.region {
+        env.region = region.clone();
+    }
+    let env = Arc::new(env);
+    journal.record(Event::RunStarted { run_id: run_id.clone(), backend: cloud.backend().into(), target: args.plugin.display().to_string() });
+
+    let m = &plugin.manifest;
+    let load_note = match plugin.source {
+        LoadSource::Compiled => format!("compiled in {}", crate::step::human(plugin.load_time)),
+        LoadSource::DiskCache => "from cache".to_owned(),
+        LoadSource::Memory => "loaded".to_owned(),
+    };
+    if !args.json {
+        println!("▶ {} ({} {}, {}…, {load_note})", m.name, m.kind.export_name(), m.version, &plugin.digest[..19]);
+    }
+    let limits = Limits { deadline: args.timeout, memory_bytes: args.memory, ..Limits::default() };
+    let request = StepRequest { name: m.name.clone(), plugin: plugin.clone(), vars, context: context.to_string().into(), limits };
+    let report = run_step(env.clone(), request).await;
+
+    journal.record(Event::RunFinished { outcome: if report.succeeded() { "ok".into() } else { "failed".into() }, duration_us: started.elapsed().as_micros() as u64 });
+    if let Some(path) = &args.dump_state {
+        let state = serde_json::to_string_pretty(&sim.dump_json())?;
+        std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
+    }
+    let calls: Vec<serde_json::Value> = journal.entries().into_iter().filter(|e| e["event"] == "call").collect();
+    if args.json {
+        print_json(&report, &calls, &redactor, &journal_path, args.dump_state.as_deref())?;
+    } else {
+        print_human(&report, &calls, &redactor, &journal_path, args.dump_state.as_deref(), journal.write_error());
+    }
+    Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn shown_value(value: &str, secret: bool, redactor: &Redactor) -> String {
+    if secret {
+        MASK.to_owned()
+    } else {
+        redactor.redact(value)
+    }
+}
+
+fn print_human(report: &StepReport, calls: &[serde_json::Value], redactor: &Redactor, journal: &Path, dump: Option<&Path>, journal_error: Option<String>) {
+    for (name, text) in [("stdout", &report.stdout), ("stderr", &report.stderr)] {
+        if !text.trim().is_empty() && (report.succeeded() || name == "stdout") {
+            println!("  {name}:");
+            for line in text.lines() {
+                println!("    {line}");
+            }
+        }
+    }
+    let took = crate::step::human(report.duration);
+    match &report.failure {
+        None => println!("✔ {} ok in {took}", report.step),
+        Some(f) => println!("✘ {} failed ({}) in {took}: {}", report.step, f.kind.as_str(), f.message),
+    }
+    if let Some(c) = &report.check {
+        println!("check: {} — {}", c.status, c.summary);
+        for (k, v) in &c.evidence {
+            println!("  {k}: {v}");
+        }
+        for a in &c.suggested_actions {
+            println!("  → {a}");
+        }
+    }
+    if !report.outputs.is_empty() {
+        println!("outputs:");
+        for o in &report.outputs {
+            let note = if o.declared { "" } else { "   (warning: not declared in the plugin's manifest)" };
+            println!("  {} = {}{note}", o.name, shown_value(&o.value, o.secret, redactor));
+        }
+    }
+    if report.dropped_stdio_bytes > 0 || report.dropped_log_lines > 0 {
+        println!("note: output past the caps was dropped: {} bytes of stdout/stderr, {} log lines", report.dropped_stdio_bytes, report.dropped_log_lines);
+    }
+    println!("cloud calls ({}):", calls.len());
+    for c in calls {
+        let outcome = c["outcome"].as_str().unwrap_or("?");
+        let code = c["code"].as_str().map(|s| format!(" {s}")).unwrap_or_default();
+        let us = c["duration_us"].as_u64().unwrap_or(0);
+        let rid = c["request_id"].as_str().map(|s| format!(" [{s}]")).unwrap_or_default();
+        println!("  {} {} {} → {outcome}{code} ({us} µs){rid}", c["service"].as_str().unwrap_or(""), c["operation"].as_str().unwrap_or(""), c["resource"].as_str().unwrap_or(""));
+    }
+    println!("journal: {}", journal.display());
+    if let Some(e) = journal_error {
+        println!("warning: the journal could not be written completely: {e}");
+    }
+    if let Some(d) = dump {
+        println!("cloud state: {}", d.display());
+    }
+}
+
+fn print_json(report: &StepReport, calls: &[serde_json::Value], redactor: &Redactor, journal: &Path, dump: Option<&Path>) -> Result<()> {
+    let outputs: Vec<serde_json::Value> = report
+        .outputs
+        .iter()
+        .map(|o| serde_json::json!({"name": o.name, "value": shown_value(&o.value, o.secret, redactor), "secret": o.secret, "declared": o.declared}))
+        .collect();
+    let doc = serde_json::json!({
+        "step": report.step,
+        "plugin": report.plugin,
+        "digest": report.digest,
+        "ok": report.succeeded(),
+        "failure": report.failure,
+        "outputs": outputs,
+        "check": report.check,
+        "duration_us": report.duration.as_micros() as u64,
+        "identity": report.identity,
+        "stdout": report.stdout,
+        "stderr": report.stderr,
+        "dropped_stdio_bytes": report.dropped_stdio_bytes,
+        "dropped_log_lines": report.dropped_log_lines,
+        "calls": calls,
+        "journal": journal,
+        "cloud_state": dump,
+    });
+    println!("{}", serde_json::to_string_pretty(&redactor.redact_json(&doc))?);
+    Ok(())
+}
+
+fn inspect(path: &Path, json: bool, engine: &EngineArgs) -> Result<ExitCode> {
+    let runtime = engine.runtime()?;
+    let plugin = runtime.load_file(path)?;
+    let ty = plugin.component.component_type();
+    let imports: Vec<String> = ty.imports(runtime.engine()).map(|(name, _)| name.to_owned()).collect();
+    let exports: Vec<String> = ty.exports(runtime.engine()).map(|(name, _)| name.to_owned()).collect();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if json {
+        let doc = serde_json::json!({
+            "file": path, "digest": plugin.digest, "size_bytes": size,
+            "manifest": plugin.manifest, "imports": imports, "exports": exports,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let m = &plugin.manifest;
+    println!("{} {} ({}; contract scope:step@{})", m.name, m.version, m.kind.export_name(), m.contract);
+    if !m.description.is_empty() {
+        println!("  {}", m.description);
+    }
+    println!("file:    {} ({} bytes)", path.display(), size);
+    println!("digest:  {}", plugin.digest);
+    let list = |title: &str, items: Vec<String>| {
+        println!("{title}:");
+        if items.is_empty() {
+            println!("  (none)");
+        }
+        for i in items {
+            println!("  {i}");
+        }
+    };
+    list("inputs", m.inputs.iter().map(|i| format!("{}{}", i.name, if i.required { " (required)" } else { "" })).collect());
+    list("outputs", m.outputs.iter().map(|o| format!("{}{}", o.name, if o.secret { " (secret)" } else { "" })).collect());
+    list("capabilities", m.capabilities.iter().map(|c| format!("{} on {}", c.action, c.resource)).collect());
+    list("imports", imports);
+    list("exports", exports);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 5m, 1h or 500ms"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    if secs <= 0.0 {
+        return Err("the duration must be positive".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: usize = num.parse().map_err(|_| format!("`{s}` is not a size like 256MiB or 1GiB"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1 << 10,
+        "m" | "mib" | "mb" => 1 << 20,
+        "g" | "gib" | "gb" => 1 << 30,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use KiB, MiB or GiB)")),
+    };
+    if n == 0 {
+        return Err("the size must be positive".into());
+    }
+    Ok(n * mult)
+}
+

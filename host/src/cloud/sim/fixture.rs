@@ -1,0 +1,347 @@
+//! The JSON fixture a simulated cloud is loaded from and dumped to.
+//!
+//! Every key is snake_case and every struct refuses unknown keys, so a typo is an
+//! error with a line and column rather than a silently ignored setting. Everything
+//! but names is optional; `load` fills in AWS's defaults. A dump writes the same
+//! format with every setting explicit, except secret values (only their SHA-256).
+
+use crate::cloud::PackageType;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A whole simulated cloud.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Fixture {
+    /// The account the agent, Lambda functions and secrets live in (default `123456789012`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The default region (default `us-east-1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentFixture>,
+    #[serde(default)]
+    pub iam: IamFixture,
+    #[serde(default)]
+    pub lambda: LambdaFixture,
+    #[serde(default)]
+    pub ecr: EcrFixture,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretFixture>,
+    #[serde(default)]
+    pub s3: S3Fixture,
+    /// The sim's id counters, so that a reloaded dump goes on minting fresh ids.
+    #[serde(default)]
+    pub counters: CountersFixture,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AgentFixture {
+    /// Default `arn:aws:iam::<account_id>:user/np-agent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IamFixture {
+    #[serde(default)]
+    pub roles: Vec<RoleFixture>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RoleFixture {
+    pub name: String,
+    /// Default: the fixture's account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Default `/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The trust policy. Default: trusts the role's own account
+    /// (`arn:aws:iam::<account>:root`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume_role_policy_document: Option<Value>,
+    /// IAM action patterns the role's sessions may call (`lambda:*`, `ecr:Get*`).
+    /// Absent: everything is allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<String>>,
+    /// Default 3600 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_session_duration: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LambdaFixture {
+    #[serde(default)]
+    pub functions: Vec<FunctionFixture>,
+}
+
+/// The code and settings of `$LATEST` (on a function) or of a published version
+/// (on a version, where every field overrides the function's).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FunctionFixture {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Default: `Image` when `image_uri` is given, else `Zip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_type: Option<PackageType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
+    /// Default: derived from the code location (see `lambda::code_sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    /// Default `arn:aws:iam::<account>:role/service-role/<name>-role`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Default 128 (AWS's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_size: Option<u32>,
+    /// Default 3 (AWS's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
+    /// Default 512.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<u32>,
+    /// Default `["x86_64"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architectures: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `Pending`, `Active` (default), `Inactive` or `Failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    /// `Successful` (default), `InProgress` or `Failed`: the status before any call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_status_reason: Option<String>,
+    /// Default: minted from the revision counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrency: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<VersionFixture>,
+    /// The highest version number ever published, deleted ones included; version
+    /// numbers are never reused. Default: the highest of `versions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub highest_published_version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<AliasFixture>,
+    /// The resource-based policy, returned as given by GetPolicy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisioned_concurrency: Vec<ProvisionedFixture>,
+    /// Statuses still to be shown by the next configuration reads, one per read, for
+    /// the update under way when the fixture was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_update: Option<UpdateScriptFixture>,
+    /// How the next code or configuration updates go, in order; an update with no
+    /// scripted entry succeeds at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_updates: Vec<UpdateScriptFixture>,
+}
+
+/// A published version: its number, description, and whatever differs from `$LATEST`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VersionFixture {
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architectures: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AliasFixture {
+    pub name: String,
+    /// A published version number or `$LATEST` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Weighted routing: version → share of traffic (0.0–1.0), at most one entry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub routing: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProvisionedFixture {
+    /// An alias name or a version number.
+    pub qualifier: String,
+    pub requested: u32,
+    /// Statuses (`IN_PROGRESS`, `READY`, `FAILED`) shown by successive reads; the last
+    /// one stays. Default `["READY"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_script: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+}
+
+/// The statuses one update goes through (`InProgress`, `Successful`, `Failed`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UpdateScriptFixture {
+    pub statuses: Vec<String>,
+    /// Becomes `LastUpdateStatusReason` when the update ends `Failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EcrFixture {
+    #[serde(default)]
+    pub repositories: Vec<RepositoryFixture>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RepositoryFixture {
+    pub name: String,
+    /// The owning account; default the fixture's account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The repository policy; must hold a `Statement` array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageFixture>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ImageFixture {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Default: `sha256:` and a hash of the repository and the image's tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+}
+
+/// A Secrets Manager secret. Give its value, or only the value's SHA-256 (as dumps do).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SecretFixture {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// The current version's id; default minted from the counter when there is a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// Deleted without `force`: scheduled for deletion, refusing writes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending_deletion: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct S3Fixture {
+    #[serde(default)]
+    pub objects: Vec<S3ObjectFixture>,
+}
+
+/// An S3 object a Zip function's code may come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct S3ObjectFixture {
+    pub bucket: String,
+    pub key: String,
+    #[serde(default)]
+    pub size: u64,
+    /// Default: derived from bucket, key and size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// Counters the sim mints ids from (revision ids, secret version ids, sessions).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CountersFixture {
+    #[serde(default)]
+    pub revisions: u64,
+    #[serde(default)]
+    pub secret_versions: u64,
+    #[serde(default)]
+    pub sessions: u64,
+}

@@ -1,0 +1,227 @@
+//! The wasmtime engine, shared by every step: configuration (epoch interruption,
+//! pooling allocator), the on-disk compile cache keyed by content digest and
+//! engine compatibility, and loaded plugins with their `InstancePre`.
+
+use crate::manifest::{self, Kind, Manifest, ManifestError};
+use crate::sandbox::StepState;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use wasmtime::component::{Component, ComponentExportIndex, HasSelf, InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the granularity of deadlines and of yielding a
+/// busy guest back to the executor.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Where compiled components are kept; `None` disables the disk cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Use the pooling allocator (falls back to on-demand when the machine
+    /// refuses its reservations).
+    pub pooling: bool,
+    /// Largest linear memory one instance may have (the pooling allocator's slot).
+    pub max_memory_bytes: usize,
+    /// Instances that may be alive at once with pooling.
+    pub max_instances: u32,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { cache_dir: default_cache_dir(), pooling: true, max_memory_bytes: 256 << 20, max_instances: 1000 }
+    }
+}
+
+/// `$SCOPE_HOST_CACHE`, else `$XDG_CACHE_HOME/scope-host`, else `~/.cache/scope-host`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("SCOPE_HOST_CACHE") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("scope-host"))
+}
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("reading plugin {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{origin} is not a WebAssembly file (it does not start with the `\\0asm` header)")]
+    NotWasm { origin: String },
+    #[error("{origin} is a core WebAssembly module, not a component: build it for the wasm32-wasip2 target (or wrap it with `wasm-tools component new`)")]
+    CoreModule { origin: String },
+    #[error("{origin}: {source}")]
+    Manifest { origin: String, source: ManifestError },
+    #[error("{origin} is not a valid component: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("{origin} cannot be linked: {message}. scope-host offers the scope:step@{} interfaces and WASI 0.2; rebuild the plugin against the scope-step SDK", crate::bindings::CONTRACT_VERSION)]
+    Link { origin: String, message: String },
+    #[error("{origin} declares kind `{kind}` but does not export `{export}`: is it built for the `{kind}` world of scope:step?")]
+    MissingExport { origin: String, kind: &'static str, export: &'static str },
+}
+
+/// How a plugin was made ready, for reports and benchmarks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadSource {
+    /// Already loaded in this process.
+    Memory,
+    /// Read from the disk compile cache.
+    DiskCache,
+    /// Compiled now.
+    Compiled,
+}
+
+/// A loaded plugin: manifest, compiled component, pre-linked instance.
+pub struct Plugin {
+    pub origin: String,
+    /// `sha256:<hex>` of the component bytes.
+    pub digest: String,
+    pub manifest: Manifest,
+    pub component: Component,
+    pub pre: InstancePre<StepState>,
+    pub export: ComponentExportIndex,
+    pub source: LoadSource,
+    pub load_time: Duration,
+}
+
+/// The engine, the linker with every host interface, and the plugin caches.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<StepState>,
+    options: EngineOptions,
+    pub pooling: bool,
+    loaded: Mutex<HashMap<String, Arc<Plugin>>>,
+}
+
+impl Runtime {
+    pub fn new(options: EngineOptions) -> anyhow::Result<Self> {
+        let (engine, pooling) = build_engine(&options)?;
+        start_epoch_ticker(&engine);
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+        crate::bindings::Host_::add_to_linker::<_, HasSelf<StepState>>(&mut linker, |s| s).map_err(anyhow::Error::from)?;
+        Ok(Runtime { engine, linker, options, pooling, loaded: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Loads a plugin file (see [`Runtime::load_bytes`]).
+    pub fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+        self.load_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Checks, compiles (or reads from the caches) and pre-links a component.
+    pub fn load_bytes(&self, bytes: &[u8], origin: &str) -> Result<Arc<Plugin>, LoadError> {
+        let started = Instant::now();
+        let origin_s = origin.to_owned();
+        if !wasmparser::Parser::is_component(bytes) {
+            return Err(if wasmparser::Parser::is_core_wasm(bytes) { LoadError::CoreModule { origin: origin_s } } else { LoadError::NotWasm { origin: origin_s } });
+        }
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+        if let Some(p) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&digest) {
+            return Ok(p.clone());
+        }
+        let manifest = manifest::read_from_wasm(bytes).map_err(|source| LoadError::Manifest { origin: origin_s.clone(), source })?;
+        let (component, source) = self.compile_cached(bytes, &digest, origin)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link { origin: origin_s.clone(), message: format!("{e:#}") })?;
+        let export_name = manifest.kind.export_name();
+        let export = component.get_export_index(None, export_name).ok_or(LoadError::MissingExport {
+            origin: origin_s.clone(),
+            kind: match manifest.kind {
+                Kind::Step => "step",
+                Kind::Check => "check",
+            },
+            export: export_name,
+        })?;
+        let plugin = Arc::new(Plugin { origin: origin_s, digest: digest.clone(), manifest, component, pre, export, source, load_time: started.elapsed() });
+        self.loaded.lock().unwrap_or_else(|e| e.into_inner()).insert(digest, plugin.clone());
+        Ok(plugin)
+    }
+
+    fn compile_cached(&self, bytes: &[u8], digest: &str, origin: &str) -> Result<(Component, LoadSource), LoadError> {
+        let cached = self.options.cache_dir.as_ref().map(|dir| dir.join(format!("{}-{:016x}.cwasm", &digest["sha256:".len()..], self.compat_hash())));
+        if let Some(path) = cached.as_ref().filter(|p| p.exists()) {
+            // SAFETY: the file was written by this host (`serialize` below) under a
+            // name keyed by the component's digest and this engine's compatibility
+            // hash; wasmtime re-checks compatibility when loading it.
+            match unsafe { Component::deserialize_file(&self.engine, path) } {
+                Ok(c) => return Ok((c, LoadSource::DiskCache)),
+                Err(_) => {
+                    // A damaged or stale entry: compile again and replace it.
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid { origin: origin.to_owned(), message: format!("{e:#}") })?;
+        if let Some(path) = cached {
+            // Best effort: a read-only cache only costs speed.
+            let _ = write_atomically(&path, component.serialize());
+        }
+        Ok((component, LoadSource::Compiled))
+    }
+
+    fn compat_hash(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        h.finish()
+    }
+}
+
+fn write_atomically(path: &Path, bytes: wasmtime::Result<Vec<u8>>) -> anyhow::Result<()> {
+    let bytes = bytes.map_err(anyhow::Error::from)?;
+    let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("x"), std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config
+}
+
+fn build_engine(options: &EngineOptions) -> anyhow::Result<(Engine, bool)> {
+    if options.pooling {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(options.max_instances)
+            .total_core_instances(options.max_instances * 4)
+            .total_memories(options.max_instances * 2)
+            .total_tables(options.max_instances * 4)
+            .total_stacks(options.max_instances)
+            .max_memory_size(options.max_memory_bytes);
+        let mut config = base_config();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Ok(engine) = Engine::new(&config) {
+            return Ok((engine, true));
+        }
+    }
+    Ok((Engine::new(&base_config()).map_err(anyhow::Error::from)?, false))
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("scope-host-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        })
+        .ok();
+}

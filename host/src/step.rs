@@ -1,0 +1,334 @@
+//! Runs one step: a fresh sandboxed store, the guest's `run` (or `check`) under the
+//! deadline, and a report of what happened — outputs, check verdict, or a failure
+//! whose kind says which stage failed (the host stays up whatever the guest does).
+
+use crate::bindings::types::{CheckResult, CheckStatus, Output, StepError};
+use crate::caps::{RunEnv, StepHost};
+use crate::engine::Plugin;
+use crate::grants::Grant;
+use crate::journal::Event;
+use crate::manifest::Kind;
+use crate::sandbox::{self, CappedPipe, Limits, MemoryCap, StepState};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+/// What to run.
+pub struct StepRequest {
+    /// The step's name in the workflow (the plugin name for `step run`).
+    pub name: String,
+    pub plugin: Arc<Plugin>,
+    pub vars: BTreeMap<String, String>,
+    /// The built context, JSON text.
+    pub context: Arc<str>,
+    pub limits: Limits,
+}
+
+/// Which stage failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The step said its inputs were missing or malformed.
+    InvalidInput,
+    /// The step failed on a call the host refused.
+    Denied,
+    /// The step failed on a cloud error.
+    Cloud,
+    /// The step returned a failure of its own.
+    Failed,
+    /// The deadline passed (the guest looped, or a host call hung).
+    Timeout,
+    /// The guest tried to use more memory than its cap.
+    MemoryLimit,
+    /// The guest panicked.
+    Panic,
+    /// Any other trap (a host limit, a bad export signature, a wasm fault).
+    Trap,
+    /// The outputs broke the host's caps or naming rules.
+    OutputLimit,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::InvalidInput => "invalid-input",
+            FailureKind::Denied => "denied",
+            FailureKind::Cloud => "cloud",
+            FailureKind::Failed => "failed",
+            FailureKind::Timeout => "timeout",
+            FailureKind::MemoryLimit => "memory-limit",
+            FailureKind::Panic => "panic",
+            FailureKind::Trap => "trap",
+            FailureKind::OutputLimit => "output-limit",
+        }
+    }
+}
+
+/// A failed step: the kind and a message for the operator (already redacted).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+/// One output, as the step returned it. Print it through the redactor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepOutput {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+    /// Whether the plugin's manifest declares it.
+    pub declared: bool,
+}
+
+/// A check's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckVerdict {
+    pub status: String,
+    pub summary: String,
+    pub evidence: Vec<(String, String)>,
+    pub suggested_actions: Vec<String>,
+}
+
+/// What a step did.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepReport {
+    pub step: String,
+    pub plugin: String,
+    pub digest: String,
+    pub failure: Option<StepFailure>,
+    pub outputs: Vec<StepOutput>,
+    pub check: Option<CheckVerdict>,
+    pub duration: Duration,
+    pub stdout: String,
+    pub stderr: String,
+    /// Bytes of stdout/stderr and log lines dropped past the caps.
+    pub dropped_stdio_bytes: u64,
+    pub dropped_log_lines: u64,
+    /// The identity the step's calls used last.
+    pub identity: String,
+}
+
+impl StepReport {
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+enum Returned {
+    Step(Result<Vec<Output>, StepError>),
+    Check(Result<CheckResult, StepError>),
+}
+
+/// Runs one step to its end. Never panics on guest behaviour; every failure is in
+/// the report and in the journal.
+pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
+    let started = Instant::now();
+    let plugin = req.plugin.clone();
+    env.journal.record(Event::StepStarted { step: req.name.clone(), plugin: plugin.manifest.name.clone(), digest: plugin.digest.clone() });
+
+    let stdout = CappedPipe::new(req.limits.stdio_bytes);
+    let stderr = CappedPipe::new(req.limits.stdio_bytes);
+    let host = StepHost {
+        env: env.clone(),
+        step: req.name.clone(),
+        plugin: plugin.manifest.name.clone(),
+        grant: Grant::new(&plugin.manifest.name, &plugin.manifest.capabilities, env.policy.clone()),
+        vars: Arc::new(req.vars),
+        context: req.context,
+        limits: req.limits.clone(),
+        identity: env.workflow_identity(),
+        log_bytes: 0,
+        log_dropped: 0,
+        handles: 0,
+        denials: Vec::new(),
+    };
+    let state = StepState { wasi: sandbox::wasi_ctx(&stdout, &stderr), table: ResourceTable::new(), memory: MemoryCap::new(req.limits.memory_bytes), host };
+    let mut store = Store::new(plugin.component.engine(), state);
+    store.limiter(|s| &mut s.memory);
+    // Yield to the executor at every epoch tick so the deadline below can fire
+    // even while the guest spins without calling the host.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+
+    let call = async {
+        let instance = plugin.pre.instantiate_async(&mut store).await?;
+        match plugin.manifest.kind {
+            Kind::Step => {
+                let f = instance.get_typed_func::<(), (Result<Vec<Output>, StepError>,)>(&mut store, &plugin.export)?;
+                let (r,) = f.call_async(&mut store, ()).await?;
+                wasmtime::Result::Ok(Returned::Step(r))
+            }
+            Kind::Check => {
+                let f = instance.get_typed_func::<(), (Result<CheckResult, StepError>,)>(&mut store, &plugin.export)?;
+                let (r,) = f.call_async(&mut store, ()).await?;
+                Ok(Returned::Check(r))
+            }
+        }
+    };
+    let returned = tokio::time::timeout(req.limits.deadline, call).await;
+
+    let (out, out_dropped) = stdout.contents();
+    let (err, err_dropped) = stderr.contents();
+    let state = store.into_data();
+    let redactor = &env.redactor;
+    let mut report = StepReport {
+        step: req.name.clone(),
+        plugin: plugin.manifest.name.clone(),
+        digest: plugin.digest.clone(),
+        failure: None,
+        outputs: Vec::new(),
+        check: None,
+        duration: Duration::ZERO,
+        stdout: String::new(),
+        stderr: String::new(),
+        dropped_stdio_bytes: out_dropped + err_dropped,
+        dropped_log_lines: state.host.log_dropped,
+        identity: state.host.identity.arn.clone(),
+    };
+    let fail = |kind, message: String| Some(StepFailure { kind, message: redactor.redact(&message) });
+    match returned {
+        Err(_elapsed) => {
+            report.failure = fail(FailureKind::Timeout, format!("the step did not finish within its deadline of {}; it was stopped (raise it with --timeout if the work is legitimately long)", human(req.limits.deadline)));
+        }
+        Ok(Err(trap)) => {
+            report.failure = Some(classify_trap(&trap, state.memory.hit, &err, &req.limits, redactor));
+        }
+        Ok(Ok(Returned::Step(Err(e)))) | Ok(Ok(Returned::Check(Err(e)))) => {
+            let (kind, message) = describe_step_error(e);
+            report.failure = fail(kind, message);
+        }
+        Ok(Ok(Returned::Step(Ok(outputs)))) => match check_outputs(&outputs, &plugin, &req.limits) {
+            Ok(()) => {
+                for o in outputs {
+                    let declared = plugin.manifest.output(&o.name);
+                    let secret = o.secret || declared.is_some_and(|d| d.secret);
+                    if secret && !redactor.add(&o.value) {
+                        env.sink.line(&req.name, crate::caps::LogLevel::Warn, &format!("secret output {} is shorter than 4 characters and cannot be redacted reliably", o.name));
+                    }
+                    report.outputs.push(StepOutput { name: o.name, value: o.value, secret, declared: declared.is_some() });
+                }
+            }
+            Err(message) => report.failure = fail(FailureKind::OutputLimit, message),
+        },
+        Ok(Ok(Returned::Check(Ok(c)))) => {
+            report.check = Some(CheckVerdict {
+                status: match c.status {
+                    CheckStatus::Pass => "pass",
+                    CheckStatus::Fail => "fail",
+                    CheckStatus::Warning => "warning",
+                    CheckStatus::Skipped => "skipped",
+                }
+                .to_owned(),
+                summary: redactor.redact(&c.summary),
+                evidence: c.evidence.into_iter().map(|(k, v)| (k, redactor.redact(&v))).collect(),
+                suggested_actions: c.suggested_actions.iter().map(|a| redactor.redact(a)).collect(),
+            });
+        }
+    }
+    report.stdout = redactor.redact(&out);
+    report.stderr = redactor.redact(&err);
+    report.duration = started.elapsed();
+    env.journal.record(Event::StepFinished {
+        step: req.name,
+        outcome: if report.succeeded() { "ok".into() } else { "failed".into() },
+        failure_kind: report.failure.as_ref().map(|f| f.kind.as_str().to_owned()),
+        error: report.failure.as_ref().map(|f| f.message.clone()),
+        outputs: report.outputs.iter().map(|o| o.name.clone()).collect(),
+        duration_us: report.duration.as_micros() as u64,
+    });
+    report
+}
+
+fn describe_step_error(e: StepError) -> (FailureKind, String) {
+    match e {
+        StepError::InvalidInput(m) => (FailureKind::InvalidInput, format!("invalid input: {m}")),
+        StepError::Denied(d) => (FailureKind::Denied, format!("denied: {} on {}: {}", d.action, d.resource, d.reason)),
+        StepError::Cloud(c) => {
+            let mut m = format!("{} {} failed: {}: {}", c.service, c.operation, c.code, c.message);
+            if let Some(id) = c.request_id {
+                m.push_str(&format!(" (request id {id})"));
+            }
+            (FailureKind::Cloud, m)
+        }
+        StepError::Failed(m) => (FailureKind::Failed, m),
+    }
+}
+
+fn check_outputs(outputs: &[Output], plugin: &Plugin, limits: &Limits) -> Result<(), String> {
+    if outputs.len() > limits.outputs {
+        return Err(format!("the step returned {} outputs; a step may return at most {}", outputs.len(), limits.outputs));
+    }
+    let total: usize = outputs.iter().map(|o| o.name.len() + o.value.len()).sum();
+    if total > limits.output_bytes {
+        return Err(format!("the step returned {} of outputs; a step may return at most {} (pass large data through the cloud, not through variables)", bytes(total), bytes(limits.output_bytes)));
+    }
+    for o in outputs {
+        let ok = !o.name.is_empty() && o.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !o.name.starts_with(|c: char| c.is_ascii_digit());
+        if !ok {
+            return Err(format!("plugin `{}` returned an output named `{}`, which is not a variable name", plugin.manifest.name, o.name));
+        }
+    }
+    Ok(())
+}
+
+fn classify_trap(error: &wasmtime::Error, memory_hit: bool, stderr: &str, limits: &Limits, redactor: &crate::redact::Redactor) -> StepFailure {
+    let trap = error.downcast_ref::<Trap>().copied();
+    let (kind, message) = if memory_hit {
+        (FailureKind::MemoryLimit, format!("the step tried to use more than {} of memory and was stopped", bytes(limits.memory_bytes)))
+    } else if trap == Some(Trap::UnreachableCodeReached) {
+        match panic_message(stderr) {
+            Some(m) => (FailureKind::Panic, format!("the step panicked: {m}")),
+            None => (FailureKind::Panic, "the step aborted (wasm `unreachable`) without a panic message".to_owned()),
+        }
+    } else if let Some(t) = trap {
+        (FailureKind::Trap, format!("the step trapped: {t}"))
+    } else {
+        (FailureKind::Trap, format!("the step was stopped: {error:#}"))
+    };
+    StepFailure { kind, message: redactor.redact(&message) }
+}
+
+/// The message of a Rust panic as the guest printed it on stderr:
+/// `thread '…' panicked at src/lib.rs:1:2:\n<message>\nnote: …`.
+fn panic_message(stderr: &str) -> Option<String> {
+    let at = stderr.find("panicked at")?;
+    let rest = &stderr[at..];
+    let mut lines = rest.lines();
+    let location = lines.next()?.trim_start_matches("panicked at ").trim_end_matches(':');
+    let message: Vec<&str> = lines.take_while(|l| !l.starts_with("note:")).collect();
+    Some(format!("{} (at {location})", message.join("\n").trim()))
+}
+
+fn bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+pub(crate) fn human(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 60.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s >= 1.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{:.1} ms", s * 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn panic_message_is_extracted() {
+        let stderr = "\nthread '<unnamed>' panicked at src/lib.rs:10:5:\nboom: bad input\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(super::panic_message(stderr).unwrap(), "boom: bad input (at src/lib.rs:10:5)");
+    }
+}

@@ -1,0 +1,18 @@
+//! Test guest: Returns a 2 MiB output.
+use scope_step::prelude::*;
+#[allow(unused_imports)]
+use scope_step::lambda;
+
+struct Guest;
+
+impl Step for Guest {
+    fn run() -> Result<Vec<Output>, StepError> {
+        Ok(vec![output("HUGE", "z".repeat(2 << 20))])
+    }
+}
+
+scope_step::step!(Guest, Manifest {
+    name: "big-output", version: "0.1.0", description: "Returns a 2 MiB output",
+    capabilities: &[],
+    ..Manifest::EMPTY
+});

@@ -1,0 +1,21 @@
+//! Test guest: Spins forever without calling the host.
+use scope_step::prelude::*;
+#[allow(unused_imports)]
+use scope_step::lambda;
+
+struct Guest;
+
+impl Step for Guest {
+    fn run() -> Result<Vec<Output>, StepError> {
+        let mut i: u64 = 0;
+        loop {
+            i = core::hint::black_box(i.wrapping_add(1));
+        }
+    }
+}
+
+scope_step::step!(Guest, Manifest {
+    name: "loop-forever", version: "0.1.0", description: "Spins forever without calling the host",
+    capabilities: &[],
+    ..Manifest::EMPTY
+});
