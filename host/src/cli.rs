@@ -259,7 +259,7 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         LoadSource::Memory => "loaded".to_owned(),
     };
     if !args.json {
-        println!("▶ {} ({} {}, {}…, {load_note})", m.name, m.kind.export_name(), m.version, &plugin.digest[..19]);
+        println!("▶ {} ({} {} {}, {}…, {load_note})", m.name, m.kind.as_str(), m.name, m.version, &plugin.digest[..19]);
     }
     let limits = Limits { deadline: args.timeout, memory_bytes: args.memory, ..Limits::default() };
     let request = StepRequest { name: m.name.clone(), plugin: plugin.clone(), vars, context: context.to_string().into(), limits };
@@ -381,7 +381,7 @@ fn inspect(path: &Path, json: bool, engine: &EngineArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let m = &plugin.manifest;
-    println!("{} {} ({}; contract scope:step@{})", m.name, m.version, m.kind.export_name(), m.contract);
+    println!("{} {} ({}; contract scope:step@{})", m.name, m.version, m.kind.as_str(), m.contract);
     if !m.description.is_empty() {
         println!("  {}", m.description);
     }

@@ -2,7 +2,7 @@
 //! pooling allocator), the on-disk compile cache keyed by content digest and
 //! engine compatibility, and loaded plugins with their `InstancePre`.
 
-use crate::manifest::{self, Kind, Manifest, ManifestError};
+use crate::manifest::{self, Manifest, ManifestError};
 use crate::sandbox::StepState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -136,10 +136,7 @@ impl Runtime {
         let export_name = manifest.kind.export_name();
         let export = component.get_export_index(None, export_name).ok_or(LoadError::MissingExport {
             origin: origin_s.clone(),
-            kind: match manifest.kind {
-                Kind::Step => "step",
-                Kind::Check => "check",
-            },
+            kind: manifest.kind.as_str(),
             export: export_name,
         })?;
         let plugin = Arc::new(Plugin { origin: origin_s, digest: digest.clone(), manifest, component, pre, export, source, load_time: started.elapsed() });

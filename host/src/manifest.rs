@@ -21,6 +21,14 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// `step` or `check`: the world's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Step => "step",
+            Kind::Check => "check",
+        }
+    }
+
     /// The export the host calls.
     pub fn export_name(self) -> &'static str {
         match self {

@@ -1,0 +1,162 @@
+//! Shared helpers of the integration tests: where the guest components are, one
+//! runtime per test binary (with a compile cache in the target directory), and a
+//! one-call way to run a guest against the simulated cloud.
+
+use scope_host::caps::{LogLevel, LogSink, RunEnv};
+use scope_host::cloud::sim::SimCloud;
+use scope_host::engine::{EngineOptions, Plugin, Runtime};
+use scope_host::providers::ProviderStore;
+use scope_host::sandbox::Limits;
+use scope_host::step::{run_step, StepReport, StepRequest};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The folder the build script put the guest components in.
+pub fn guest_dir() -> PathBuf {
+    PathBuf::from(env!("GUEST_DIR"))
+}
+
+/// A guest component by crate name (`exercise`, `loop-forever` …).
+pub fn guest(name: &str) -> PathBuf {
+    let path = guest_dir().join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(path.exists(), "guest {name} was not built: {}", path.display());
+    path
+}
+
+/// A file under tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// The workspace's target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// The `scope-host` binary (built by `cargo build`, which scripts/test runs first).
+pub fn binary() -> PathBuf {
+    let path = target_dir().join("debug/scope-host");
+    assert!(path.exists(), "{} is missing: run `cargo build -p scope-host` (scripts/test does)", path.display());
+    path
+}
+
+/// One runtime per test binary, caching compiled components under the target dir.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let options = EngineOptions { cache_dir: Some(target_dir().join("test-compile-cache")), ..EngineOptions::default() };
+        Runtime::new(options).expect("engine")
+    })
+}
+
+pub fn load(name: &str) -> Arc<Plugin> {
+    runtime().load_file(&guest(name)).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+}
+
+/// Every live log line, for assertions.
+#[derive(Default)]
+pub struct CaptureSink {
+    pub lines: Mutex<Vec<(String, LogLevel, String)>>,
+}
+
+impl LogSink for CaptureSink {
+    fn line(&self, step: &str, level: LogLevel, message: &str) {
+        self.lines.lock().unwrap().push((step.to_owned(), level, message.to_owned()));
+    }
+}
+
+impl CaptureSink {
+    pub fn text(&self) -> String {
+        self.lines.lock().unwrap().iter().map(|(_, l, m)| format!("{} {m}\n", l.as_str())).collect()
+    }
+}
+
+/// What a test run leaves behind.
+pub struct Ran {
+    pub report: StepReport,
+    pub env: Arc<RunEnv>,
+    pub sim: Arc<SimCloud>,
+    pub sink: Arc<CaptureSink>,
+}
+
+impl Ran {
+    /// An output's value; panics with the report when absent.
+    pub fn output(&self, name: &str) -> String {
+        self.report.outputs.iter().find(|o| o.name == name).map(|o| o.value.clone()).unwrap_or_else(|| panic!("no output {name} in {:#?}", self.report))
+    }
+
+    /// The journal's call entries as (service, operation, outcome).
+    pub fn calls(&self) -> Vec<(String, String, String)> {
+        self.env
+            .journal
+            .entries()
+            .into_iter()
+            .filter(|e| e["event"] == "call")
+            .map(|e| (e["service"].as_str().unwrap().to_owned(), e["operation"].as_str().unwrap().to_owned(), e["outcome"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    /// The whole journal as text.
+    pub fn journal_text(&self) -> String {
+        self.env.journal.entries().iter().map(|e| e.to_string() + "\n").collect()
+    }
+
+    pub fn failure_kind(&self) -> &'static str {
+        self.report.failure.as_ref().map(|f| f.kind.as_str()).unwrap_or("none")
+    }
+}
+
+/// How to run a guest.
+pub struct Setup {
+    pub vars: Vec<(&'static str, String)>,
+    pub cloud_state: Option<&'static str>,
+    pub context: Option<&'static str>,
+    pub providers: Option<&'static str>,
+    pub limits: Limits,
+    pub policy: Option<scope_host::grants::Policy>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup { vars: Vec::new(), cloud_state: Some("cloud.json"), context: Some("context.json"), providers: Some("providers.json"), limits: Limits::default(), policy: None }
+    }
+}
+
+/// Runs a guest with the setup against a fresh simulated cloud.
+pub async fn run(name: &str, setup: Setup) -> Ran {
+    let plugin = load(name);
+    let sim = Arc::new(match setup.cloud_state {
+        Some(f) => SimCloud::from_fixture_file(&fixture(f)).expect("fixture"),
+        None => SimCloud::new_empty(),
+    });
+    let context = match setup.context {
+        Some(f) => scope_host::context::load(&fixture(f)).expect("context"),
+        None => serde_json::json!({}),
+    };
+    let sink = Arc::new(CaptureSink::default());
+    let mut env = RunEnv::with_defaults(sim.clone()).await.expect("env");
+    scope_host::context::register_secrets(&context, &env.redactor);
+    if let Some(p) = setup.providers {
+        env.providers = Arc::new(ProviderStore::load(&fixture(p)).expect("providers"));
+    }
+    if let Some(policy) = setup.policy {
+        env.policy = Arc::new(policy);
+    }
+    env.sink = sink.clone();
+    let env = Arc::new(env);
+    let vars: BTreeMap<String, String> = setup.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let request = StepRequest { name: name.to_owned(), plugin, vars, context: context.to_string().into(), limits: setup.limits };
+    let report = run_step(env.clone(), request).await;
+    Ran { report, env, sim, sink }
+}
+
+/// The variables the exercise guest and friends need.
+pub fn scope_vars() -> Vec<(&'static str, String)> {
+    vec![
+        ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".into()),
+        ("ROLE_ARN", "arn:aws:iam::123456789012:role/np-lambda-agent".into()),
+        ("REPOSITORY", "my-app".into()),
+        ("IMAGE_URI", "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0".into()),
+    ]
+}

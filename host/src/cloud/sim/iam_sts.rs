@@ -193,6 +193,8 @@ mod tests {
             {"name": "stranger", "assume_role_policy_document": trust(json!({"AWS": format!("arn:aws:iam::{OTHER}:root")}))},
             {"name": "service-only", "assume_role_policy_document": trust(json!({"Service": "lambda.amazonaws.com"}))},
             {"name": "chained", "assume_role_policy_document": trust(json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:role/by-account")}))},
+            {"name": "trusts-pathed", "assume_role_policy_document": trust(json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:role/agents/by-arn")}))},
+            {"name": "trusts-ghost", "assume_role_policy_document": trust(json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:role/ghost")}))},
             {"name": "short", "max_session_duration": 3600},
             {"name": "readonly", "allowed_actions": ["lambda:Get*", "sts:AssumeRole", "ECR:getrepositorypolicy"]}
         ]}, "lambda": {"functions": [{"name": "f", "image_uri": "img"}]}})
@@ -307,6 +309,21 @@ mod tests {
         let other = as_role(&sim, &role(ACCOUNT, "by-star"), None).await;
         let e = err(sim.assume_role(&other, &assume(&role(ACCOUNT, "chained"), "hop", 3600)).await);
         assert!(e.message.starts_with(&format!("User: arn:aws:sts::{ACCOUNT}:assumed-role/by-star/test-session is not authorized")), "{e}");
+        // A role with a path is trusted under its full ARN.
+        let pathed = as_role(&sim, &role(ACCOUNT, "agents/by-arn"), None).await;
+        ok(sim.assume_role(&pathed, &assume(&role(ACCOUNT, "trusts-pathed"), "hop", 3600)).await);
+        // A session of a role the sim does not know (made elsewhere) is named by its role ARN.
+        let ghost = CallCtx {
+            identity: Identity {
+                arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/ghost/elsewhere"),
+                account: ACCOUNT.to_string(),
+                expires_at: None,
+                credentials: None,
+            },
+            region: "us-east-1".to_string(),
+        };
+        ok(sim.assume_role(&ghost, &assume(&role(ACCOUNT, "trusts-ghost"), "hop", 3600)).await);
+        assert_eq!(err(sim.assume_role(&ghost, &assume(&role(ACCOUNT, "trusts-pathed"), "hop", 3600)).await).code, "AccessDenied");
     }
 
     #[tokio::test]

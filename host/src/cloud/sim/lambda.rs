@@ -7,7 +7,7 @@
 //! name the call's region and the sim's account, as Lambda's endpoint would expect.
 
 use super::errors::{Api, Fault};
-use super::state::{sha256_hex, AliasState, Function, State, UpdateScript, Version};
+use super::state::{sha256_hex, AliasState, Function, State, Version};
 use crate::cloud::{
     Alias, CallCtx, CodeSource, CreateAlias, FunctionConfiguration, FunctionInfo, PackageType, ProvisionedConcurrency,
     UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
@@ -185,8 +185,8 @@ impl Function {
         self.current_update = None;
         match self.next_updates.pop_front() {
             None => self.last_update_status = "Successful".to_string(),
-            Some(UpdateScript { statuses, reason }) => {
-                self.current_update = Some(UpdateScript { statuses, reason });
+            Some(script) => {
+                self.current_update = Some(script);
                 // The answer to the update call itself shows the first status.
                 self.observe();
             }

@@ -1,0 +1,51 @@
+//! Builds every guest component from source (the SDK's plugins and the test
+//! guests) for wasm32-wasip2, into `<target>/wasm`, and tells the tests where they
+//! are. Nothing binary is committed; a change to a guest, the SDK or the WIT
+//! rebuilds them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().unwrap().to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let wasm_target = target.join("wasm");
+    for workspace in ["plugins", "tests/guests"] {
+        build(&root.join(workspace).join("Cargo.toml"), &wasm_target);
+    }
+    for watched in ["wit", "plugins/Cargo.toml", "tests/guests/Cargo.toml"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    for parent in ["plugins", "tests/guests"] {
+        for entry in std::fs::read_dir(root.join(parent)).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() && path.join("Cargo.toml").exists() {
+                println!("cargo:rerun-if-changed={}", path.join("src").display());
+                println!("cargo:rerun-if-changed={}", path.join("Cargo.toml").display());
+            }
+        }
+    }
+    println!("cargo:rustc-env=GUEST_DIR={}", wasm_target.join("wasm32-wasip2/release").display());
+}
+
+fn build(manifest: &Path, target_dir: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(manifest)
+        .env("CARGO_TARGET_DIR", target_dir)
+        // The host build's flags are not the guests' flags.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .status()
+        .expect("running cargo to build the guest components");
+    if !status.success() {
+        panic!(
+            "building the guest components of {} failed (see above). Is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2` (scripts/test does it)",
+            manifest.display()
+        );
+    }
+}

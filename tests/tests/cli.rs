@@ -1,0 +1,95 @@
+//! The `scope-host` binary as a user runs it: exit codes, live output, JSON, errors.
+
+use scope_host_tests::{binary, fixture, guest};
+use std::process::{Command, Output};
+
+fn scope_host(args: &[&str]) -> Output {
+    let cache = scope_host_tests::target_dir().join("test-compile-cache");
+    Command::new(binary()).args(args).env("SCOPE_HOST_CACHE", cache).env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests")).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn step_run_shows_logs_outputs_calls_and_journal() {
+    let g = guest("exercise");
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("after.json");
+    let journal = dir.path().join("run.jsonl");
+    let mut args = vec!["step", "run", g.to_str().unwrap()];
+    let ctx = fixture("context.json");
+    let cloud = fixture("cloud.json");
+    let providers = fixture("providers.json");
+    args.extend(["--context", ctx.to_str().unwrap(), "--cloud-state", cloud.to_str().unwrap(), "--providers", providers.to_str().unwrap()]);
+    args.extend(["--dump-state", dump.to_str().unwrap(), "--journal", journal.to_str().unwrap()]);
+    let vars = ["LAMBDA_FUNCTION_NAME=11-my-app-my-scope", "ROLE_ARN=arn:aws:iam::123456789012:role/np-lambda-agent", "REPOSITORY=my-app", "IMAGE_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0"];
+    for v in &vars {
+        args.extend(["--var", v]);
+    }
+    let out = scope_host(&args);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("info  info line"), "{t}");
+    assert!(t.contains("✔ exercise ok"), "{t}");
+    assert!(t.contains("PUBLISHED_VERSION = 2"), "{t}");
+    assert!(t.contains("lambda PublishVersion arn:aws:lambda:us-east-1:123456789012:function:11-my-app-my-scope → ok"), "{t}");
+    assert!(t.contains("(warning: not declared in the plugin's manifest)"), "{t}");
+    // The dumped state loads again as a fixture, and the journal is on disk.
+    let state = std::fs::read_to_string(&dump).unwrap();
+    scope_host::cloud::sim::SimCloud::from_fixture_json(&state).unwrap();
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert!(lines.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(lines.contains("\"event\":\"run_finished\""));
+    assert!(!lines.contains("s3cr3t-planted-password"));
+
+    // --json prints one document.
+    args.push("--json");
+    args.retain(|a| !a.ends_with("after.json") && *a != "--dump-state");
+    let out = scope_host(&args);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(doc["ok"], true);
+    assert!(doc["calls"].as_array().unwrap().len() > 20);
+}
+
+#[test]
+fn a_failing_step_exits_1_and_says_why() {
+    let out = scope_host(&["step", "run", guest("panic").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(t.contains("✘ panic failed (panic)") && t.contains("boom"), "{t}");
+}
+
+#[test]
+fn bad_input_exits_2_with_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("ctx.json");
+    std::fs::write(&bad, "{\n  \"scope\": {,\n}").unwrap();
+    let out = scope_host(&["step", "run", guest("exercise").to_str().unwrap(), "--context", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let t = text(&out);
+    assert!(t.contains("line 2, column 13"), "{t}");
+
+    let out = scope_host(&["step", "run", guest("exercise").to_str().unwrap(), "--var", "NOEQUALS"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("is not NAME=VALUE"));
+
+    let out = scope_host(&["step", "run", "/nonexistent/x.wasm"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("reading plugin /nonexistent/x.wasm"));
+}
+
+#[test]
+fn plugin_inspect_prints_the_manifest_and_interfaces() {
+    let out = scope_host(&["plugin", "inspect", guest("check-sample").to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["manifest"]["name"], "check-sample");
+    assert_eq!(doc["manifest"]["kind"], "check");
+    assert_eq!(doc["manifest"]["contract"], "0.1.0");
+    assert!(doc["exports"].as_array().unwrap().contains(&"check".into()));
+    assert!(doc["imports"].as_array().unwrap().contains(&"scope:step/lambda@0.1.0".into()));
+    let out = scope_host(&["plugin", "inspect", guest("check-sample").to_str().unwrap()]);
+    assert!(text(&out).contains("lambda:GetFunction on arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}"));
+}

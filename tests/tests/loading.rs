@@ -1,0 +1,71 @@
+//! Loading plugins: bad files get errors that say what is wrong and what to do;
+//! good ones are compiled once and then come from the disk cache.
+
+use scope_host::engine::{EngineOptions, LoadSource, Runtime};
+use scope_host_tests::{guest, runtime};
+
+fn load_err(bytes: &[u8]) -> String {
+    match runtime().load_bytes(bytes, "bad.wasm") {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn not_wasm_at_all() {
+    let e = load_err(b"#!/bin/bash\necho hi\n");
+    assert!(e.contains("bad.wasm is not a WebAssembly file"), "{e}");
+}
+
+#[test]
+fn a_core_module_is_not_a_component() {
+    let e = load_err(&wat::parse_str("(module)").unwrap());
+    assert!(e.contains("core WebAssembly module, not a component") && e.contains("wasm32-wasip2"), "{e}");
+}
+
+#[test]
+fn a_truncated_component_is_invalid() {
+    let bytes = std::fs::read(guest("exercise")).unwrap();
+    let e = load_err(&bytes[..bytes.len() / 2]);
+    assert!(e.contains("bad.wasm"), "{e}");
+    assert!(e.contains("not a valid component") || e.contains("manifest"), "{e}");
+}
+
+#[test]
+fn a_component_without_a_manifest() {
+    let e = runtime().load_file(&guest("no-manifest")).err().unwrap().to_string();
+    assert!(e.contains("no `scope-step-manifest` custom section") && e.contains("plugin pack"), "{e}");
+}
+
+#[test]
+fn a_component_of_the_wrong_world() {
+    let e = runtime().load_file(&guest("wrong-world")).err().unwrap().to_string();
+    assert!(e.contains("does not export `run`") && e.contains("`step` world"), "{e}");
+}
+
+#[test]
+fn compiled_once_then_loaded_from_the_disk_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || EngineOptions { cache_dir: Some(dir.path().to_owned()), ..EngineOptions::default() };
+    let first = Runtime::new(options()).unwrap().load_file(&guest("check-sample")).unwrap();
+    assert_eq!(first.source, LoadSource::Compiled);
+    let fresh = Runtime::new(options()).unwrap();
+    let second = fresh.load_file(&guest("check-sample")).unwrap();
+    assert_eq!(second.source, LoadSource::DiskCache);
+    assert_eq!(first.digest, second.digest);
+    let third = fresh.load_file(&guest("check-sample")).unwrap();
+    assert_eq!(third.source, LoadSource::DiskCache, "the in-memory cache hands back the same plugin");
+    assert!(std::sync::Arc::ptr_eq(&second, &third));
+
+    // A damaged cache entry is recompiled, not trusted. (Entries are mapped into
+    // memory while loaded, so the damage is done to a new file after every user
+    // is gone, as the host itself only ever replaces entries by renaming.)
+    drop((first, second, third, fresh));
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, b"garbage").unwrap();
+    }
+    let again = Runtime::new(options()).unwrap().load_file(&guest("check-sample")).unwrap();
+    assert_eq!(again.source, LoadSource::Compiled);
+}
