@@ -20,7 +20,10 @@ struct RepoKey {
 impl RepoKey {
     fn new(ctx: &CallCtx, repo: &RepositoryRef) -> RepoKey {
         RepoKey {
-            registry_id: repo.registry_id.clone().unwrap_or_else(|| ctx.identity.account.clone()),
+            registry_id: repo
+                .registry_id
+                .clone()
+                .unwrap_or_else(|| ctx.identity.account.clone()),
             region: repo.region.clone().unwrap_or_else(|| ctx.region.clone()),
             name: repo.name.clone(),
         }
@@ -32,14 +35,21 @@ impl RepoKey {
 
     /// AWS's way of naming the repository in messages.
     fn describe(&self) -> String {
-        format!("the repository with name '{}' in the registry with id '{}'", self.name, self.registry_id)
+        format!(
+            "the repository with name '{}' in the registry with id '{}'",
+            self.name, self.registry_id
+        )
     }
 }
 
 impl State {
     fn repository(&mut self, key: &RepoKey) -> Result<&mut Repository, Fault> {
         self.repositories
-            .get_mut(&(key.registry_id.clone(), key.region.clone(), key.name.clone()))
+            .get_mut(&(
+                key.registry_id.clone(),
+                key.region.clone(),
+                key.name.clone(),
+            ))
             .ok_or_else(|| {
                 Fault::new(
                     REPOSITORY_NOT_FOUND,
@@ -51,7 +61,12 @@ impl State {
             })
     }
 
-    pub(super) fn ecr_get_repository_policy(&mut self, ctx: &CallCtx, api: Api, repo: &RepositoryRef) -> Result<String, Fault> {
+    pub(super) fn ecr_get_repository_policy(
+        &mut self,
+        ctx: &CallCtx,
+        api: Api,
+        repo: &RepositoryRef,
+    ) -> Result<String, Fault> {
         let key = RepoKey::new(ctx, repo);
         self.authorize(ctx, api, &key.arn())?;
         let repository = self.repository(&key)?;
@@ -136,7 +151,11 @@ mod tests {
     use serde_json::json;
 
     fn repo(registry_id: Option<&str>, region: Option<&str>, name: &str) -> RepositoryRef {
-        RepositoryRef { registry_id: registry_id.map(str::to_string), region: region.map(str::to_string), name: name.to_string() }
+        RepositoryRef {
+            registry_id: registry_id.map(str::to_string),
+            region: region.map(str::to_string),
+            name: name.to_string(),
+        }
     }
 
     fn fixture() -> serde_json::Value {
@@ -156,29 +175,48 @@ mod tests {
         let ctx = agent(&sim).await;
         let mine = repo(None, None, "my-app");
         let e = err(sim.ecr_get_repository_policy(&ctx, &mine).await);
-        assert_eq!((e.service.as_str(), e.code.as_str()), ("ecr", "RepositoryPolicyNotFoundException"));
+        assert_eq!(
+            (e.service.as_str(), e.code.as_str()),
+            ("ecr", "RepositoryPolicyNotFoundException")
+        );
         assert_eq!(e.message, "Repository policy does not exist for the repository with name 'my-app' in the registry with id '123456789012'");
 
-        let invalid = ["not json", "[]", r#"{"Version": "2012-10-17"}"#, r#"{"Statement": {"Effect": "Allow"}}"#];
+        let invalid = [
+            "not json",
+            "[]",
+            r#"{"Version": "2012-10-17"}"#,
+            r#"{"Statement": {"Effect": "Allow"}}"#,
+        ];
         for text in invalid {
             let e = err(sim.ecr_set_repository_policy(&ctx, &mine, text).await);
             assert_eq!(e.code, "InvalidParameterException", "{text}");
         }
-        assert_eq!(err(sim.ecr_get_repository_policy(&ctx, &mine).await).code, "RepositoryPolicyNotFoundException");
+        assert_eq!(
+            err(sim.ecr_get_repository_policy(&ctx, &mine).await).code,
+            "RepositoryPolicyNotFoundException"
+        );
 
         let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Sid\": \"LambdaECRImageRetrievalPolicy\", \"Effect\": \"Allow\",\n  \"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, \"Action\": [\"ecr:BatchGetImage\", \"ecr:GetDownloadUrlForLayer\"]}]}";
         ok(sim.ecr_set_repository_policy(&ctx, &mine, text).await);
         let stored = ok(sim.ecr_get_repository_policy(&ctx, &mine).await);
         assert!(!stored.contains('\n'), "stored normalised: {stored}");
         let parsed: serde_json::Value = serde_json::from_str(&stored).expect("policy JSON");
-        assert_eq!(parsed, serde_json::from_str::<serde_json::Value>(text).expect("test policy JSON"));
+        assert_eq!(
+            parsed,
+            serde_json::from_str::<serde_json::Value>(text).expect("test policy JSON")
+        );
     }
 
     #[tokio::test]
     async fn another_registry_and_region_are_reached_only_when_named() {
         let sim = sim(fixture());
         let ctx = agent(&sim).await;
-        let policy = ok(sim.ecr_get_repository_policy(&ctx, &repo(Some("999999999999"), Some("eu-west-1"), "shared")).await);
+        let policy = ok(sim
+            .ecr_get_repository_policy(
+                &ctx,
+                &repo(Some("999999999999"), Some("eu-west-1"), "shared"),
+            )
+            .await);
         assert!(policy.contains("ecr:BatchGetImage"), "{policy}");
         let misses = [
             (repo(None, Some("eu-west-1"), "shared"), "123456789012"),
@@ -193,8 +231,20 @@ mod tests {
                 format!("The repository with name '{}' does not exist in the registry with id '{registry}'", r.name)
             );
         }
-        assert_eq!(err(sim.ecr_set_repository_policy(&ctx, &repo(None, None, "nope"), r#"{"Statement": []}"#).await).code, "RepositoryNotFoundException");
-        assert_eq!(err(sim.ecr_describe_images(&ctx, &repo(None, None, "nope"), &[]).await).code, "RepositoryNotFoundException");
+        assert_eq!(
+            err(sim
+                .ecr_set_repository_policy(&ctx, &repo(None, None, "nope"), r#"{"Statement": []}"#)
+                .await)
+            .code,
+            "RepositoryNotFoundException"
+        );
+        assert_eq!(
+            err(sim
+                .ecr_describe_images(&ctx, &repo(None, None, "nope"), &[])
+                .await)
+            .code,
+            "RepositoryNotFoundException"
+        );
     }
 
     #[tokio::test]
@@ -205,13 +255,31 @@ mod tests {
         let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let all = ok(sim.ecr_describe_images(&ctx, &mine, &[]).await);
         assert_eq!(all.len(), 3);
-        assert!(all[2].digest.starts_with("sha256:") && all[2].digest.len() == 71, "derived digest: {}", all[2].digest);
-        let found = ok(sim.ecr_describe_images(&ctx, &mine, &tags(&["v2.0.0", "v1.0.0", "stable"])).await);
+        assert!(
+            all[2].digest.starts_with("sha256:") && all[2].digest.len() == 71,
+            "derived digest: {}",
+            all[2].digest
+        );
+        let found = ok(sim
+            .ecr_describe_images(&ctx, &mine, &tags(&["v2.0.0", "v1.0.0", "stable"]))
+            .await);
         let digests: Vec<&str> = found.iter().map(|d| d.digest.as_str()).collect();
-        assert_eq!(digests, ["sha256:bbb", "sha256:aaa"], "in the order asked, each image once");
-        assert_eq!((found[1].pushed_at, found[1].size_bytes), (Some(1700000000), Some(1234)));
-        let e = err(sim.ecr_describe_images(&ctx, &mine, &tags(&["v1.0.0", "v3.0.0"])).await);
+        assert_eq!(
+            digests,
+            ["sha256:bbb", "sha256:aaa"],
+            "in the order asked, each image once"
+        );
+        assert_eq!(
+            (found[1].pushed_at, found[1].size_bytes),
+            (Some(1700000000), Some(1234))
+        );
+        let e = err(sim
+            .ecr_describe_images(&ctx, &mine, &tags(&["v1.0.0", "v3.0.0"]))
+            .await);
         assert_eq!(e.code, "ImageNotFoundException");
-        assert!(e.message.contains("imageTag:'v3.0.0'") && e.message.contains("'my-app'"), "{e}");
+        assert!(
+            e.message.contains("imageTag:'v3.0.0'") && e.message.contains("'my-app'"),
+            "{e}"
+        );
     }
 }

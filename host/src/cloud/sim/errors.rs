@@ -78,13 +78,24 @@ pub(super) struct Fault {
 
 impl Fault {
     pub(super) fn new(code: &'static str, message: impl Into<String>) -> Fault {
-        Fault { code, message: message.into() }
+        Fault {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The authorization failure as AWS words it:
     /// `User: <caller> is not authorized to perform: <action> on resource: <resource>[ <why>]`.
-    pub(super) fn access_denied(service: Service, caller: &str, action: &str, resource: &str, why: Option<&str>) -> Fault {
-        let mut message = format!("User: {caller} is not authorized to perform: {action} on resource: {resource}");
+    pub(super) fn access_denied(
+        service: Service,
+        caller: &str,
+        action: &str,
+        resource: &str,
+        why: Option<&str>,
+    ) -> Fault {
+        let mut message = format!(
+            "User: {caller} is not authorized to perform: {action} on resource: {resource}"
+        );
         if let Some(why) = why {
             message.push(' ');
             message.push_str(why);
@@ -99,7 +110,10 @@ impl Fault {
             operation: api.operation.to_string(),
             // The sim never throttles today, but keep the rule in one place should a
             // fixture ever script throttling.
-            retryable: matches!(self.code, "ThrottlingException" | "Throttling" | "TooManyRequestsException"),
+            retryable: matches!(
+                self.code,
+                "ThrottlingException" | "Throttling" | "TooManyRequestsException"
+            ),
             code: self.code.to_string(),
             message: self.message,
             request_id: Some(request_id),
@@ -119,7 +133,12 @@ pub enum FixtureError {
     },
     /// Malformed JSON, an unknown key or a value of the wrong type, at a position.
     #[error("{file}:{line}:{column}: {message}")]
-    Syntax { file: String, line: usize, column: usize, message: String },
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// Well-formed JSON describing an impossible cloud; the message names the culprit.
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
@@ -132,6 +151,11 @@ impl FixtureError {
         let full = err.to_string();
         let suffix = format!(" at line {line} column {column}");
         let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
-        FixtureError::Syntax { file: file.to_string(), line, column, message }
+        FixtureError::Syntax {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }
     }
 }

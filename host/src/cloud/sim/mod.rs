@@ -70,18 +70,27 @@ impl SimCloud {
     /// Loads a fixture file; errors name the file.
     pub fn from_fixture_file(path: &Path) -> Result<SimCloud, FixtureError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+            file: file.clone(),
+            source,
+        })?;
         SimCloud::from_named_json(&text, &file)
     }
 
     fn from_named_json(text: &str, file: &str) -> Result<SimCloud, FixtureError> {
-        let fixture: fixture::Fixture = serde_json::from_str(text).map_err(|e| FixtureError::from_json(file, &e))?;
-        let state = load::load(fixture).map_err(|message| FixtureError::Invalid { file: file.to_string(), message })?;
+        let fixture: fixture::Fixture =
+            serde_json::from_str(text).map_err(|e| FixtureError::from_json(file, &e))?;
+        let state = load::load(fixture).map_err(|message| FixtureError::Invalid {
+            file: file.to_string(),
+            message,
+        })?;
         Ok(SimCloud::from_state(state))
     }
 
     fn from_state(state: State) -> SimCloud {
-        SimCloud { state: Mutex::new(state) }
+        SimCloud {
+            state: Mutex::new(state),
+        }
     }
 
     /// The current state in the fixture format, sorted and with every setting
@@ -90,7 +99,8 @@ impl SimCloud {
     pub fn dump_json(&self) -> serde_json::Value {
         let fixture = load::dump(&self.lock());
         // Serializing plain structs, string-keyed maps and JSON values cannot fail.
-        serde_json::to_value(fixture).unwrap_or_else(|e| unreachable!("a dump does not serialize: {e}"))
+        serde_json::to_value(fixture)
+            .unwrap_or_else(|e| unreachable!("a dump does not serialize: {e}"))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -100,12 +110,22 @@ impl SimCloud {
     }
 
     /// Runs one API call: mints its request id and wraps the answer or refusal.
-    #[allow(clippy::result_large_err, reason = "CloudResult is the Cloud trait's answer type")]
-    fn call<T>(&self, api: Api, op: impl FnOnce(&mut State, Api) -> Result<T, Fault>) -> CloudResult<T> {
+    #[allow(
+        clippy::result_large_err,
+        reason = "CloudResult is the Cloud trait's answer type"
+    )]
+    fn call<T>(
+        &self,
+        api: Api,
+        op: impl FnOnce(&mut State, Api) -> Result<T, Fault>,
+    ) -> CloudResult<T> {
         let mut state = self.lock();
         let request_id = state.next_request_id();
         match op(&mut state, api) {
-            Ok(value) => Ok(Reply { value, request_id: Some(request_id) }),
+            Ok(value) => Ok(Reply {
+                value,
+                request_id: Some(request_id),
+            }),
             Err(fault) => Err(fault.into_cloud_error(api, request_id)),
         }
     }
@@ -138,15 +158,26 @@ impl Cloud for SimCloud {
     }
 
     async fn agent_identity(&self) -> CloudResult<Identity> {
-        self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| Ok(st.sts_agent_identity()))
+        self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| {
+            Ok(st.sts_agent_identity())
+        })
     }
 
     async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
-        self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| st.sts_assume_role(ctx, api, req))
+        self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| {
+            st.sts_assume_role(ctx, api, req)
+        })
     }
 
-    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
-        self.call(lambda_api("GetFunction"), |st, api| st.lambda_get_function(ctx, api, name, qualifier))
+    async fn lambda_get_function(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<FunctionInfo> {
+        self.call(lambda_api("GetFunction"), |st, api| {
+            st.lambda_get_function(ctx, api, name, qualifier)
+        })
     }
 
     async fn lambda_get_function_configuration(
@@ -160,12 +191,24 @@ impl Cloud for SimCloud {
         })
     }
 
-    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
-        self.call(lambda_api("ListVersionsByFunction"), |st, api| st.lambda_list_versions(ctx, api, name))
+    async fn lambda_list_versions_by_function(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+    ) -> CloudResult<Vec<VersionInfo>> {
+        self.call(lambda_api("ListVersionsByFunction"), |st, api| {
+            st.lambda_list_versions(ctx, api, name)
+        })
     }
 
-    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
-        self.call(lambda_api("UpdateFunctionCode"), |st, api| st.lambda_update_code(ctx, api, req))
+    async fn lambda_update_function_code(
+        &self,
+        ctx: &CallCtx,
+        req: &UpdateCode,
+    ) -> CloudResult<FunctionConfiguration> {
+        self.call(lambda_api("UpdateFunctionCode"), |st, api| {
+            st.lambda_update_code(ctx, api, req)
+        })
     }
 
     async fn lambda_update_function_configuration(
@@ -173,31 +216,60 @@ impl Cloud for SimCloud {
         ctx: &CallCtx,
         req: &UpdateConfiguration,
     ) -> CloudResult<FunctionConfiguration> {
-        self.call(lambda_api("UpdateFunctionConfiguration"), |st, api| st.lambda_update_configuration(ctx, api, req))
+        self.call(lambda_api("UpdateFunctionConfiguration"), |st, api| {
+            st.lambda_update_configuration(ctx, api, req)
+        })
     }
 
-    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
-        self.call(lambda_api("PublishVersion"), |st, api| st.lambda_publish_version(ctx, api, name, description))
+    async fn lambda_publish_version(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        description: &str,
+    ) -> CloudResult<VersionInfo> {
+        self.call(lambda_api("PublishVersion"), |st, api| {
+            st.lambda_publish_version(ctx, api, name, description)
+        })
     }
 
-    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
-        self.call(lambda_api("DeleteFunction"), |st, api| st.lambda_delete_function(ctx, api, name, qualifier))
+    async fn lambda_delete_function(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<()> {
+        self.call(lambda_api("DeleteFunction"), |st, api| {
+            st.lambda_delete_function(ctx, api, name, qualifier)
+        })
     }
 
     async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
-        self.call(lambda_api("GetAlias"), |st, api| st.lambda_get_alias(ctx, api, name, alias))
+        self.call(lambda_api("GetAlias"), |st, api| {
+            st.lambda_get_alias(ctx, api, name, alias)
+        })
     }
 
     async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
-        self.call(lambda_api("CreateAlias"), |st, api| st.lambda_create_alias(ctx, api, req))
+        self.call(lambda_api("CreateAlias"), |st, api| {
+            st.lambda_create_alias(ctx, api, req)
+        })
     }
 
     async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
-        self.call(lambda_api("UpdateAlias"), |st, api| st.lambda_update_alias(ctx, api, req))
+        self.call(lambda_api("UpdateAlias"), |st, api| {
+            st.lambda_update_alias(ctx, api, req)
+        })
     }
 
-    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
-        self.call(lambda_api("GetPolicy"), |st, api| st.lambda_get_policy(ctx, api, name, qualifier))
+    async fn lambda_get_policy(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<String> {
+        self.call(lambda_api("GetPolicy"), |st, api| {
+            st.lambda_get_policy(ctx, api, name, qualifier)
+        })
     }
 
     async fn lambda_get_provisioned_concurrency_config(
@@ -211,32 +283,74 @@ impl Cloud for SimCloud {
         })
     }
 
-    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
-        self.call(ecr_api("GetRepositoryPolicy"), |st, api| st.ecr_get_repository_policy(ctx, api, repo))
+    async fn ecr_get_repository_policy(
+        &self,
+        ctx: &CallCtx,
+        repo: &RepositoryRef,
+    ) -> CloudResult<String> {
+        self.call(ecr_api("GetRepositoryPolicy"), |st, api| {
+            st.ecr_get_repository_policy(ctx, api, repo)
+        })
     }
 
-    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
-        self.call(ecr_api("SetRepositoryPolicy"), |st, api| st.ecr_set_repository_policy(ctx, api, repo, policy))
+    async fn ecr_set_repository_policy(
+        &self,
+        ctx: &CallCtx,
+        repo: &RepositoryRef,
+        policy: &str,
+    ) -> CloudResult<()> {
+        self.call(ecr_api("SetRepositoryPolicy"), |st, api| {
+            st.ecr_set_repository_policy(ctx, api, repo, policy)
+        })
     }
 
-    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
-        self.call(ecr_api("DescribeImages"), |st, api| st.ecr_describe_images(ctx, api, repo, tags))
+    async fn ecr_describe_images(
+        &self,
+        ctx: &CallCtx,
+        repo: &RepositoryRef,
+        tags: &[String],
+    ) -> CloudResult<Vec<ImageDetail>> {
+        self.call(ecr_api("DescribeImages"), |st, api| {
+            st.ecr_describe_images(ctx, api, repo, tags)
+        })
     }
 
     async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
-        self.call(Api::new(Service::Iam, "GetRole"), |st, api| st.iam_get_role(ctx, api, role_name))
+        self.call(Api::new(Service::Iam, "GetRole"), |st, api| {
+            st.iam_get_role(ctx, api, role_name)
+        })
     }
 
-    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
-        self.call(secrets_api("PutSecretValue"), |st, api| st.secrets_put_value(ctx, api, secret_id, value))
+    async fn secrets_put_secret_value(
+        &self,
+        ctx: &CallCtx,
+        secret_id: &str,
+        value: &str,
+    ) -> CloudResult<SecretRef> {
+        self.call(secrets_api("PutSecretValue"), |st, api| {
+            st.secrets_put_value(ctx, api, secret_id, value)
+        })
     }
 
-    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
-        self.call(secrets_api("CreateSecret"), |st, api| st.secrets_create(ctx, api, req))
+    async fn secrets_create_secret(
+        &self,
+        ctx: &CallCtx,
+        req: &CreateSecret,
+    ) -> CloudResult<SecretRef> {
+        self.call(secrets_api("CreateSecret"), |st, api| {
+            st.secrets_create(ctx, api, req)
+        })
     }
 
-    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
-        self.call(secrets_api("DeleteSecret"), |st, api| st.secrets_delete(ctx, api, secret_id, force))
+    async fn secrets_delete_secret(
+        &self,
+        ctx: &CallCtx,
+        secret_id: &str,
+        force: bool,
+    ) -> CloudResult<()> {
+        self.call(secrets_api("DeleteSecret"), |st, api| {
+            st.secrets_delete(ctx, api, secret_id, force)
+        })
     }
 
     async fn tagging_get_resources(
@@ -263,7 +377,10 @@ mod tests {
         fn shareable<T: Send + Sync + 'static>() {}
         shareable::<SimCloud>();
         let cloud: Arc<dyn Cloud> = Arc::new(SimCloud::new_empty());
-        assert_eq!((cloud.backend(), cloud.default_region()), ("sim", "us-east-1".to_string()));
+        assert_eq!(
+            (cloud.backend(), cloud.default_region()),
+            ("sim", "us-east-1".to_string())
+        );
     }
 
     #[tokio::test]
@@ -272,12 +389,20 @@ mod tests {
         let reply = sim.agent_identity().await.expect("agent identity");
         assert_eq!(reply.request_id.as_deref(), Some("sim-req-000001"));
         let id = reply.value;
-        assert_eq!((id.arn.as_str(), id.account.as_str()), ("arn:aws:iam::123456789012:user/np-agent", "123456789012"));
+        assert_eq!(
+            (id.arn.as_str(), id.account.as_str()),
+            ("arn:aws:iam::123456789012:user/np-agent", "123456789012")
+        );
         assert_eq!((id.expires_at, id.credentials), (None, None));
         let dump = sim.dump_json();
-        assert_eq!((dump["account_id"].as_str(), dump["region"].as_str()), (Some("123456789012"), Some("us-east-1")));
+        assert_eq!(
+            (dump["account_id"].as_str(), dump["region"].as_str()),
+            (Some("123456789012"), Some("us-east-1"))
+        );
         // Virtual time: an hour's pause takes no time at all.
-        let paused = tokio::time::timeout(Duration::from_secs(5), sim.pause(Duration::from_secs(3600))).await;
+        let paused =
+            tokio::time::timeout(Duration::from_secs(5), sim.pause(Duration::from_secs(3600)))
+                .await;
         assert!(paused.is_ok(), "pause must return at once");
     }
 
@@ -285,18 +410,37 @@ mod tests {
     async fn request_ids_count_every_call_including_refusals() {
         let sim = SimCloud::new_empty();
         let ctx = agent(&sim).await;
-        let missing = sim.lambda_get_function(&ctx, "nope", None).await.expect_err("no such function");
+        let missing = sim
+            .lambda_get_function(&ctx, "nope", None)
+            .await
+            .expect_err("no such function");
         assert_eq!(missing.request_id.as_deref(), Some("sim-req-000002"));
-        let listed = sim.tagging_get_resources(&ctx, &[], &[]).await.expect("tagging");
+        let listed = sim
+            .tagging_get_resources(&ctx, &[], &[])
+            .await
+            .expect("tagging");
         assert_eq!(listed.request_id.as_deref(), Some("sim-req-000003"));
         // A fresh sim starts over: ids depend on the calls, never on time.
         let again = SimCloud::new_empty();
-        assert_eq!(again.agent_identity().await.expect("agent").request_id.as_deref(), Some("sim-req-000001"));
+        assert_eq!(
+            again
+                .agent_identity()
+                .await
+                .expect("agent")
+                .request_id
+                .as_deref(),
+            Some("sim-req-000001")
+        );
     }
 
     fn syntax_error(text: &str) -> (usize, usize, String) {
         match SimCloud::from_fixture_json(text) {
-            Err(FixtureError::Syntax { file, line, column, message }) => {
+            Err(FixtureError::Syntax {
+                file,
+                line,
+                column,
+                message,
+            }) => {
                 assert_eq!(file, INLINE_FIXTURE);
                 (line, column, message)
             }
@@ -306,26 +450,37 @@ mod tests {
 
     #[test]
     fn malformed_json_and_unknown_keys_report_line_and_column() {
-        let (line, column, message) = syntax_error("{\n  \"region\": \"us-east-1\"\n  \"account_id\": \"123456789012\"\n}");
+        let (line, column, message) =
+            syntax_error("{\n  \"region\": \"us-east-1\"\n  \"account_id\": \"123456789012\"\n}");
         assert_eq!((line, column), (3, 3), "{message}");
-        assert!(message.contains("expected `,` or `}`") && !message.contains("at line"), "{message}");
+        assert!(
+            message.contains("expected `,` or `}`") && !message.contains("at line"),
+            "{message}"
+        );
 
         let unknown = "{\"lambda\": {\"functions\": [\n  {\"name\": \"f\",\n   \"image_uri\": \"i\",\n   \"memory\": 512}\n]}}";
         let (line, column, message) = syntax_error(unknown);
         assert_eq!((line, column), (4, 11), "{message}");
-        assert!(message.starts_with("unknown field `memory`, expected one of"), "{message}");
+        assert!(
+            message.starts_with("unknown field `memory`, expected one of"),
+            "{message}"
+        );
 
         let (line, _, message) = syntax_error("{\"counters\": {},\n \"agnet\": {}}");
         assert_eq!(line, 2);
         assert!(message.contains("unknown field `agnet`"), "{message}");
-        let (_, _, message) = syntax_error(r#"{"lambda": {"functions": [{"name": "f", "memory_size": "big"}]}}"#);
+        let (_, _, message) =
+            syntax_error(r#"{"lambda": {"functions": [{"name": "f", "memory_size": "big"}]}}"#);
         assert!(message.contains("invalid type"), "{message}");
         let (_, _, message) = syntax_error(r#"{"lambda": {"functions": [{"image_uri": "i"}]}}"#);
         assert!(message.contains("missing field `name`"), "{message}");
-        let (_, _, message) = syntax_error(r#"{"lambda": {"functions": [{"name": "f", "package_type": "Docker"}]}}"#);
+        let (_, _, message) =
+            syntax_error(r#"{"lambda": {"functions": [{"name": "f", "package_type": "Docker"}]}}"#);
         assert!(message.contains("unknown variant `Docker`"), "{message}");
 
-        let shown = SimCloud::from_fixture_json("{\n  \"region\": 1}").expect_err("bad region").to_string();
+        let shown = SimCloud::from_fixture_json("{\n  \"region\": 1}")
+            .expect_err("bad region")
+            .to_string();
         assert!(shown.starts_with("<inline fixture>:2:"), "{shown}");
     }
 
@@ -339,40 +494,120 @@ mod tests {
             json!({"lambda": {"functions": [f]}})
         };
         let cases = [
-            (function(json!({"aliases": [{"name": "main", "function_version": "3"}]})),
-             r#"lambda function "f" (us-east-1): alias "main" points at version "3", which does not exist"#),
-            (json!({"lambda": {"functions": [{"name": "f", "image_uri": "a"}, {"name": "f", "image_uri": "b"}]}}),
-             r#"lambda function "f" (us-east-1) is listed twice"#),
-            (function(json!({"aliases": [{"name": "main", "function_version": "1", "routing": {"1": 0.5}}]})),
-             r#"alias "main": Invalid function version 1"#),
-            (function(json!({"aliases": [{"name": "7"}]})), r#"alias "7": 1 validation error"#),
-            (function(json!({"provisioned_concurrency": [{"qualifier": "live", "requested": 1}]})),
-             r#"provisioned_concurrency "live": the qualifier is neither an alias nor a version"#),
-            (function(json!({"provisioned_concurrency": [{"qualifier": "1", "requested": 1, "status_script": ["DONE"]}]})),
-             r#"status "DONE" is not one of"#),
-            (function(json!({"next_updates": [{"statuses": ["InProgress", "Done"]}]})),
-             r#"lambda function "f" (us-east-1): next_updates[0] "Done" is not one of"#),
-            (function(json!({"next_updates": [{"statuses": []}]})), "next_updates[0] has no statuses"),
-            (function(json!({"state": "Ready"})), r#"state "Ready" is not one of"#),
-            (function(json!({"memory_size": 100})), "MemorySize 100 is out of range"),
-            (function(json!({"versions": [{"version": "01"}]})), r#"version "01" is not a positive version number"#),
-            (function(json!({"versions": [{"version": "1"}, {"version": "1"}]})), "version 1 is listed twice"),
-            (function(json!({"highest_published_version": 0, "versions": [{"version": "2"}]})),
-             "highest_published_version 0 is below its version 2"),
-            (json!({"lambda": {"functions": [{"name": "f", "package_type": "Image"}]}}), "package_type Image needs image_uri"),
-            (json!({"lambda": {"functions": [{"name": "f", "image_uri": "i", "runtime": "nodejs22.x"}]}}), "takes no runtime"),
-            (json!({"lambda": {"functions": [{"name": "f", "s3_bucket": "b"}]}}), "s3_bucket and s3_key go together"),
-            (json!({"lambda": {"functions": [{"name": "bad name", "image_uri": "i"}]}}), r#"lambda function "bad name""#),
-            (json!({"account_id": "12345"}), r#"account_id "12345" is not a 12-digit account id"#),
-            (json!({"agent": {"arn": "np-agent"}}), r#"agent.arn "np-agent""#),
-            (json!({"iam": {"roles": [{"name": "r"}, {"name": "r"}]}}), r#"iam role "r" in account 123456789012 is listed twice"#),
-            (json!({"iam": {"roles": [{"name": "r", "path": "svc"}]}}), r#"iam role "r": path "svc" must start and end with /"#),
-            (json!({"iam": {"roles": [{"name": "r", "assume_role_policy_document": {"Version": "2012-10-17"}}]}}), "has no Statement"),
-            (json!({"ecr": {"repositories": [{"name": "r", "policy": {"Statement": {}}}]}}), r#"ecr repository "r" (registry 123456789012, us-east-1): policy has no Statement list"#),
-            (json!({"ecr": {"repositories": [{"name": "r", "images": [{"tags": ["v1"]}, {"tags": ["v1"]}]}]}}), r#"tag "v1" names two images"#),
-            (json!({"secrets": [{"name": "s", "value": "v", "value_sha256": "ab"}]}), r#"secret "s" (us-east-1): give either value or value_sha256"#),
-            (json!({"secrets": [{"name": "s", "value_sha256": "xyz"}]}), "value_sha256 is not 64 hex digits"),
-            (json!({"s3": {"objects": [{"bucket": "b", "key": "k"}, {"bucket": "b", "key": "k"}]}}), "s3 object s3://b/k is listed twice"),
+            (
+                function(json!({"aliases": [{"name": "main", "function_version": "3"}]})),
+                r#"lambda function "f" (us-east-1): alias "main" points at version "3", which does not exist"#,
+            ),
+            (
+                json!({"lambda": {"functions": [{"name": "f", "image_uri": "a"}, {"name": "f", "image_uri": "b"}]}}),
+                r#"lambda function "f" (us-east-1) is listed twice"#,
+            ),
+            (
+                function(
+                    json!({"aliases": [{"name": "main", "function_version": "1", "routing": {"1": 0.5}}]}),
+                ),
+                r#"alias "main": Invalid function version 1"#,
+            ),
+            (
+                function(json!({"aliases": [{"name": "7"}]})),
+                r#"alias "7": 1 validation error"#,
+            ),
+            (
+                function(
+                    json!({"provisioned_concurrency": [{"qualifier": "live", "requested": 1}]}),
+                ),
+                r#"provisioned_concurrency "live": the qualifier is neither an alias nor a version"#,
+            ),
+            (
+                function(
+                    json!({"provisioned_concurrency": [{"qualifier": "1", "requested": 1, "status_script": ["DONE"]}]}),
+                ),
+                r#"status "DONE" is not one of"#,
+            ),
+            (
+                function(json!({"next_updates": [{"statuses": ["InProgress", "Done"]}]})),
+                r#"lambda function "f" (us-east-1): next_updates[0] "Done" is not one of"#,
+            ),
+            (
+                function(json!({"next_updates": [{"statuses": []}]})),
+                "next_updates[0] has no statuses",
+            ),
+            (
+                function(json!({"state": "Ready"})),
+                r#"state "Ready" is not one of"#,
+            ),
+            (
+                function(json!({"memory_size": 100})),
+                "MemorySize 100 is out of range",
+            ),
+            (
+                function(json!({"versions": [{"version": "01"}]})),
+                r#"version "01" is not a positive version number"#,
+            ),
+            (
+                function(json!({"versions": [{"version": "1"}, {"version": "1"}]})),
+                "version 1 is listed twice",
+            ),
+            (
+                function(json!({"highest_published_version": 0, "versions": [{"version": "2"}]})),
+                "highest_published_version 0 is below its version 2",
+            ),
+            (
+                json!({"lambda": {"functions": [{"name": "f", "package_type": "Image"}]}}),
+                "package_type Image needs image_uri",
+            ),
+            (
+                json!({"lambda": {"functions": [{"name": "f", "image_uri": "i", "runtime": "nodejs22.x"}]}}),
+                "takes no runtime",
+            ),
+            (
+                json!({"lambda": {"functions": [{"name": "f", "s3_bucket": "b"}]}}),
+                "s3_bucket and s3_key go together",
+            ),
+            (
+                json!({"lambda": {"functions": [{"name": "bad name", "image_uri": "i"}]}}),
+                r#"lambda function "bad name""#,
+            ),
+            (
+                json!({"account_id": "12345"}),
+                r#"account_id "12345" is not a 12-digit account id"#,
+            ),
+            (
+                json!({"agent": {"arn": "np-agent"}}),
+                r#"agent.arn "np-agent""#,
+            ),
+            (
+                json!({"iam": {"roles": [{"name": "r"}, {"name": "r"}]}}),
+                r#"iam role "r" in account 123456789012 is listed twice"#,
+            ),
+            (
+                json!({"iam": {"roles": [{"name": "r", "path": "svc"}]}}),
+                r#"iam role "r": path "svc" must start and end with /"#,
+            ),
+            (
+                json!({"iam": {"roles": [{"name": "r", "assume_role_policy_document": {"Version": "2012-10-17"}}]}}),
+                "has no Statement",
+            ),
+            (
+                json!({"ecr": {"repositories": [{"name": "r", "policy": {"Statement": {}}}]}}),
+                r#"ecr repository "r" (registry 123456789012, us-east-1): policy has no Statement list"#,
+            ),
+            (
+                json!({"ecr": {"repositories": [{"name": "r", "images": [{"tags": ["v1"]}, {"tags": ["v1"]}]}]}}),
+                r#"tag "v1" names two images"#,
+            ),
+            (
+                json!({"secrets": [{"name": "s", "value": "v", "value_sha256": "ab"}]}),
+                r#"secret "s" (us-east-1): give either value or value_sha256"#,
+            ),
+            (
+                json!({"secrets": [{"name": "s", "value_sha256": "xyz"}]}),
+                "value_sha256 is not 64 hex digits",
+            ),
+            (
+                json!({"s3": {"objects": [{"bucket": "b", "key": "k"}, {"bucket": "b", "key": "k"}]}}),
+                "s3 object s3://b/k is listed twice",
+            ),
         ];
         for (fixture, want) in cases {
             match SimCloud::from_fixture_json(&fixture.to_string()) {
@@ -393,7 +628,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let missing = dir.path().join("missing.json");
         match SimCloud::from_fixture_file(&missing) {
-            Err(e @ FixtureError::Read { .. }) => assert!(e.to_string().contains("missing.json"), "{e}"),
+            Err(e @ FixtureError::Read { .. }) => {
+                assert!(e.to_string().contains("missing.json"), "{e}")
+            }
             other => panic!("expected a read error, got {other:?}"),
         }
         let bad = dir.path().join("bad.json");
@@ -446,17 +683,52 @@ mod tests {
         let f = "11-my-app-my-scope";
         // Drive every kind of state, leaving the update script and the provisioned
         // concurrency script half-way and a deleted version behind.
-        let update = UpdateCode { function_name: f.into(), code: CodeSource::Image("repo:v2".into()), architectures: None };
+        let update = UpdateCode {
+            function_name: f.into(),
+            code: CodeSource::Image("repo:v2".into()),
+            architectures: None,
+        };
         ok(sim1.lambda_update_function_code(&ctx, &update).await);
         ok(sim1.lambda_get_function_configuration(&ctx, f, None).await);
-        ok(sim1.lambda_get_provisioned_concurrency_config(&ctx, f, "main").await);
-        ok(sim1.lambda_update_alias(&ctx, &UpdateAlias { function_name: f.into(), alias_name: "main".into(), function_version: None, routing: Some(vec![]) }).await);
+        ok(sim1
+            .lambda_get_provisioned_concurrency_config(&ctx, f, "main")
+            .await);
+        ok(sim1
+            .lambda_update_alias(
+                &ctx,
+                &UpdateAlias {
+                    function_name: f.into(),
+                    alias_name: "main".into(),
+                    function_version: None,
+                    routing: Some(vec![]),
+                },
+            )
+            .await);
         ok(sim1.lambda_delete_function(&ctx, f, Some("2")).await);
-        let create = CreateSecret { name: "nullplatform/11/deploy-1/parameters".into(), description: "p".into(), secret_string: CREATED_SECRET.into(), tags: vec![] };
+        let create = CreateSecret {
+            name: "nullplatform/11/deploy-1/parameters".into(),
+            description: "p".into(),
+            secret_string: CREATED_SECRET.into(),
+            tags: vec![],
+        };
         ok(sim1.secrets_create_secret(&ctx, &create).await);
-        ok(sim1.secrets_put_secret_value(&ctx, "nullplatform/11/deploy-1/parameters", PUT_SECRET).await);
-        ok(sim1.secrets_delete_secret(&ctx, "nullplatform/11/deploy-prev/parameters", false).await);
-        ok(sim1.ecr_set_repository_policy(&ctx, &RepositoryRef { registry_id: None, region: None, name: "my-app".into() }, r#"{"Statement": [{"Sid": "s"}]}"#).await);
+        ok(sim1
+            .secrets_put_secret_value(&ctx, "nullplatform/11/deploy-1/parameters", PUT_SECRET)
+            .await);
+        ok(sim1
+            .secrets_delete_secret(&ctx, "nullplatform/11/deploy-prev/parameters", false)
+            .await);
+        ok(sim1
+            .ecr_set_repository_policy(
+                &ctx,
+                &RepositoryRef {
+                    registry_id: None,
+                    region: None,
+                    name: "my-app".into(),
+                },
+                r#"{"Statement": [{"Sid": "s"}]}"#,
+            )
+            .await);
 
         let dump1 = sim1.dump_json();
         let text = serde_json::to_string_pretty(&dump1).expect("dump serializes");
@@ -465,15 +737,28 @@ mod tests {
         }
         let secrets = dump1["secrets"].as_array().expect("secrets");
         let names: Vec<&str> = secrets.iter().filter_map(|s| s["name"].as_str()).collect();
-        assert_eq!(names, ["nullplatform/11/deploy-1/parameters", "nullplatform/11/deploy-prev/parameters"], "sorted");
+        assert_eq!(
+            names,
+            [
+                "nullplatform/11/deploy-1/parameters",
+                "nullplatform/11/deploy-prev/parameters"
+            ],
+            "sorted"
+        );
         assert_eq!(secrets[0]["value_sha256"], state::sha256_hex(PUT_SECRET));
         assert_eq!(secrets[1]["value_sha256"], state::sha256_hex(FIRST_SECRET));
         assert_eq!(secrets[1]["pending_deletion"], true);
         let function = &dump1["lambda"]["functions"][1];
         assert_eq!(function["name"], f);
-        assert_eq!(function["current_update"]["statuses"], json!(["Successful"]));
+        assert_eq!(
+            function["current_update"]["statuses"],
+            json!(["Successful"])
+        );
         assert_eq!(function["highest_published_version"], 2);
-        assert_eq!(function["provisioned_concurrency"][0]["status_script"], json!(["IN_PROGRESS", "READY"]));
+        assert_eq!(
+            function["provisioned_concurrency"][0]["status_script"],
+            json!(["IN_PROGRESS", "READY"])
+        );
 
         let sim2 = SimCloud::from_fixture_json(&text).expect("a dump loads");
         assert_eq!(sim2.dump_json(), dump1, "dump → load → dump is stable");
@@ -482,35 +767,85 @@ mod tests {
         let ctx2 = agent(&sim2).await;
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
             let config = ok(sim.lambda_get_function_configuration(ctx, f, None).await);
-            assert_eq!((config.last_update_status.as_str(), config.image_uri.as_deref()), ("Successful", Some("repo:v2")));
+            assert_eq!(
+                (
+                    config.last_update_status.as_str(),
+                    config.image_uri.as_deref()
+                ),
+                ("Successful", Some("repo:v2"))
+            );
         }
         let mut answers = Vec::new();
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
             let published = ok(sim.lambda_publish_version(ctx, f, "deploy-1").await);
-            let pc = ok(sim.lambda_get_provisioned_concurrency_config(ctx, f, "main").await);
-            let updated = ok(sim.lambda_update_function_configuration(ctx, &UpdateConfiguration { function_name: f.into(), memory_size: Some(1024), ..Default::default() }).await);
-            let secret = ok(sim.secrets_put_secret_value(ctx, "nullplatform/11/deploy-1/parameters", "x").await);
-            let e = err(sim.secrets_put_secret_value(ctx, "nullplatform/11/deploy-prev/parameters", "x").await);
-            let zip = ok(sim.lambda_get_function(&CallCtx { region: "eu-west-1".into(), ..ctx.clone() }, "zip-fn", None).await);
+            let pc = ok(sim
+                .lambda_get_provisioned_concurrency_config(ctx, f, "main")
+                .await);
+            let updated = ok(sim
+                .lambda_update_function_configuration(
+                    ctx,
+                    &UpdateConfiguration {
+                        function_name: f.into(),
+                        memory_size: Some(1024),
+                        ..Default::default()
+                    },
+                )
+                .await);
+            let secret = ok(sim
+                .secrets_put_secret_value(ctx, "nullplatform/11/deploy-1/parameters", "x")
+                .await);
+            let e = err(sim
+                .secrets_put_secret_value(ctx, "nullplatform/11/deploy-prev/parameters", "x")
+                .await);
+            let zip = ok(sim
+                .lambda_get_function(
+                    &CallCtx {
+                        region: "eu-west-1".into(),
+                        ..ctx.clone()
+                    },
+                    "zip-fn",
+                    None,
+                )
+                .await);
             let role = ok(sim.iam_get_role(ctx, "np-lambda-agent").await);
-            answers.push(format!("{published:?}|{pc:?}|{updated:?}|{secret:?}|{}|{zip:?}|{role:?}", e.code));
+            answers.push(format!(
+                "{published:?}|{pc:?}|{updated:?}|{secret:?}|{}|{zip:?}|{role:?}",
+                e.code
+            ));
         }
         assert_eq!(answers[0], answers[1]);
-        assert!(answers[0].contains("version: \"3\""), "version 2 was deleted, so the next is 3: {}", answers[0]);
+        assert!(
+            answers[0].contains("version: \"3\""),
+            "version 2 was deleted, so the next is 3: {}",
+            answers[0]
+        );
         assert_eq!(sim1.dump_json(), sim2.dump_json());
     }
 
     #[tokio::test]
     async fn a_plain_fixture_round_trips_too() {
         let first = sim(rich_fixture()).dump_json();
-        let again = SimCloud::from_fixture_json(&first.to_string()).expect("dump loads").dump_json();
+        let again = SimCloud::from_fixture_json(&first.to_string())
+            .expect("dump loads")
+            .dump_json();
         assert_eq!(first, again);
         // Defaults are written out explicitly.
         // Functions are sorted by (region, name): eu-west-1's zip-fn comes first.
         let zip = &first["lambda"]["functions"][0];
         assert_eq!(zip["name"], "zip-fn");
-        assert_eq!((zip["package_type"].as_str(), zip["memory_size"].as_u64(), zip["timeout"].as_u64()), (Some("Zip"), Some(128), Some(3)));
+        assert_eq!(
+            (
+                zip["package_type"].as_str(),
+                zip["memory_size"].as_u64(),
+                zip["timeout"].as_u64()
+            ),
+            (Some("Zip"), Some(128), Some(3))
+        );
         assert_eq!(first["iam"]["roles"][0]["name"], "np-lambda-agent");
-        assert_eq!(first["iam"]["roles"][1]["assume_role_policy_document"]["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::999999999999:root");
+        assert_eq!(
+            first["iam"]["roles"][1]["assume_role_policy_document"]["Statement"][0]["Principal"]
+                ["AWS"],
+            "arn:aws:iam::999999999999:root"
+        );
     }
 }

@@ -13,8 +13,11 @@ const SUFFIX_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 /// is derived from the secret's place, so it is the same in every run.
 pub(super) fn secret_arn(region: &str, account: &str, name: &str) -> String {
     let digest = Sha256::digest(format!("{region}/{account}/{name}").as_bytes());
-    let suffix: String =
-        digest.iter().take(6).map(|b| char::from(SUFFIX_ALPHABET[usize::from(*b) % SUFFIX_ALPHABET.len()])).collect();
+    let suffix: String = digest
+        .iter()
+        .take(6)
+        .map(|b| char::from(SUFFIX_ALPHABET[usize::from(*b) % SUFFIX_ALPHABET.len()]))
+        .collect();
     format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}-{suffix}")
 }
 
@@ -26,7 +29,10 @@ fn marked_for_deletion() -> Fault {
 }
 
 fn not_found() -> Fault {
-    Fault::new(NOT_FOUND, "Secrets Manager can't find the specified secret.")
+    Fault::new(
+        NOT_FOUND,
+        "Secrets Manager can't find the specified secret.",
+    )
 }
 
 impl State {
@@ -37,7 +43,10 @@ impl State {
     /// The key of the secret a name or ARN names, if it exists.
     fn find_secret(&self, ctx: &CallCtx, secret_id: &str) -> Option<(String, String)> {
         if secret_id.starts_with("arn:") {
-            self.secrets.iter().find(|(_, s)| self.secret_arn_of(s) == secret_id).map(|(k, _)| k.clone())
+            self.secrets
+                .iter()
+                .find(|(_, s)| self.secret_arn_of(s) == secret_id)
+                .map(|(k, _)| k.clone())
         } else {
             let key = (ctx.region.clone(), secret_id.to_string());
             self.secrets.contains_key(&key).then_some(key)
@@ -46,7 +55,10 @@ impl State {
 
     /// The ARN the caller is authorized against: the secret's own when it exists.
     fn secret_resource(&self, ctx: &CallCtx, secret_id: &str) -> String {
-        match self.find_secret(ctx, secret_id).and_then(|k| self.secrets.get(&k)) {
+        match self
+            .find_secret(ctx, secret_id)
+            .and_then(|k| self.secrets.get(&k))
+        {
             Some(s) => self.secret_arn_of(s),
             None if secret_id.starts_with("arn:") => secret_id.to_string(),
             None => secret_arn(&ctx.region, &self.account_id, secret_id),
@@ -54,12 +66,21 @@ impl State {
     }
 
     fn secret_ref(&self, s: &Secret) -> SecretRef {
-        SecretRef { arn: self.secret_arn_of(s), name: s.name.clone(), version_id: s.version_id.clone() }
+        SecretRef {
+            arn: self.secret_arn_of(s),
+            name: s.name.clone(),
+            version_id: s.version_id.clone(),
+        }
     }
 
     /// CreateSecret: a new secret with its first version. Tags also need
     /// `secretsmanager:TagResource`, as in AWS.
-    pub(super) fn secrets_create(&mut self, ctx: &CallCtx, api: Api, req: &CreateSecret) -> Result<SecretRef, Fault> {
+    pub(super) fn secrets_create(
+        &mut self,
+        ctx: &CallCtx,
+        api: Api,
+        req: &CreateSecret,
+    ) -> Result<SecretRef, Fault> {
         let resource = self.secret_resource(ctx, &req.name);
         self.authorize(ctx, api, &resource)?;
         if !req.tags.is_empty() {
@@ -72,7 +93,10 @@ impl State {
             }
             return Err(Fault::new(
                 "ResourceExistsException",
-                format!("The operation failed because the secret {} already exists.", req.name),
+                format!(
+                    "The operation failed because the secret {} already exists.",
+                    req.name
+                ),
             ));
         }
         let version_id = self.next_secret_version_id();
@@ -91,7 +115,13 @@ impl State {
     }
 
     /// PutSecretValue: a new current version.
-    pub(super) fn secrets_put_value(&mut self, ctx: &CallCtx, api: Api, secret_id: &str, value: &str) -> Result<SecretRef, Fault> {
+    pub(super) fn secrets_put_value(
+        &mut self,
+        ctx: &CallCtx,
+        api: Api,
+        secret_id: &str,
+        value: &str,
+    ) -> Result<SecretRef, Fault> {
         let resource = self.secret_resource(ctx, secret_id);
         self.authorize(ctx, api, &resource)?;
         let key = self.find_secret(ctx, secret_id).ok_or_else(not_found)?;
@@ -108,7 +138,13 @@ impl State {
 
     /// DeleteSecret: `force` removes the secret at once; otherwise it is scheduled for
     /// deletion and refuses writes (the recovery window never ends in virtual time).
-    pub(super) fn secrets_delete(&mut self, ctx: &CallCtx, api: Api, secret_id: &str, force: bool) -> Result<(), Fault> {
+    pub(super) fn secrets_delete(
+        &mut self,
+        ctx: &CallCtx,
+        api: Api,
+        secret_id: &str,
+        force: bool,
+    ) -> Result<(), Fault> {
         let resource = self.secret_resource(ctx, secret_id);
         self.authorize(ctx, api, &resource)?;
         let key = self.find_secret(ctx, secret_id).ok_or_else(not_found)?;
@@ -133,7 +169,8 @@ mod tests {
     use serde_json::json;
 
     const NAME: &str = "nullplatform/11/deploy-1/parameters";
-    const DELETED: &str = "You can't perform this operation on the secret because it was marked for deletion.";
+    const DELETED: &str =
+        "You can't perform this operation on the secret because it was marked for deletion.";
 
     fn create(name: &str, value: &str) -> CreateSecret {
         CreateSecret {
@@ -149,7 +186,10 @@ mod tests {
         let arn = secret_arn("us-east-1", "123456789012", NAME);
         let prefix = format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{NAME}-");
         let suffix = arn.strip_prefix(&prefix).expect("ARN prefix");
-        assert!(suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()), "{arn}");
+        assert!(
+            suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "{arn}"
+        );
         assert_eq!(arn, secret_arn("us-east-1", "123456789012", NAME));
         assert_ne!(arn, secret_arn("us-east-1", "123456789012", "other"));
     }
@@ -159,22 +199,49 @@ mod tests {
         let sim = sim(json!({}));
         let ctx = agent(&sim).await;
         let e = err(sim.secrets_put_secret_value(&ctx, NAME, "{}").await);
-        assert_eq!((e.service.as_str(), e.code.as_str()), ("secretsmanager", "ResourceNotFoundException"));
-        assert_eq!(e.message, "Secrets Manager can't find the specified secret.");
+        assert_eq!(
+            (e.service.as_str(), e.code.as_str()),
+            ("secretsmanager", "ResourceNotFoundException")
+        );
+        assert_eq!(
+            e.message,
+            "Secrets Manager can't find the specified secret."
+        );
 
-        let created = ok(sim.secrets_create_secret(&ctx, &create(NAME, r#"{"DB_PASSWORD":"s3cr3t"}"#)).await);
-        assert_eq!((created.name.as_str(), created.arn.clone()), (NAME, secret_arn("us-east-1", "123456789012", NAME)));
+        let created = ok(sim
+            .secrets_create_secret(&ctx, &create(NAME, r#"{"DB_PASSWORD":"s3cr3t"}"#))
+            .await);
+        assert_eq!(
+            (created.name.as_str(), created.arn.clone()),
+            (NAME, secret_arn("us-east-1", "123456789012", NAME))
+        );
         let e = err(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await);
-        assert_eq!((e.code.as_str(), e.message), ("ResourceExistsException", format!("The operation failed because the secret {NAME} already exists.")));
+        assert_eq!(
+            (e.code.as_str(), e.message),
+            (
+                "ResourceExistsException",
+                format!("The operation failed because the secret {NAME} already exists.")
+            )
+        );
 
-        let by_name = ok(sim.secrets_put_secret_value(&ctx, NAME, r#"{"DB_PASSWORD":"n3w"}"#).await);
+        let by_name = ok(sim
+            .secrets_put_secret_value(&ctx, NAME, r#"{"DB_PASSWORD":"n3w"}"#)
+            .await);
         let by_arn = ok(sim.secrets_put_secret_value(&ctx, &created.arn, "{}").await);
         assert_eq!(by_arn.arn, created.arn);
         let versions = [&created.version_id, &by_name.version_id, &by_arn.version_id];
         assert!(versions.iter().all(|v| v.is_some()));
-        assert!(versions[0] != versions[1] && versions[1] != versions[2], "each write is a new version: {versions:?}");
-        let e = err(sim.secrets_put_secret_value(&ctx, &format!("{}X", created.arn), "{}").await);
-        assert_eq!(e.code, "ResourceNotFoundException", "an ARN must match exactly");
+        assert!(
+            versions[0] != versions[1] && versions[1] != versions[2],
+            "each write is a new version: {versions:?}"
+        );
+        let e = err(sim
+            .secrets_put_secret_value(&ctx, &format!("{}X", created.arn), "{}")
+            .await);
+        assert_eq!(
+            e.code, "ResourceNotFoundException",
+            "an ARN must match exactly"
+        );
 
         // Without force: scheduled for deletion, refusing writes and re-creation.
         ok(sim.secrets_delete_secret(&ctx, NAME, false).await);
@@ -183,12 +250,21 @@ mod tests {
             err(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await),
             err(sim.secrets_delete_secret(&ctx, NAME, false).await),
         ] {
-            assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidRequestException", DELETED));
+            assert_eq!(
+                (e.code.as_str(), e.message.as_str()),
+                ("InvalidRequestException", DELETED)
+            );
         }
         // Force deletes at once, even a scheduled secret; then the name is free.
         ok(sim.secrets_delete_secret(&ctx, &created.arn, true).await);
-        assert_eq!(err(sim.secrets_put_secret_value(&ctx, NAME, "{}").await).code, "ResourceNotFoundException");
-        assert_eq!(err(sim.secrets_delete_secret(&ctx, NAME, true).await).code, "ResourceNotFoundException");
+        assert_eq!(
+            err(sim.secrets_put_secret_value(&ctx, NAME, "{}").await).code,
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            err(sim.secrets_delete_secret(&ctx, NAME, true).await).code,
+            "ResourceNotFoundException"
+        );
         ok(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await);
     }
 
@@ -196,8 +272,13 @@ mod tests {
     async fn secrets_are_regional() {
         let sim = sim(json!({"secrets": [{"name": "s", "region": "eu-west-1", "value": "v"}]}));
         let mut ctx = agent(&sim).await;
-        assert_eq!(err(sim.secrets_put_secret_value(&ctx, "s", "w").await).code, "ResourceNotFoundException");
-        ok(sim.secrets_put_secret_value(&ctx, &secret_arn("eu-west-1", "123456789012", "s"), "w").await);
+        assert_eq!(
+            err(sim.secrets_put_secret_value(&ctx, "s", "w").await).code,
+            "ResourceNotFoundException"
+        );
+        ok(sim
+            .secrets_put_secret_value(&ctx, &secret_arn("eu-west-1", "123456789012", "s"), "w")
+            .await);
         ctx.region = "eu-west-1".to_string();
         ok(sim.secrets_put_secret_value(&ctx, "s", "w").await);
     }

@@ -20,7 +20,10 @@ fn type_wanted(resource_types: &[String], service: &str, kind: &str) -> bool {
 /// Every filter must match: the key is present, and its value is among the filter's
 /// values (any value when the filter lists none).
 fn tags_match(tags: &BTreeMap<String, String>, filters: &[TagFilter]) -> bool {
-    filters.iter().all(|f| tags.get(&f.key).is_some_and(|v| f.values.is_empty() || f.values.contains(v)))
+    filters.iter().all(|f| {
+        tags.get(&f.key)
+            .is_some_and(|v| f.values.is_empty() || f.values.contains(v))
+    })
 }
 
 impl State {
@@ -38,7 +41,12 @@ impl State {
         let region = ctx.region.as_str();
         let mut found: Vec<(String, &BTreeMap<String, String>)> = Vec::new();
         if type_wanted(resource_types, "lambda", "function") {
-            found.extend(self.functions.values().filter(|f| f.region == region).map(|f| (f.arn.clone(), &f.tags)));
+            found.extend(
+                self.functions
+                    .values()
+                    .filter(|f| f.region == region)
+                    .map(|f| (f.arn.clone(), &f.tags)),
+            );
         }
         if type_wanted(resource_types, "secretsmanager", "secret") {
             found.extend(
@@ -60,7 +68,10 @@ impl State {
         let mut resources: Vec<TaggedResource> = found
             .into_iter()
             .filter(|(_, tags)| !tags.is_empty() && tags_match(tags, filters))
-            .map(|(arn, tags)| TaggedResource { arn, tags: tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect() })
+            .map(|(arn, tags)| TaggedResource {
+                arn,
+                tags: tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            })
             .collect();
         resources.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(resources)
@@ -89,7 +100,10 @@ mod tests {
     }
 
     fn filter(key: &str, values: &[&str]) -> TagFilter {
-        TagFilter { key: key.to_string(), values: values.iter().map(|v| v.to_string()).collect() }
+        TagFilter {
+            key: key.to_string(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
     }
 
     #[tokio::test]
@@ -101,31 +115,73 @@ mod tests {
         let repo = "arn:aws:ecr:us-east-1:123456789012:repository/app".to_string();
         let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let cases: Vec<(Vec<String>, Vec<TagFilter>, Vec<String>)> = vec![
-            (types(&[]), vec![], vec![repo.clone(), lambda("a-12"), lambda("b-11"), secret.clone()]),
-            (types(&[]), vec![filter("nullplatform:scope-id", &["11"])], vec![lambda("b-11"), secret.clone()]),
-            (types(&["lambda"]), vec![filter("nullplatform:scope-id", &["11"])], vec![lambda("b-11")]),
-            (types(&["lambda:function"]), vec![filter("nullplatform:scope-id", &[])], vec![lambda("a-12"), lambda("b-11")]),
-            (types(&["lambda"]), vec![filter("nullplatform:scope-id", &["11", "12"])], vec![lambda("a-12"), lambda("b-11")]),
             (
                 types(&[]),
-                vec![filter("nullplatform:application", &["app"]), filter("nullplatform:scope-id", &["12"])],
+                vec![],
+                vec![repo.clone(), lambda("a-12"), lambda("b-11"), secret.clone()],
+            ),
+            (
+                types(&[]),
+                vec![filter("nullplatform:scope-id", &["11"])],
+                vec![lambda("b-11"), secret.clone()],
+            ),
+            (
+                types(&["lambda"]),
+                vec![filter("nullplatform:scope-id", &["11"])],
+                vec![lambda("b-11")],
+            ),
+            (
+                types(&["lambda:function"]),
+                vec![filter("nullplatform:scope-id", &[])],
+                vec![lambda("a-12"), lambda("b-11")],
+            ),
+            (
+                types(&["lambda"]),
+                vec![filter("nullplatform:scope-id", &["11", "12"])],
+                vec![lambda("a-12"), lambda("b-11")],
+            ),
+            (
+                types(&[]),
+                vec![
+                    filter("nullplatform:application", &["app"]),
+                    filter("nullplatform:scope-id", &["12"]),
+                ],
                 vec![lambda("a-12")],
             ),
             (types(&["secretsmanager"]), vec![], vec![secret.clone()]),
-            (types(&["secretsmanager:secret", "ecr:repository"]), vec![], vec![repo.clone(), secret.clone()]),
+            (
+                types(&["secretsmanager:secret", "ecr:repository"]),
+                vec![],
+                vec![repo.clone(), secret.clone()],
+            ),
             (types(&["lambda:layer", "s3"]), vec![], vec![]),
-            (types(&[]), vec![filter("nullplatform:scope-id", &["13"])], vec![]),
+            (
+                types(&[]),
+                vec![filter("nullplatform:scope-id", &["13"])],
+                vec![],
+            ),
             (types(&[]), vec![filter("missing", &[])], vec![]),
         ];
         for (resource_types, filters, want) in cases {
-            let got = ok(sim.tagging_get_resources(&ctx, &resource_types, &filters).await);
+            let got = ok(sim
+                .tagging_get_resources(&ctx, &resource_types, &filters)
+                .await);
             let arns: Vec<String> = got.iter().map(|r| r.arn.clone()).collect();
             assert_eq!(arns, want, "types {resource_types:?} filters {filters:?}");
         }
-        let one = ok(sim.tagging_get_resources(&ctx, &types(&["lambda"]), &[filter("nullplatform:scope-id", &["12"])]).await);
+        let one = ok(sim
+            .tagging_get_resources(
+                &ctx,
+                &types(&["lambda"]),
+                &[filter("nullplatform:scope-id", &["12"])],
+            )
+            .await);
         assert_eq!(
             one[0].tags,
-            [("nullplatform:application".to_string(), "app".to_string()), ("nullplatform:scope-id".to_string(), "12".to_string())]
+            [
+                ("nullplatform:application".to_string(), "app".to_string()),
+                ("nullplatform:scope-id".to_string(), "12".to_string())
+            ]
         );
     }
 }

@@ -15,11 +15,18 @@ pub(super) fn sim(fixture: Value) -> SimCloud {
 /// A call as the fixture's agent, in the fixture's region.
 pub(super) async fn agent(sim: &SimCloud) -> CallCtx {
     let identity = sim.agent_identity().await.expect("agent identity").value;
-    CallCtx { identity, region: sim.default_region() }
+    CallCtx {
+        identity,
+        region: sim.default_region(),
+    }
 }
 
 /// A call as a session of `role_arn`, assumed by the agent.
-pub(super) async fn as_role(sim: &SimCloud, role_arn: &str, session_policy: Option<&str>) -> CallCtx {
+pub(super) async fn as_role(
+    sim: &SimCloud,
+    role_arn: &str,
+    session_policy: Option<&str>,
+) -> CallCtx {
     let ctx = agent(sim).await;
     let req = AssumeRoleRequest {
         role_arn: role_arn.to_string(),
@@ -27,14 +34,26 @@ pub(super) async fn as_role(sim: &SimCloud, role_arn: &str, session_policy: Opti
         session_policy: session_policy.map(str::to_string),
         duration_seconds: 3600,
     };
-    let identity: Identity = sim.assume_role(&ctx, &req).await.expect("assume role").value;
-    CallCtx { identity, region: ctx.region }
+    let identity: Identity = sim
+        .assume_role(&ctx, &req)
+        .await
+        .expect("assume role")
+        .value;
+    CallCtx {
+        identity,
+        region: ctx.region,
+    }
 }
 
 /// The error of a call that must fail, checked to carry a request id.
 pub(super) fn err<T: std::fmt::Debug>(result: CloudResult<T>) -> CloudError {
     let e = result.expect_err("the call should fail");
-    assert!(e.request_id.as_deref().is_some_and(|id| id.starts_with("sim-req-")), "no request id: {e:?}");
+    assert!(
+        e.request_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("sim-req-")),
+        "no request id: {e:?}"
+    );
     assert!(!e.retryable, "sim errors are not retryable: {e:?}");
     e
 }
@@ -43,7 +62,13 @@ pub(super) fn err<T: std::fmt::Debug>(result: CloudResult<T>) -> CloudError {
 pub(super) fn ok<T: std::fmt::Debug>(result: CloudResult<T>) -> T {
     match result {
         Ok(reply) => {
-            assert!(reply.request_id.as_deref().is_some_and(|id| id.starts_with("sim-req-")), "no request id");
+            assert!(
+                reply
+                    .request_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("sim-req-")),
+                "no request id"
+            );
             reply.value
         }
         Err(e) => panic!("the call should succeed: {e}"),
