@@ -82,7 +82,10 @@ struct EngineArgs {
 
 impl EngineArgs {
     fn runtime(&self) -> Result<Runtime> {
-        let mut options = EngineOptions::default();
+        self.runtime_with(EngineOptions::default())
+    }
+
+    fn runtime_with(&self, mut options: EngineOptions) -> Result<Runtime> {
         if self.no_cache {
             options.cache_dir = None;
         } else if let Some(dir) = &self.cache_dir {
@@ -102,6 +105,9 @@ struct StepRunArgs {
     /// A variable for the step, NAME=VALUE (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// A variable whose value is a secret, NAME=VALUE (repeatable): redacted everywhere.
+    #[arg(long = "secret-var", value_name = "NAME=VALUE")]
+    secret_vars: Vec<String>,
     /// Provider data: a JSON file, or a folder of JSON files.
     #[arg(long, value_name = "FILE|DIR")]
     providers: Option<PathBuf>,
@@ -217,7 +223,8 @@ fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Policy> {
 
 async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let vars = parse_vars(&args.vars)?;
+    let mut vars = parse_vars(&args.vars)?;
+    let secret_vars = parse_vars(&args.secret_vars)?;
     let context = match &args.context {
         Some(p) => crate::context::load(p)?,
         None => serde_json::json!({}),
@@ -231,13 +238,20 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         None => SimCloud::new_empty(),
     });
     let policy = load_policy(args.policy.as_deref(), &args.grants)?;
-    let runtime = args.engine.runtime()?;
+    // The pooling allocator's memory slots must be able to hold the step's cap.
+    let runtime = args.engine.runtime_with(EngineOptions { max_memory_bytes: args.memory.max(EngineOptions::default().max_memory_bytes), ..EngineOptions::default() })?;
     let plugin = runtime.load_file(&args.plugin)?;
 
     let run_id = new_run_id();
     let journal_path = args.journal.clone().unwrap_or_else(|| default_journal(&run_id));
     let redactor = Redactor::new();
     crate::context::register_secrets(&context, &redactor);
+    for (name, value) in secret_vars {
+        if !redactor.add(&value) {
+            eprintln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
+        }
+        vars.insert(name, value);
+    }
     let journal = Arc::new(Journal::to_file(&journal_path, redactor.clone()).with_context(|| format!("creating the journal {}", journal_path.display()))?);
     let cloud: Arc<dyn Cloud> = sim.clone();
     let mut env = RunEnv::with_defaults(cloud.clone()).await.map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;

@@ -115,11 +115,13 @@ pub struct Setup {
     pub providers: Option<&'static str>,
     pub limits: Limits,
     pub policy: Option<scope_host::grants::Policy>,
+    /// Wall time every cloud call takes (a slow or hanging cloud).
+    pub latency: Option<std::time::Duration>,
 }
 
 impl Default for Setup {
     fn default() -> Self {
-        Setup { vars: Vec::new(), cloud_state: Some("cloud.json"), context: Some("context.json"), providers: Some("providers.json"), limits: Limits::default(), policy: None }
+        Setup { vars: Vec::new(), cloud_state: Some("cloud.json"), context: Some("context.json"), providers: Some("providers.json"), limits: Limits::default(), policy: None, latency: None }
     }
 }
 
@@ -144,6 +146,9 @@ pub async fn run(name: &str, setup: Setup) -> Ran {
         env.policy = Arc::new(policy);
     }
     env.sink = sink.clone();
+    if let Some(latency) = setup.latency {
+        sim.set_latency(latency);
+    }
     let env = Arc::new(env);
     let vars: BTreeMap<String, String> = setup.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let request = StepRequest { name: name.to_owned(), plugin, vars, context: context.to_string().into(), limits: setup.limits };

@@ -22,6 +22,17 @@ async fn an_infinite_loop_is_stopped_at_the_deadline() {
 }
 
 #[tokio::test]
+async fn the_deadline_also_cancels_a_hanging_host_call() {
+    let limits = Limits { deadline: Duration::from_millis(300), ..Limits::default() };
+    let started = std::time::Instant::now();
+    let ran = run("check-sample", Setup { vars: scope_vars(), limits, latency: Some(Duration::from_secs(3600)), ..Setup::default() }).await;
+    assert_eq!(ran.failure_kind(), "timeout");
+    assert!(started.elapsed() < Duration::from_secs(60), "the hour-long call was not waited for");
+    assert!(ran.calls().is_empty(), "the cancelled call never completed");
+    assert_eq!(finished(&ran)["failure_kind"], "timeout");
+}
+
+#[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
     let limits = Limits { memory_bytes: 64 << 20, ..Limits::default() };
     let ran = run("memory-bomb", Setup { limits, ..Setup::default() }).await;

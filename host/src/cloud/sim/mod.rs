@@ -45,6 +45,8 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct SimCloud {
     state: Mutex<State>,
+    /// Wall time every call takes before it is answered (zero by default).
+    latency: Mutex<Duration>,
 }
 
 /// The label of a fixture given as text rather than as a file.
@@ -90,7 +92,14 @@ impl SimCloud {
     fn from_state(state: State) -> SimCloud {
         SimCloud {
             state: Mutex::new(state),
+            latency: Mutex::new(Duration::ZERO),
         }
+    }
+
+    /// Makes every later call take `latency` of wall time before it is answered: a
+    /// slow or hanging cloud, to rehearse deadlines and progress output.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap_or_else(PoisonError::into_inner) = latency;
     }
 
     /// The current state in the fixture format, sorted and with every setting
@@ -114,11 +123,15 @@ impl SimCloud {
         clippy::result_large_err,
         reason = "CloudResult is the Cloud trait's answer type"
     )]
-    fn call<T>(
+    async fn call<T>(
         &self,
         api: Api,
         op: impl FnOnce(&mut State, Api) -> Result<T, Fault>,
     ) -> CloudResult<T> {
+        let latency = *self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let mut state = self.lock();
         let request_id = state.next_request_id();
         match op(&mut state, api) {
@@ -161,12 +174,14 @@ impl Cloud for SimCloud {
         self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| {
             Ok(st.sts_agent_identity())
         })
+        .await
     }
 
     async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
         self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| {
             st.sts_assume_role(ctx, api, req)
         })
+        .await
     }
 
     async fn lambda_get_function(
@@ -178,6 +193,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("GetFunction"), |st, api| {
             st.lambda_get_function(ctx, api, name, qualifier)
         })
+        .await
     }
 
     async fn lambda_get_function_configuration(
@@ -189,6 +205,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("GetFunctionConfiguration"), |st, api| {
             st.lambda_get_function_configuration(ctx, api, name, qualifier)
         })
+        .await
     }
 
     async fn lambda_list_versions_by_function(
@@ -199,6 +216,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("ListVersionsByFunction"), |st, api| {
             st.lambda_list_versions(ctx, api, name)
         })
+        .await
     }
 
     async fn lambda_update_function_code(
@@ -209,6 +227,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("UpdateFunctionCode"), |st, api| {
             st.lambda_update_code(ctx, api, req)
         })
+        .await
     }
 
     async fn lambda_update_function_configuration(
@@ -219,6 +238,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("UpdateFunctionConfiguration"), |st, api| {
             st.lambda_update_configuration(ctx, api, req)
         })
+        .await
     }
 
     async fn lambda_publish_version(
@@ -230,6 +250,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("PublishVersion"), |st, api| {
             st.lambda_publish_version(ctx, api, name, description)
         })
+        .await
     }
 
     async fn lambda_delete_function(
@@ -241,24 +262,28 @@ impl Cloud for SimCloud {
         self.call(lambda_api("DeleteFunction"), |st, api| {
             st.lambda_delete_function(ctx, api, name, qualifier)
         })
+        .await
     }
 
     async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
         self.call(lambda_api("GetAlias"), |st, api| {
             st.lambda_get_alias(ctx, api, name, alias)
         })
+        .await
     }
 
     async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
         self.call(lambda_api("CreateAlias"), |st, api| {
             st.lambda_create_alias(ctx, api, req)
         })
+        .await
     }
 
     async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
         self.call(lambda_api("UpdateAlias"), |st, api| {
             st.lambda_update_alias(ctx, api, req)
         })
+        .await
     }
 
     async fn lambda_get_policy(
@@ -270,6 +295,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("GetPolicy"), |st, api| {
             st.lambda_get_policy(ctx, api, name, qualifier)
         })
+        .await
     }
 
     async fn lambda_get_provisioned_concurrency_config(
@@ -281,6 +307,7 @@ impl Cloud for SimCloud {
         self.call(lambda_api("GetProvisionedConcurrencyConfig"), |st, api| {
             st.lambda_get_provisioned_concurrency(ctx, api, name, qualifier)
         })
+        .await
     }
 
     async fn ecr_get_repository_policy(
@@ -291,6 +318,7 @@ impl Cloud for SimCloud {
         self.call(ecr_api("GetRepositoryPolicy"), |st, api| {
             st.ecr_get_repository_policy(ctx, api, repo)
         })
+        .await
     }
 
     async fn ecr_set_repository_policy(
@@ -302,6 +330,7 @@ impl Cloud for SimCloud {
         self.call(ecr_api("SetRepositoryPolicy"), |st, api| {
             st.ecr_set_repository_policy(ctx, api, repo, policy)
         })
+        .await
     }
 
     async fn ecr_describe_images(
@@ -313,12 +342,14 @@ impl Cloud for SimCloud {
         self.call(ecr_api("DescribeImages"), |st, api| {
             st.ecr_describe_images(ctx, api, repo, tags)
         })
+        .await
     }
 
     async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
         self.call(Api::new(Service::Iam, "GetRole"), |st, api| {
             st.iam_get_role(ctx, api, role_name)
         })
+        .await
     }
 
     async fn secrets_put_secret_value(
@@ -330,6 +361,7 @@ impl Cloud for SimCloud {
         self.call(secrets_api("PutSecretValue"), |st, api| {
             st.secrets_put_value(ctx, api, secret_id, value)
         })
+        .await
     }
 
     async fn secrets_create_secret(
@@ -340,6 +372,7 @@ impl Cloud for SimCloud {
         self.call(secrets_api("CreateSecret"), |st, api| {
             st.secrets_create(ctx, api, req)
         })
+        .await
     }
 
     async fn secrets_delete_secret(
@@ -351,6 +384,7 @@ impl Cloud for SimCloud {
         self.call(secrets_api("DeleteSecret"), |st, api| {
             st.secrets_delete(ctx, api, secret_id, force)
         })
+        .await
     }
 
     async fn tagging_get_resources(
@@ -362,6 +396,7 @@ impl Cloud for SimCloud {
         self.call(Api::new(Service::Tagging, "GetResources"), |st, api| {
             st.tagging_get_resources(ctx, api, resource_types, filters)
         })
+        .await
     }
 }
 
