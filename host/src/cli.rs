@@ -50,10 +50,12 @@ enum Command {
 #[derive(Subcommand)]
 enum StepCommand {
     /// Run one step (or check) component against the simulated cloud.
-    #[command(after_help = "Exit status: 0 when the step succeeded (or the check ran), 1 when it failed, 2 on bad arguments or input.\n\n\
+    #[command(
+        after_help = "Exit status: 0 when the step succeeded (or the check ran), 1 when it failed, 2 on bad arguments or input.\n\n\
 Secrets: values of secret parameters in the context, secret outputs, values written to Secrets Manager and \
-assumed-role keys are redacted from every line printed and from the journal.")]
-    Run(StepRunArgs),
+assumed-role keys are redacted from every line printed and from the journal."
+    )]
+    Run(Box<StepRunArgs>),
 }
 
 #[derive(Subcommand)]
@@ -164,7 +166,7 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Step(StepCommand::Run(args)) => step_run(args).await,
+        Command::Step(StepCommand::Run(args)) => step_run(*args).await,
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => inspect(&plugin, json, &engine),
     }
 }
@@ -239,7 +241,10 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
     });
     let policy = load_policy(args.policy.as_deref(), &args.grants)?;
     // The pooling allocator's memory slots must be able to hold the step's cap.
-    let runtime = args.engine.runtime_with(EngineOptions { max_memory_bytes: args.memory.max(EngineOptions::default().max_memory_bytes), ..EngineOptions::default() })?;
+    let runtime = args.engine.runtime_with(EngineOptions {
+        max_memory_bytes: args.memory.max(EngineOptions::default().max_memory_bytes),
+        ..EngineOptions::default()
+    })?;
     let plugin = runtime.load_file(&args.plugin)?;
 
     let run_id = new_run_id();
@@ -252,9 +257,13 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         }
         vars.insert(name, value);
     }
-    let journal = Arc::new(Journal::to_file(&journal_path, redactor.clone()).with_context(|| format!("creating the journal {}", journal_path.display()))?);
+    let journal = Arc::new(
+        Journal::to_file(&journal_path, redactor.clone()).with_context(|| format!("creating the journal {}", journal_path.display()))?,
+    );
     let cloud: Arc<dyn Cloud> = sim.clone();
-    let mut env = RunEnv::with_defaults(cloud.clone()).await.map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
+    let mut env = RunEnv::with_defaults(cloud.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
     env.redactor = redactor.clone();
     env.journal = journal.clone();
     env.policy = Arc::new(policy);
@@ -264,7 +273,11 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         env.region = region.clone();
     }
     let env = Arc::new(env);
-    journal.record(Event::RunStarted { run_id: run_id.clone(), backend: cloud.backend().into(), target: args.plugin.display().to_string() });
+    journal.record(Event::RunStarted {
+        run_id: run_id.clone(),
+        backend: cloud.backend().into(),
+        target: args.plugin.display().to_string(),
+    });
 
     let m = &plugin.manifest;
     let load_note = match plugin.source {
@@ -273,13 +286,33 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         LoadSource::Memory => "loaded".to_owned(),
     };
     if !args.json {
-        println!("▶ {} ({} {} {}, {}…, {load_note})", m.name, m.kind.as_str(), m.name, m.version, &plugin.digest[..19]);
+        println!(
+            "▶ {} ({} {} {}, {}…, {load_note})",
+            m.name,
+            m.kind.as_str(),
+            m.name,
+            m.version,
+            &plugin.digest[..19]
+        );
     }
-    let limits = Limits { deadline: args.timeout, memory_bytes: args.memory, ..Limits::default() };
-    let request = StepRequest { name: m.name.clone(), plugin: plugin.clone(), vars, context: context.to_string().into(), limits };
+    let limits = Limits {
+        deadline: args.timeout,
+        memory_bytes: args.memory,
+        ..Limits::default()
+    };
+    let request = StepRequest {
+        name: m.name.clone(),
+        plugin: plugin.clone(),
+        vars,
+        context: context.to_string().into(),
+        limits,
+    };
     let report = run_step(env.clone(), request).await;
 
-    journal.record(Event::RunFinished { outcome: if report.succeeded() { "ok".into() } else { "failed".into() }, duration_us: started.elapsed().as_micros() as u64 });
+    journal.record(Event::RunFinished {
+        outcome: if report.succeeded() { "ok".into() } else { "failed".into() },
+        duration_us: started.elapsed().as_micros() as u64,
+    });
     if let Some(path) = &args.dump_state {
         let state = serde_json::to_string_pretty(&sim.dump_json())?;
         std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
@@ -288,7 +321,14 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
     if args.json {
         print_json(&report, &calls, &redactor, &journal_path, args.dump_state.as_deref())?;
     } else {
-        print_human(&report, &calls, &redactor, &journal_path, args.dump_state.as_deref(), journal.write_error());
+        print_human(
+            &report,
+            &calls,
+            &redactor,
+            &journal_path,
+            args.dump_state.as_deref(),
+            journal.write_error(),
+        );
     }
     Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -301,7 +341,14 @@ fn shown_value(value: &str, secret: bool, redactor: &Redactor) -> String {
     }
 }
 
-fn print_human(report: &StepReport, calls: &[serde_json::Value], redactor: &Redactor, journal: &Path, dump: Option<&Path>, journal_error: Option<String>) {
+fn print_human(
+    report: &StepReport,
+    calls: &[serde_json::Value],
+    redactor: &Redactor,
+    journal: &Path,
+    dump: Option<&Path>,
+    journal_error: Option<String>,
+) {
     for (name, text) in [("stdout", &report.stdout), ("stderr", &report.stderr)] {
         if !text.trim().is_empty() && (report.succeeded() || name == "stdout") {
             println!("  {name}:");
@@ -327,12 +374,19 @@ fn print_human(report: &StepReport, calls: &[serde_json::Value], redactor: &Reda
     if !report.outputs.is_empty() {
         println!("outputs:");
         for o in &report.outputs {
-            let note = if o.declared { "" } else { "   (warning: not declared in the plugin's manifest)" };
+            let note = if o.declared {
+                ""
+            } else {
+                "   (warning: not declared in the plugin's manifest)"
+            };
             println!("  {} = {}{note}", o.name, shown_value(&o.value, o.secret, redactor));
         }
     }
     if report.dropped_stdio_bytes > 0 || report.dropped_log_lines > 0 {
-        println!("note: output past the caps was dropped: {} bytes of stdout/stderr, {} log lines", report.dropped_stdio_bytes, report.dropped_log_lines);
+        println!(
+            "note: output past the caps was dropped: {} bytes of stdout/stderr, {} log lines",
+            report.dropped_stdio_bytes, report.dropped_log_lines
+        );
     }
     println!("cloud calls ({}):", calls.len());
     for c in calls {
@@ -340,7 +394,12 @@ fn print_human(report: &StepReport, calls: &[serde_json::Value], redactor: &Reda
         let code = c["code"].as_str().map(|s| format!(" {s}")).unwrap_or_default();
         let us = c["duration_us"].as_u64().unwrap_or(0);
         let rid = c["request_id"].as_str().map(|s| format!(" [{s}]")).unwrap_or_default();
-        println!("  {} {} {} → {outcome}{code} ({us} µs){rid}", c["service"].as_str().unwrap_or(""), c["operation"].as_str().unwrap_or(""), c["resource"].as_str().unwrap_or(""));
+        println!(
+            "  {} {} {} → {outcome}{code} ({us} µs){rid}",
+            c["service"].as_str().unwrap_or(""),
+            c["operation"].as_str().unwrap_or(""),
+            c["resource"].as_str().unwrap_or("")
+        );
     }
     println!("journal: {}", journal.display());
     if let Some(e) = journal_error {
@@ -410,9 +469,24 @@ fn inspect(path: &Path, json: bool, engine: &EngineArgs) -> Result<ExitCode> {
             println!("  {i}");
         }
     };
-    list("inputs", m.inputs.iter().map(|i| format!("{}{}", i.name, if i.required { " (required)" } else { "" })).collect());
-    list("outputs", m.outputs.iter().map(|o| format!("{}{}", o.name, if o.secret { " (secret)" } else { "" })).collect());
-    list("capabilities", m.capabilities.iter().map(|c| format!("{} on {}", c.action, c.resource)).collect());
+    list(
+        "inputs",
+        m.inputs
+            .iter()
+            .map(|i| format!("{}{}", i.name, if i.required { " (required)" } else { "" }))
+            .collect(),
+    );
+    list(
+        "outputs",
+        m.outputs
+            .iter()
+            .map(|o| format!("{}{}", o.name, if o.secret { " (secret)" } else { "" }))
+            .collect(),
+    );
+    list(
+        "capabilities",
+        m.capabilities.iter().map(|c| format!("{} on {}", c.action, c.resource)).collect(),
+    );
     list("imports", imports);
     list("exports", exports);
     Ok(ExitCode::SUCCESS)
@@ -422,7 +496,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 5m, 1h or 500ms"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 5m, 1h or 500ms"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "" | "s" => n,
@@ -453,4 +529,3 @@ fn parse_size(s: &str) -> Result<usize, String> {
     }
     Ok(n * mult)
 }
-

@@ -10,7 +10,12 @@ pub enum ContextError {
     #[error("reading context {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("context {path} is not valid JSON at line {line}, column {column}: {message}")]
-    Syntax { path: String, line: usize, column: usize, message: String },
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("context {path} must be a JSON object (the built context: {{\"scope\": …, \"deployment\": …}}), not {found}")]
     NotObject { path: String, found: &'static str },
 }
@@ -24,7 +29,12 @@ pub fn load(path: &Path) -> Result<serde_json::Value, ContextError> {
 
 /// Parses a built context; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<serde_json::Value, ContextError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ContextError::Syntax { path: origin.to_owned(), line: e.line(), column: e.column(), message: e.to_string() })?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ContextError::Syntax {
+        path: origin.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
     let found = match &value {
         serde_json::Value::Object(_) => return Ok(value),
         serde_json::Value::Array(_) => "an array",
@@ -33,7 +43,10 @@ pub fn parse(text: &str, origin: &str) -> Result<serde_json::Value, ContextError
         serde_json::Value::Bool(_) => "a boolean",
         serde_json::Value::Null => "null",
     };
-    Err(ContextError::NotObject { path: origin.to_owned(), found })
+    Err(ContextError::NotObject {
+        path: origin.to_owned(),
+        found,
+    })
 }
 
 /// Registers the values of secret parameters (`.parameters.results[]` with

@@ -34,7 +34,12 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { cache_dir: default_cache_dir(), pooling: true, max_memory_bytes: 256 << 20, max_instances: 1000 }
+        EngineOptions {
+            cache_dir: default_cache_dir(),
+            pooling: true,
+            max_memory_bytes: 256 << 20,
+            max_instances: 1000,
+        }
     }
 }
 
@@ -43,7 +48,9 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("SCOPE_HOST_CACHE") {
         return Some(PathBuf::from(dir));
     }
-    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("scope-host"))
 }
 
@@ -63,7 +70,11 @@ pub enum LoadError {
     #[error("{origin} cannot be linked: {message}. scope-host offers the scope:step@{} interfaces and WASI 0.2; rebuild the plugin against the scope-step SDK", crate::bindings::CONTRACT_VERSION)]
     Link { origin: String, message: String },
     #[error("{origin} declares kind `{kind}` but does not export `{export}`: is it built for the `{kind}` world of scope:step?")]
-    MissingExport { origin: String, kind: &'static str, export: &'static str },
+    MissingExport {
+        origin: String,
+        kind: &'static str,
+        export: &'static str,
+    },
 }
 
 /// How a plugin was made ready, for reports and benchmarks.
@@ -106,7 +117,13 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
         crate::bindings::Host_::add_to_linker::<_, HasSelf<StepState>>(&mut linker, |s| s).map_err(anyhow::Error::from)?;
-        Ok(Runtime { engine, linker, options, pooling, loaded: Mutex::new(HashMap::new()) })
+        Ok(Runtime {
+            engine,
+            linker,
+            options,
+            pooling,
+            loaded: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -115,7 +132,10 @@ impl Runtime {
 
     /// Loads a plugin file (see [`Runtime::load_bytes`]).
     pub fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         self.load_bytes(&bytes, &path.display().to_string())
     }
 
@@ -124,28 +144,51 @@ impl Runtime {
         let started = Instant::now();
         let origin_s = origin.to_owned();
         if !wasmparser::Parser::is_component(bytes) {
-            return Err(if wasmparser::Parser::is_core_wasm(bytes) { LoadError::CoreModule { origin: origin_s } } else { LoadError::NotWasm { origin: origin_s } });
+            return Err(if wasmparser::Parser::is_core_wasm(bytes) {
+                LoadError::CoreModule { origin: origin_s }
+            } else {
+                LoadError::NotWasm { origin: origin_s }
+            });
         }
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
         if let Some(p) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&digest) {
             return Ok(p.clone());
         }
-        let manifest = manifest::read_from_wasm(bytes).map_err(|source| LoadError::Manifest { origin: origin_s.clone(), source })?;
+        let manifest = manifest::read_from_wasm(bytes).map_err(|source| LoadError::Manifest {
+            origin: origin_s.clone(),
+            source,
+        })?;
         let (component, source) = self.compile_cached(bytes, &digest, origin)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link { origin: origin_s.clone(), message: format!("{e:#}") })?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link {
+            origin: origin_s.clone(),
+            message: format!("{e:#}"),
+        })?;
         let export_name = manifest.kind.export_name();
         let export = component.get_export_index(None, export_name).ok_or(LoadError::MissingExport {
             origin: origin_s.clone(),
             kind: manifest.kind.as_str(),
             export: export_name,
         })?;
-        let plugin = Arc::new(Plugin { origin: origin_s, digest: digest.clone(), manifest, component, pre, export, source, load_time: started.elapsed() });
+        let plugin = Arc::new(Plugin {
+            origin: origin_s,
+            digest: digest.clone(),
+            manifest,
+            component,
+            pre,
+            export,
+            source,
+            load_time: started.elapsed(),
+        });
         self.loaded.lock().unwrap_or_else(|e| e.into_inner()).insert(digest, plugin.clone());
         Ok(plugin)
     }
 
     fn compile_cached(&self, bytes: &[u8], digest: &str, origin: &str) -> Result<(Component, LoadSource), LoadError> {
-        let cached = self.options.cache_dir.as_ref().map(|dir| dir.join(format!("{}-{:016x}.cwasm", &digest["sha256:".len()..], self.compat_hash())));
+        let cached = self
+            .options
+            .cache_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{}-{:016x}.cwasm", &digest["sha256:".len()..], self.compat_hash())));
         if let Some(path) = cached.as_ref().filter(|p| p.exists()) {
             // SAFETY: the file was written by this host (`serialize` below) under a
             // name keyed by the component's digest and this engine's compatibility
@@ -158,7 +201,10 @@ impl Runtime {
                 }
             }
         }
-        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid { origin: origin.to_owned(), message: format!("{e:#}") })?;
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid {
+            origin: origin.to_owned(),
+            message: format!("{e:#}"),
+        })?;
         if let Some(path) = cached {
             // Best effort: a read-only cache only costs speed.
             let _ = write_atomically(&path, component.serialize());
@@ -177,7 +223,11 @@ fn write_atomically(path: &Path, bytes: wasmtime::Result<Vec<u8>>) -> anyhow::Re
     let bytes = bytes.map_err(anyhow::Error::from)?;
     let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent"))?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("x"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("x"),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())

@@ -43,7 +43,12 @@ pub enum PolicyError {
     #[error("reading policy {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("policy {path} line {line} column {column}: {message} (expected {{\"allow\": [{{\"action\": \"lambda:GetFunction\", \"resource\": \"arn:…\"}}]}})")]
-    Syntax { path: String, line: usize, column: usize, message: String },
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("grant `{0}` is not `service:Action[=resource-pattern]` (e.g. `lambda:GetFunction=arn:aws:lambda:*:*:function:my-fn`)")]
     Flag(String),
     #[error("policy {path}: {message}")]
@@ -54,7 +59,12 @@ impl Policy {
     /// Grants whatever a plugin declares. The default for local runs: the check
     /// against each plugin's own declaration still applies to every call.
     pub fn allow_all() -> Self {
-        Policy { allow: vec![Statement { action: "*".into(), resource: "*".into() }] }
+        Policy {
+            allow: vec![Statement {
+                action: "*".into(),
+                resource: "*".into(),
+            }],
+        }
     }
 
     /// Reads a JSON policy file: `{"allow": [{"action": …, "resource": …}]}`.
@@ -69,9 +79,15 @@ impl Policy {
         })?;
         for s in &policy.allow {
             if !s.action.contains(':') && s.action != "*" {
-                return Err(PolicyError::Invalid { path: p, message: format!("action `{}` is not `service:Action`", s.action) });
+                return Err(PolicyError::Invalid {
+                    path: p,
+                    message: format!("action `{}` is not `service:Action`", s.action),
+                });
             }
-            pattern_variables(&s.resource).map_err(|e| PolicyError::Invalid { path: p.clone(), message: format!("resource `{}`: {e}", s.resource) })?;
+            pattern_variables(&s.resource).map_err(|e| PolicyError::Invalid {
+                path: p.clone(),
+                message: format!("resource `{}`: {e}", s.resource),
+            })?;
         }
         Ok(policy)
     }
@@ -85,7 +101,10 @@ impl Policy {
             if !(action == "*" || action.split_once(':').is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())) || resource.is_empty() {
                 return Err(PolicyError::Flag(flag.to_owned()));
             }
-            allow.push(Statement { action: action.to_owned(), resource: resource.to_owned() });
+            allow.push(Statement {
+                action: action.to_owned(),
+                resource: resource.to_owned(),
+            });
         }
         Ok(Policy { allow })
     }
@@ -106,13 +125,21 @@ pub struct Grant {
 
 impl Grant {
     pub fn new(plugin: &str, declared: &[Capability], policy: Arc<Policy>) -> Self {
-        Grant { plugin: plugin.to_owned(), declared: declared.into(), policy }
+        Grant {
+            plugin: plugin.to_owned(),
+            declared: declared.into(),
+            policy,
+        }
     }
 
     /// Allows the call, or says which side lacks the grant and how to add it.
     /// `var` resolves `${NAME}` in patterns; an unset variable matches nothing.
     pub fn check(&self, action: &str, resource: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<(), Denial> {
-        let deny = |reason: String| Denial { action: action.to_owned(), resource: resource.to_owned(), reason };
+        let deny = |reason: String| Denial {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            reason,
+        };
         let mut unresolved = Vec::new();
         let declared = self.declared.iter().any(|cap| {
             action_matches(&cap.action, action)
@@ -126,18 +153,32 @@ impl Grant {
         });
         if !declared {
             let mut reason = format!("plugin `{}` does not declare `{action}` on `{resource}`", self.plugin);
-            let for_action: Vec<&str> = self.declared.iter().filter(|c| action_matches(&c.action, action)).map(|c| c.resource.as_str()).collect();
+            let for_action: Vec<&str> = self
+                .declared
+                .iter()
+                .filter(|c| action_matches(&c.action, action))
+                .map(|c| c.resource.as_str())
+                .collect();
             if !unresolved.is_empty() {
                 let (pattern, var) = &unresolved[0];
                 reason.push_str(&format!("; its pattern `{pattern}` needs variable `{var}`, which is not set"));
             } else if for_action.is_empty() {
-                reason.push_str(&format!("; add {{\"action\": \"{action}\", \"resource\": \"{resource}\"}} to the plugin's manifest capabilities"));
+                reason.push_str(&format!(
+                    "; add {{\"action\": \"{action}\", \"resource\": \"{resource}\"}} to the plugin's manifest capabilities"
+                ));
             } else {
-                reason.push_str(&format!("; it declares `{action}` only on {}", for_action.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")));
+                reason.push_str(&format!(
+                    "; it declares `{action}` only on {}",
+                    for_action.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                ));
             }
             return Err(deny(reason));
         }
-        let granted = self.policy.allow.iter().any(|s| action_matches(&s.action, action) && resolve(&s.resource, var).is_ok_and(|p| glob_matches(&p, resource)));
+        let granted = self
+            .policy
+            .allow
+            .iter()
+            .any(|s| action_matches(&s.action, action) && resolve(&s.resource, var).is_ok_and(|p| glob_matches(&p, resource)));
         if !granted {
             return Err(deny(format!(
                 "the operator policy does not grant `{action}` on `{resource}` to plugin `{}`; add {{\"action\": \"{action}\", \"resource\": \"{resource}\"}} to the policy file (--policy) or pass --grant '{action}={resource}'",
@@ -155,7 +196,8 @@ impl Grant {
             .iter()
             .filter(|cap| {
                 !self.policy.allow.iter().any(|s| {
-                    action_matches(&s.action, &cap.action) && (s.resource == "*" || s.resource == cap.resource || glob_matches(&s.resource, &cap.resource))
+                    action_matches(&s.action, &cap.action)
+                        && (s.resource == "*" || s.resource == cap.resource || glob_matches(&s.resource, &cap.resource))
                 })
             })
             .cloned()
@@ -238,7 +280,10 @@ mod tests {
     use super::*;
 
     fn cap(action: &str, resource: &str) -> Capability {
-        Capability { action: action.into(), resource: resource.into() }
+        Capability {
+            action: action.into(),
+            resource: resource.into(),
+        }
     }
 
     #[test]
@@ -283,7 +328,9 @@ mod tests {
     fn a_variable_cannot_widen_a_pattern() {
         let declared = [cap("lambda:GetFunction", "arn:aws:lambda:*:*:function:${FN}")];
         let g = Grant::new("p", &declared, Arc::new(Policy::allow_all()));
-        assert!(g.check("lambda:GetFunction", "arn:aws:lambda:r:1:function:x", &|_| Some("*".into())).is_err());
+        assert!(g
+            .check("lambda:GetFunction", "arn:aws:lambda:r:1:function:x", &|_| Some("*".into()))
+            .is_err());
     }
 
     #[test]

@@ -50,11 +50,28 @@ pub struct CallRecord {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { run_id: String, backend: String, target: String },
-    StepStarted { step: String, plugin: String, digest: String },
-    Log { step: String, level: String, message: String },
+    RunStarted {
+        run_id: String,
+        backend: String,
+        target: String,
+    },
+    StepStarted {
+        step: String,
+        plugin: String,
+        digest: String,
+    },
+    Log {
+        step: String,
+        level: String,
+        message: String,
+    },
     Call(CallRecord),
-    Denied { step: String, action: String, resource: String, reason: String },
+    Denied {
+        step: String,
+        action: String,
+        resource: String,
+        reason: String,
+    },
     StepFinished {
         step: String,
         outcome: String,
@@ -65,13 +82,19 @@ pub enum Event {
         outputs: Vec<String>,
         duration_us: u64,
     },
-    RunFinished { outcome: String, duration_us: u64 },
+    RunFinished {
+        outcome: String,
+        duration_us: u64,
+    },
 }
 
 impl Event {
     /// Entries after which the buffer is written out.
     fn is_boundary(&self) -> bool {
-        matches!(self, Event::StepStarted { .. } | Event::StepFinished { .. } | Event::RunFinished { .. } | Event::RunStarted { .. })
+        matches!(
+            self,
+            Event::StepStarted { .. } | Event::StepFinished { .. } | Event::RunFinished { .. } | Event::RunStarted { .. }
+        )
     }
 }
 
@@ -100,13 +123,20 @@ impl Journal {
         Ok(Journal {
             path: Some(path.to_owned()),
             redactor,
-            inner: Mutex::new(Inner { file: Some(BufWriter::new(file)), ..Inner::default() }),
+            inner: Mutex::new(Inner {
+                file: Some(BufWriter::new(file)),
+                ..Inner::default()
+            }),
         })
     }
 
     /// A journal kept in memory only (tests, benches).
     pub fn in_memory(redactor: Redactor) -> Self {
-        Journal { path: None, redactor, inner: Mutex::new(Inner::default()) }
+        Journal {
+            path: None,
+            redactor,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     /// Where the journal is written, if anywhere.
@@ -117,7 +147,8 @@ impl Journal {
     /// Appends an entry; writes the buffer out at step boundaries.
     pub fn record(&self, event: Event) {
         let boundary = event.is_boundary();
-        let mut value = serde_json::to_value(&event).unwrap_or_else(|e| serde_json::json!({"event": "unserialisable", "error": e.to_string()}));
+        let mut value =
+            serde_json::to_value(&event).unwrap_or_else(|e| serde_json::json!({"event": "unserialisable", "error": e.to_string()}));
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("ts_ms".into(), serde_json::json!(now_ms()));
         }
@@ -156,7 +187,9 @@ impl Journal {
         for value in pending {
             let value = self.redactor.redact_json(&value);
             if let Some(file) = inner.file.as_mut() {
-                let res = serde_json::to_writer(&mut *file, &value).map_err(std::io::Error::from).and_then(|_| file.write_all(b"\n"));
+                let res = serde_json::to_writer(&mut *file, &value)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| file.write_all(b"\n"));
                 if let Err(e) = res {
                     inner.write_error.get_or_insert_with(|| e.to_string());
                 }
@@ -178,7 +211,10 @@ impl Drop for Journal {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// A fresh run id: time-ordered and unique per process.
@@ -198,10 +234,25 @@ mod tests {
         let path = dir.path().join("j.jsonl");
         let redactor = Redactor::new();
         let journal = Journal::to_file(&path, redactor.clone()).unwrap();
-        journal.record(Event::StepStarted { step: "s".into(), plugin: "p".into(), digest: "d".into() });
-        journal.record(Event::Log { step: "s".into(), level: "info".into(), message: "pw=topsecret".into() });
+        journal.record(Event::StepStarted {
+            step: "s".into(),
+            plugin: "p".into(),
+            digest: "d".into(),
+        });
+        journal.record(Event::Log {
+            step: "s".into(),
+            level: "info".into(),
+            message: "pw=topsecret".into(),
+        });
         redactor.add("topsecret");
-        journal.record(Event::StepFinished { step: "s".into(), outcome: "ok".into(), failure_kind: None, error: None, outputs: vec![], duration_us: 1 });
+        journal.record(Event::StepFinished {
+            step: "s".into(),
+            outcome: "ok".into(),
+            failure_kind: None,
+            error: None,
+            outputs: vec![],
+            duration_us: 1,
+        });
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("topsecret"), "{text}");
         assert_eq!(text.lines().count(), 3);

@@ -5,14 +5,14 @@
 
 pub mod bindings;
 pub mod caps;
+pub mod cli;
 pub mod cloud;
+pub mod context;
+pub mod engine;
 pub mod grants;
 pub mod journal;
 pub mod manifest;
 pub mod providers;
 pub mod redact;
 pub mod sandbox;
-pub mod engine;
 pub mod step;
-pub mod context;
-pub mod cli;

@@ -121,8 +121,16 @@ impl Manifest {
     /// one this host serves.
     pub fn validate(&self) -> Result<(), ManifestError> {
         let invalid = |m: String| Err(ManifestError::Invalid(m));
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
-            return invalid(format!("name `{}` must be non-empty lowercase letters, digits, `-` or `_`", self.name));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return invalid(format!(
+                "name `{}` must be non-empty lowercase letters, digits, `-` or `_`",
+                self.name
+            ));
         }
         if parse_version(&self.version).is_none() {
             return invalid(format!("version `{}` is not `MAJOR.MINOR.PATCH`", self.version));
@@ -170,25 +178,36 @@ fn check_contract(found: &str) -> Result<(), ManifestError> {
     } else {
         "the plugin is older than any contract this host still serves; rebuild it against the current SDK".to_owned()
     };
-    Err(ManifestError::Contract { found: found.to_owned(), served: served.to_owned(), hint })
+    Err(ManifestError::Contract {
+        found: found.to_owned(),
+        served: served.to_owned(),
+        hint,
+    })
 }
 
 fn check_var_name(name: &str) -> Result<(), String> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"))
+        Err(format!(
+            "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+        ))
     }
 }
 
 fn check_capability(cap: &Capability) -> Result<(), String> {
-    let (service, action) = cap
-        .action
-        .split_once(':')
-        .ok_or_else(|| format!("capability action `{}` is not `service:Action` (e.g. `lambda:GetFunction`)", cap.action))?;
+    let (service, action) = cap.action.split_once(':').ok_or_else(|| {
+        format!(
+            "capability action `{}` is not `service:Action` (e.g. `lambda:GetFunction`)",
+            cap.action
+        )
+    })?;
     let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '-' || c == '?');
     if !ok(service) || !ok(action) {
-        return Err(format!("capability action `{}` is not `service:Action` (e.g. `lambda:GetFunction`)", cap.action));
+        return Err(format!(
+            "capability action `{}` is not `service:Action` (e.g. `lambda:GetFunction`)",
+            cap.action
+        ));
     }
     if cap.resource.is_empty() {
         return Err(format!("capability `{}` has an empty resource; use `*` for any", cap.action));
@@ -233,9 +252,21 @@ mod tests {
             ("bad version", serde_json::json!({"version": "1"}), "MAJOR.MINOR.PATCH"),
             ("newer contract", serde_json::json!({"contract": "0.2.0"}), "upgrade scope-host"),
             ("newer major", serde_json::json!({"contract": "1.0.0"}), "upgrade scope-host"),
-            ("bad action", serde_json::json!({"capabilities": [{"action": "PublishVersion", "resource": "*"}]}), "service:Action"),
-            ("empty resource", serde_json::json!({"capabilities": [{"action": "lambda:X", "resource": ""}]}), "empty resource"),
-            ("open variable", serde_json::json!({"capabilities": [{"action": "lambda:X", "resource": "a${B"}]}), "unclosed"),
+            (
+                "bad action",
+                serde_json::json!({"capabilities": [{"action": "PublishVersion", "resource": "*"}]}),
+                "service:Action",
+            ),
+            (
+                "empty resource",
+                serde_json::json!({"capabilities": [{"action": "lambda:X", "resource": ""}]}),
+                "empty resource",
+            ),
+            (
+                "open variable",
+                serde_json::json!({"capabilities": [{"action": "lambda:X", "resource": "a${B"}]}),
+                "unclosed",
+            ),
             ("unknown key", serde_json::json!({"inputz": []}), "unknown field"),
         ];
         for (what, patch, expected) in cases {
@@ -254,10 +285,16 @@ mod tests {
         m["contract"] = "0.1.7".into();
         let json = m.to_string();
         // A core module carrying the section, as the Rust toolchain embeds it.
-        let wat = format!("(module (@custom \"{SECTION}\" \"{}\"))", json.replace('\\', "\\\\").replace('"', "\\\""));
+        let wat = format!(
+            "(module (@custom \"{SECTION}\" \"{}\"))",
+            json.replace('\\', "\\\\").replace('"', "\\\"")
+        );
         let wasm = wat::parse_str(&wat).unwrap();
         let read = read_from_wasm(&wasm).unwrap();
         assert_eq!(read.name, "publish-version");
-        assert!(matches!(read_from_wasm(&wat::parse_str("(module)").unwrap()), Err(ManifestError::Missing)));
+        assert!(matches!(
+            read_from_wasm(&wat::parse_str("(module)").unwrap()),
+            Err(ManifestError::Missing)
+        ));
     }
 }

@@ -36,8 +36,15 @@ pub enum ProvidersError {
     #[error("reading providers {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("providers {path} line {line} column {column}: {message}")]
-    Syntax { path: String, line: usize, column: usize, message: String },
-    #[error("providers {path}: expected a list of providers, {{\"providers\": [...]}} or one provider, each with at least `nrn` and `category`")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "providers {path}: expected a list of providers, {{\"providers\": [...]}} or one provider, each with at least `nrn` and `category`"
+    )]
     Shape { path: String },
 }
 
@@ -54,7 +61,10 @@ impl ProviderStore {
 
     /// Loads a JSON file, or every `*.json` file of a folder (sorted by name).
     pub fn load(path: &Path) -> Result<Self, ProvidersError> {
-        let read_err = |source| ProvidersError::Read { path: path.display().to_string(), source };
+        let read_err = |source| ProvidersError::Read {
+            path: path.display().to_string(),
+            source,
+        };
         let mut files = Vec::new();
         if path.is_dir() {
             for entry in std::fs::read_dir(path).map_err(read_err)? {
@@ -77,7 +87,9 @@ impl ProviderStore {
     /// Providers of `categories` visible at `nrn` (attached to it or an ancestor)
     /// whose dimensions all appear in `dimensions`; outermost first.
     pub fn by_category(&self, nrn: &str, categories: &[String], dimensions: &BTreeMap<String, String>) -> Vec<Provider> {
-        self.visible(nrn, |p| categories.iter().any(|c| *c == p.category) && p.dimensions.iter().all(|(k, v)| dimensions.get(k) == Some(v)))
+        self.visible(nrn, |p| {
+            categories.contains(&p.category) && p.dimensions.iter().all(|(k, v)| dimensions.get(k) == Some(v))
+        })
     }
 
     /// Providers with `slug` visible at `nrn`; outermost first.
@@ -86,7 +98,12 @@ impl ProviderStore {
     }
 
     fn visible(&self, nrn: &str, keep: impl Fn(&Provider) -> bool) -> Vec<Provider> {
-        let mut found: Vec<Provider> = self.providers.iter().filter(|p| is_ancestor_or_self(&p.nrn, nrn) && keep(p)).cloned().collect();
+        let mut found: Vec<Provider> = self
+            .providers
+            .iter()
+            .filter(|p| is_ancestor_or_self(&p.nrn, nrn) && keep(p))
+            .cloned()
+            .collect();
         found.sort_by_key(|p| p.nrn.split(':').count());
         found
     }

@@ -61,7 +61,11 @@ pub struct MemoryCap {
 
 impl MemoryCap {
     pub fn new(limit: usize) -> Self {
-        MemoryCap { limit, used: 0, hit: false }
+        MemoryCap {
+            limit,
+            used: 0,
+            hit: false,
+        }
     }
 }
 
@@ -108,7 +112,9 @@ struct PipeInner {
 
 impl CappedPipe {
     pub fn new(cap: usize) -> Self {
-        CappedPipe { inner: Arc::new(Mutex::new(PipeInner { cap, ..Default::default() })) }
+        CappedPipe {
+            inner: Arc::new(Mutex::new(PipeInner { cap, ..Default::default() })),
+        }
     }
 
     /// What was kept, and how many bytes were dropped.
@@ -198,7 +204,10 @@ pub struct StepState {
 
 impl WasiView for StepState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

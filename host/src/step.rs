@@ -128,7 +128,11 @@ enum Returned {
 pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
     let started = Instant::now();
     let plugin = req.plugin.clone();
-    env.journal.record(Event::StepStarted { step: req.name.clone(), plugin: plugin.manifest.name.clone(), digest: plugin.digest.clone() });
+    env.journal.record(Event::StepStarted {
+        step: req.name.clone(),
+        plugin: plugin.manifest.name.clone(),
+        digest: plugin.digest.clone(),
+    });
 
     let stdout = CappedPipe::new(req.limits.stdio_bytes);
     let stderr = CappedPipe::new(req.limits.stdio_bytes);
@@ -146,7 +150,12 @@ pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
         handles: 0,
         denials: Vec::new(),
     };
-    let state = StepState { wasi: sandbox::wasi_ctx(&stdout, &stderr), table: ResourceTable::new(), memory: MemoryCap::new(req.limits.memory_bytes), host };
+    let state = StepState {
+        wasi: sandbox::wasi_ctx(&stdout, &stderr),
+        table: ResourceTable::new(),
+        memory: MemoryCap::new(req.limits.memory_bytes),
+        host,
+    };
     let mut store = Store::new(plugin.component.engine(), state);
     store.limiter(|s| &mut s.memory);
     // Yield to the executor at every epoch tick so the deadline below can fire
@@ -189,7 +198,12 @@ pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
         dropped_log_lines: state.host.log_dropped,
         identity: state.host.identity.arn.clone(),
     };
-    let fail = |kind, message: String| Some(StepFailure { kind, message: redactor.redact(&message) });
+    let fail = |kind, message: String| {
+        Some(StepFailure {
+            kind,
+            message: redactor.redact(&message),
+        })
+    };
     match returned {
         Err(_elapsed) => {
             report.failure = fail(FailureKind::Timeout, format!("the step did not finish within its deadline of {}; it was stopped (raise it with --timeout if the work is legitimately long)", human(req.limits.deadline)));
@@ -207,9 +221,21 @@ pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
                     let declared = plugin.manifest.output(&o.name);
                     let secret = o.secret || declared.is_some_and(|d| d.secret);
                     if secret && !redactor.add(&o.value) {
-                        env.sink.line(&req.name, crate::caps::LogLevel::Warn, &format!("secret output {} is shorter than 4 characters and cannot be redacted reliably", o.name));
+                        env.sink.line(
+                            &req.name,
+                            crate::caps::LogLevel::Warn,
+                            &format!(
+                                "secret output {} is shorter than 4 characters and cannot be redacted reliably",
+                                o.name
+                            ),
+                        );
                     }
-                    report.outputs.push(StepOutput { name: o.name, value: o.value, secret, declared: declared.is_some() });
+                    report.outputs.push(StepOutput {
+                        name: o.name,
+                        value: o.value,
+                        secret,
+                        declared: declared.is_some(),
+                    });
                 }
             }
             Err(message) => report.failure = fail(FailureKind::OutputLimit, message),
@@ -260,36 +286,67 @@ fn describe_step_error(e: StepError) -> (FailureKind, String) {
 
 fn check_outputs(outputs: &[Output], plugin: &Plugin, limits: &Limits) -> Result<(), String> {
     if outputs.len() > limits.outputs {
-        return Err(format!("the step returned {} outputs; a step may return at most {}", outputs.len(), limits.outputs));
+        return Err(format!(
+            "the step returned {} outputs; a step may return at most {}",
+            outputs.len(),
+            limits.outputs
+        ));
     }
     let total: usize = outputs.iter().map(|o| o.name.len() + o.value.len()).sum();
     if total > limits.output_bytes {
-        return Err(format!("the step returned {} of outputs; a step may return at most {} (pass large data through the cloud, not through variables)", bytes(total), bytes(limits.output_bytes)));
+        return Err(format!(
+            "the step returned {} of outputs; a step may return at most {} (pass large data through the cloud, not through variables)",
+            bytes(total),
+            bytes(limits.output_bytes)
+        ));
     }
     for o in outputs {
-        let ok = !o.name.is_empty() && o.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !o.name.starts_with(|c: char| c.is_ascii_digit());
+        let ok = !o.name.is_empty()
+            && o.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !o.name.starts_with(|c: char| c.is_ascii_digit());
         if !ok {
-            return Err(format!("plugin `{}` returned an output named `{}`, which is not a variable name", plugin.manifest.name, o.name));
+            return Err(format!(
+                "plugin `{}` returned an output named `{}`, which is not a variable name",
+                plugin.manifest.name, o.name
+            ));
         }
     }
     Ok(())
 }
 
-fn classify_trap(error: &wasmtime::Error, memory_hit: bool, stderr: &str, limits: &Limits, redactor: &crate::redact::Redactor) -> StepFailure {
+fn classify_trap(
+    error: &wasmtime::Error,
+    memory_hit: bool,
+    stderr: &str,
+    limits: &Limits,
+    redactor: &crate::redact::Redactor,
+) -> StepFailure {
     let trap = error.downcast_ref::<Trap>().copied();
     let (kind, message) = if memory_hit {
-        (FailureKind::MemoryLimit, format!("the step tried to use more than {} of memory and was stopped", bytes(limits.memory_bytes)))
+        (
+            FailureKind::MemoryLimit,
+            format!(
+                "the step tried to use more than {} of memory and was stopped",
+                bytes(limits.memory_bytes)
+            ),
+        )
     } else if trap == Some(Trap::UnreachableCodeReached) {
         match panic_message(stderr) {
             Some(m) => (FailureKind::Panic, format!("the step panicked: {m}")),
-            None => (FailureKind::Panic, "the step aborted (wasm `unreachable`) without a panic message".to_owned()),
+            None => (
+                FailureKind::Panic,
+                "the step aborted (wasm `unreachable`) without a panic message".to_owned(),
+            ),
         }
     } else if let Some(t) = trap {
         (FailureKind::Trap, format!("the step trapped: {t}"))
     } else {
         (FailureKind::Trap, format!("the step was stopped: {error:#}"))
     };
-    StepFailure { kind, message: redactor.redact(&message) }
+    StepFailure {
+        kind,
+        message: redactor.redact(&message),
+    }
 }
 
 /// The message of a Rust panic as the guest printed it on stderr:

@@ -15,7 +15,11 @@ use std::time::Duration;
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let runtime = Runtime::new(EngineOptions { cache_dir: Some(dir.path().to_owned()), ..EngineOptions::default() }).unwrap();
+    let runtime = Runtime::new(EngineOptions {
+        cache_dir: Some(dir.path().to_owned()),
+        ..EngineOptions::default()
+    })
+    .unwrap();
     println!("pooling allocator: {}", runtime.pooling);
     let path = scope_host_tests::guest_dir().join("hello.wasm");
     let bytes = std::fs::read(&path).unwrap();
@@ -23,7 +27,9 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("component");
     group.sample_size(10).measurement_time(Duration::from_secs(5));
-    group.bench_function("compile (cranelift)", |b| b.iter(|| wasmtime::component::Component::new(runtime.engine(), &bytes).unwrap()));
+    group.bench_function("compile (cranelift)", |b| {
+        b.iter(|| wasmtime::component::Component::new(runtime.engine(), &bytes).unwrap())
+    });
     let cached = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
     group.bench_function("load from compile cache (mmap)", |b| {
         // SAFETY: the file was written by scope-host's own compile cache just above.
@@ -45,10 +51,65 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("step");
     group.bench_function("instantiate + run hello (warm cache)", |b| {
         b.iter_batched(
-            || (new_env(), StepRequest { name: "hello".into(), plugin: plugin.clone(), vars: vars.clone(), context: context.clone(), limits: Limits::default() }),
+            || {
+                (
+                    new_env(),
+                    StepRequest {
+                        name: "hello".into(),
+                        plugin: plugin.clone(),
+                        vars: vars.clone(),
+                        context: context.clone(),
+                        limits: Limits::default(),
+                    },
+                )
+            },
             |(env, req)| {
                 let report = rt.block_on(run_step(env, req));
                 assert!(report.succeeded());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    // The wasmtime floor under the step runner: a store with the same sandbox,
+    // instantiate and call `run`, nothing recorded.
+    group.bench_function("floor: bare instantiate + call", |b| {
+        b.iter_batched(
+            new_env,
+            |env| {
+                rt.block_on(async {
+                    let host = scope_host::caps::StepHost {
+                        env: env.clone(),
+                        step: "hello".into(),
+                        plugin: "hello".into(),
+                        grant: scope_host::grants::Grant::new("hello", &[], env.policy.clone()),
+                        vars: Arc::new(vars.clone()),
+                        context: context.clone(),
+                        limits: Limits::default(),
+                        identity: env.agent.clone(),
+                        log_bytes: 0,
+                        log_dropped: 0,
+                        handles: 0,
+                        denials: Vec::new(),
+                    };
+                    let out = scope_host::sandbox::CappedPipe::new(1 << 20);
+                    let state = scope_host::sandbox::StepState {
+                        wasi: scope_host::sandbox::wasi_ctx(&out, &out),
+                        table: wasmtime::component::ResourceTable::new(),
+                        memory: scope_host::sandbox::MemoryCap::new(256 << 20),
+                        host,
+                    };
+                    let mut store = wasmtime::Store::new(runtime.engine(), state);
+                    store.set_epoch_deadline(1000);
+                    let instance = plugin.pre.instantiate_async(&mut store).await.unwrap();
+                    let f = instance
+                        .get_typed_func::<(), (Result<Vec<scope_host::bindings::types::Output>, scope_host::bindings::types::StepError>,)>(
+                            &mut store,
+                            &plugin.export,
+                        )
+                        .unwrap();
+                    let (result,) = f.call_async(&mut store, ()).await.unwrap();
+                    assert!(result.is_ok());
+                })
             },
             BatchSize::SmallInput,
         )

@@ -31,13 +31,19 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
 /// The `scope-host` binary (built by `cargo build`, which scripts/test runs first).
 pub fn binary() -> PathBuf {
     let path = target_dir().join("debug/scope-host");
-    assert!(path.exists(), "{} is missing: run `cargo build -p scope-host` (scripts/test does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p scope-host` (scripts/test does)",
+        path.display()
+    );
     path
 }
 
@@ -45,7 +51,10 @@ pub fn binary() -> PathBuf {
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        let options = EngineOptions { cache_dir: Some(target_dir().join("test-compile-cache")), ..EngineOptions::default() };
+        let options = EngineOptions {
+            cache_dir: Some(target_dir().join("test-compile-cache")),
+            ..EngineOptions::default()
+        };
         Runtime::new(options).expect("engine")
     })
 }
@@ -68,7 +77,12 @@ impl LogSink for CaptureSink {
 
 impl CaptureSink {
     pub fn text(&self) -> String {
-        self.lines.lock().unwrap().iter().map(|(_, l, m)| format!("{} {m}\n", l.as_str())).collect()
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, l, m)| format!("{} {m}\n", l.as_str()))
+            .collect()
     }
 }
 
@@ -83,7 +97,12 @@ pub struct Ran {
 impl Ran {
     /// An output's value; panics with the report when absent.
     pub fn output(&self, name: &str) -> String {
-        self.report.outputs.iter().find(|o| o.name == name).map(|o| o.value.clone()).unwrap_or_else(|| panic!("no output {name} in {:#?}", self.report))
+        self.report
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.value.clone())
+            .unwrap_or_else(|| panic!("no output {name} in {:#?}", self.report))
     }
 
     /// The journal's call entries as (service, operation, outcome).
@@ -93,7 +112,13 @@ impl Ran {
             .entries()
             .into_iter()
             .filter(|e| e["event"] == "call")
-            .map(|e| (e["service"].as_str().unwrap().to_owned(), e["operation"].as_str().unwrap().to_owned(), e["outcome"].as_str().unwrap().to_owned()))
+            .map(|e| {
+                (
+                    e["service"].as_str().unwrap().to_owned(),
+                    e["operation"].as_str().unwrap().to_owned(),
+                    e["outcome"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect()
     }
 
@@ -121,7 +146,15 @@ pub struct Setup {
 
 impl Default for Setup {
     fn default() -> Self {
-        Setup { vars: Vec::new(), cloud_state: Some("cloud.json"), context: Some("context.json"), providers: Some("providers.json"), limits: Limits::default(), policy: None, latency: None }
+        Setup {
+            vars: Vec::new(),
+            cloud_state: Some("cloud.json"),
+            context: Some("context.json"),
+            providers: Some("providers.json"),
+            limits: Limits::default(),
+            policy: None,
+            latency: None,
+        }
     }
 }
 
@@ -151,7 +184,13 @@ pub async fn run(name: &str, setup: Setup) -> Ran {
     }
     let env = Arc::new(env);
     let vars: BTreeMap<String, String> = setup.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    let request = StepRequest { name: name.to_owned(), plugin, vars, context: context.to_string().into(), limits: setup.limits };
+    let request = StepRequest {
+        name: name.to_owned(),
+        plugin,
+        vars,
+        context: context.to_string().into(),
+        limits: setup.limits,
+    };
     let report = run_step(env.clone(), request).await;
     Ran { report, env, sim, sink }
 }

@@ -5,7 +5,12 @@ use std::process::{Command, Output};
 
 fn scope_host(args: &[&str]) -> Output {
     let cache = scope_host_tests::target_dir().join("test-compile-cache");
-    Command::new(binary()).args(args).env("SCOPE_HOST_CACHE", cache).env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests")).output().unwrap()
+    Command::new(binary())
+        .args(args)
+        .env("SCOPE_HOST_CACHE", cache)
+        .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
+        .output()
+        .unwrap()
 }
 
 fn text(out: &Output) -> String {
@@ -22,9 +27,21 @@ fn step_run_shows_logs_outputs_calls_and_journal() {
     let ctx = fixture("context.json");
     let cloud = fixture("cloud.json");
     let providers = fixture("providers.json");
-    args.extend(["--context", ctx.to_str().unwrap(), "--cloud-state", cloud.to_str().unwrap(), "--providers", providers.to_str().unwrap()]);
+    args.extend([
+        "--context",
+        ctx.to_str().unwrap(),
+        "--cloud-state",
+        cloud.to_str().unwrap(),
+        "--providers",
+        providers.to_str().unwrap(),
+    ]);
     args.extend(["--dump-state", dump.to_str().unwrap(), "--journal", journal.to_str().unwrap()]);
-    let vars = ["LAMBDA_FUNCTION_NAME=11-my-app-my-scope", "ROLE_ARN=arn:aws:iam::123456789012:role/np-lambda-agent", "REPOSITORY=my-app", "IMAGE_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0"];
+    let vars = [
+        "LAMBDA_FUNCTION_NAME=11-my-app-my-scope",
+        "ROLE_ARN=arn:aws:iam::123456789012:role/np-lambda-agent",
+        "REPOSITORY=my-app",
+        "IMAGE_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0",
+    ];
     for v in &vars {
         args.extend(["--var", v]);
     }
@@ -34,7 +51,10 @@ fn step_run_shows_logs_outputs_calls_and_journal() {
     assert!(t.contains("info  info line"), "{t}");
     assert!(t.contains("✔ exercise ok"), "{t}");
     assert!(t.contains("PUBLISHED_VERSION = 2"), "{t}");
-    assert!(t.contains("lambda PublishVersion arn:aws:lambda:us-east-1:123456789012:function:11-my-app-my-scope → ok"), "{t}");
+    assert!(
+        t.contains("lambda PublishVersion arn:aws:lambda:us-east-1:123456789012:function:11-my-app-my-scope → ok"),
+        "{t}"
+    );
     assert!(t.contains("(warning: not declared in the plugin's manifest)"), "{t}");
     // The dumped state loads again as a fixture, and the journal is on disk.
     let state = std::fs::read_to_string(&dump).unwrap();
@@ -66,7 +86,13 @@ fn bad_input_exits_2_with_location() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("ctx.json");
     std::fs::write(&bad, "{\n  \"scope\": {,\n}").unwrap();
-    let out = scope_host(&["step", "run", guest("exercise").to_str().unwrap(), "--context", bad.to_str().unwrap()]);
+    let out = scope_host(&[
+        "step",
+        "run",
+        guest("exercise").to_str().unwrap(),
+        "--context",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let t = text(&out);
     assert!(t.contains("line 2, column 13"), "{t}");

@@ -6,7 +6,14 @@ use scope_host_tests::{run, scope_vars, Setup};
 
 #[tokio::test]
 async fn a_guest_can_use_every_interface() {
-    let ran = run("exercise", Setup { vars: scope_vars(), ..Setup::default() }).await;
+    let ran = run(
+        "exercise",
+        Setup {
+            vars: scope_vars(),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert!(ran.report.succeeded(), "{:#?}\nlog:\n{}", ran.report.failure, ran.sink.text());
 
     // context and providers
@@ -14,11 +21,18 @@ async fn a_guest_can_use_every_interface() {
     assert_eq!(ran.output("STEP_NAME"), "exercise");
     assert_eq!(ran.output("VAR_COUNT"), "4");
     assert_eq!(ran.output("IAM_PROVIDERS"), "1");
-    assert_eq!(ran.output("CLOUD_PROVIDERS"), "2", "the production-only provider is filtered out by dimensions");
+    assert_eq!(
+        ran.output("CLOUD_PROVIDERS"),
+        "2",
+        "the production-only provider is filtered out by dimensions"
+    );
 
     // credentials: the assumed role became the workflow identity
     assert_eq!(ran.output("AGENT_ARN"), "arn:aws:iam::123456789012:user/np-agent");
-    assert_eq!(ran.output("CURRENT_ARN"), "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11");
+    assert_eq!(
+        ran.output("CURRENT_ARN"),
+        "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11"
+    );
     assert_eq!(ran.env.workflow_identity().arn, ran.output("CURRENT_ARN"));
 
     // lambda: scripted update went InProgress → Successful through the waiter
@@ -49,21 +63,42 @@ async fn a_guest_can_use_every_interface() {
     // The journal holds every call, in order, each with a request id.
     let calls = ran.calls();
     let ops: Vec<&str> = calls.iter().map(|(_, op, _)| op.as_str()).collect();
-    for expected in ["AssumeRole", "GetFunction", "UpdateFunctionCode", "PublishVersion", "UpdateAlias", "SetRepositoryPolicy", "GetRole", "CreateSecret", "DeleteSecret", "GetResources"] {
+    for expected in [
+        "AssumeRole",
+        "GetFunction",
+        "UpdateFunctionCode",
+        "PublishVersion",
+        "UpdateAlias",
+        "SetRepositoryPolicy",
+        "GetRole",
+        "CreateSecret",
+        "DeleteSecret",
+        "GetResources",
+    ] {
         assert!(ops.contains(&expected), "{expected} missing from {ops:?}");
     }
     let waits = ops.iter().filter(|o| **o == "GetFunctionConfiguration").count();
     assert!(waits >= 3, "the waiter polled until Successful: {ops:?}");
     let entries = ran.env.journal.entries();
     let call_entries: Vec<_> = entries.iter().filter(|e| e["event"] == "call" && e["outcome"] == "ok").collect();
-    assert!(call_entries.iter().all(|e| e["request_id"].as_str().is_some_and(|r| r.starts_with("sim-req-"))));
+    assert!(call_entries
+        .iter()
+        .all(|e| e["request_id"].as_str().is_some_and(|r| r.starts_with("sim-req-"))));
     // Calls after use-for-workflow are made as the assumed role.
     let publish = entries.iter().find(|e| e["operation"] == "PublishVersion").unwrap();
-    assert_eq!(publish["identity"], "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11");
+    assert_eq!(
+        publish["identity"],
+        "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11"
+    );
 
     // The cloud's final state shows the effects.
     let state = ran.sim.dump_json();
-    let f = &state["lambda"]["functions"].as_array().unwrap().iter().find(|f| f["name"] == "11-my-app-my-scope").unwrap();
+    let f = &state["lambda"]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "11-my-app-my-scope")
+        .unwrap();
     let main = f["aliases"].as_array().unwrap().iter().find(|a| a["name"] == "main").unwrap();
     assert_eq!(main["function_version"], "2");
     assert_eq!(f["memory_size"], 512);
@@ -72,12 +107,29 @@ async fn a_guest_can_use_every_interface() {
 
 #[tokio::test]
 async fn a_check_returns_its_verdict_with_evidence() {
-    let ran = run("check-sample", Setup { vars: scope_vars(), ..Setup::default() }).await;
+    let ran = run(
+        "check-sample",
+        Setup {
+            vars: scope_vars(),
+            ..Setup::default()
+        },
+    )
+    .await;
     let check = ran.report.check.clone().expect("a verdict");
     assert_eq!(check.status, "pass");
-    assert!(check.evidence.iter().any(|(k, v)| k == "function_arn" && v.ends_with(":function:11-my-app-my-scope")));
+    assert!(check
+        .evidence
+        .iter()
+        .any(|(k, v)| k == "function_arn" && v.ends_with(":function:11-my-app-my-scope")));
 
-    let missing = run("check-sample", Setup { vars: vec![("LAMBDA_FUNCTION_NAME", "absent-function".into())], ..Setup::default() }).await;
+    let missing = run(
+        "check-sample",
+        Setup {
+            vars: vec![("LAMBDA_FUNCTION_NAME", "absent-function".into())],
+            ..Setup::default()
+        },
+    )
+    .await;
     let check = missing.report.check.clone().expect("a verdict");
     assert_eq!(check.status, "fail");
     assert_eq!(check.suggested_actions, vec!["deploy the scope again".to_owned()]);

@@ -6,26 +6,60 @@ use scope_host_tests::{run, scope_vars, Setup};
 use std::time::Duration;
 
 fn finished(ran: &scope_host_tests::Ran) -> serde_json::Value {
-    ran.env.journal.entries().into_iter().find(|e| e["event"] == "step_finished").expect("step_finished in the journal")
+    ran.env
+        .journal
+        .entries()
+        .into_iter()
+        .find(|e| e["event"] == "step_finished")
+        .expect("step_finished in the journal")
 }
 
 #[tokio::test]
 async fn an_infinite_loop_is_stopped_at_the_deadline() {
-    let limits = Limits { deadline: Duration::from_millis(300), ..Limits::default() };
-    let ran = run("loop-forever", Setup { limits, ..Setup::default() }).await;
+    let limits = Limits {
+        deadline: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let ran = run(
+        "loop-forever",
+        Setup {
+            limits,
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "timeout");
     assert!(ran.report.failure.as_ref().unwrap().message.contains("deadline"));
     assert_eq!(finished(&ran)["failure_kind"], "timeout");
     // The host is still usable afterwards.
-    let again = run("check-sample", Setup { vars: scope_vars(), ..Setup::default() }).await;
+    let again = run(
+        "check-sample",
+        Setup {
+            vars: scope_vars(),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert!(again.report.succeeded());
 }
 
 #[tokio::test]
 async fn the_deadline_also_cancels_a_hanging_host_call() {
-    let limits = Limits { deadline: Duration::from_millis(300), ..Limits::default() };
+    let limits = Limits {
+        deadline: Duration::from_millis(300),
+        ..Limits::default()
+    };
     let started = std::time::Instant::now();
-    let ran = run("check-sample", Setup { vars: scope_vars(), limits, latency: Some(Duration::from_secs(3600)), ..Setup::default() }).await;
+    let ran = run(
+        "check-sample",
+        Setup {
+            vars: scope_vars(),
+            limits,
+            latency: Some(Duration::from_secs(3600)),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "timeout");
     assert!(started.elapsed() < Duration::from_secs(60), "the hour-long call was not waited for");
     assert!(ran.calls().is_empty(), "the cancelled call never completed");
@@ -34,8 +68,18 @@ async fn the_deadline_also_cancels_a_hanging_host_call() {
 
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
-    let limits = Limits { memory_bytes: 64 << 20, ..Limits::default() };
-    let ran = run("memory-bomb", Setup { limits, ..Setup::default() }).await;
+    let limits = Limits {
+        memory_bytes: 64 << 20,
+        ..Limits::default()
+    };
+    let ran = run(
+        "memory-bomb",
+        Setup {
+            limits,
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "memory-limit", "{:?}", ran.report.failure);
     assert!(ran.report.failure.as_ref().unwrap().message.contains("64 MiB"));
 }
@@ -58,7 +102,14 @@ async fn stdout_and_log_floods_are_cut_at_the_caps() {
 
 #[tokio::test]
 async fn a_panic_is_reported_with_its_message() {
-    let ran = run("panic", Setup { vars: vec![("SCOPE_ID", "11".into())], ..Setup::default() }).await;
+    let ran = run(
+        "panic",
+        Setup {
+            vars: vec![("SCOPE_ID", "11".into())],
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "panic");
     let msg = &ran.report.failure.as_ref().unwrap().message;
     assert!(msg.contains("boom: the context has no scope id (got Some(\"11\"))"), "{msg}");
@@ -67,7 +118,14 @@ async fn a_panic_is_reported_with_its_message() {
 
 #[tokio::test]
 async fn files_environment_arguments_and_network_are_out_of_reach() {
-    let ran = run("ambient", Setup { vars: scope_vars(), ..Setup::default() }).await;
+    let ran = run(
+        "ambient",
+        Setup {
+            vars: scope_vars(),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
     for name in ["FS_ROOT", "FS_PASSWD", "FS_WRITE", "NET_TCP", "NET_DNS"] {
         assert!(ran.output(name).starts_with("denied"), "{name} = {}", ran.output(name));
@@ -79,22 +137,44 @@ async fn files_environment_arguments_and_network_are_out_of_reach() {
 
 #[tokio::test]
 async fn an_undeclared_action_is_denied_by_name_and_recorded() {
-    let ran = run("undeclared", Setup { vars: scope_vars(), ..Setup::default() }).await;
+    let ran = run(
+        "undeclared",
+        Setup {
+            vars: scope_vars(),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "denied");
     let msg = &ran.report.failure.as_ref().unwrap().message;
-    assert!(msg.contains("lambda:DeleteFunction on arn:aws:lambda:us-east-1:123456789012:function:11-my-app-my-scope:1"), "{msg}");
+    assert!(
+        msg.contains("lambda:DeleteFunction on arn:aws:lambda:us-east-1:123456789012:function:11-my-app-my-scope:1"),
+        "{msg}"
+    );
     assert!(msg.contains("does not declare"), "{msg}");
     let calls = ran.calls();
     assert_eq!(calls[0], ("lambda".into(), "GetFunction".into(), "ok".into()));
     assert_eq!(calls[1], ("lambda".into(), "DeleteFunction".into(), "denied".into()));
-    assert!(ran.env.journal.entries().iter().any(|e| e["event"] == "denied" && e["action"] == "lambda:DeleteFunction"));
+    assert!(ran
+        .env
+        .journal
+        .entries()
+        .iter()
+        .any(|e| e["event"] == "denied" && e["action"] == "lambda:DeleteFunction"));
     // Nothing was deleted.
     assert!(ran.sim.dump_json().to_string().contains("deploy-prev"));
 }
 
 #[tokio::test]
 async fn a_declared_action_outside_its_pattern_is_denied() {
-    let ran = run("outside-pattern", Setup { vars: scope_vars(), ..Setup::default() }).await;
+    let ran = run(
+        "outside-pattern",
+        Setup {
+            vars: scope_vars(),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "denied");
     let msg = &ran.report.failure.as_ref().unwrap().message;
     assert!(msg.contains("function:someone-elses-function"), "{msg}");
@@ -102,15 +182,35 @@ async fn a_declared_action_outside_its_pattern_is_denied() {
 
     // With the variable its pattern needs unset, the message says so.
     let ran = run("outside-pattern", Setup::default()).await;
-    assert!(ran.report.failure.as_ref().unwrap().message.contains("needs variable `LAMBDA_FUNCTION_NAME`"));
+    assert!(ran
+        .report
+        .failure
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("needs variable `LAMBDA_FUNCTION_NAME`"));
 }
 
 #[tokio::test]
 async fn the_operator_policy_narrows_what_a_plugin_declares() {
     let policy = scope_host::grants::Policy::from_flags(&["lambda:ListVersionsByFunction"]).unwrap();
-    let ran = run("check-sample", Setup { vars: scope_vars(), policy: Some(policy), ..Setup::default() }).await;
+    let ran = run(
+        "check-sample",
+        Setup {
+            vars: scope_vars(),
+            policy: Some(policy),
+            ..Setup::default()
+        },
+    )
+    .await;
     assert_eq!(ran.failure_kind(), "denied");
-    assert!(ran.report.failure.as_ref().unwrap().message.contains("operator policy does not grant `lambda:GetFunction`"));
+    assert!(ran
+        .report
+        .failure
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("operator policy does not grant `lambda:GetFunction`"));
 }
 
 #[tokio::test]

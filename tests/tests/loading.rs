@@ -20,7 +20,10 @@ fn not_wasm_at_all() {
 #[test]
 fn a_core_module_is_not_a_component() {
     let e = load_err(&wat::parse_str("(module)").unwrap());
-    assert!(e.contains("core WebAssembly module, not a component") && e.contains("wasm32-wasip2"), "{e}");
+    assert!(
+        e.contains("core WebAssembly module, not a component") && e.contains("wasm32-wasip2"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -34,7 +37,10 @@ fn a_truncated_component_is_invalid() {
 #[test]
 fn a_component_without_a_manifest() {
     let e = runtime().load_file(&guest("no-manifest")).err().unwrap().to_string();
-    assert!(e.contains("no `scope-step-manifest` custom section") && e.contains("plugin pack"), "{e}");
+    assert!(
+        e.contains("no `scope-step-manifest` custom section") && e.contains("plugin pack"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -46,7 +52,10 @@ fn a_component_of_the_wrong_world() {
 #[test]
 fn compiled_once_then_loaded_from_the_disk_cache() {
     let dir = tempfile::tempdir().unwrap();
-    let options = || EngineOptions { cache_dir: Some(dir.path().to_owned()), ..EngineOptions::default() };
+    let options = || EngineOptions {
+        cache_dir: Some(dir.path().to_owned()),
+        ..EngineOptions::default()
+    };
     let first = Runtime::new(options()).unwrap().load_file(&guest("check-sample")).unwrap();
     assert_eq!(first.source, LoadSource::Compiled);
     let fresh = Runtime::new(options()).unwrap();
@@ -54,7 +63,11 @@ fn compiled_once_then_loaded_from_the_disk_cache() {
     assert_eq!(second.source, LoadSource::DiskCache);
     assert_eq!(first.digest, second.digest);
     let third = fresh.load_file(&guest("check-sample")).unwrap();
-    assert_eq!(third.source, LoadSource::DiskCache, "the in-memory cache hands back the same plugin");
+    assert_eq!(
+        third.source,
+        LoadSource::DiskCache,
+        "the in-memory cache hands back the same plugin"
+    );
     assert!(std::sync::Arc::ptr_eq(&second, &third));
 
     // A damaged cache entry is recompiled, not trusted. (Entries are mapped into

@@ -13,7 +13,10 @@ fn assert_clean(what: &str, text: &str, extra: &[String]) {
 }
 
 async fn leaky(mode: &str) -> scope_host_tests::Ran {
-    let vars = vec![("ROLE_ARN", "arn:aws:iam::123456789012:role/np-lambda-agent".to_owned()), ("MODE", mode.to_owned())];
+    let vars = vec![
+        ("ROLE_ARN", "arn:aws:iam::123456789012:role/np-lambda-agent".to_owned()),
+        ("MODE", mode.to_owned()),
+    ];
     run("leaky", Setup { vars, ..Setup::default() }).await
 }
 
@@ -21,7 +24,12 @@ async fn leaky(mode: &str) -> scope_host_tests::Ran {
 async fn no_secret_reaches_logs_outputs_or_the_journal() {
     let ran = leaky("ok").await;
     assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
-    let keys = ran.env.workflow_identity().credentials.expect("assumed-role credentials").secret_values();
+    let keys = ran
+        .env
+        .workflow_identity()
+        .credentials
+        .expect("assumed-role credentials")
+        .secret_values();
     assert!(!keys.is_empty());
 
     assert_clean("the live log", &ran.sink.text(), &keys);
@@ -34,7 +42,18 @@ async fn no_secret_reaches_logs_outputs_or_the_journal() {
     // Outputs as a person sees them: secret ones masked, plain ones redacted.
     let token = ran.report.outputs.iter().find(|o| o.name == "TOKEN").unwrap();
     assert!(token.secret);
-    let shown: String = ran.report.outputs.iter().map(|o| if o.secret { "[REDACTED]".to_owned() } else { ran.env.redactor.redact(&o.value) }).collect();
+    let shown: String = ran
+        .report
+        .outputs
+        .iter()
+        .map(|o| {
+            if o.secret {
+                "[REDACTED]".to_owned()
+            } else {
+                ran.env.redactor.redact(&o.value)
+            }
+        })
+        .collect();
     assert_clean("outputs", &shown, &keys);
 }
 

@@ -16,16 +16,26 @@ pub fn parse_function(input: &str) -> Result<FunctionRef, String> {
     if let Some(rest) = input.strip_prefix("arn:") {
         let parts: Vec<&str> = rest.split(':').collect();
         if parts.len() == 6 && parts[1] == "lambda" && parts[4] == "function" && valid_function_name(parts[5]) && is_account(parts[3]) {
-            return Ok(FunctionRef { name: parts[5].to_owned(), region: Some(parts[2].to_owned()), account: Some(parts[3].to_owned()) });
+            return Ok(FunctionRef {
+                name: parts[5].to_owned(),
+                region: Some(parts[2].to_owned()),
+                account: Some(parts[3].to_owned()),
+            });
         }
         return Err(format!(
             "`{input}` is not an unqualified Lambda function ARN (arn:aws:lambda:<region>:<12-digit account>:function:<name>); pass a qualifier separately"
         ));
     }
     if valid_function_name(input) {
-        Ok(FunctionRef { name: input.to_owned(), region: None, account: None })
+        Ok(FunctionRef {
+            name: input.to_owned(),
+            region: None,
+            account: None,
+        })
     } else {
-        Err(format!("`{input}` is not a Lambda function name (1–64 letters, digits, `-` or `_`)"))
+        Err(format!(
+            "`{input}` is not a Lambda function name (1–64 letters, digits, `-` or `_`)"
+        ))
     }
 }
 
@@ -63,12 +73,16 @@ pub fn ecr_repository_arn(region: &str, registry: &str, name: &str) -> String {
 
 pub fn check_repository_name(name: &str) -> Result<(), String> {
     let ok = (2..=256).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_./".contains(c))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_./".contains(c))
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
     if ok {
         Ok(())
     } else {
-        Err(format!("`{name}` is not an ECR repository name (lowercase letters, digits, `-_./`)"))
+        Err(format!(
+            "`{name}` is not an ECR repository name (lowercase letters, digits, `-_./`)"
+        ))
     }
 }
 
@@ -109,8 +123,17 @@ mod tests {
     fn function_names_and_arns() {
         assert_eq!(parse_function("11-app-web").unwrap().name, "11-app-web");
         let f = parse_function("arn:aws:lambda:eu-west-1:123456789012:function:fn").unwrap();
-        assert_eq!(function_arn(&f, "us-east-1", "999999999999", Some("3")), "arn:aws:lambda:eu-west-1:123456789012:function:fn:3");
-        for bad in ["", "a b", "arn:aws:lambda:r:1:function:f", "arn:aws:lambda:r:123456789012:function:f:1", &"x".repeat(65)] {
+        assert_eq!(
+            function_arn(&f, "us-east-1", "999999999999", Some("3")),
+            "arn:aws:lambda:eu-west-1:123456789012:function:fn:3"
+        );
+        for bad in [
+            "",
+            "a b",
+            "arn:aws:lambda:r:1:function:f",
+            "arn:aws:lambda:r:123456789012:function:f:1",
+            &"x".repeat(65),
+        ] {
             assert!(parse_function(bad).is_err(), "{bad}");
         }
     }

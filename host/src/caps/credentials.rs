@@ -14,7 +14,10 @@ pub struct IdentityHandle {
     identity: Identity,
 }
 
-const ASSUME_ROLE: Op = Op { service: "sts", operation: "AssumeRole" };
+const ASSUME_ROLE: Op = Op {
+    service: "sts",
+    operation: "AssumeRole",
+};
 
 /// AWS's session name rule: 2–64 of `[\w+=,.@-]`.
 fn check_session_name(name: &str) -> Result<(), String> {
@@ -28,7 +31,10 @@ fn check_session_name(name: &str) -> Result<(), String> {
 impl StepState {
     fn new_handle(&mut self, identity: Identity) -> wasmtime::Result<Resource<IdentityHandle>> {
         if self.host.handles >= self.host.limits.handles {
-            wasmtime::bail!("the step holds {} identity handles, the most a step may hold; drop handles it no longer needs", self.host.handles);
+            wasmtime::bail!(
+                "the step holds {} identity handles, the most a step may hold; drop handles it no longer needs",
+                self.host.handles
+            );
         }
         self.host.handles += 1;
         Ok(self.table.push(IdentityHandle { identity })?)
@@ -66,7 +72,11 @@ impl Host for StepState {
         self.new_handle(current)
     }
 
-    async fn assume_role(&mut self, role_arn: String, session_name: String) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
+    async fn assume_role(
+        &mut self,
+        role_arn: String,
+        session_name: String,
+    ) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
         let host = &mut self.host;
         if let Err(m) = arn::check_role_arn(&role_arn).and_then(|_| check_session_name(&session_name)) {
             return Ok(Err(host.invalid(ASSUME_ROLE, &role_arn, m)));
@@ -79,7 +89,9 @@ impl Host for StepState {
             duration_seconds: 3600,
         };
         let assumed = host
-            .checked(ASSUME_ROLE, &[need(ASSUME_ROLE, role_arn.clone())], |cloud, ctx| async move { cloud.assume_role(&ctx, &request).await })
+            .checked(ASSUME_ROLE, &[need(ASSUME_ROLE, role_arn.clone())], |cloud, ctx| async move {
+                cloud.assume_role(&ctx, &request).await
+            })
             .await;
         let identity = match assumed {
             Ok(identity) => identity,

@@ -25,7 +25,14 @@ impl StepHost {
         let registry = r.registry_id.clone().unwrap_or_else(|| self.account().to_owned());
         let region = r.region.clone().unwrap_or_else(|| self.region().to_owned());
         let resource = arn::ecr_repository_arn(&region, &registry, &r.name);
-        Ok((m::RepositoryRef { registry_id: r.registry_id, region: r.region, name: r.name }, resource))
+        Ok((
+            m::RepositoryRef {
+                registry_id: r.registry_id,
+                region: r.region,
+                name: r.name,
+            },
+            resource,
+        ))
     }
 }
 
@@ -37,7 +44,10 @@ impl wit::Host for StepState {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.ecr_get_repository_policy(&ctx, &repo).await }).await)
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.ecr_get_repository_policy(&ctx, &repo).await
+        })
+        .await)
     }
 
     async fn set_repository_policy(&mut self, repository: wit::RepositoryRef, policy_text: String) -> Answer<()> {
@@ -50,7 +60,10 @@ impl wit::Host for StepState {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(&policy_text) {
             return Ok(Err(h.invalid(OP, &resource, format!("the policy is not JSON: {e}"))));
         }
-        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.ecr_set_repository_policy(&ctx, &repo, &policy_text).await }).await)
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.ecr_set_repository_policy(&ctx, &repo, &policy_text).await
+        })
+        .await)
     }
 
     async fn describe_images(&mut self, repository: wit::RepositoryRef, tags: Vec<String>) -> Answer<Vec<wit::ImageDetail>> {
@@ -60,7 +73,20 @@ impl wit::Host for StepState {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        let images = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.ecr_describe_images(&ctx, &repo, &tags).await }).await;
-        Ok(images.map(|v| v.into_iter().map(|i| wit::ImageDetail { digest: i.digest, tags: i.tags, pushed_at: i.pushed_at, size_bytes: i.size_bytes }).collect()))
+        let images = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.ecr_describe_images(&ctx, &repo, &tags).await
+            })
+            .await;
+        Ok(images.map(|v| {
+            v.into_iter()
+                .map(|i| wit::ImageDetail {
+                    digest: i.digest,
+                    tags: i.tags,
+                    pushed_at: i.pushed_at,
+                    size_bytes: i.size_bytes,
+                })
+                .collect()
+        }))
     }
 }

@@ -7,15 +7,24 @@ use crate::sandbox::StepState;
 
 impl wit::Host for StepState {
     async fn get_role(&mut self, role_name: String) -> wasmtime::Result<Result<wit::Role, CallError>> {
-        const OP: Op = Op { service: "iam", operation: "GetRole" };
+        const OP: Op = Op {
+            service: "iam",
+            operation: "GetRole",
+        };
         let h = &mut self.host;
         // Accept a role ARN too: steps often hold the function's role ARN.
         let name = role_name.rsplit('/').next().unwrap_or_default().to_owned();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
-            return Ok(Err(h.invalid(OP, &role_name, format!("`{role_name}` is not an IAM role name or ARN"))));
+            return Ok(Err(h.invalid(
+                OP,
+                &role_name,
+                format!("`{role_name}` is not an IAM role name or ARN"),
+            )));
         }
         let resource = arn::role_arn(h.account(), &name);
-        let role = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.iam_get_role(&ctx, &name).await }).await;
+        let role = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move { c.iam_get_role(&ctx, &name).await })
+            .await;
         Ok(role.map(|r| wit::Role {
             role_name: r.role_name,
             arn: r.arn,

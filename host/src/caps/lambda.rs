@@ -8,7 +8,10 @@ use crate::sandbox::StepState;
 use std::time::{Duration, Instant};
 
 const fn op(operation: &'static str) -> Op {
-    Op { service: "lambda", operation }
+    Op {
+        service: "lambda",
+        operation,
+    }
 }
 
 /// The nominal interval of the update waiter (AWS's own waiter uses 5 s too).
@@ -61,7 +64,12 @@ fn to_wit_config(c: m::FunctionConfiguration) -> wit::FunctionConfiguration {
 }
 
 fn to_wit_version(v: m::VersionInfo) -> wit::VersionInfo {
-    wit::VersionInfo { version: v.version, description: v.description, function_arn: v.function_arn, code_sha256: v.code_sha256 }
+    wit::VersionInfo {
+        version: v.version,
+        description: v.description,
+        function_arn: v.function_arn,
+        code_sha256: v.code_sha256,
+    }
 }
 
 fn to_wit_alias(a: m::Alias) -> wit::Alias {
@@ -70,13 +78,25 @@ fn to_wit_alias(a: m::Alias) -> wit::Alias {
         alias_arn: a.alias_arn,
         function_version: a.function_version,
         description: a.description,
-        routing: a.routing.into_iter().map(|w| wit::VersionWeight { version: w.version, weight: w.weight }).collect(),
+        routing: a
+            .routing
+            .into_iter()
+            .map(|w| wit::VersionWeight {
+                version: w.version,
+                weight: w.weight,
+            })
+            .collect(),
         revision_id: a.revision_id,
     }
 }
 
 fn from_wit_routing(r: Vec<wit::VersionWeight>) -> Vec<m::VersionWeight> {
-    r.into_iter().map(|w| m::VersionWeight { version: w.version, weight: w.weight }).collect()
+    r.into_iter()
+        .map(|w| m::VersionWeight {
+            version: w.version,
+            weight: w.weight,
+        })
+        .collect()
 }
 
 fn check_routing(routing: &[wit::VersionWeight]) -> Result<(), String> {
@@ -105,15 +125,28 @@ impl wit::Host for StepState {
         const OP: Op = op("GetFunction");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
-        let info = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_function(&ctx, &function_name, qualifier.as_deref()).await }).await;
-        Ok(info.map(|i| wit::FunctionInfo { configuration: to_wit_config(i.configuration), tags: i.tags, reserved_concurrency: i.reserved_concurrency }))
+        let info = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_get_function(&ctx, &function_name, qualifier.as_deref()).await
+            })
+            .await;
+        Ok(info.map(|i| wit::FunctionInfo {
+            configuration: to_wit_config(i.configuration),
+            tags: i.tags,
+            reserved_concurrency: i.reserved_concurrency,
+        }))
     }
 
     async fn get_function_configuration(&mut self, function_name: String, qualifier: Option<String>) -> Answer<wit::FunctionConfiguration> {
         const OP: Op = op("GetFunctionConfiguration");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
-        let c = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_function_configuration(&ctx, &function_name, qualifier.as_deref()).await }).await;
+        let c = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_get_function_configuration(&ctx, &function_name, qualifier.as_deref())
+                    .await
+            })
+            .await;
         Ok(c.map(to_wit_config))
     }
 
@@ -121,7 +154,11 @@ impl wit::Host for StepState {
         const OP: Op = op("ListVersionsByFunction");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
-        let v = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_list_versions_by_function(&ctx, &function_name).await }).await;
+        let v = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_list_versions_by_function(&ctx, &function_name).await
+            })
+            .await;
         Ok(v.map(|v| v.into_iter().map(to_wit_version).collect()))
     }
 
@@ -137,7 +174,11 @@ impl wit::Host for StepState {
                 }
                 // Lambda reads the object with the caller's permissions.
                 needs.push(("s3:GetObject".into(), arn::s3_object_arn(&s3.bucket, &s3.key)));
-                m::CodeSource::S3(m::S3Location { bucket: s3.bucket, key: s3.key, object_version: s3.object_version })
+                m::CodeSource::S3(m::S3Location {
+                    bucket: s3.bucket,
+                    key: s3.key,
+                    object_version: s3.object_version,
+                })
             }
             wit::CodeSource::Image(uri) => {
                 if uri.is_empty() || uri.contains(char::is_whitespace) {
@@ -146,8 +187,14 @@ impl wit::Host for StepState {
                 m::CodeSource::Image(uri)
             }
         };
-        let req = m::UpdateCode { function_name: request.function_name, code, architectures: request.architectures };
-        let c = h.checked(OP, &needs, |c, ctx| async move { c.lambda_update_function_code(&ctx, &req).await }).await;
+        let req = m::UpdateCode {
+            function_name: request.function_name,
+            code,
+            architectures: request.architectures,
+        };
+        let c = h
+            .checked(OP, &needs, |c, ctx| async move { c.lambda_update_function_code(&ctx, &req).await })
+            .await;
         Ok(c.map(to_wit_config))
     }
 
@@ -170,10 +217,17 @@ impl wit::Host for StepState {
             handler: request.handler,
             environment: request.environment,
             layers: request.layers,
-            vpc: request.vpc.map(|v| m::VpcConfig { subnet_ids: v.subnet_ids, security_group_ids: v.security_group_ids }),
+            vpc: request.vpc.map(|v| m::VpcConfig {
+                subnet_ids: v.subnet_ids,
+                security_group_ids: v.security_group_ids,
+            }),
             description: request.description,
         };
-        let c = h.checked(OP, &needs, |c, ctx| async move { c.lambda_update_function_configuration(&ctx, &req).await }).await;
+        let c = h
+            .checked(OP, &needs, |c, ctx| async move {
+                c.lambda_update_function_configuration(&ctx, &req).await
+            })
+            .await;
         Ok(c.map(to_wit_config))
     }
 
@@ -189,7 +243,12 @@ impl wit::Host for StepState {
         let mut waited = Duration::ZERO;
         loop {
             let name = function_name.clone();
-            let c = match h.send(OP, &resource, |c, ctx| async move { c.lambda_get_function_configuration(&ctx, &name, None).await }).await {
+            let c = match h
+                .send(OP, &resource, |c, ctx| async move {
+                    c.lambda_get_function_configuration(&ctx, &name, None).await
+                })
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return Ok(Err(CallError::Cloud(e))),
             };
@@ -210,7 +269,11 @@ impl wit::Host for StepState {
         const OP: Op = op("PublishVersion");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
-        let v = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_publish_version(&ctx, &function_name, &description).await }).await;
+        let v = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_publish_version(&ctx, &function_name, &description).await
+            })
+            .await;
         Ok(v.map(to_wit_version))
     }
 
@@ -218,41 +281,84 @@ impl wit::Host for StepState {
         const OP: Op = op("DeleteFunction");
         let h = &mut self.host;
         if version == "$LATEST" || version.is_empty() || !version.chars().all(|c| c.is_ascii_digit()) {
-            return Ok(Err(h.invalid(OP, &function_name, format!("`{version}` is not a published version number; deleting `$LATEST` or a whole function is not offered"))));
+            return Ok(Err(h.invalid(
+                OP,
+                &function_name,
+                format!("`{version}` is not a published version number; deleting `$LATEST` or a whole function is not offered"),
+            )));
         }
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&version)));
-        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_delete_function(&ctx, &function_name, Some(&version)).await }).await)
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda_delete_function(&ctx, &function_name, Some(&version)).await
+        })
+        .await)
     }
 
     async fn get_alias(&mut self, function_name: String, alias_name: String) -> Answer<wit::Alias> {
         const OP: Op = op("GetAlias");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
-        let a = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_alias(&ctx, &function_name, &alias_name).await }).await;
+        let a = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_get_alias(&ctx, &function_name, &alias_name).await
+            })
+            .await;
         Ok(a.map(to_wit_alias))
     }
 
-    async fn create_alias(&mut self, function_name: String, alias_name: String, function_version: String, description: String, routing: Vec<wit::VersionWeight>) -> Answer<wit::Alias> {
+    async fn create_alias(
+        &mut self,
+        function_name: String,
+        alias_name: String,
+        function_version: String,
+        description: String,
+        routing: Vec<wit::VersionWeight>,
+    ) -> Answer<wit::Alias> {
         const OP: Op = op("CreateAlias");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
         if let Err(m) = check_routing(&routing) {
             return Ok(Err(h.invalid(OP, &resource, m)));
         }
-        let req = m::CreateAlias { function_name, alias_name, function_version, description, routing: from_wit_routing(routing) };
-        let a = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_create_alias(&ctx, &req).await }).await;
+        let req = m::CreateAlias {
+            function_name,
+            alias_name,
+            function_version,
+            description,
+            routing: from_wit_routing(routing),
+        };
+        let a = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_create_alias(&ctx, &req).await
+            })
+            .await;
         Ok(a.map(to_wit_alias))
     }
 
-    async fn update_alias(&mut self, function_name: String, alias_name: String, function_version: Option<String>, routing: Option<Vec<wit::VersionWeight>>) -> Answer<wit::Alias> {
+    async fn update_alias(
+        &mut self,
+        function_name: String,
+        alias_name: String,
+        function_version: Option<String>,
+        routing: Option<Vec<wit::VersionWeight>>,
+    ) -> Answer<wit::Alias> {
         const OP: Op = op("UpdateAlias");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
         if let Err(m) = routing.as_deref().map_or(Ok(()), check_routing) {
             return Ok(Err(h.invalid(OP, &resource, m)));
         }
-        let req = m::UpdateAlias { function_name, alias_name, function_version, routing: routing.map(from_wit_routing) };
-        let a = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_update_alias(&ctx, &req).await }).await;
+        let req = m::UpdateAlias {
+            function_name,
+            alias_name,
+            function_version,
+            routing: routing.map(from_wit_routing),
+        };
+        let a = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_update_alias(&ctx, &req).await
+            })
+            .await;
         Ok(a.map(to_wit_alias))
     }
 
@@ -260,14 +366,31 @@ impl wit::Host for StepState {
         const OP: Op = op("GetPolicy");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
-        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_policy(&ctx, &function_name, qualifier.as_deref()).await }).await)
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda_get_policy(&ctx, &function_name, qualifier.as_deref()).await
+        })
+        .await)
     }
 
-    async fn get_provisioned_concurrency_config(&mut self, function_name: String, qualifier: String) -> Answer<wit::ProvisionedConcurrency> {
+    async fn get_provisioned_concurrency_config(
+        &mut self,
+        function_name: String,
+        qualifier: String,
+    ) -> Answer<wit::ProvisionedConcurrency> {
         const OP: Op = op("GetProvisionedConcurrencyConfig");
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
-        let p = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.lambda_get_provisioned_concurrency_config(&ctx, &function_name, &qualifier).await }).await;
-        Ok(p.map(|p| wit::ProvisionedConcurrency { requested: p.requested, allocated: p.allocated, available: p.available, status: p.status, status_reason: p.status_reason }))
+        let p = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda_get_provisioned_concurrency_config(&ctx, &function_name, &qualifier).await
+            })
+            .await;
+        Ok(p.map(|p| wit::ProvisionedConcurrency {
+            requested: p.requested,
+            allocated: p.allocated,
+            available: p.available,
+            status: p.status,
+            status_reason: p.status_reason,
+        }))
     }
 }

@@ -57,7 +57,11 @@ impl StepHost {
         }
         self.log_bytes += message.len();
         self.env.sink.line(&self.step, level, &message);
-        self.env.journal.record(Event::Log { step: self.step.clone(), level: level.as_str().into(), message });
+        self.env.journal.record(Event::Log {
+            step: self.step.clone(),
+            level: level.as_str().into(),
+            message,
+        });
     }
 }
 

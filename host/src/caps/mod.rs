@@ -91,7 +91,10 @@ impl Op {
 
 impl StepHost {
     fn call_ctx(&self) -> CallCtx {
-        CallCtx { identity: self.identity.clone(), region: self.env.region.clone() }
+        CallCtx {
+            identity: self.identity.clone(),
+            region: self.env.region.clone(),
+        }
     }
 
     /// The account and region resources of this step's calls live in.
@@ -122,10 +125,26 @@ impl StepHost {
                     resource: denial.resource.clone(),
                     reason: denial.reason.clone(),
                 });
-                self.record_call(op, &needs[0].1, CallOutcome::Denied, Some("HostDenied".into()), Some(denial.reason.clone()), 0, None);
-                self.env.sink.line(&self.step, LogLevel::Warn, &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason));
+                self.record_call(
+                    op,
+                    &needs[0].1,
+                    CallOutcome::Denied,
+                    Some("HostDenied".into()),
+                    Some(denial.reason.clone()),
+                    0,
+                    None,
+                );
+                self.env.sink.line(
+                    &self.step,
+                    LogLevel::Warn,
+                    &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason),
+                );
                 self.denials.push(denial.clone());
-                return Err(CallError::Denied(WitDenial { action: denial.action, resource: denial.resource, reason: denial.reason }));
+                return Err(CallError::Denied(WitDenial {
+                    action: denial.action,
+                    resource: denial.resource,
+                    reason: denial.reason,
+                }));
             }
         }
         Ok(())
@@ -158,14 +177,31 @@ impl StepHost {
                 Ok(reply.value)
             }
             Err(e) => {
-                self.record_call(op, resource, CallOutcome::CloudError, Some(e.code.clone()), Some(e.message.clone()), micros, e.request_id.clone());
+                self.record_call(
+                    op,
+                    resource,
+                    CallOutcome::CloudError,
+                    Some(e.code.clone()),
+                    Some(e.message.clone()),
+                    micros,
+                    e.request_id.clone(),
+                );
                 Err(self.to_wit_error(e))
             }
         }
     }
 
     #[allow(clippy::too_many_arguments)] // one flat journal record; a builder would only move the list
-    fn record_call(&self, op: Op, resource: &str, outcome: CallOutcome, code: Option<String>, message: Option<String>, duration_us: u64, request_id: Option<String>) {
+    fn record_call(
+        &self,
+        op: Op,
+        resource: &str,
+        outcome: CallOutcome,
+        code: Option<String>,
+        message: Option<String>,
+        duration_us: u64,
+        request_id: Option<String>,
+    ) {
         self.env.journal.record(Event::Call(CallRecord {
             step: self.step.clone(),
             service: op.service.to_owned(),

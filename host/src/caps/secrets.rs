@@ -9,13 +9,20 @@ use crate::cloud::model as m;
 use crate::sandbox::StepState;
 
 const fn op(operation: &'static str) -> Op {
-    Op { service: "secretsmanager", operation }
+    Op {
+        service: "secretsmanager",
+        operation,
+    }
 }
 
 type Answer<T> = wasmtime::Result<Result<T, CallError>>;
 
 fn to_wit(r: m::SecretRef) -> wit::SecretRef {
-    wit::SecretRef { arn: r.arn, name: r.name, version_id: r.version_id }
+    wit::SecretRef {
+        arn: r.arn,
+        name: r.name,
+        version_id: r.version_id,
+    }
 }
 
 impl StepHost {
@@ -28,7 +35,10 @@ impl StepHost {
 
     fn register_secret(&mut self, value: &str) {
         if !self.env.redactor.add(value) {
-            self.log(super::LogLevel::Warn, "a secret value shorter than 4 characters cannot be redacted reliably");
+            self.log(
+                super::LogLevel::Warn,
+                "a secret value shorter than 4 characters cannot be redacted reliably",
+            );
         }
     }
 }
@@ -42,11 +52,21 @@ impl wit::Host for StepState {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        let r = h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.secrets_put_secret_value(&ctx, &secret_id, &secret_string).await }).await;
+        let r = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.secrets_put_secret_value(&ctx, &secret_id, &secret_string).await
+            })
+            .await;
         Ok(r.map(to_wit))
     }
 
-    async fn create_secret(&mut self, name: String, description: String, secret_string: String, tags: Vec<(String, String)>) -> Answer<wit::SecretRef> {
+    async fn create_secret(
+        &mut self,
+        name: String,
+        description: String,
+        secret_string: String,
+        tags: Vec<(String, String)>,
+    ) -> Answer<wit::SecretRef> {
         const OP: Op = op("CreateSecret");
         let h = &mut self.host;
         h.register_secret(&secret_string);
@@ -58,8 +78,15 @@ impl wit::Host for StepState {
         if !tags.is_empty() {
             needs.push(("secretsmanager:TagResource".into(), resource));
         }
-        let req = m::CreateSecret { name, description, secret_string, tags };
-        let r = h.checked(OP, &needs, |c, ctx| async move { c.secrets_create_secret(&ctx, &req).await }).await;
+        let req = m::CreateSecret {
+            name,
+            description,
+            secret_string,
+            tags,
+        };
+        let r = h
+            .checked(OP, &needs, |c, ctx| async move { c.secrets_create_secret(&ctx, &req).await })
+            .await;
         Ok(r.map(to_wit))
     }
 
@@ -70,6 +97,9 @@ impl wit::Host for StepState {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move { c.secrets_delete_secret(&ctx, &secret_id, force).await }).await)
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.secrets_delete_secret(&ctx, &secret_id, force).await
+        })
+        .await)
     }
 }

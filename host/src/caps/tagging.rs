@@ -8,14 +8,35 @@ use crate::cloud::model as m;
 use crate::sandbox::StepState;
 
 impl wit::Host for StepState {
-    async fn get_resources(&mut self, resource_types: Vec<String>, tag_filters: Vec<wit::TagFilter>) -> wasmtime::Result<Result<Vec<wit::TaggedResource>, CallError>> {
-        const OP: Op = Op { service: "tag", operation: "GetResources" };
+    async fn get_resources(
+        &mut self,
+        resource_types: Vec<String>,
+        tag_filters: Vec<wit::TagFilter>,
+    ) -> wasmtime::Result<Result<Vec<wit::TaggedResource>, CallError>> {
+        const OP: Op = Op {
+            service: "tag",
+            operation: "GetResources",
+        };
         let h = &mut self.host;
         if let Some(f) = tag_filters.iter().find(|f| f.key.is_empty()) {
-            return Ok(Err(h.invalid(OP, "*", format!("a tag filter has an empty key (values {:?})", f.values))));
+            return Ok(Err(h.invalid(
+                OP,
+                "*",
+                format!("a tag filter has an empty key (values {:?})", f.values),
+            )));
         }
-        let filters: Vec<m::TagFilter> = tag_filters.into_iter().map(|f| m::TagFilter { key: f.key, values: f.values }).collect();
-        let found = h.checked(OP, &[need(OP, "*")], |c, ctx| async move { c.tagging_get_resources(&ctx, &resource_types, &filters).await }).await;
+        let filters: Vec<m::TagFilter> = tag_filters
+            .into_iter()
+            .map(|f| m::TagFilter {
+                key: f.key,
+                values: f.values,
+            })
+            .collect();
+        let found = h
+            .checked(OP, &[need(OP, "*")], |c, ctx| async move {
+                c.tagging_get_resources(&ctx, &resource_types, &filters).await
+            })
+            .await;
         Ok(found.map(|v| v.into_iter().map(|r| wit::TaggedResource { arn: r.arn, tags: r.tags }).collect()))
     }
 }

@@ -36,7 +36,12 @@ pub trait Cloud: Send + Sync + 'static {
     async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity>;
 
     async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo>;
-    async fn lambda_get_function_configuration(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionConfiguration>;
+    async fn lambda_get_function_configuration(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<FunctionConfiguration>;
     /// Every version, `$LATEST` first, then published versions in ascending order.
     async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>>;
     async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration>;
@@ -48,7 +53,12 @@ pub trait Cloud: Send + Sync + 'static {
     async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias>;
     async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias>;
     async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String>;
-    async fn lambda_get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency>;
+    async fn lambda_get_provisioned_concurrency_config(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: &str,
+    ) -> CloudResult<ProvisionedConcurrency>;
 
     async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String>;
     async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()>;
@@ -61,5 +71,10 @@ pub trait Cloud: Send + Sync + 'static {
     async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef>;
     async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()>;
 
-    async fn tagging_get_resources(&self, ctx: &CallCtx, resource_types: &[String], filters: &[TagFilter]) -> CloudResult<Vec<TaggedResource>>;
+    async fn tagging_get_resources(
+        &self,
+        ctx: &CallCtx,
+        resource_types: &[String],
+        filters: &[TagFilter],
+    ) -> CloudResult<Vec<TaggedResource>>;
 }

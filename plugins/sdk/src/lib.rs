@@ -65,10 +65,10 @@ pub mod check_world {
     });
 }
 
-/// The host interfaces, typed: call them directly (`lambda::get_function(…)`).
-pub use step_world::scope::step::{context, credentials, ecr, iam, lambda, providers, secrets, tagging};
 /// The shared contract types.
 pub use step_world::scope::step::types::{CallError, CheckResult, CheckStatus, CloudError, Denial, Output, StepError};
+/// The host interfaces, typed: call them directly (`lambda::get_function(…)`).
+pub use step_world::scope::step::{context, credentials, ecr, iam, lambda, providers, secrets, tagging};
 
 /// A workflow step.
 pub trait Step {
@@ -84,12 +84,20 @@ pub trait Check {
 
 /// An output later steps may read.
 pub fn output(name: impl Into<String>, value: impl Into<String>) -> Output {
-    Output { name: name.into(), value: value.into(), secret: false }
+    Output {
+        name: name.into(),
+        value: value.into(),
+        secret: false,
+    }
 }
 
 /// An output the host redacts everywhere it could appear.
 pub fn secret_output(name: impl Into<String>, value: impl Into<String>) -> Output {
-    Output { name: name.into(), value: value.into(), secret: true }
+    Output {
+        name: name.into(),
+        value: value.into(),
+        secret: true,
+    }
 }
 
 /// A variable's value (configuration, earlier outputs, `--var`).
@@ -142,7 +150,10 @@ pub mod log {
 
 /// Everything a step usually needs.
 pub mod prelude {
-    pub use crate::{context_json, log, output, require_var, secret_output, var, Capability, Check, CheckResult, CheckStatus, Input, Manifest, Output, OutputDecl, Step, StepError};
+    pub use crate::{
+        context_json, log, output, require_var, secret_output, var, Capability, Check, CheckResult, CheckStatus, Input, Manifest, Output,
+        OutputDecl, Step, StepError,
+    };
 }
 
 /// Exports a [`Step`] type with its manifest.

@@ -25,11 +25,19 @@ pub struct Input {
 impl Input {
     /// A variable the step cannot run without.
     pub const fn required(name: &'static str) -> Self {
-        Input { name, required: true, description: "" }
+        Input {
+            name,
+            required: true,
+            description: "",
+        }
     }
     /// A variable the step reads when present.
     pub const fn optional(name: &'static str) -> Self {
-        Input { name, required: false, description: "" }
+        Input {
+            name,
+            required: false,
+            description: "",
+        }
     }
 }
 
@@ -43,11 +51,19 @@ pub struct OutputDecl {
 
 impl OutputDecl {
     pub const fn plain(name: &'static str) -> Self {
-        OutputDecl { name, secret: false, description: "" }
+        OutputDecl {
+            name,
+            secret: false,
+            description: "",
+        }
     }
     /// An output whose value the host redacts everywhere.
     pub const fn secret(name: &'static str) -> Self {
-        OutputDecl { name, secret: true, description: "" }
+        OutputDecl {
+            name,
+            secret: true,
+            description: "",
+        }
     }
 }
 
@@ -78,7 +94,15 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub const EMPTY: Manifest = Manifest { name: "", version: "0.1.0", description: "", kind: Kind::Step, inputs: &[], outputs: &[], capabilities: &[] };
+    pub const EMPTY: Manifest = Manifest {
+        name: "",
+        version: "0.1.0",
+        description: "",
+        kind: Kind::Step,
+        inputs: &[],
+        outputs: &[],
+        capabilities: &[],
+    };
 
     /// The same manifest with `kind` set (used by the export macros).
     pub const fn with_kind(self, kind: Kind) -> Manifest {
@@ -87,14 +111,22 @@ impl Manifest {
 
     /// Length of the JSON encoding.
     pub const fn json_len(&self) -> usize {
-        let mut w = Writer { buf: [0u8; 0], pos: 0, counting: true };
+        let mut w = Writer {
+            buf: [0u8; 0],
+            pos: 0,
+            counting: true,
+        };
         self.write(&mut w);
         w.pos
     }
 
     /// The JSON encoding; `N` must be [`Manifest::json_len`].
     pub const fn to_json<const N: usize>(&self) -> [u8; N] {
-        let mut w = Writer { buf: [0u8; N], pos: 0, counting: false };
+        let mut w = Writer {
+            buf: [0u8; N],
+            pos: 0,
+            counting: false,
+        };
         self.write(&mut w);
         assert!(w.pos == N, "manifest length mismatch");
         w.buf
@@ -122,7 +154,11 @@ impl Manifest {
             }
             w.raw("{\"name\":");
             w.string(self.inputs[i].name);
-            w.raw(if self.inputs[i].required { ",\"required\":true" } else { ",\"required\":false" });
+            w.raw(if self.inputs[i].required {
+                ",\"required\":true"
+            } else {
+                ",\"required\":false"
+            });
             w.raw(",\"description\":");
             w.string(self.inputs[i].description);
             w.raw("}");
@@ -136,7 +172,11 @@ impl Manifest {
             }
             w.raw("{\"name\":");
             w.string(self.outputs[i].name);
-            w.raw(if self.outputs[i].secret { ",\"secret\":true" } else { ",\"secret\":false" });
+            w.raw(if self.outputs[i].secret {
+                ",\"secret\":true"
+            } else {
+                ",\"secret\":false"
+            });
             w.raw(",\"description\":");
             w.string(self.outputs[i].description);
             w.raw("}");
@@ -223,6 +263,9 @@ mod tests {
         const JSON: [u8; LEN] = M.to_json::<LEN>();
         let text = core::str::from_utf8(&JSON).unwrap();
         assert!(text.contains(r#""description":"say \"hi\"\\\u000a""#), "{text}");
-        assert!(text.starts_with(r#"{"name":"x","version":"0.1.0","contract":"0.1.0","kind":"step""#), "{text}");
+        assert!(
+            text.starts_with(r#"{"name":"x","version":"0.1.0","contract":"0.1.0","kind":"step""#),
+            "{text}"
+        );
     }
 }

@@ -20,10 +20,7 @@ struct RepoKey {
 impl RepoKey {
     fn new(ctx: &CallCtx, repo: &RepositoryRef) -> RepoKey {
         RepoKey {
-            registry_id: repo
-                .registry_id
-                .clone()
-                .unwrap_or_else(|| ctx.identity.account.clone()),
+            registry_id: repo.registry_id.clone().unwrap_or_else(|| ctx.identity.account.clone()),
             region: repo.region.clone().unwrap_or_else(|| ctx.region.clone()),
             name: repo.name.clone(),
         }
@@ -45,11 +42,7 @@ impl RepoKey {
 impl State {
     fn repository(&mut self, key: &RepoKey) -> Result<&mut Repository, Fault> {
         self.repositories
-            .get_mut(&(
-                key.registry_id.clone(),
-                key.region.clone(),
-                key.name.clone(),
-            ))
+            .get_mut(&(key.registry_id.clone(), key.region.clone(), key.name.clone()))
             .ok_or_else(|| {
                 Fault::new(
                     REPOSITORY_NOT_FOUND,
@@ -61,12 +54,7 @@ impl State {
             })
     }
 
-    pub(super) fn ecr_get_repository_policy(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        repo: &RepositoryRef,
-    ) -> Result<String, Fault> {
+    pub(super) fn ecr_get_repository_policy(&mut self, ctx: &CallCtx, api: Api, repo: &RepositoryRef) -> Result<String, Fault> {
         let key = RepoKey::new(ctx, repo);
         self.authorize(ctx, api, &key.arn())?;
         let repository = self.repository(&key)?;
@@ -175,11 +163,11 @@ mod tests {
         let ctx = agent(&sim).await;
         let mine = repo(None, None, "my-app");
         let e = err(sim.ecr_get_repository_policy(&ctx, &mine).await);
+        assert_eq!((e.service.as_str(), e.code.as_str()), ("ecr", "RepositoryPolicyNotFoundException"));
         assert_eq!(
-            (e.service.as_str(), e.code.as_str()),
-            ("ecr", "RepositoryPolicyNotFoundException")
+            e.message,
+            "Repository policy does not exist for the repository with name 'my-app' in the registry with id '123456789012'"
         );
-        assert_eq!(e.message, "Repository policy does not exist for the repository with name 'my-app' in the registry with id '123456789012'");
 
         let invalid = [
             "not json",
@@ -201,10 +189,7 @@ mod tests {
         let stored = ok(sim.ecr_get_repository_policy(&ctx, &mine).await);
         assert!(!stored.contains('\n'), "stored normalised: {stored}");
         let parsed: serde_json::Value = serde_json::from_str(&stored).expect("policy JSON");
-        assert_eq!(
-            parsed,
-            serde_json::from_str::<serde_json::Value>(text).expect("test policy JSON")
-        );
+        assert_eq!(parsed, serde_json::from_str::<serde_json::Value>(text).expect("test policy JSON"));
     }
 
     #[tokio::test]
@@ -212,10 +197,7 @@ mod tests {
         let sim = sim(fixture());
         let ctx = agent(&sim).await;
         let policy = ok(sim
-            .ecr_get_repository_policy(
-                &ctx,
-                &repo(Some("999999999999"), Some("eu-west-1"), "shared"),
-            )
+            .ecr_get_repository_policy(&ctx, &repo(Some("999999999999"), Some("eu-west-1"), "shared"))
             .await);
         assert!(policy.contains("ecr:BatchGetImage"), "{policy}");
         let misses = [
@@ -228,7 +210,10 @@ mod tests {
             assert_eq!(e.code, "RepositoryNotFoundException", "{r:?}");
             assert_eq!(
                 e.message,
-                format!("The repository with name '{}' does not exist in the registry with id '{registry}'", r.name)
+                format!(
+                    "The repository with name '{}' does not exist in the registry with id '{registry}'",
+                    r.name
+                )
             );
         }
         assert_eq!(
@@ -239,10 +224,7 @@ mod tests {
             "RepositoryNotFoundException"
         );
         assert_eq!(
-            err(sim
-                .ecr_describe_images(&ctx, &repo(None, None, "nope"), &[])
-                .await)
-            .code,
+            err(sim.ecr_describe_images(&ctx, &repo(None, None, "nope"), &[]).await).code,
             "RepositoryNotFoundException"
         );
     }
@@ -260,26 +242,12 @@ mod tests {
             "derived digest: {}",
             all[2].digest
         );
-        let found = ok(sim
-            .ecr_describe_images(&ctx, &mine, &tags(&["v2.0.0", "v1.0.0", "stable"]))
-            .await);
+        let found = ok(sim.ecr_describe_images(&ctx, &mine, &tags(&["v2.0.0", "v1.0.0", "stable"])).await);
         let digests: Vec<&str> = found.iter().map(|d| d.digest.as_str()).collect();
-        assert_eq!(
-            digests,
-            ["sha256:bbb", "sha256:aaa"],
-            "in the order asked, each image once"
-        );
-        assert_eq!(
-            (found[1].pushed_at, found[1].size_bytes),
-            (Some(1700000000), Some(1234))
-        );
-        let e = err(sim
-            .ecr_describe_images(&ctx, &mine, &tags(&["v1.0.0", "v3.0.0"]))
-            .await);
+        assert_eq!(digests, ["sha256:bbb", "sha256:aaa"], "in the order asked, each image once");
+        assert_eq!((found[1].pushed_at, found[1].size_bytes), (Some(1700000000), Some(1234)));
+        let e = err(sim.ecr_describe_images(&ctx, &mine, &tags(&["v1.0.0", "v3.0.0"])).await);
         assert_eq!(e.code, "ImageNotFoundException");
-        assert!(
-            e.message.contains("imageTag:'v3.0.0'") && e.message.contains("'my-app'"),
-            "{e}"
-        );
+        assert!(e.message.contains("imageTag:'v3.0.0'") && e.message.contains("'my-app'"), "{e}");
     }
 }

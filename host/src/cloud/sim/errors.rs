@@ -86,16 +86,8 @@ impl Fault {
 
     /// The authorization failure as AWS words it:
     /// `User: <caller> is not authorized to perform: <action> on resource: <resource>[ <why>]`.
-    pub(super) fn access_denied(
-        service: Service,
-        caller: &str,
-        action: &str,
-        resource: &str,
-        why: Option<&str>,
-    ) -> Fault {
-        let mut message = format!(
-            "User: {caller} is not authorized to perform: {action} on resource: {resource}"
-        );
+    pub(super) fn access_denied(service: Service, caller: &str, action: &str, resource: &str, why: Option<&str>) -> Fault {
+        let mut message = format!("User: {caller} is not authorized to perform: {action} on resource: {resource}");
         if let Some(why) = why {
             message.push(' ');
             message.push_str(why);
@@ -110,10 +102,7 @@ impl Fault {
             operation: api.operation.to_string(),
             // The sim never throttles today, but keep the rule in one place should a
             // fixture ever script throttling.
-            retryable: matches!(
-                self.code,
-                "ThrottlingException" | "Throttling" | "TooManyRequestsException"
-            ),
+            retryable: matches!(self.code, "ThrottlingException" | "Throttling" | "TooManyRequestsException"),
             code: self.code.to_string(),
             message: self.message,
             request_id: Some(request_id),

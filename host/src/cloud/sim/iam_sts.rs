@@ -73,9 +73,7 @@ impl State {
         Identity {
             arn: self.agent_arn.clone(),
             // Checked when the fixture was loaded.
-            account: arn_account(&self.agent_arn)
-                .unwrap_or(&self.account_id)
-                .to_string(),
+            account: arn_account(&self.agent_arn).unwrap_or(&self.account_id).to_string(),
             expires_at: None,
             credentials: None,
         }
@@ -100,12 +98,7 @@ impl State {
 
     /// AssumeRole as `ctx.identity`: the caller must be allowed `sts:AssumeRole`, the
     /// role must exist and its trust policy must name the caller.
-    pub(super) fn sts_assume_role(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        req: &AssumeRoleRequest,
-    ) -> Result<Identity, Fault> {
+    pub(super) fn sts_assume_role(&mut self, ctx: &CallCtx, api: Api, req: &AssumeRoleRequest) -> Result<Identity, Fault> {
         check_role_arn(&req.role_arn)?;
         check_session_name(&req.session_name)?;
         let duration = req.duration_seconds;
@@ -125,21 +118,17 @@ impl State {
         }
         let session_policy = match &req.session_policy {
             None => None,
-            Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|_| {
-                Fault::new(
-                    "MalformedPolicyDocument",
-                    "The policy is not in the valid JSON format.",
-                )
-            })?),
+            Some(text) => Some(
+                serde_json::from_str::<Value>(text)
+                    .map_err(|_| Fault::new("MalformedPolicyDocument", "The policy is not in the valid JSON format."))?,
+            ),
         };
         self.authorize(ctx, api, &req.role_arn)?;
         let trusted = self
             .roles
             .values()
             .find(|r| r.arn() == req.role_arn)
-            .filter(|role| {
-                policy::trust_allows(&role.trust_policy, &self.principal_names(&ctx.identity))
-            });
+            .filter(|role| policy::trust_allows(&role.trust_policy, &self.principal_names(&ctx.identity)));
         // An unknown role and an untrusting one look alike to the caller, as in AWS.
         let Some(role) = trusted.cloned() else {
             return Err(Fault::access_denied(
@@ -158,14 +147,10 @@ impl State {
         }
         let credentials = self.mint_credentials(&role, &req.session_name);
         if let Some(policy) = session_policy {
-            self.sessions
-                .insert(credentials.access_key_id.clone(), Session { policy });
+            self.sessions.insert(credentials.access_key_id.clone(), Session { policy });
         }
         Ok(Identity {
-            arn: format!(
-                "arn:aws:sts::{}:assumed-role/{}/{}",
-                role.account, role.name, req.session_name
-            ),
+            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, req.session_name),
             account: role.account,
             expires_at: Some(VIRTUAL_EPOCH + u64::from(duration)),
             credentials: Some(credentials),
@@ -181,36 +166,19 @@ impl State {
         Credentials {
             access_key_id: format!("ASIASIM{}", &key_hash[..13]),
             secret_access_key: sha256_hex(&format!("secret-key:{seed}"))[..40].to_string(),
-            session_token: Some(format!(
-                "SIMTOKEN{}",
-                sha256_hex(&format!("session-token:{seed}"))
-            )),
+            session_token: Some(format!("SIMTOKEN{}", sha256_hex(&format!("session-token:{seed}")))),
         }
     }
 
     /// GetRole by name, in the caller's account.
-    pub(super) fn iam_get_role(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        role_name: &str,
-    ) -> Result<Role, Fault> {
+    pub(super) fn iam_get_role(&mut self, ctx: &CallCtx, api: Api, role_name: &str) -> Result<Role, Fault> {
         let account = ctx.identity.account.clone();
-        let role = self
-            .roles
-            .get(&(account.clone(), role_name.to_string()))
-            .cloned();
-        let resource = role.as_ref().map_or_else(
-            || format!("arn:aws:iam::{account}:role/{role_name}"),
-            RoleState::arn,
-        );
+        let role = self.roles.get(&(account.clone(), role_name.to_string())).cloned();
+        let resource = role
+            .as_ref()
+            .map_or_else(|| format!("arn:aws:iam::{account}:role/{role_name}"), RoleState::arn);
         self.authorize(ctx, api, &resource)?;
-        let role = role.ok_or_else(|| {
-            Fault::new(
-                "NoSuchEntity",
-                format!("The role with name {role_name} cannot be found."),
-            )
-        })?;
+        let role = role.ok_or_else(|| Fault::new("NoSuchEntity", format!("The role with name {role_name} cannot be found.")))?;
         let arn = role.arn();
         Ok(Role {
             role_name: role.name,
@@ -294,18 +262,10 @@ mod tests {
             (role(ACCOUNT, "short"), ACCOUNT),
         ];
         for (arn, account) in trusted {
-            let id = ok(sim
-                .assume_role(&ctx, &assume(&arn, "np-lambda-11", 1800))
-                .await);
+            let id = ok(sim.assume_role(&ctx, &assume(&arn, "np-lambda-11", 1800)).await);
             let name = arn.rsplit('/').next().unwrap_or_default();
-            assert_eq!(
-                id.arn,
-                format!("arn:aws:sts::{account}:assumed-role/{name}/np-lambda-11")
-            );
-            assert_eq!(
-                (id.account.as_str(), id.expires_at),
-                (account, Some(VIRTUAL_EPOCH + 1800))
-            );
+            assert_eq!(id.arn, format!("arn:aws:sts::{account}:assumed-role/{name}/np-lambda-11"));
+            assert_eq!((id.account.as_str(), id.expires_at), (account, Some(VIRTUAL_EPOCH + 1800)));
         }
         let refused = [
             role(ACCOUNT, "stranger"),
@@ -316,18 +276,14 @@ mod tests {
             role(OTHER, "by-account"),
         ];
         for arn in refused {
-            let e = err(sim
-                .assume_role(&ctx, &assume(&arn, "np-lambda-11", 3600))
-                .await);
+            let e = err(sim.assume_role(&ctx, &assume(&arn, "np-lambda-11", 3600)).await);
             assert_eq!(
                 (e.service.as_str(), e.operation.as_str(), e.code.as_str()),
                 ("sts", "AssumeRole", "AccessDenied")
             );
             assert_eq!(
                 e.message,
-                format!(
-                    "User: {AGENT} is not authorized to perform: sts:AssumeRole on resource: {arn}"
-                )
+                format!("User: {AGENT} is not authorized to perform: sts:AssumeRole on resource: {arn}")
             );
         }
     }
@@ -338,39 +294,21 @@ mod tests {
         let ctx = agent(&sim).await;
         let good = role(ACCOUNT, "by-account");
         let cases = [
-            (
-                assume(&good, "a", 3600),
-                "Member must have length greater than or equal to 2",
-            ),
+            (assume(&good, "a", 3600), "Member must have length greater than or equal to 2"),
             (
                 assume(&good, &"a".repeat(65), 3600),
                 "Member must have length less than or equal to 64",
             ),
-            (
-                assume(&good, "has space", 3600),
-                r"regular expression pattern: [\w+=,.@-]*",
-            ),
+            (assume(&good, "has space", 3600), r"regular expression pattern: [\w+=,.@-]*"),
             (assume(&good, "slash/no", 3600), "roleSessionName"),
-            (
-                assume("arn:aws:iam::12345:role/x", "ok-name", 3600),
-                "Request ARN is invalid",
-            ),
+            (assume("arn:aws:iam::12345:role/x", "ok-name", 3600), "Request ARN is invalid"),
             (
                 assume("arn:aws:iam::123456789012:user/x", "ok-name", 3600),
                 "Request ARN is invalid",
             ),
-            (
-                assume("not-an-arn", "ok-name", 3600),
-                "Request ARN is invalid",
-            ),
-            (
-                assume(&good, "ok-name", 899),
-                "greater than or equal to 900",
-            ),
-            (
-                assume(&role(ACCOUNT, "short"), "ok-name", 3601),
-                "exceeds the MaxSessionDuration",
-            ),
+            (assume("not-an-arn", "ok-name", 3600), "Request ARN is invalid"),
+            (assume(&good, "ok-name", 899), "greater than or equal to 900"),
+            (assume(&role(ACCOUNT, "short"), "ok-name", 3601), "exceeds the MaxSessionDuration"),
         ];
         for (req, message) in cases {
             let e = err(sim.assume_role(&ctx, &req).await);
@@ -378,17 +316,12 @@ mod tests {
             assert!(e.message.contains(message), "{req:?}: {e}");
         }
         // Every character class AWS allows.
-        ok(sim
-            .assume_role(&ctx, &assume(&good, "a_Z9+=,.@-x", 3600))
-            .await);
+        ok(sim.assume_role(&ctx, &assume(&good, "a_Z9+=,.@-x", 3600)).await);
         let bad_policy = AssumeRoleRequest {
             session_policy: Some("{not json".into()),
             ..assume(&good, "ok-name", 3600)
         };
-        assert_eq!(
-            err(sim.assume_role(&ctx, &bad_policy).await).code,
-            "MalformedPolicyDocument"
-        );
+        assert_eq!(err(sim.assume_role(&ctx, &bad_policy).await).code, "MalformedPolicyDocument");
     }
 
     #[tokio::test]
@@ -399,46 +332,26 @@ mod tests {
             let arn = role(ACCOUNT, "by-account");
             let a = ok(sim.assume_role(&ctx, &assume(&arn, "s1", 3600)).await);
             let b = ok(sim.assume_role(&ctx, &assume(&arn, "s1", 3600)).await);
-            (
-                a.credentials.expect("credentials"),
-                b.credentials.expect("credentials"),
-            )
+            (a.credentials.expect("credentials"), b.credentials.expect("credentials"))
         };
         let (a, b) = run().await;
-        assert!(
-            a.access_key_id.starts_with("ASIASIM") && a.access_key_id.len() == 20,
-            "{a:?}"
-        );
-        assert!(a
-            .access_key_id
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(a.access_key_id.starts_with("ASIASIM") && a.access_key_id.len() == 20, "{a:?}");
+        assert!(a.access_key_id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         assert_eq!(a.secret_access_key.len(), 40);
         assert!(a.session_token.as_deref().is_some_and(|t| t.len() > 40));
         assert_ne!(a.access_key_id, b.access_key_id);
         assert_ne!(a.secret_access_key, b.secret_access_key);
-        assert_eq!(
-            run().await,
-            (a, b),
-            "the same calls give the same credentials"
-        );
+        assert_eq!(run().await, (a, b), "the same calls give the same credentials");
     }
 
     #[tokio::test]
     async fn a_role_session_may_assume_a_role_that_trusts_its_role() {
         let sim = sim(fixture());
         let first = as_role(&sim, &role(ACCOUNT, "by-account"), None).await;
-        let chained = ok(sim
-            .assume_role(&first, &assume(&role(ACCOUNT, "chained"), "hop", 3600))
-            .await);
-        assert_eq!(
-            chained.arn,
-            format!("arn:aws:sts::{ACCOUNT}:assumed-role/chained/hop")
-        );
+        let chained = ok(sim.assume_role(&first, &assume(&role(ACCOUNT, "chained"), "hop", 3600)).await);
+        assert_eq!(chained.arn, format!("arn:aws:sts::{ACCOUNT}:assumed-role/chained/hop"));
         let other = as_role(&sim, &role(ACCOUNT, "by-star"), None).await;
-        let e = err(sim
-            .assume_role(&other, &assume(&role(ACCOUNT, "chained"), "hop", 3600))
-            .await);
+        let e = err(sim.assume_role(&other, &assume(&role(ACCOUNT, "chained"), "hop", 3600)).await);
         assert!(
             e.message.starts_with(&format!(
                 "User: arn:aws:sts::{ACCOUNT}:assumed-role/by-star/test-session is not authorized"
@@ -448,10 +361,7 @@ mod tests {
         // A role with a path is trusted under its full ARN.
         let pathed = as_role(&sim, &role(ACCOUNT, "agents/by-arn"), None).await;
         ok(sim
-            .assume_role(
-                &pathed,
-                &assume(&role(ACCOUNT, "trusts-pathed"), "hop", 3600),
-            )
+            .assume_role(&pathed, &assume(&role(ACCOUNT, "trusts-pathed"), "hop", 3600))
             .await);
         // A session of a role the sim does not know (made elsewhere) is named by its role ARN.
         let ghost = CallCtx {
@@ -463,17 +373,9 @@ mod tests {
             },
             region: "us-east-1".to_string(),
         };
-        ok(sim
-            .assume_role(&ghost, &assume(&role(ACCOUNT, "trusts-ghost"), "hop", 3600))
-            .await);
+        ok(sim.assume_role(&ghost, &assume(&role(ACCOUNT, "trusts-ghost"), "hop", 3600)).await);
         assert_eq!(
-            err(sim
-                .assume_role(
-                    &ghost,
-                    &assume(&role(ACCOUNT, "trusts-pathed"), "hop", 3600)
-                )
-                .await)
-            .code,
+            err(sim.assume_role(&ghost, &assume(&role(ACCOUNT, "trusts-pathed"), "hop", 3600)).await).code,
             "AccessDenied"
         );
     }
@@ -508,10 +410,7 @@ mod tests {
             format!("User: {caller} is not authorized to perform: lambda:UpdateFunctionCode on resource: {fn_arn} because no identity-based policy allows the lambda:UpdateFunctionCode action")
         );
         let e = err(sim.iam_get_role(&ctx, "readonly").await);
-        assert_eq!(
-            (e.code.as_str(), e.service.as_str()),
-            ("AccessDenied", "iam")
-        );
+        assert_eq!((e.code.as_str(), e.service.as_str()), ("AccessDenied", "iam"));
         assert!(
             e.message
                 .contains("iam:GetRole on resource: arn:aws:iam::123456789012:role/readonly"),
@@ -526,10 +425,7 @@ mod tests {
             secret_string: "v".into(),
             tags: vec![],
         };
-        assert_eq!(
-            err(sim.secrets_create_secret(&ctx, &secret).await).code,
-            "AccessDeniedException"
-        );
+        assert_eq!(err(sim.secrets_create_secret(&ctx, &secret).await).code, "AccessDeniedException");
         // The agent itself may do anything.
         let agent_ctx = agent(&sim).await;
         ok(sim.lambda_update_function_code(&agent_ctx, &update).await);
@@ -546,10 +442,7 @@ mod tests {
         let ctx = as_role(&sim, &role(ACCOUNT, "by-account"), Some(&policy)).await;
         ok(sim.lambda_get_function(&ctx, "f", None).await);
         let e = err(sim.lambda_get_function(&ctx, "g", None).await);
-        assert_eq!(
-            e.code, "AccessDeniedException",
-            "resource outside the session policy"
-        );
+        assert_eq!(e.code, "AccessDeniedException", "resource outside the session policy");
         assert!(
             e.message
                 .ends_with("because no session policy allows the lambda:GetFunction action"),
@@ -566,16 +459,12 @@ mod tests {
             tags,
         };
         // Tagging at creation also needs secretsmanager:TagResource.
-        let e = err(sim
-            .secrets_create_secret(&ctx, &secret(vec![("k".into(), "v".into())]))
-            .await);
+        let e = err(sim.secrets_create_secret(&ctx, &secret(vec![("k".into(), "v".into())])).await);
         assert!(e.message.contains("secretsmanager:TagResource"), "{e}");
         ok(sim.secrets_create_secret(&ctx, &secret(vec![])).await);
         // Another session of the same role is not narrowed.
         let wide = as_role(&sim, &role(ACCOUNT, "by-account"), None).await;
-        ok(sim
-            .lambda_get_function_configuration(&wide, "f", None)
-            .await);
+        ok(sim.lambda_get_function_configuration(&wide, "f", None).await);
     }
 
     #[tokio::test]
@@ -587,32 +476,18 @@ mod tests {
             (r.role_name.as_str(), r.arn.as_str()),
             ("by-arn", "arn:aws:iam::123456789012:role/agents/by-arn")
         );
-        assert!(
-            r.role_id.starts_with("AROA") && r.role_id.len() == 21,
-            "{}",
-            r.role_id
-        );
+        assert!(r.role_id.starts_with("AROA") && r.role_id.len() == 21, "{}", r.role_id);
         assert_eq!(r.max_session_duration, 3600);
-        let trust: serde_json::Value =
-            serde_json::from_str(&r.assume_role_policy_document).expect("trust policy JSON");
+        let trust: serde_json::Value = serde_json::from_str(&r.assume_role_policy_document).expect("trust policy JSON");
         assert_eq!(trust["Statement"][0]["Principal"]["AWS"], AGENT);
-        assert_ne!(
-            ok(sim.iam_get_role(&ctx, "by-star").await).role_id,
-            r.role_id
-        );
+        assert_ne!(ok(sim.iam_get_role(&ctx, "by-star").await).role_id, r.role_id);
         // by-root lives in another account.
         let e = err(sim.iam_get_role(&ctx, "by-root").await);
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
-            (
-                "NoSuchEntity",
-                "The role with name by-root cannot be found."
-            )
+            ("NoSuchEntity", "The role with name by-root cannot be found.")
         );
         let there = as_role(&sim, &role(OTHER, "by-root"), None).await;
-        assert_eq!(
-            ok(sim.iam_get_role(&there, "by-root").await).arn,
-            role(OTHER, "by-root")
-        );
+        assert_eq!(ok(sim.iam_get_role(&there, "by-root").await).arn, role(OTHER, "by-root"));
     }
 }

@@ -9,9 +9,8 @@
 use super::errors::{Api, Fault};
 use super::state::{sha256_hex, AliasState, Function, State, Version};
 use crate::cloud::{
-    Alias, CallCtx, CodeSource, CreateAlias, FunctionConfiguration, FunctionInfo, PackageType,
-    ProvisionedConcurrency, UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo,
-    VersionWeight,
+    Alias, CallCtx, CodeSource, CreateAlias, FunctionConfiguration, FunctionInfo, PackageType, ProvisionedConcurrency, UpdateAlias,
+    UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
 };
 use std::collections::BTreeMap;
 
@@ -24,7 +23,8 @@ const INVALID: &str = "InvalidParameterValueException";
 const VALIDATION: &str = "ValidationException";
 
 /// Lambda's own pattern for FunctionName, quoted in its validation errors.
-const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?";
+const FUNCTION_NAME_PATTERN: &str =
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?";
 
 /// The code hash of an image function: SHA-256 (hex) of its image URI.
 pub(super) fn image_code_sha256(uri: &str) -> String {
@@ -45,11 +45,7 @@ pub(super) fn parse_version_number(text: &str) -> Option<u64> {
 }
 
 /// Lambda's limits on memory (MB), timeout (s) and ephemeral storage (MB).
-pub(super) fn check_limits(
-    memory: Option<u32>,
-    timeout: Option<u32>,
-    storage: Option<u32>,
-) -> Result<(), Fault> {
+pub(super) fn check_limits(memory: Option<u32>, timeout: Option<u32>, storage: Option<u32>) -> Result<(), Fault> {
     let checks = [
         ("MemorySize", memory, 128, 10240),
         ("Timeout", timeout, 1, 900),
@@ -72,19 +68,13 @@ pub(super) fn check_architectures(architectures: &[String]) -> Result<(), Fault>
         [one] if one == "x86_64" || one == "arm64" => Ok(()),
         _ => Err(Fault::new(
             INVALID,
-            format!(
-                "Architectures {architectures:?} are invalid: give exactly one of x86_64 or arm64."
-            ),
+            format!("Architectures {architectures:?} are invalid: give exactly one of x86_64 or arm64."),
         )),
     }
 }
 
 pub(super) fn check_function_name(name: &str) -> Result<(), Fault> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -104,11 +94,7 @@ fn name_pattern_error(given: &str) -> Fault {
 
 /// Alias names: 1–128 of `[a-zA-Z0-9-_]`, not all digits (those are versions).
 pub(super) fn check_alias_name(name: &str) -> Result<(), Fault> {
-    let charset = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let charset = !name.is_empty() && name.len() <= 128 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if charset && !name.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
@@ -124,11 +110,7 @@ pub(super) fn check_alias_name(name: &str) -> Result<(), Fault> {
 
 /// Checks an alias's weighted routing against its primary version: at most one extra
 /// version, published, different from the primary, weighted 0.0–1.0.
-pub(super) fn check_routing(
-    f: &Function,
-    primary: &str,
-    routing: &BTreeMap<String, f64>,
-) -> Result<(), Fault> {
+pub(super) fn check_routing(f: &Function, primary: &str, routing: &BTreeMap<String, f64>) -> Result<(), Fault> {
     if routing.len() > 1 {
         return Err(Fault::new(
             INVALID,
@@ -145,9 +127,7 @@ pub(super) fn check_routing(
         if !(weight.is_finite() && (0.0..=1.0).contains(weight)) {
             return Err(Fault::new(
                 INVALID,
-                format!(
-                    "Invalid weight {weight} for version {version}: weights range from 0.0 to 1.0."
-                ),
+                format!("Invalid weight {weight} for version {version}: weights range from 0.0 to 1.0."),
             ));
         }
         if version == primary {
@@ -157,10 +137,7 @@ pub(super) fn check_routing(
             ));
         }
         if !f.has_version(version) {
-            return Err(Fault::new(
-                NOT_FOUND,
-                format!("Function not found: {}:{version}", f.arn),
-            ));
+            return Err(Fault::new(NOT_FOUND, format!("Function not found: {}:{version}", f.arn)));
         }
     }
     Ok(())
@@ -176,8 +153,7 @@ enum Target {
 impl Function {
     /// Whether `version` is `$LATEST` or a published version.
     pub(super) fn has_version(&self, version: &str) -> bool {
-        version == LATEST
-            || parse_version_number(version).is_some_and(|n| self.versions.contains_key(&n))
+        version == LATEST || parse_version_number(version).is_some_and(|n| self.versions.contains_key(&n))
     }
 
     /// `None`/`$LATEST`, a version number or an alias (followed to its version).
@@ -191,10 +167,7 @@ impl Function {
         match qualifier {
             None => Some(Target::Latest),
             Some(q) if q == LATEST || parse_version_number(q).is_some() => resolve_version(q),
-            Some(alias) => self
-                .aliases
-                .get(alias)
-                .and_then(|a| resolve_version(&a.function_version)),
+            Some(alias) => self.aliases.get(alias).and_then(|a| resolve_version(&a.function_version)),
         }
     }
 
@@ -256,21 +229,11 @@ impl Function {
             None => self.arn.clone(),
         };
         let (settings, version, description, revision_id) = match target {
-            Target::Latest => (
-                &self.settings,
-                LATEST.to_string(),
-                &self.description,
-                &self.revision_id,
-            ),
+            Target::Latest => (&self.settings, LATEST.to_string(), &self.description, &self.revision_id),
             Target::Version(n) => match self.versions.get(&n) {
                 Some(v) => (&v.settings, n.to_string(), &v.description, &v.revision_id),
                 // `resolve` only yields versions that exist.
-                None => (
-                    &self.settings,
-                    LATEST.to_string(),
-                    &self.description,
-                    &self.revision_id,
-                ),
+                None => (&self.settings, LATEST.to_string(), &self.description, &self.revision_id),
             },
         };
         let latest = target == Target::Latest;
@@ -287,37 +250,21 @@ impl Function {
             timeout: settings.timeout,
             ephemeral_storage: settings.ephemeral_storage,
             architectures: settings.architectures.clone(),
-            environment: settings
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            environment: settings.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             layers: settings.layers.clone(),
             subnet_ids: settings.subnet_ids.clone(),
             security_group_ids: settings.security_group_ids.clone(),
             image_uri: settings.image_uri.clone(),
             code_sha256: settings.code_sha256.clone(),
             // A published version is immutable: always active, its update long done.
-            state: if latest {
-                self.state.clone()
-            } else {
-                "Active".to_string()
-            },
-            state_reason: if latest {
-                self.state_reason.clone()
-            } else {
-                None
-            },
+            state: if latest { self.state.clone() } else { "Active".to_string() },
+            state_reason: if latest { self.state_reason.clone() } else { None },
             last_update_status: if latest {
                 self.last_update_status.clone()
             } else {
                 "Successful".to_string()
             },
-            last_update_status_reason: if latest {
-                self.last_update_status_reason.clone()
-            } else {
-                None
-            },
+            last_update_status_reason: if latest { self.last_update_status_reason.clone() } else { None },
             revision_id: revision_id.clone(),
         }
     }
@@ -367,10 +314,7 @@ impl FnRef {
     }
 
     fn not_found(&self) -> Fault {
-        Fault::new(
-            NOT_FOUND,
-            format!("Function not found: {}", self.qualified_arn()),
-        )
+        Fault::new(NOT_FOUND, format!("Function not found: {}", self.qualified_arn()))
     }
 
     /// For operations that take no qualifier.
@@ -383,11 +327,7 @@ impl FnRef {
 }
 
 fn check_qualifier(q: &str) -> Result<(), Fault> {
-    let ok = q == LATEST
-        || (!q.is_empty()
-            && q.len() <= 128
-            && q.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let ok = q == LATEST || (!q.is_empty() && q.len() <= 128 && q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     if ok {
         Ok(())
     } else {
@@ -404,12 +344,7 @@ fn check_qualifier(q: &str) -> Result<(), Fault> {
 impl State {
     /// Parses a function name, `name:qualifier` or function ARN, reconciling an
     /// embedded qualifier with an explicit one.
-    fn function_ref(
-        &self,
-        ctx: &CallCtx,
-        given: &str,
-        qualifier: Option<&str>,
-    ) -> Result<FnRef, Fault> {
+    fn function_ref(&self, ctx: &CallCtx, given: &str, qualifier: Option<&str>) -> Result<FnRef, Fault> {
         let (region, account, rest) = match given.strip_prefix("arn:") {
             Some(arn) => {
                 let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -469,9 +404,7 @@ impl State {
         let fref = self.function_ref(ctx, name, qualifier)?;
         self.authorize(ctx, api, &fref.qualified_arn())?;
         let f = self.function(&fref)?;
-        let target = f
-            .resolve(fref.qualifier.as_deref())
-            .ok_or_else(|| fref.not_found())?;
+        let target = f.resolve(fref.qualifier.as_deref()).ok_or_else(|| fref.not_found())?;
         f.observe();
         Ok((f.configuration(fref.qualifier.as_deref(), target), f))
     }
@@ -501,12 +434,7 @@ impl State {
         Ok(self.read_configuration(ctx, api, name, qualifier)?.0)
     }
 
-    pub(super) fn lambda_list_versions(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        name: &str,
-    ) -> Result<Vec<VersionInfo>, Fault> {
+    pub(super) fn lambda_list_versions(&mut self, ctx: &CallCtx, api: Api, name: &str) -> Result<Vec<VersionInfo>, Fault> {
         let fref = self.function_ref(ctx, name, None)?.unqualified(name)?;
         self.authorize(ctx, api, &fref.arn)?;
         let f = self.function(&fref)?;
@@ -522,21 +450,12 @@ impl State {
             .collect())
     }
 
-    pub(super) fn lambda_update_code(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        req: &UpdateCode,
-    ) -> Result<FunctionConfiguration, Fault> {
-        let fref = self
-            .function_ref(ctx, &req.function_name, None)?
-            .unqualified(&req.function_name)?;
+    pub(super) fn lambda_update_code(&mut self, ctx: &CallCtx, api: Api, req: &UpdateCode) -> Result<FunctionConfiguration, Fault> {
+        let fref = self.function_ref(ctx, &req.function_name, None)?.unqualified(&req.function_name)?;
         self.authorize(ctx, api, &fref.arn)?;
         let package_type = self.function(&fref)?.settings.package_type;
         let (image_uri, s3, code_sha256) = match (&req.code, package_type) {
-            (CodeSource::Image(uri), PackageType::Image) => {
-                (Some(uri.clone()), None, image_code_sha256(uri))
-            }
+            (CodeSource::Image(uri), PackageType::Image) => (Some(uri.clone()), None, image_code_sha256(uri)),
             (CodeSource::S3(loc), PackageType::Zip) => {
                 let object = self.s3_objects.get(&(loc.bucket.clone(), loc.key.clone())).ok_or_else(|| {
                     Fault::new(
@@ -544,10 +463,7 @@ impl State {
                         "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.",
                     )
                 })?;
-                let version_or_etag = loc
-                    .object_version
-                    .clone()
-                    .unwrap_or_else(|| object.etag.clone());
+                let version_or_etag = loc.object_version.clone().unwrap_or_else(|| object.etag.clone());
                 let sha = zip_code_sha256(&loc.bucket, &loc.key, &version_or_etag);
                 (None, Some((loc.bucket.clone(), loc.key.clone())), sha)
             }
@@ -589,15 +505,11 @@ impl State {
         api: Api,
         req: &UpdateConfiguration,
     ) -> Result<FunctionConfiguration, Fault> {
-        let fref = self
-            .function_ref(ctx, &req.function_name, None)?
-            .unqualified(&req.function_name)?;
+        let fref = self.function_ref(ctx, &req.function_name, None)?.unqualified(&req.function_name)?;
         self.authorize(ctx, api, &fref.arn)?;
         check_limits(req.memory_size, req.timeout, req.ephemeral_storage)?;
         let f = self.function(&fref)?;
-        if f.settings.package_type == PackageType::Image
-            && (req.runtime.is_some() || req.handler.is_some())
-        {
+        if f.settings.package_type == PackageType::Image && (req.runtime.is_some() || req.handler.is_some()) {
             return Err(Fault::new(
                 INVALID,
                 "Please don't provide Handler or Runtime when the intended function PackageType is Image.",
@@ -639,13 +551,7 @@ impl State {
         Ok(f.configuration(None, Target::Latest))
     }
 
-    pub(super) fn lambda_publish_version(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        name: &str,
-        description: &str,
-    ) -> Result<VersionInfo, Fault> {
+    pub(super) fn lambda_publish_version(&mut self, ctx: &CallCtx, api: Api, name: &str, description: &str) -> Result<VersionInfo, Fault> {
         let fref = self.function_ref(ctx, name, None)?.unqualified(name)?;
         self.authorize(ctx, api, &fref.arn)?;
         let f = self.function(&fref)?;
@@ -671,13 +577,7 @@ impl State {
         Ok(info)
     }
 
-    pub(super) fn lambda_delete_function(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(), Fault> {
+    pub(super) fn lambda_delete_function(&mut self, ctx: &CallCtx, api: Api, name: &str, qualifier: Option<&str>) -> Result<(), Fault> {
         let fref = self.function_ref(ctx, name, qualifier)?;
         self.authorize(ctx, api, &fref.qualified_arn())?;
         let f = self.function(&fref)?;
@@ -694,9 +594,7 @@ impl State {
         let Some(number) = parse_version_number(q) else {
             return Err(Fault::new(
                 INVALID,
-                format!(
-                    "Deletion of aliases is not supported by DeleteFunction: {q} is an alias name."
-                ),
+                format!("Deletion of aliases is not supported by DeleteFunction: {q} is an alias name."),
             ));
         };
         if !f.versions.contains_key(&number) {
@@ -722,32 +620,16 @@ impl State {
         Ok(())
     }
 
-    pub(super) fn lambda_get_alias(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        name: &str,
-        alias: &str,
-    ) -> Result<Alias, Fault> {
+    pub(super) fn lambda_get_alias(&mut self, ctx: &CallCtx, api: Api, name: &str, alias: &str) -> Result<Alias, Fault> {
         let fref = self.function_ref(ctx, name, None)?.unqualified(name)?;
         self.authorize(ctx, api, &fref.arn)?;
         let f = self.function(&fref)?;
-        let a = f
-            .aliases
-            .get(alias)
-            .ok_or_else(|| alias_not_found(&fref, alias))?;
+        let a = f.aliases.get(alias).ok_or_else(|| alias_not_found(&fref, alias))?;
         Ok(f.alias(alias, a))
     }
 
-    pub(super) fn lambda_create_alias(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        req: &CreateAlias,
-    ) -> Result<Alias, Fault> {
-        let fref = self
-            .function_ref(ctx, &req.function_name, None)?
-            .unqualified(&req.function_name)?;
+    pub(super) fn lambda_create_alias(&mut self, ctx: &CallCtx, api: Api, req: &CreateAlias) -> Result<Alias, Fault> {
+        let fref = self.function_ref(ctx, &req.function_name, None)?.unqualified(&req.function_name)?;
         self.authorize(ctx, api, &fref.arn)?;
         check_alias_name(&req.alias_name)?;
         let routing = routing_map(&req.routing)?;
@@ -778,15 +660,8 @@ impl State {
         Ok(answer)
     }
 
-    pub(super) fn lambda_update_alias(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        req: &UpdateAlias,
-    ) -> Result<Alias, Fault> {
-        let fref = self
-            .function_ref(ctx, &req.function_name, None)?
-            .unqualified(&req.function_name)?;
+    pub(super) fn lambda_update_alias(&mut self, ctx: &CallCtx, api: Api, req: &UpdateAlias) -> Result<Alias, Fault> {
+        let fref = self.function_ref(ctx, &req.function_name, None)?.unqualified(&req.function_name)?;
         self.authorize(ctx, api, &fref.arn)?;
         let new_routing = req.routing.as_deref().map(routing_map).transpose()?;
         let f = self.function(&fref)?;
@@ -794,16 +669,10 @@ impl State {
             .aliases
             .get(&req.alias_name)
             .ok_or_else(|| alias_not_found(&fref, &req.alias_name))?;
-        let version = req
-            .function_version
-            .clone()
-            .unwrap_or_else(|| current.function_version.clone());
+        let version = req.function_version.clone().unwrap_or_else(|| current.function_version.clone());
         let routing = new_routing.unwrap_or_else(|| current.routing.clone());
         if !f.has_version(&version) {
-            return Err(Fault::new(
-                NOT_FOUND,
-                format!("Function not found: {}:{version}", fref.arn),
-            ));
+            return Err(Fault::new(NOT_FOUND, format!("Function not found: {}:{version}", fref.arn)));
         }
         check_routing(f, &version, &routing)?;
         let revision_id = self.next_revision_id();
@@ -818,18 +687,11 @@ impl State {
         Ok(f.alias(&req.alias_name, &alias))
     }
 
-    pub(super) fn lambda_get_policy(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<String, Fault> {
+    pub(super) fn lambda_get_policy(&mut self, ctx: &CallCtx, api: Api, name: &str, qualifier: Option<&str>) -> Result<String, Fault> {
         let fref = self.function_ref(ctx, name, qualifier)?;
         self.authorize(ctx, api, &fref.qualified_arn())?;
         let f = self.function(&fref)?;
-        f.resolve(fref.qualifier.as_deref())
-            .ok_or_else(|| fref.not_found())?;
+        f.resolve(fref.qualifier.as_deref()).ok_or_else(|| fref.not_found())?;
         let policy = f
             .policy
             .as_ref()
@@ -856,19 +718,11 @@ impl State {
         let q = fref.qualifier.as_deref().ok_or_else(not_found)?;
         let config = f.provisioned.get_mut(q).ok_or_else(not_found)?;
         // Each read moves the script on; the last status stays.
-        let status = config
-            .script
-            .front()
-            .cloned()
-            .unwrap_or_else(|| "READY".to_string());
+        let status = config.script.front().cloned().unwrap_or_else(|| "READY".to_string());
         if config.script.len() > 1 {
             config.script.pop_front();
         }
-        let ready = if status == "READY" {
-            config.requested
-        } else {
-            0
-        };
+        let ready = if status == "READY" { config.requested } else { 0 };
         Ok(ProvisionedConcurrency {
             requested: config.requested,
             allocated: ready,
@@ -890,10 +744,7 @@ fn routing_map(weights: &[VersionWeight]) -> Result<BTreeMap<String, f64>, Fault
         if map.insert(w.version.clone(), w.weight).is_some() {
             return Err(Fault::new(
                 INVALID,
-                format!(
-                    "Version {} appears twice in the routing configuration.",
-                    w.version
-                ),
+                format!("Version {} appears twice in the routing configuration.", w.version),
             ));
         }
     }
@@ -963,14 +814,10 @@ mod tests {
 
     #[tokio::test]
     async fn update_code_follows_its_script_to_success_then_updates_succeed_at_once() {
-        let sim = sim(fixture(
-            json!([{"statuses": ["InProgress", "InProgress", "Successful"]}]),
-        ));
+        let sim = sim(fixture(json!([{"statuses": ["InProgress", "InProgress", "Successful"]}])));
         let ctx = agent(&sim).await;
         let before = ok(sim.lambda_get_function_configuration(&ctx, FN, None).await);
-        let updated = ok(sim
-            .lambda_update_function_code(&ctx, &image(IMAGE_V2))
-            .await);
+        let updated = ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V2)).await);
         assert_eq!(updated.last_update_status, "InProgress");
         assert_eq!(updated.image_uri.as_deref(), Some(IMAGE_V2));
         assert_eq!(updated.code_sha256, image_code_sha256(IMAGE_V2));
@@ -980,40 +827,23 @@ mod tests {
         assert_eq!(status(&sim, &ctx).await, ("Successful".to_string(), None));
         assert_eq!(status(&sim, &ctx).await, ("Successful".to_string(), None));
         // The script is used up: the next update succeeds at once.
-        let again = ok(sim
-            .lambda_update_function_code(&ctx, &image(IMAGE_V1))
-            .await);
+        let again = ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V1)).await);
         assert_eq!(again.last_update_status, "Successful");
     }
 
     #[tokio::test]
     async fn a_failed_update_shows_its_reason_once_it_ends() {
         let reason = "The image manifest or layer media type for the source image is not supported (architecture)";
-        let sim = sim(fixture(
-            json!([{"statuses": ["InProgress", "Failed"], "reason": reason}]),
-        ));
+        let sim = sim(fixture(json!([{"statuses": ["InProgress", "Failed"], "reason": reason}])));
         let ctx = agent(&sim).await;
-        let updated = ok(sim
-            .lambda_update_function_configuration(&ctx, &memory(512))
-            .await);
-        assert_eq!(
-            (updated.last_update_status.as_str(), updated.memory_size),
-            ("InProgress", 512)
-        );
+        let updated = ok(sim.lambda_update_function_configuration(&ctx, &memory(512)).await);
+        assert_eq!((updated.last_update_status.as_str(), updated.memory_size), ("InProgress", 512));
         assert_eq!(updated.last_update_status_reason, None);
-        assert_eq!(
-            status(&sim, &ctx).await,
-            ("Failed".to_string(), Some(reason.to_string()))
-        );
+        assert_eq!(status(&sim, &ctx).await, ("Failed".to_string(), Some(reason.to_string())));
         // A failed update does not block the next one, which clears the reason.
-        let next = ok(sim
-            .lambda_update_function_configuration(&ctx, &memory(256))
-            .await);
+        let next = ok(sim.lambda_update_function_configuration(&ctx, &memory(256)).await);
         assert_eq!(
-            (
-                next.last_update_status.as_str(),
-                next.last_update_status_reason
-            ),
+            (next.last_update_status.as_str(), next.last_update_status_reason),
             ("Successful", None)
         );
     }
@@ -1022,16 +852,10 @@ mod tests {
     async fn changes_conflict_while_an_update_is_in_progress() {
         let sim = sim(fixture(json!([{"statuses": ["InProgress", "Successful"]}])));
         let ctx = agent(&sim).await;
-        ok(sim
-            .lambda_update_function_code(&ctx, &image(IMAGE_V2))
-            .await);
+        ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V2)).await);
         let conflicts = [
-            err(sim
-                .lambda_update_function_code(&ctx, &image(IMAGE_V1))
-                .await),
-            err(sim
-                .lambda_update_function_configuration(&ctx, &memory(512))
-                .await),
+            err(sim.lambda_update_function_code(&ctx, &image(IMAGE_V1)).await),
+            err(sim.lambda_update_function_configuration(&ctx, &memory(512)).await),
             err(sim.lambda_publish_version(&ctx, FN, "deploy-1").await),
         ];
         for e in conflicts {
@@ -1045,13 +869,8 @@ mod tests {
         let (s, _) = status(&sim, &ctx).await;
         assert_eq!(s, "Successful");
         let c = ok(sim.lambda_get_function_configuration(&ctx, FN, None).await);
-        assert_eq!(
-            (c.image_uri.as_deref(), c.memory_size),
-            (Some(IMAGE_V2), 256)
-        );
-        ok(sim
-            .lambda_update_function_configuration(&ctx, &memory(512))
-            .await);
+        assert_eq!((c.image_uri.as_deref(), c.memory_size), (Some(IMAGE_V2), 256));
+        ok(sim.lambda_update_function_configuration(&ctx, &memory(512)).await);
     }
 
     #[tokio::test]
@@ -1084,28 +903,15 @@ mod tests {
             assert_eq!(e.code, "InvalidParameterValueException", "{req:?}");
             assert!(e.message.contains(message), "{e}");
         }
-        let by_etag = ok(sim
-            .lambda_update_function_code(&ctx, &s3("zip-fn", "app.zip", None))
-            .await);
-        assert_eq!(
-            by_etag.code_sha256,
-            zip_code_sha256("assets", "app.zip", "etag-1")
-        );
-        let by_version = ok(sim
-            .lambda_update_function_code(&ctx, &s3("zip-fn", "app.zip", Some("v7")))
-            .await);
-        assert_eq!(
-            by_version.code_sha256,
-            zip_code_sha256("assets", "app.zip", "v7")
-        );
+        let by_etag = ok(sim.lambda_update_function_code(&ctx, &s3("zip-fn", "app.zip", None)).await);
+        assert_eq!(by_etag.code_sha256, zip_code_sha256("assets", "app.zip", "etag-1"));
+        let by_version = ok(sim.lambda_update_function_code(&ctx, &s3("zip-fn", "app.zip", Some("v7"))).await);
+        assert_eq!(by_version.code_sha256, zip_code_sha256("assets", "app.zip", "v7"));
         let arm = UpdateCode {
             architectures: Some(vec!["arm64".to_string()]),
             ..s3("zip-fn", "app.zip", None)
         };
-        assert_eq!(
-            ok(sim.lambda_update_function_code(&ctx, &arm).await).architectures,
-            ["arm64"]
-        );
+        assert_eq!(ok(sim.lambda_update_function_code(&ctx, &arm).await).architectures, ["arm64"]);
         let bad_arch = UpdateCode {
             architectures: Some(vec!["mips".to_string()]),
             ..image(IMAGE_V2)
@@ -1192,9 +998,7 @@ mod tests {
             timeout: Some(900),
             ephemeral_storage: Some(10240),
             environment: Some(vec![("C".to_string(), "3".to_string())]),
-            layers: Some(vec![
-                "arn:aws:lambda:us-east-1:123456789012:layer:agent:4".to_string()
-            ]),
+            layers: Some(vec!["arn:aws:lambda:us-east-1:123456789012:layer:agent:4".to_string()]),
             vpc: Some(VpcConfig {
                 subnet_ids: vec!["subnet-1".to_string()],
                 security_group_ids: vec!["sg-1".to_string()],
@@ -1204,10 +1008,7 @@ mod tests {
         };
         ok(sim.lambda_update_function_configuration(&ctx, &req).await);
         let c = ok(sim.lambda_get_function_configuration(&ctx, FN, None).await);
-        assert_eq!(
-            (c.memory_size, c.timeout, c.ephemeral_storage),
-            (10240, 900, 10240)
-        );
+        assert_eq!((c.memory_size, c.timeout, c.ephemeral_storage), (10240, 900, 10240));
         // The environment is replaced, not merged.
         assert_eq!(c.environment, [("C".to_string(), "3".to_string())]);
         assert_eq!(c.layers.len(), 1);
@@ -1220,11 +1021,7 @@ mod tests {
             layers: Some(vec![]),
             ..base()
         };
-        assert!(ok(sim
-            .lambda_update_function_configuration(&ctx, &cleared)
-            .await)
-        .layers
-        .is_empty());
+        assert!(ok(sim.lambda_update_function_configuration(&ctx, &cleared).await).layers.is_empty());
         let zip = UpdateConfiguration {
             function_name: "zip-fn".to_string(),
             runtime: Some("python3.13".to_string()),
@@ -1232,10 +1029,7 @@ mod tests {
             ..Default::default()
         };
         let c = ok(sim.lambda_update_function_configuration(&ctx, &zip).await);
-        assert_eq!(
-            (c.runtime.as_deref(), c.handler.as_deref()),
-            (Some("python3.13"), Some("app.main"))
-        );
+        assert_eq!((c.runtime.as_deref(), c.handler.as_deref()), (Some("python3.13"), Some("app.main")));
     }
 
     #[tokio::test]
@@ -1244,55 +1038,34 @@ mod tests {
         let ctx = agent(&sim).await;
         // Version 1 has no overrides in the fixture: it is $LATEST as it stands.
         let same = ok(sim.lambda_publish_version(&ctx, FN, "deploy-1").await);
-        assert_eq!(
-            (same.version.as_str(), same.description.as_str()),
-            ("1", "deploy-prev")
-        );
+        assert_eq!((same.version.as_str(), same.description.as_str()), ("1", "deploy-prev"));
         assert_eq!(same.function_arn, format!("{ARN}:1"));
 
-        ok(sim
-            .lambda_update_function_configuration(&ctx, &memory(1024))
-            .await);
+        ok(sim.lambda_update_function_configuration(&ctx, &memory(1024)).await);
         let new = ok(sim.lambda_publish_version(&ctx, FN, "deploy-1").await);
-        assert_eq!(
-            (new.version.as_str(), new.description.as_str()),
-            ("2", "deploy-1")
-        );
+        assert_eq!((new.version.as_str(), new.description.as_str()), ("2", "deploy-1"));
         assert_eq!(new.function_arn, format!("{ARN}:2"));
         let again = ok(sim.lambda_publish_version(&ctx, FN, "deploy-2").await);
         assert_eq!(again, new);
-        let v2 = ok(sim
-            .lambda_get_function_configuration(&ctx, FN, Some("2"))
-            .await);
+        let v2 = ok(sim.lambda_get_function_configuration(&ctx, FN, Some("2")).await);
         assert_eq!(
             (v2.version.as_str(), v2.memory_size, v2.description.as_str()),
             ("2", 1024, "deploy-1")
         );
-        let v1 = ok(sim
-            .lambda_get_function_configuration(&ctx, FN, Some("1"))
-            .await);
+        let v1 = ok(sim.lambda_get_function_configuration(&ctx, FN, Some("1")).await);
         assert_eq!(v1.memory_size, 256, "a version is a snapshot");
         // New code alone is a change too.
-        ok(sim
-            .lambda_update_function_code(&ctx, &image(IMAGE_V2))
-            .await);
+        ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V2)).await);
         let v3 = ok(sim.lambda_publish_version(&ctx, FN, "deploy-3").await);
-        assert_eq!(
-            (v3.version.as_str(), v3.code_sha256),
-            ("3", image_code_sha256(IMAGE_V2))
-        );
+        assert_eq!((v3.version.as_str(), v3.code_sha256), ("3", image_code_sha256(IMAGE_V2)));
     }
 
     #[tokio::test]
     async fn version_numbers_are_never_reused_and_list_numerically() {
-        let sim = sim(
-            json!({"lambda": {"functions": [{"name": "f", "image_uri": "img",
-            "versions": [{"version": "9", "memory_size": 512}, {"version": "10", "description": "ten"}, {"version": "2", "memory_size": 1024}]}]}}),
-        );
+        let sim = sim(json!({"lambda": {"functions": [{"name": "f", "image_uri": "img",
+            "versions": [{"version": "9", "memory_size": 512}, {"version": "10", "description": "ten"}, {"version": "2", "memory_size": 1024}]}]}}));
         let ctx = agent(&sim).await;
-        let listed = |versions: Vec<VersionInfo>| {
-            versions.into_iter().map(|v| v.version).collect::<Vec<_>>()
-        };
+        let listed = |versions: Vec<VersionInfo>| versions.into_iter().map(|v| v.version).collect::<Vec<_>>();
         assert_eq!(
             listed(ok(sim.lambda_list_versions_by_function(&ctx, "f").await)),
             ["$LATEST", "2", "9", "10"]
@@ -1302,21 +1075,16 @@ mod tests {
         let v = ok(sim.lambda_publish_version(&ctx, "f", "after-delete").await);
         assert_eq!(v.version, "11");
         let all = ok(sim.lambda_list_versions_by_function(&ctx, "f").await);
-        assert_eq!(
-            all[0].function_arn,
-            "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"
-        );
+        assert_eq!(all[0].function_arn, "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST");
         assert_eq!(listed(all), ["$LATEST", "2", "9", "11"]);
     }
 
     #[tokio::test]
     async fn delete_function_protects_latest_and_referenced_versions() {
-        let sim = sim(
-            json!({"lambda": {"functions": [{"name": "f", "image_uri": "img",
+        let sim = sim(json!({"lambda": {"functions": [{"name": "f", "image_uri": "img",
             "versions": [{"version": "1"}, {"version": "2", "memory_size": 512}, {"version": "3", "memory_size": 1024}, {"version": "4", "timeout": 9}],
             "aliases": [{"name": "main", "function_version": "1", "routing": {"2": 0.25}}, {"name": "warm", "function_version": "1"}],
-            "provisioned_concurrency": [{"qualifier": "3", "requested": 1}]}]}}),
-        );
+            "provisioned_concurrency": [{"qualifier": "3", "requested": 1}]}]}}));
         let ctx = agent(&sim).await;
         let cases = [
             (
@@ -1342,16 +1110,10 @@ mod tests {
         ];
         for (qualifier, code, message) in cases {
             let e = err(sim.lambda_delete_function(&ctx, "f", Some(qualifier)).await);
-            assert_eq!(
-                (e.code.as_str(), e.message.as_str()),
-                (code, message),
-                "qualifier {qualifier}"
-            );
+            assert_eq!((e.code.as_str(), e.message.as_str()), (code, message), "qualifier {qualifier}");
         }
         ok(sim.lambda_delete_function(&ctx, "f", Some("3")).await);
-        let e = err(sim
-            .lambda_get_provisioned_concurrency_config(&ctx, "f", "3")
-            .await);
+        let e = err(sim.lambda_get_provisioned_concurrency_config(&ctx, "f", "3").await);
         assert_eq!(
             e.code, "ProvisionedConcurrencyConfigNotFoundException",
             "its provisioned concurrency goes with it"
@@ -1365,18 +1127,13 @@ mod tests {
         ok(sim.lambda_delete_function(&ctx, "f", None).await);
         let e = err(sim.lambda_get_function(&ctx, "f", None).await);
         assert_eq!(e.code, "ResourceNotFoundException");
-        assert_eq!(
-            e.message,
-            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:f"
-        );
+        assert_eq!(e.message, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:f");
     }
 
     #[tokio::test]
     async fn aliases_are_created_updated_and_validated() {
-        let sim = sim(
-            json!({"lambda": {"functions": [{"name": "f", "image_uri": "img",
-            "versions": [{"version": "1"}, {"version": "2", "memory_size": 512}, {"version": "3", "memory_size": 1024}]}]}}),
-        );
+        let sim = sim(json!({"lambda": {"functions": [{"name": "f", "image_uri": "img",
+            "versions": [{"version": "1"}, {"version": "2", "memory_size": 512}, {"version": "3", "memory_size": 1024}]}]}}));
         let ctx = agent(&sim).await;
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
         let weight = |version: &str, weight: f64| VersionWeight {
@@ -1390,9 +1147,7 @@ mod tests {
             description: "d".to_string(),
             routing,
         };
-        let main = ok(sim
-            .lambda_create_alias(&ctx, &create("main", "1", vec![]))
-            .await);
+        let main = ok(sim.lambda_create_alias(&ctx, &create("main", "1", vec![])).await);
         assert_eq!(
             (main.alias_arn.as_str(), main.function_version.as_str()),
             (&*format!("{arn}:main"), "1")
@@ -1454,10 +1209,7 @@ mod tests {
         let e = err(sim.lambda_get_alias(&ctx, "f", "next").await);
         assert_eq!(
             (e.code.as_str(), e.message),
-            (
-                "ResourceNotFoundException",
-                format!("Alias not found: {arn}:next")
-            )
+            ("ResourceNotFoundException", format!("Alias not found: {arn}:next"))
         );
 
         let update = |version: Option<&str>, routing: Option<Vec<VersionWeight>>| UpdateAlias {
@@ -1466,9 +1218,7 @@ mod tests {
             function_version: version.map(str::to_string),
             routing,
         };
-        let routed = ok(sim
-            .lambda_update_alias(&ctx, &update(None, Some(vec![weight("2", 0.1)])))
-            .await);
+        let routed = ok(sim.lambda_update_alias(&ctx, &update(None, Some(vec![weight("2", 0.1)]))).await);
         assert_eq!(
             (routed.function_version.as_str(), routed.routing.clone()),
             ("1", vec![weight("2", 0.1)])
@@ -1478,30 +1228,18 @@ mod tests {
         let kept = ok(sim.lambda_update_alias(&ctx, &update(None, None)).await);
         assert_eq!(kept.routing, vec![weight("2", 0.1)]);
         // Moving the primary onto the routed version while keeping the routing is invalid.
-        let e = err(sim
-            .lambda_update_alias(&ctx, &update(Some("2"), None))
-            .await);
+        let e = err(sim.lambda_update_alias(&ctx, &update(Some("2"), None)).await);
         assert_eq!(e.code, "InvalidParameterValueException");
-        let moved = ok(sim
-            .lambda_update_alias(&ctx, &update(Some("2"), Some(vec![])))
-            .await);
-        assert_eq!(
-            (moved.function_version.as_str(), moved.routing.len()),
-            ("2", 0)
-        );
+        let moved = ok(sim.lambda_update_alias(&ctx, &update(Some("2"), Some(vec![]))).await);
+        assert_eq!((moved.function_version.as_str(), moved.routing.len()), ("2", 0));
         assert_eq!(ok(sim.lambda_get_alias(&ctx, "f", "main").await), moved);
-        let e = err(sim
-            .lambda_update_alias(&ctx, &update(Some("5"), None))
-            .await);
+        let e = err(sim.lambda_update_alias(&ctx, &update(Some("5"), None)).await);
         assert_eq!(e.code, "ResourceNotFoundException");
         let missing = UpdateAlias {
             alias_name: "nope".to_string(),
             ..update(Some("1"), None)
         };
-        assert_eq!(
-            err(sim.lambda_update_alias(&ctx, &missing).await).code,
-            "ResourceNotFoundException"
-        );
+        assert_eq!(err(sim.lambda_update_alias(&ctx, &missing).await).code, "ResourceNotFoundException");
     }
 
     #[tokio::test]
@@ -1519,13 +1257,7 @@ mod tests {
         };
         let cases: [(&str, Option<&str>, &str, u32, String); 6] = [
             ("f", None, "$LATEST", 128, arn.to_string()),
-            (
-                "f",
-                Some("$LATEST"),
-                "$LATEST",
-                128,
-                format!("{arn}:$LATEST"),
-            ),
+            ("f", Some("$LATEST"), "$LATEST", 128, format!("{arn}:$LATEST")),
             ("f", Some("1"), "1", 512, format!("{arn}:1")),
             ("f", Some("main"), "1", 512, format!("{arn}:main")),
             ("f:main", None, "1", 512, format!("{arn}:main")),
@@ -1546,12 +1278,7 @@ mod tests {
             );
         }
         let failures = [
-            (
-                "f",
-                Some("2"),
-                "ResourceNotFoundException",
-                format!("Function not found: {arn}:2"),
-            ),
+            ("f", Some("2"), "ResourceNotFoundException", format!("Function not found: {arn}:2")),
             (
                 "f",
                 Some("nope"),
@@ -1593,10 +1320,7 @@ mod tests {
             let e = err(read(name, q).await);
             assert_eq!(e.code, code, "{name} {q:?}: {e}");
             assert!(e.message.contains(&message), "{name} {q:?}: {e}");
-            assert_eq!(
-                (e.service.as_str(), e.operation.as_str()),
-                ("lambda", "GetFunctionConfiguration")
-            );
+            assert_eq!((e.service.as_str(), e.operation.as_str()), ("lambda", "GetFunctionConfiguration"));
         }
     }
 
@@ -1605,46 +1329,25 @@ mod tests {
         let sim = sim(fixture(json!([])));
         let ctx = agent(&sim).await;
         let info = ok(sim.lambda_get_function(&ctx, FN, None).await);
-        assert_eq!(
-            info.tags,
-            [("nullplatform:scope-id".to_string(), "11".to_string())]
-        );
+        assert_eq!(info.tags, [("nullplatform:scope-id".to_string(), "11".to_string())]);
         assert_eq!(info.reserved_concurrency, Some(3));
         let c = info.configuration;
         assert_eq!(
-            (
-                c.function_name.as_str(),
-                c.function_arn.as_str(),
-                c.package_type
-            ),
+            (c.function_name.as_str(), c.function_arn.as_str(), c.package_type),
             (FN, ARN, PackageType::Image)
         );
-        assert_eq!(
-            (c.state.as_str(), c.last_update_status.as_str()),
-            ("Active", "Successful")
-        );
+        assert_eq!((c.state.as_str(), c.last_update_status.as_str()), ("Active", "Successful"));
         assert_eq!(
             c.environment,
-            [
-                ("A".to_string(), "1".to_string()),
-                ("B".to_string(), "2".to_string())
-            ]
+            [("A".to_string(), "1".to_string()), ("B".to_string(), "2".to_string())]
         );
         assert_eq!((c.runtime, c.handler), (None, None));
         let zip = ok(sim.lambda_get_function(&ctx, "zip-fn", None).await).configuration;
         assert_eq!(
-            (
-                zip.package_type,
-                zip.runtime.as_deref(),
-                zip.memory_size,
-                zip.timeout
-            ),
+            (zip.package_type, zip.runtime.as_deref(), zip.memory_size, zip.timeout),
             (PackageType::Zip, Some("nodejs22.x"), 128, 3)
         );
-        assert_eq!(
-            zip.code_sha256,
-            zip_code_sha256("assets", "app.zip", "etag-1")
-        );
+        assert_eq!(zip.code_sha256, zip_code_sha256("assets", "app.zip", "etag-1"));
     }
 
     #[tokio::test]
@@ -1654,21 +1357,12 @@ mod tests {
         let text = ok(sim.lambda_get_policy(&ctx, FN, None).await);
         let policy: Value = serde_json::from_str(&text).expect("policy is JSON");
         assert_eq!(policy["Id"], "default");
-        assert_eq!(
-            policy["Statement"][0]["Principal"]["Service"],
-            "apigateway.amazonaws.com"
-        );
-        assert_eq!(
-            ok(sim.lambda_get_policy(&ctx, FN, Some("main")).await),
-            text
-        );
+        assert_eq!(policy["Statement"][0]["Principal"]["Service"], "apigateway.amazonaws.com");
+        assert_eq!(ok(sim.lambda_get_policy(&ctx, FN, Some("main")).await), text);
         let e = err(sim.lambda_get_policy(&ctx, "zip-fn", None).await);
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
-            (
-                "ResourceNotFoundException",
-                "The resource you requested does not exist."
-            )
+            ("ResourceNotFoundException", "The resource you requested does not exist.")
         );
         assert_eq!(
             err(sim.lambda_get_policy(&ctx, FN, Some("7")).await).code,
@@ -1682,9 +1376,7 @@ mod tests {
         let ctx = agent(&sim).await;
         let mut seen = Vec::new();
         for _ in 0..4 {
-            let pc = ok(sim
-                .lambda_get_provisioned_concurrency_config(&ctx, FN, "main")
-                .await);
+            let pc = ok(sim.lambda_get_provisioned_concurrency_config(&ctx, FN, "main").await);
             seen.push((pc.status, pc.requested, pc.allocated, pc.available));
         }
         let want = [
@@ -1694,28 +1386,15 @@ mod tests {
             ("READY", 5, 5, 5),
         ];
         assert_eq!(seen, want.map(|(s, r, a, v)| (s.to_string(), r, a, v)));
-        let failed = ok(sim
-            .lambda_get_provisioned_concurrency_config(&ctx, FN, "1")
-            .await);
+        let failed = ok(sim.lambda_get_provisioned_concurrency_config(&ctx, FN, "1").await);
         assert_eq!(
-            (
-                failed.status.as_str(),
-                failed.allocated,
-                failed.status_reason.as_deref()
-            ),
+            (failed.status.as_str(), failed.allocated, failed.status_reason.as_deref()),
             ("FAILED", 0, Some("no capacity"))
         );
-        let e = err(sim
-            .lambda_get_provisioned_concurrency_config(&ctx, "zip-fn", "main")
-            .await);
+        let e = err(sim.lambda_get_provisioned_concurrency_config(&ctx, "zip-fn", "main").await);
         assert_eq!(e.code, "ProvisionedConcurrencyConfigNotFoundException");
-        assert_eq!(
-            e.message,
-            "No Provisioned Concurrency Config found for this function"
-        );
-        let e = err(sim
-            .lambda_get_provisioned_concurrency_config(&ctx, "nope", "main")
-            .await);
+        assert_eq!(e.message, "No Provisioned Concurrency Config found for this function");
+        let e = err(sim.lambda_get_provisioned_concurrency_config(&ctx, "nope", "main").await);
         assert_eq!(e.code, "ResourceNotFoundException");
     }
 }

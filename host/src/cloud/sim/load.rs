@@ -27,22 +27,15 @@ pub(super) fn default_agent_arn(account: &str) -> String {
 pub(super) fn load(fx: Fixture) -> Result<State, String> {
     let account_id = fx.account_id.unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
     if !is_account_id(&account_id) {
-        return Err(format!(
-            "account_id \"{account_id}\" is not a 12-digit account id"
-        ));
+        return Err(format!("account_id \"{account_id}\" is not a 12-digit account id"));
     }
     let region = fx.region.unwrap_or_else(|| DEFAULT_REGION.to_string());
     if region.is_empty() {
         return Err("region is empty".to_string());
     }
-    let agent_arn = fx
-        .agent
-        .and_then(|a| a.arn)
-        .unwrap_or_else(|| default_agent_arn(&account_id));
+    let agent_arn = fx.agent.and_then(|a| a.arn).unwrap_or_else(|| default_agent_arn(&account_id));
     if arn_account(&agent_arn).is_none() {
-        return Err(format!(
-            "agent.arn \"{agent_arn}\" is not an ARN with a 12-digit account id"
-        ));
+        return Err(format!("agent.arn \"{agent_arn}\" is not an ARN with a 12-digit account id"));
     }
     let mut st = State {
         account_id,
@@ -81,15 +74,12 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
 }
 
 fn load_s3_object(st: &mut State, o: S3ObjectFixture) -> Result<(), String> {
-    let etag = o.etag.unwrap_or_else(|| {
-        sha256_hex(&format!("{}/{}/{}", o.bucket, o.key, o.size))[..32].to_string()
-    });
+    let etag = o
+        .etag
+        .unwrap_or_else(|| sha256_hex(&format!("{}/{}/{}", o.bucket, o.key, o.size))[..32].to_string());
     let key = (o.bucket, o.key);
     if st.s3_objects.contains_key(&key) {
-        return Err(format!(
-            "s3 object s3://{}/{} is listed twice",
-            key.0, key.1
-        ));
+        return Err(format!("s3 object s3://{}/{} is listed twice", key.0, key.1));
     }
     st.s3_objects.insert(key, S3Object { size: o.size, etag });
     Ok(())
@@ -99,9 +89,7 @@ fn load_role(st: &mut State, r: RoleFixture) -> Result<(), String> {
     let what = format!("iam role \"{}\"", r.name);
     let account = r.account_id.unwrap_or_else(|| st.account_id.clone());
     if !is_account_id(&account) {
-        return Err(format!(
-            "{what}: account_id \"{account}\" is not a 12-digit account id"
-        ));
+        return Err(format!("{what}: account_id \"{account}\" is not a 12-digit account id"));
     }
     let path = r.path.unwrap_or_else(|| "/".to_string());
     if !(path.starts_with('/') && path.ends_with('/')) {
@@ -111,19 +99,12 @@ fn load_role(st: &mut State, r: RoleFixture) -> Result<(), String> {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]})
     });
-    if !matches!(
-        trust_policy.get("Statement"),
-        Some(Value::Array(_) | Value::Object(_))
-    ) {
-        return Err(format!(
-            "{what}: assume_role_policy_document has no Statement"
-        ));
+    if !matches!(trust_policy.get("Statement"), Some(Value::Array(_) | Value::Object(_))) {
+        return Err(format!("{what}: assume_role_policy_document has no Statement"));
     }
     let max_session_duration = r.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION);
     if !(3600..=43200).contains(&max_session_duration) {
-        return Err(format!(
-            "{what}: max_session_duration {max_session_duration} is outside 3600–43200"
-        ));
+        return Err(format!("{what}: max_session_duration {max_session_duration} is outside 3600–43200"));
     }
     let key = (account.clone(), r.name.clone());
     if st.roles.contains_key(&key) {
@@ -142,20 +123,12 @@ fn load_role(st: &mut State, r: RoleFixture) -> Result<(), String> {
 }
 
 /// The code hash of a fixture's code location when it does not give one.
-fn derived_code_sha256(
-    st: &State,
-    image_uri: Option<&str>,
-    bucket: Option<&str>,
-    key: Option<&str>,
-) -> String {
+fn derived_code_sha256(st: &State, image_uri: Option<&str>, bucket: Option<&str>, key: Option<&str>) -> String {
     match image_uri {
         Some(uri) => lambda::image_code_sha256(uri),
         None => {
             let (bucket, key) = (bucket.unwrap_or_default(), key.unwrap_or_default());
-            let etag = st
-                .s3_objects
-                .get(&(bucket.to_string(), key.to_string()))
-                .map(|o| o.etag.as_str());
+            let etag = st.s3_objects.get(&(bucket.to_string(), key.to_string())).map(|o| o.etag.as_str());
             lambda::zip_code_sha256(bucket, key, etag.unwrap_or_default())
         }
     }
@@ -184,12 +157,7 @@ fn check_settings(s: &Settings) -> Result<(), String> {
             }
         }
     }
-    lambda::check_limits(
-        Some(s.memory_size),
-        Some(s.timeout),
-        Some(s.ephemeral_storage),
-    )
-    .map_err(|f| f.message)?;
+    lambda::check_limits(Some(s.memory_size), Some(s.timeout), Some(s.ephemeral_storage)).map_err(|f| f.message)?;
     lambda::check_architectures(&s.architectures).map_err(|f| f.message)
 }
 
@@ -210,14 +178,10 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
         PackageType::Zip => Some(given.unwrap_or_else(|| default.to_string())),
         PackageType::Image => given,
     };
-    let code_sha256 = f.code_sha256.clone().unwrap_or_else(|| {
-        derived_code_sha256(
-            st,
-            f.image_uri.as_deref(),
-            f.s3_bucket.as_deref(),
-            f.s3_key.as_deref(),
-        )
-    });
+    let code_sha256 = f
+        .code_sha256
+        .clone()
+        .unwrap_or_else(|| derived_code_sha256(st, f.image_uri.as_deref(), f.s3_bucket.as_deref(), f.s3_key.as_deref()));
     let settings = Settings {
         package_type,
         image_uri: f.image_uri,
@@ -226,18 +190,13 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
         code_sha256,
         runtime: zip_default(f.runtime, DEFAULT_ZIP_RUNTIME),
         handler: zip_default(f.handler, DEFAULT_ZIP_HANDLER),
-        role: f.role.unwrap_or_else(|| {
-            format!(
-                "arn:aws:iam::{}:role/service-role/{}-role",
-                st.account_id, f.name
-            )
-        }),
+        role: f
+            .role
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:role/service-role/{}-role", st.account_id, f.name)),
         memory_size: f.memory_size.unwrap_or(128),
         timeout: f.timeout.unwrap_or(3),
         ephemeral_storage: f.ephemeral_storage.unwrap_or(512),
-        architectures: f
-            .architectures
-            .unwrap_or_else(|| vec!["x86_64".to_string()]),
+        architectures: f.architectures.unwrap_or_else(|| vec!["x86_64".to_string()]),
         environment: f.environment.unwrap_or_default(),
         layers: f.layers.unwrap_or_default(),
         subnet_ids: f.subnet_ids.unwrap_or_default(),
@@ -246,25 +205,16 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
     check_settings(&settings).map_err(|e| format!("{what}: {e}"))?;
     let state = f.state.unwrap_or_else(|| "Active".to_string());
     if !FUNCTION_STATES.contains(&state.as_str()) {
-        return Err(format!(
-            "{what}: state \"{state}\" is not one of {FUNCTION_STATES:?}"
-        ));
+        return Err(format!("{what}: state \"{state}\" is not one of {FUNCTION_STATES:?}"));
     }
-    let last_update_status = f
-        .last_update_status
-        .unwrap_or_else(|| "Successful".to_string());
-    check_update_status(&last_update_status)
-        .map_err(|e| format!("{what}: last_update_status {e}"))?;
+    let last_update_status = f.last_update_status.unwrap_or_else(|| "Successful".to_string());
+    check_update_status(&last_update_status).map_err(|e| format!("{what}: last_update_status {e}"))?;
     let revision_id = f.revision_id.unwrap_or_else(|| st.next_revision_id());
 
     let mut versions = BTreeMap::new();
     for v in f.versions {
-        let number = lambda::parse_version_number(&v.version).ok_or_else(|| {
-            format!(
-                "{what}: version \"{}\" is not a positive version number",
-                v.version
-            )
-        })?;
+        let number = lambda::parse_version_number(&v.version)
+            .ok_or_else(|| format!("{what}: version \"{}\" is not a positive version number", v.version))?;
         let vwhat = format!("{what}: version {number}");
         if versions.contains_key(&number) {
             return Err(format!("{vwhat} is listed twice"));
@@ -312,16 +262,11 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
             return Err(format!("{awhat} is listed twice"));
         }
         lambda::check_alias_name(&a.name).map_err(|e| format!("{awhat}: {}", e.message))?;
-        let function_version = a
-            .function_version
-            .unwrap_or_else(|| lambda::LATEST.to_string());
+        let function_version = a.function_version.unwrap_or_else(|| lambda::LATEST.to_string());
         if !function.has_version(&function_version) {
-            return Err(format!(
-                "{awhat} points at version \"{function_version}\", which does not exist"
-            ));
+            return Err(format!("{awhat} points at version \"{function_version}\", which does not exist"));
         }
-        lambda::check_routing(&function, &function_version, &a.routing)
-            .map_err(|e| format!("{awhat}: {}", e.message))?;
+        lambda::check_routing(&function, &function_version, &a.routing).map_err(|e| format!("{awhat}: {}", e.message))?;
         let revision_id = a.revision_id.unwrap_or_else(|| st.next_revision_id());
         let alias = AliasState {
             function_version,
@@ -334,30 +279,19 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
     for p in f.provisioned_concurrency {
         let pwhat = format!("{what}: provisioned_concurrency \"{}\"", p.qualifier);
         let is_alias = function.aliases.contains_key(&p.qualifier);
-        let is_version = lambda::parse_version_number(&p.qualifier)
-            .is_some_and(|n| function.versions.contains_key(&n));
+        let is_version = lambda::parse_version_number(&p.qualifier).is_some_and(|n| function.versions.contains_key(&n));
         if !(is_alias || is_version) {
-            return Err(format!(
-                "{pwhat}: the qualifier is neither an alias nor a version of the function"
-            ));
+            return Err(format!("{pwhat}: the qualifier is neither an alias nor a version of the function"));
         }
         if function.provisioned.contains_key(&p.qualifier) {
             return Err(format!("{pwhat} is listed twice"));
         }
-        let script: VecDeque<String> = p
-            .status_script
-            .unwrap_or_else(|| vec!["READY".to_string()])
-            .into();
+        let script: VecDeque<String> = p.status_script.unwrap_or_else(|| vec!["READY".to_string()]).into();
         if script.is_empty() {
             return Err(format!("{pwhat}: status_script is empty"));
         }
-        if let Some(bad) = script
-            .iter()
-            .find(|s| !PROVISIONED_STATUSES.contains(&s.as_str()))
-        {
-            return Err(format!(
-                "{pwhat}: status \"{bad}\" is not one of {PROVISIONED_STATUSES:?}"
-            ));
+        if let Some(bad) = script.iter().find(|s| !PROVISIONED_STATUSES.contains(&s.as_str())) {
+            return Err(format!("{pwhat}: status \"{bad}\" is not one of {PROVISIONED_STATUSES:?}"));
         }
         function.provisioned.insert(
             p.qualifier,
@@ -369,8 +303,7 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
         );
     }
     if let Some(current) = f.current_update {
-        function.current_update =
-            Some(load_script(current).map_err(|e| format!("{what}: current_update {e}"))?);
+        function.current_update = Some(load_script(current).map_err(|e| format!("{what}: current_update {e}"))?);
     }
     for (i, next) in f.next_updates.into_iter().enumerate() {
         let script = load_script(next).map_err(|e| format!("{what}: next_updates[{i}] {e}"))?;
@@ -409,12 +342,7 @@ fn load_version(st: &mut State, latest: &Settings, v: VersionFixture) -> Result<
     let s3_key = v.s3_key.or_else(|| latest.s3_key.clone());
     let code_sha256 = match v.code_sha256 {
         Some(sha) => sha,
-        None if code_moved => derived_code_sha256(
-            st,
-            image_uri.as_deref(),
-            s3_bucket.as_deref(),
-            s3_key.as_deref(),
-        ),
+        None if code_moved => derived_code_sha256(st, image_uri.as_deref(), s3_bucket.as_deref(), s3_key.as_deref()),
         None => latest.code_sha256.clone(),
     };
     let settings = Settings {
@@ -429,15 +357,11 @@ fn load_version(st: &mut State, latest: &Settings, v: VersionFixture) -> Result<
         memory_size: v.memory_size.unwrap_or(latest.memory_size),
         timeout: v.timeout.unwrap_or(latest.timeout),
         ephemeral_storage: v.ephemeral_storage.unwrap_or(latest.ephemeral_storage),
-        architectures: v
-            .architectures
-            .unwrap_or_else(|| latest.architectures.clone()),
+        architectures: v.architectures.unwrap_or_else(|| latest.architectures.clone()),
         environment: v.environment.unwrap_or_else(|| latest.environment.clone()),
         layers: v.layers.unwrap_or_else(|| latest.layers.clone()),
         subnet_ids: v.subnet_ids.unwrap_or_else(|| latest.subnet_ids.clone()),
-        security_group_ids: v
-            .security_group_ids
-            .unwrap_or_else(|| latest.security_group_ids.clone()),
+        security_group_ids: v.security_group_ids.unwrap_or_else(|| latest.security_group_ids.clone()),
     };
     check_settings(&settings)?;
     let revision_id = v.revision_id.unwrap_or_else(|| st.next_revision_id());
@@ -451,10 +375,7 @@ fn load_version(st: &mut State, latest: &Settings, v: VersionFixture) -> Result<
 fn load_repository(st: &mut State, r: RepositoryFixture) -> Result<(), String> {
     let registry_id = r.registry_id.unwrap_or_else(|| st.account_id.clone());
     let region = r.region.unwrap_or_else(|| st.region.clone());
-    let what = format!(
-        "ecr repository \"{}\" (registry {registry_id}, {region})",
-        r.name
-    );
+    let what = format!("ecr repository \"{}\" (registry {registry_id}, {region})", r.name);
     if !is_account_id(&registry_id) {
         return Err(format!("{what}: registry_id is not a 12-digit account id"));
     }
@@ -478,11 +399,7 @@ fn load_repository(st: &mut State, r: RepositoryFixture) -> Result<(), String> {
         let digest = image.digest.unwrap_or_else(|| {
             format!(
                 "sha256:{}",
-                sha256_hex(&format!(
-                    "{registry_id}/{region}/{}#{i}:{}",
-                    r.name,
-                    image.tags.join(",")
-                ))
+                sha256_hex(&format!("{registry_id}/{region}/{}#{i}:{}", r.name, image.tags.join(",")))
             )
         });
         images.push(Image {
@@ -508,11 +425,7 @@ fn load_secret(st: &mut State, s: SecretFixture) -> Result<(), String> {
     let region = s.region.unwrap_or_else(|| st.region.clone());
     let what = format!("secret \"{}\" ({region})", s.name);
     let value_sha256 = match (s.value, s.value_sha256) {
-        (Some(_), Some(_)) => {
-            return Err(format!(
-                "{what}: give either value or value_sha256, not both"
-            ))
-        }
+        (Some(_), Some(_)) => return Err(format!("{what}: give either value or value_sha256, not both")),
         (Some(value), None) => Some(sha256_hex(&value)),
         (None, Some(sha)) => {
             if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -635,11 +548,7 @@ fn dump_function(f: &Function) -> FunctionFixture {
         revision_id: Some(f.revision_id.clone()),
         tags: f.tags.clone(),
         reserved_concurrency: f.reserved_concurrency,
-        versions: f
-            .versions
-            .iter()
-            .map(|(n, v)| dump_version(*n, v, s))
-            .collect(),
+        versions: f.versions.iter().map(|(n, v)| dump_version(*n, v, s)).collect(),
         highest_published_version: (f.highest_version > max_version).then_some(f.highest_version),
         aliases: f
             .aliases

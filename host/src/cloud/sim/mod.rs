@@ -80,8 +80,7 @@ impl SimCloud {
     }
 
     fn from_named_json(text: &str, file: &str) -> Result<SimCloud, FixtureError> {
-        let fixture: fixture::Fixture =
-            serde_json::from_str(text).map_err(|e| FixtureError::from_json(file, &e))?;
+        let fixture: fixture::Fixture = serde_json::from_str(text).map_err(|e| FixtureError::from_json(file, &e))?;
         let state = load::load(fixture).map_err(|message| FixtureError::Invalid {
             file: file.to_string(),
             message,
@@ -108,8 +107,7 @@ impl SimCloud {
     pub fn dump_json(&self) -> serde_json::Value {
         let fixture = load::dump(&self.lock());
         // Serializing plain structs, string-keyed maps and JSON values cannot fail.
-        serde_json::to_value(fixture)
-            .unwrap_or_else(|e| unreachable!("a dump does not serialize: {e}"))
+        serde_json::to_value(fixture).unwrap_or_else(|e| unreachable!("a dump does not serialize: {e}"))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -119,15 +117,7 @@ impl SimCloud {
     }
 
     /// Runs one API call: mints its request id and wraps the answer or refusal.
-    #[allow(
-        clippy::result_large_err,
-        reason = "CloudResult is the Cloud trait's answer type"
-    )]
-    async fn call<T>(
-        &self,
-        api: Api,
-        op: impl FnOnce(&mut State, Api) -> Result<T, Fault>,
-    ) -> CloudResult<T> {
+    async fn call<T>(&self, api: Api, op: impl FnOnce(&mut State, Api) -> Result<T, Fault>) -> CloudResult<T> {
         let latency = *self.latency.lock().unwrap_or_else(PoisonError::into_inner);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -171,25 +161,16 @@ impl Cloud for SimCloud {
     }
 
     async fn agent_identity(&self) -> CloudResult<Identity> {
-        self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| {
-            Ok(st.sts_agent_identity())
-        })
-        .await
+        self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| Ok(st.sts_agent_identity()))
+            .await
     }
 
     async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
-        self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| {
-            st.sts_assume_role(ctx, api, req)
-        })
-        .await
+        self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| st.sts_assume_role(ctx, api, req))
+            .await
     }
 
-    async fn lambda_get_function(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<FunctionInfo> {
+    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
         self.call(lambda_api("GetFunction"), |st, api| {
             st.lambda_get_function(ctx, api, name, qualifier)
         })
@@ -208,57 +189,33 @@ impl Cloud for SimCloud {
         .await
     }
 
-    async fn lambda_list_versions_by_function(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-    ) -> CloudResult<Vec<VersionInfo>> {
+    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
         self.call(lambda_api("ListVersionsByFunction"), |st, api| {
             st.lambda_list_versions(ctx, api, name)
         })
         .await
     }
 
-    async fn lambda_update_function_code(
-        &self,
-        ctx: &CallCtx,
-        req: &UpdateCode,
-    ) -> CloudResult<FunctionConfiguration> {
-        self.call(lambda_api("UpdateFunctionCode"), |st, api| {
-            st.lambda_update_code(ctx, api, req)
-        })
-        .await
+    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
+        self.call(lambda_api("UpdateFunctionCode"), |st, api| st.lambda_update_code(ctx, api, req))
+            .await
     }
 
-    async fn lambda_update_function_configuration(
-        &self,
-        ctx: &CallCtx,
-        req: &UpdateConfiguration,
-    ) -> CloudResult<FunctionConfiguration> {
+    async fn lambda_update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
         self.call(lambda_api("UpdateFunctionConfiguration"), |st, api| {
             st.lambda_update_configuration(ctx, api, req)
         })
         .await
     }
 
-    async fn lambda_publish_version(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        description: &str,
-    ) -> CloudResult<VersionInfo> {
+    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
         self.call(lambda_api("PublishVersion"), |st, api| {
             st.lambda_publish_version(ctx, api, name, description)
         })
         .await
     }
 
-    async fn lambda_delete_function(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<()> {
+    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
         self.call(lambda_api("DeleteFunction"), |st, api| {
             st.lambda_delete_function(ctx, api, name, qualifier)
         })
@@ -266,36 +223,23 @@ impl Cloud for SimCloud {
     }
 
     async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
-        self.call(lambda_api("GetAlias"), |st, api| {
-            st.lambda_get_alias(ctx, api, name, alias)
-        })
-        .await
+        self.call(lambda_api("GetAlias"), |st, api| st.lambda_get_alias(ctx, api, name, alias))
+            .await
     }
 
     async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
-        self.call(lambda_api("CreateAlias"), |st, api| {
-            st.lambda_create_alias(ctx, api, req)
-        })
-        .await
+        self.call(lambda_api("CreateAlias"), |st, api| st.lambda_create_alias(ctx, api, req))
+            .await
     }
 
     async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
-        self.call(lambda_api("UpdateAlias"), |st, api| {
-            st.lambda_update_alias(ctx, api, req)
-        })
-        .await
+        self.call(lambda_api("UpdateAlias"), |st, api| st.lambda_update_alias(ctx, api, req))
+            .await
     }
 
-    async fn lambda_get_policy(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<String> {
-        self.call(lambda_api("GetPolicy"), |st, api| {
-            st.lambda_get_policy(ctx, api, name, qualifier)
-        })
-        .await
+    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
+        self.call(lambda_api("GetPolicy"), |st, api| st.lambda_get_policy(ctx, api, name, qualifier))
+            .await
     }
 
     async fn lambda_get_provisioned_concurrency_config(
@@ -310,81 +254,45 @@ impl Cloud for SimCloud {
         .await
     }
 
-    async fn ecr_get_repository_policy(
-        &self,
-        ctx: &CallCtx,
-        repo: &RepositoryRef,
-    ) -> CloudResult<String> {
+    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
         self.call(ecr_api("GetRepositoryPolicy"), |st, api| {
             st.ecr_get_repository_policy(ctx, api, repo)
         })
         .await
     }
 
-    async fn ecr_set_repository_policy(
-        &self,
-        ctx: &CallCtx,
-        repo: &RepositoryRef,
-        policy: &str,
-    ) -> CloudResult<()> {
+    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
         self.call(ecr_api("SetRepositoryPolicy"), |st, api| {
             st.ecr_set_repository_policy(ctx, api, repo, policy)
         })
         .await
     }
 
-    async fn ecr_describe_images(
-        &self,
-        ctx: &CallCtx,
-        repo: &RepositoryRef,
-        tags: &[String],
-    ) -> CloudResult<Vec<ImageDetail>> {
-        self.call(ecr_api("DescribeImages"), |st, api| {
-            st.ecr_describe_images(ctx, api, repo, tags)
-        })
-        .await
+    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
+        self.call(ecr_api("DescribeImages"), |st, api| st.ecr_describe_images(ctx, api, repo, tags))
+            .await
     }
 
     async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
-        self.call(Api::new(Service::Iam, "GetRole"), |st, api| {
-            st.iam_get_role(ctx, api, role_name)
-        })
-        .await
+        self.call(Api::new(Service::Iam, "GetRole"), |st, api| st.iam_get_role(ctx, api, role_name))
+            .await
     }
 
-    async fn secrets_put_secret_value(
-        &self,
-        ctx: &CallCtx,
-        secret_id: &str,
-        value: &str,
-    ) -> CloudResult<SecretRef> {
+    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
         self.call(secrets_api("PutSecretValue"), |st, api| {
             st.secrets_put_value(ctx, api, secret_id, value)
         })
         .await
     }
 
-    async fn secrets_create_secret(
-        &self,
-        ctx: &CallCtx,
-        req: &CreateSecret,
-    ) -> CloudResult<SecretRef> {
-        self.call(secrets_api("CreateSecret"), |st, api| {
-            st.secrets_create(ctx, api, req)
-        })
-        .await
+    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
+        self.call(secrets_api("CreateSecret"), |st, api| st.secrets_create(ctx, api, req))
+            .await
     }
 
-    async fn secrets_delete_secret(
-        &self,
-        ctx: &CallCtx,
-        secret_id: &str,
-        force: bool,
-    ) -> CloudResult<()> {
-        self.call(secrets_api("DeleteSecret"), |st, api| {
-            st.secrets_delete(ctx, api, secret_id, force)
-        })
-        .await
+    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
+        self.call(secrets_api("DeleteSecret"), |st, api| st.secrets_delete(ctx, api, secret_id, force))
+            .await
     }
 
     async fn tagging_get_resources(
@@ -412,10 +320,7 @@ mod tests {
         fn shareable<T: Send + Sync + 'static>() {}
         shareable::<SimCloud>();
         let cloud: Arc<dyn Cloud> = Arc::new(SimCloud::new_empty());
-        assert_eq!(
-            (cloud.backend(), cloud.default_region()),
-            ("sim", "us-east-1".to_string())
-        );
+        assert_eq!((cloud.backend(), cloud.default_region()), ("sim", "us-east-1".to_string()));
     }
 
     #[tokio::test]
@@ -435,9 +340,7 @@ mod tests {
             (Some("123456789012"), Some("us-east-1"))
         );
         // Virtual time: an hour's pause takes no time at all.
-        let paused =
-            tokio::time::timeout(Duration::from_secs(5), sim.pause(Duration::from_secs(3600)))
-                .await;
+        let paused = tokio::time::timeout(Duration::from_secs(5), sim.pause(Duration::from_secs(3600))).await;
         assert!(paused.is_ok(), "pause must return at once");
     }
 
@@ -445,25 +348,14 @@ mod tests {
     async fn request_ids_count_every_call_including_refusals() {
         let sim = SimCloud::new_empty();
         let ctx = agent(&sim).await;
-        let missing = sim
-            .lambda_get_function(&ctx, "nope", None)
-            .await
-            .expect_err("no such function");
+        let missing = sim.lambda_get_function(&ctx, "nope", None).await.expect_err("no such function");
         assert_eq!(missing.request_id.as_deref(), Some("sim-req-000002"));
-        let listed = sim
-            .tagging_get_resources(&ctx, &[], &[])
-            .await
-            .expect("tagging");
+        let listed = sim.tagging_get_resources(&ctx, &[], &[]).await.expect("tagging");
         assert_eq!(listed.request_id.as_deref(), Some("sim-req-000003"));
         // A fresh sim starts over: ids depend on the calls, never on time.
         let again = SimCloud::new_empty();
         assert_eq!(
-            again
-                .agent_identity()
-                .await
-                .expect("agent")
-                .request_id
-                .as_deref(),
+            again.agent_identity().await.expect("agent").request_id.as_deref(),
             Some("sim-req-000001")
         );
     }
@@ -485,32 +377,23 @@ mod tests {
 
     #[test]
     fn malformed_json_and_unknown_keys_report_line_and_column() {
-        let (line, column, message) =
-            syntax_error("{\n  \"region\": \"us-east-1\"\n  \"account_id\": \"123456789012\"\n}");
+        let (line, column, message) = syntax_error("{\n  \"region\": \"us-east-1\"\n  \"account_id\": \"123456789012\"\n}");
         assert_eq!((line, column), (3, 3), "{message}");
-        assert!(
-            message.contains("expected `,` or `}`") && !message.contains("at line"),
-            "{message}"
-        );
+        assert!(message.contains("expected `,` or `}`") && !message.contains("at line"), "{message}");
 
         let unknown = "{\"lambda\": {\"functions\": [\n  {\"name\": \"f\",\n   \"image_uri\": \"i\",\n   \"memory\": 512}\n]}}";
         let (line, column, message) = syntax_error(unknown);
         assert_eq!((line, column), (4, 11), "{message}");
-        assert!(
-            message.starts_with("unknown field `memory`, expected one of"),
-            "{message}"
-        );
+        assert!(message.starts_with("unknown field `memory`, expected one of"), "{message}");
 
         let (line, _, message) = syntax_error("{\"counters\": {},\n \"agnet\": {}}");
         assert_eq!(line, 2);
         assert!(message.contains("unknown field `agnet`"), "{message}");
-        let (_, _, message) =
-            syntax_error(r#"{"lambda": {"functions": [{"name": "f", "memory_size": "big"}]}}"#);
+        let (_, _, message) = syntax_error(r#"{"lambda": {"functions": [{"name": "f", "memory_size": "big"}]}}"#);
         assert!(message.contains("invalid type"), "{message}");
         let (_, _, message) = syntax_error(r#"{"lambda": {"functions": [{"image_uri": "i"}]}}"#);
         assert!(message.contains("missing field `name`"), "{message}");
-        let (_, _, message) =
-            syntax_error(r#"{"lambda": {"functions": [{"name": "f", "package_type": "Docker"}]}}"#);
+        let (_, _, message) = syntax_error(r#"{"lambda": {"functions": [{"name": "f", "package_type": "Docker"}]}}"#);
         assert!(message.contains("unknown variant `Docker`"), "{message}");
 
         let shown = SimCloud::from_fixture_json("{\n  \"region\": 1}")
@@ -538,25 +421,16 @@ mod tests {
                 r#"lambda function "f" (us-east-1) is listed twice"#,
             ),
             (
-                function(
-                    json!({"aliases": [{"name": "main", "function_version": "1", "routing": {"1": 0.5}}]}),
-                ),
+                function(json!({"aliases": [{"name": "main", "function_version": "1", "routing": {"1": 0.5}}]})),
                 r#"alias "main": Invalid function version 1"#,
             ),
+            (function(json!({"aliases": [{"name": "7"}]})), r#"alias "7": 1 validation error"#),
             (
-                function(json!({"aliases": [{"name": "7"}]})),
-                r#"alias "7": 1 validation error"#,
-            ),
-            (
-                function(
-                    json!({"provisioned_concurrency": [{"qualifier": "live", "requested": 1}]}),
-                ),
+                function(json!({"provisioned_concurrency": [{"qualifier": "live", "requested": 1}]})),
                 r#"provisioned_concurrency "live": the qualifier is neither an alias nor a version"#,
             ),
             (
-                function(
-                    json!({"provisioned_concurrency": [{"qualifier": "1", "requested": 1, "status_script": ["DONE"]}]}),
-                ),
+                function(json!({"provisioned_concurrency": [{"qualifier": "1", "requested": 1, "status_script": ["DONE"]}]})),
                 r#"status "DONE" is not one of"#,
             ),
             (
@@ -567,14 +441,8 @@ mod tests {
                 function(json!({"next_updates": [{"statuses": []}]})),
                 "next_updates[0] has no statuses",
             ),
-            (
-                function(json!({"state": "Ready"})),
-                r#"state "Ready" is not one of"#,
-            ),
-            (
-                function(json!({"memory_size": 100})),
-                "MemorySize 100 is out of range",
-            ),
+            (function(json!({"state": "Ready"})), r#"state "Ready" is not one of"#),
+            (function(json!({"memory_size": 100})), "MemorySize 100 is out of range"),
             (
                 function(json!({"versions": [{"version": "01"}]})),
                 r#"version "01" is not a positive version number"#,
@@ -603,14 +471,8 @@ mod tests {
                 json!({"lambda": {"functions": [{"name": "bad name", "image_uri": "i"}]}}),
                 r#"lambda function "bad name""#,
             ),
-            (
-                json!({"account_id": "12345"}),
-                r#"account_id "12345" is not a 12-digit account id"#,
-            ),
-            (
-                json!({"agent": {"arn": "np-agent"}}),
-                r#"agent.arn "np-agent""#,
-            ),
+            (json!({"account_id": "12345"}), r#"account_id "12345" is not a 12-digit account id"#),
+            (json!({"agent": {"arn": "np-agent"}}), r#"agent.arn "np-agent""#),
             (
                 json!({"iam": {"roles": [{"name": "r"}, {"name": "r"}]}}),
                 r#"iam role "r" in account 123456789012 is listed twice"#,
@@ -654,7 +516,8 @@ mod tests {
             }
         }
         // The same name in two regions is two functions.
-        let two_regions = json!({"lambda": {"functions": [{"name": "f", "image_uri": "a"}, {"name": "f", "region": "eu-west-1", "image_uri": "b"}]}});
+        let two_regions =
+            json!({"lambda": {"functions": [{"name": "f", "image_uri": "a"}, {"name": "f", "region": "eu-west-1", "image_uri": "b"}]}});
         assert!(SimCloud::from_fixture_json(&two_regions.to_string()).is_ok());
     }
 
@@ -725,9 +588,7 @@ mod tests {
         };
         ok(sim1.lambda_update_function_code(&ctx, &update).await);
         ok(sim1.lambda_get_function_configuration(&ctx, f, None).await);
-        ok(sim1
-            .lambda_get_provisioned_concurrency_config(&ctx, f, "main")
-            .await);
+        ok(sim1.lambda_get_provisioned_concurrency_config(&ctx, f, "main").await);
         ok(sim1
             .lambda_update_alias(
                 &ctx,
@@ -774,10 +635,7 @@ mod tests {
         let names: Vec<&str> = secrets.iter().filter_map(|s| s["name"].as_str()).collect();
         assert_eq!(
             names,
-            [
-                "nullplatform/11/deploy-1/parameters",
-                "nullplatform/11/deploy-prev/parameters"
-            ],
+            ["nullplatform/11/deploy-1/parameters", "nullplatform/11/deploy-prev/parameters"],
             "sorted"
         );
         assert_eq!(secrets[0]["value_sha256"], state::sha256_hex(PUT_SECRET));
@@ -785,10 +643,7 @@ mod tests {
         assert_eq!(secrets[1]["pending_deletion"], true);
         let function = &dump1["lambda"]["functions"][1];
         assert_eq!(function["name"], f);
-        assert_eq!(
-            function["current_update"]["statuses"],
-            json!(["Successful"])
-        );
+        assert_eq!(function["current_update"]["statuses"], json!(["Successful"]));
         assert_eq!(function["highest_published_version"], 2);
         assert_eq!(
             function["provisioned_concurrency"][0]["status_script"],
@@ -803,19 +658,14 @@ mod tests {
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
             let config = ok(sim.lambda_get_function_configuration(ctx, f, None).await);
             assert_eq!(
-                (
-                    config.last_update_status.as_str(),
-                    config.image_uri.as_deref()
-                ),
+                (config.last_update_status.as_str(), config.image_uri.as_deref()),
                 ("Successful", Some("repo:v2"))
             );
         }
         let mut answers = Vec::new();
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
             let published = ok(sim.lambda_publish_version(ctx, f, "deploy-1").await);
-            let pc = ok(sim
-                .lambda_get_provisioned_concurrency_config(ctx, f, "main")
-                .await);
+            let pc = ok(sim.lambda_get_provisioned_concurrency_config(ctx, f, "main").await);
             let updated = ok(sim
                 .lambda_update_function_configuration(
                     ctx,
@@ -826,9 +676,7 @@ mod tests {
                     },
                 )
                 .await);
-            let secret = ok(sim
-                .secrets_put_secret_value(ctx, "nullplatform/11/deploy-1/parameters", "x")
-                .await);
+            let secret = ok(sim.secrets_put_secret_value(ctx, "nullplatform/11/deploy-1/parameters", "x").await);
             let e = err(sim
                 .secrets_put_secret_value(ctx, "nullplatform/11/deploy-prev/parameters", "x")
                 .await);
@@ -843,10 +691,7 @@ mod tests {
                 )
                 .await);
             let role = ok(sim.iam_get_role(ctx, "np-lambda-agent").await);
-            answers.push(format!(
-                "{published:?}|{pc:?}|{updated:?}|{secret:?}|{}|{zip:?}|{role:?}",
-                e.code
-            ));
+            answers.push(format!("{published:?}|{pc:?}|{updated:?}|{secret:?}|{}|{zip:?}|{role:?}", e.code));
         }
         assert_eq!(answers[0], answers[1]);
         assert!(
@@ -860,26 +705,19 @@ mod tests {
     #[tokio::test]
     async fn a_plain_fixture_round_trips_too() {
         let first = sim(rich_fixture()).dump_json();
-        let again = SimCloud::from_fixture_json(&first.to_string())
-            .expect("dump loads")
-            .dump_json();
+        let again = SimCloud::from_fixture_json(&first.to_string()).expect("dump loads").dump_json();
         assert_eq!(first, again);
         // Defaults are written out explicitly.
         // Functions are sorted by (region, name): eu-west-1's zip-fn comes first.
         let zip = &first["lambda"]["functions"][0];
         assert_eq!(zip["name"], "zip-fn");
         assert_eq!(
-            (
-                zip["package_type"].as_str(),
-                zip["memory_size"].as_u64(),
-                zip["timeout"].as_u64()
-            ),
+            (zip["package_type"].as_str(), zip["memory_size"].as_u64(), zip["timeout"].as_u64()),
             (Some("Zip"), Some(128), Some(3))
         );
         assert_eq!(first["iam"]["roles"][0]["name"], "np-lambda-agent");
         assert_eq!(
-            first["iam"]["roles"][1]["assume_role_policy_document"]["Statement"][0]["Principal"]
-                ["AWS"],
+            first["iam"]["roles"][1]["assume_role_policy_document"]["Statement"][0]["Principal"]["AWS"],
             "arn:aws:iam::999999999999:root"
         );
     }

@@ -82,9 +82,7 @@ fn evaluable(statement: &Value) -> bool {
 }
 
 fn matches_action(statement: &Value, action: &str) -> bool {
-    strings(statement.get("Action"))
-        .iter()
-        .any(|p| glob_match(p, action, true))
+    strings(statement.get("Action")).iter().any(|p| glob_match(p, action, true))
 }
 
 /// Evaluates an identity-style policy (a session policy) for `action` on `resource`:
@@ -95,9 +93,7 @@ pub(super) fn evaluate(policy: &Value, action: &str, resource: &str) -> Decision
         let Some(effect) = effect(statement) else {
             continue;
         };
-        let resource_matches = strings(statement.get("Resource"))
-            .iter()
-            .any(|p| glob_match(p, resource, false));
+        let resource_matches = strings(statement.get("Resource")).iter().any(|p| glob_match(p, resource, false));
         if !(matches_action(statement, action) && resource_matches) {
             continue;
         }
@@ -126,10 +122,7 @@ pub(super) fn trust_allows(policy: &Value, principals: &[String]) -> bool {
             Some(Value::Object(map)) => strings(map.get("AWS")),
             _ => Vec::new(),
         };
-        if !named
-            .iter()
-            .any(|p| *p == "*" || principals.iter().any(|c| c == p))
-        {
+        if !named.iter().any(|p| *p == "*" || principals.iter().any(|c| c == p)) {
             continue;
         }
         if effect == Decision::ExplicitDeny {
@@ -159,12 +152,7 @@ mod tests {
             ("LAMBDA:getfunction", "lambda:GetFunction", true, true),
             ("LAMBDA:getfunction", "lambda:GetFunction", false, false),
             ("lambda:GetFunctio?", "lambda:GetFunction", true, true),
-            (
-                "lambda:GetFunctio?",
-                "lambda:GetFunctionConfiguration",
-                true,
-                false,
-            ),
+            ("lambda:GetFunctio?", "lambda:GetFunctionConfiguration", true, false),
             ("*", "anything:AtAll", true, true),
             ("ecr:*Policy", "ecr:GetRepositoryPolicy", true, true),
             ("ecr:*Policy", "ecr:GetRepositoryPolicyX", true, false),
@@ -174,11 +162,7 @@ mod tests {
             ("", "x", false, false),
         ];
         for (pattern, text, ignore_case, want) in cases {
-            assert_eq!(
-                glob_match(pattern, text, ignore_case),
-                want,
-                "{pattern} vs {text}"
-            );
+            assert_eq!(glob_match(pattern, text, ignore_case), want, "{pattern} vs {text}");
         }
     }
 
@@ -190,64 +174,33 @@ mod tests {
             {"Effect": "Allow", "Action": "lambda:*", "Resource": "*", "Condition": {"Bool": {"x": "true"}}}
         ]});
         let arn = "arn:aws:lambda:us-east-1:1:function:app";
+        assert_eq!(evaluate(&policy, "lambda:GetFunction", arn), Decision::Allow);
         assert_eq!(
-            evaluate(&policy, "lambda:GetFunction", arn),
-            Decision::Allow
-        );
-        assert_eq!(
-            evaluate(
-                &policy,
-                "lambda:GetFunction",
-                "arn:aws:lambda:us-east-1:1:function:other"
-            ),
+            evaluate(&policy, "lambda:GetFunction", "arn:aws:lambda:us-east-1:1:function:other"),
             Decision::ImplicitDeny
         );
-        assert_eq!(
-            evaluate(&policy, "lambda:GetPolicy", arn),
-            Decision::ExplicitDeny
-        );
+        assert_eq!(evaluate(&policy, "lambda:GetPolicy", arn), Decision::ExplicitDeny);
         // The conditional allow is skipped rather than granted.
-        assert_eq!(
-            evaluate(&policy, "lambda:UpdateAlias", arn),
-            Decision::ImplicitDeny
-        );
+        assert_eq!(evaluate(&policy, "lambda:UpdateAlias", arn), Decision::ImplicitDeny);
     }
 
     #[test]
     fn trust_policy_matches_principals_in_every_form() {
-        let me = vec![
-            "111111111111".to_string(),
-            "arn:aws:iam::111111111111:user/me".to_string(),
-        ];
+        let me = vec!["111111111111".to_string(), "arn:aws:iam::111111111111:user/me".to_string()];
         let trusts = |principal: Value, action: &str| json!({"Statement": [{"Effect": "Allow", "Principal": principal, "Action": action}]});
+        assert!(trust_allows(&trusts(json!({"AWS": "111111111111"}), "sts:AssumeRole"), &me));
         assert!(trust_allows(
-            &trusts(json!({"AWS": "111111111111"}), "sts:AssumeRole"),
-            &me
-        ));
-        assert!(trust_allows(
-            &trusts(
-                json!({"AWS": ["x", "arn:aws:iam::111111111111:user/me"]}),
-                "sts:*"
-            ),
+            &trusts(json!({"AWS": ["x", "arn:aws:iam::111111111111:user/me"]}), "sts:*"),
             &me
         ));
         assert!(trust_allows(&trusts(json!("*"), "*"), &me));
-        assert!(trust_allows(
-            &trusts(json!({"AWS": "*"}), "sts:AssumeRole"),
-            &me
-        ));
-        assert!(!trust_allows(
-            &trusts(json!({"AWS": "222222222222"}), "sts:AssumeRole"),
-            &me
-        ));
+        assert!(trust_allows(&trusts(json!({"AWS": "*"}), "sts:AssumeRole"), &me));
+        assert!(!trust_allows(&trusts(json!({"AWS": "222222222222"}), "sts:AssumeRole"), &me));
         assert!(!trust_allows(
             &trusts(json!({"Service": "lambda.amazonaws.com"}), "sts:AssumeRole"),
             &me
         ));
-        assert!(!trust_allows(
-            &trusts(json!({"AWS": "111111111111"}), "sts:TagSession"),
-            &me
-        ));
+        assert!(!trust_allows(&trusts(json!({"AWS": "111111111111"}), "sts:TagSession"), &me));
         let denied = json!({"Statement": [
             {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
             {"Effect": "Deny", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"}

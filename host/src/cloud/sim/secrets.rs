@@ -29,10 +29,7 @@ fn marked_for_deletion() -> Fault {
 }
 
 fn not_found() -> Fault {
-    Fault::new(
-        NOT_FOUND,
-        "Secrets Manager can't find the specified secret.",
-    )
+    Fault::new(NOT_FOUND, "Secrets Manager can't find the specified secret.")
 }
 
 impl State {
@@ -55,10 +52,7 @@ impl State {
 
     /// The ARN the caller is authorized against: the secret's own when it exists.
     fn secret_resource(&self, ctx: &CallCtx, secret_id: &str) -> String {
-        match self
-            .find_secret(ctx, secret_id)
-            .and_then(|k| self.secrets.get(&k))
-        {
+        match self.find_secret(ctx, secret_id).and_then(|k| self.secrets.get(&k)) {
             Some(s) => self.secret_arn_of(s),
             None if secret_id.starts_with("arn:") => secret_id.to_string(),
             None => secret_arn(&ctx.region, &self.account_id, secret_id),
@@ -75,12 +69,7 @@ impl State {
 
     /// CreateSecret: a new secret with its first version. Tags also need
     /// `secretsmanager:TagResource`, as in AWS.
-    pub(super) fn secrets_create(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        req: &CreateSecret,
-    ) -> Result<SecretRef, Fault> {
+    pub(super) fn secrets_create(&mut self, ctx: &CallCtx, api: Api, req: &CreateSecret) -> Result<SecretRef, Fault> {
         let resource = self.secret_resource(ctx, &req.name);
         self.authorize(ctx, api, &resource)?;
         if !req.tags.is_empty() {
@@ -93,10 +82,7 @@ impl State {
             }
             return Err(Fault::new(
                 "ResourceExistsException",
-                format!(
-                    "The operation failed because the secret {} already exists.",
-                    req.name
-                ),
+                format!("The operation failed because the secret {} already exists.", req.name),
             ));
         }
         let version_id = self.next_secret_version_id();
@@ -115,13 +101,7 @@ impl State {
     }
 
     /// PutSecretValue: a new current version.
-    pub(super) fn secrets_put_value(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        secret_id: &str,
-        value: &str,
-    ) -> Result<SecretRef, Fault> {
+    pub(super) fn secrets_put_value(&mut self, ctx: &CallCtx, api: Api, secret_id: &str, value: &str) -> Result<SecretRef, Fault> {
         let resource = self.secret_resource(ctx, secret_id);
         self.authorize(ctx, api, &resource)?;
         let key = self.find_secret(ctx, secret_id).ok_or_else(not_found)?;
@@ -138,13 +118,7 @@ impl State {
 
     /// DeleteSecret: `force` removes the secret at once; otherwise it is scheduled for
     /// deletion and refuses writes (the recovery window never ends in virtual time).
-    pub(super) fn secrets_delete(
-        &mut self,
-        ctx: &CallCtx,
-        api: Api,
-        secret_id: &str,
-        force: bool,
-    ) -> Result<(), Fault> {
+    pub(super) fn secrets_delete(&mut self, ctx: &CallCtx, api: Api, secret_id: &str, force: bool) -> Result<(), Fault> {
         let resource = self.secret_resource(ctx, secret_id);
         self.authorize(ctx, api, &resource)?;
         let key = self.find_secret(ctx, secret_id).ok_or_else(not_found)?;
@@ -169,8 +143,7 @@ mod tests {
     use serde_json::json;
 
     const NAME: &str = "nullplatform/11/deploy-1/parameters";
-    const DELETED: &str =
-        "You can't perform this operation on the secret because it was marked for deletion.";
+    const DELETED: &str = "You can't perform this operation on the secret because it was marked for deletion.";
 
     fn create(name: &str, value: &str) -> CreateSecret {
         CreateSecret {
@@ -186,10 +159,7 @@ mod tests {
         let arn = secret_arn("us-east-1", "123456789012", NAME);
         let prefix = format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{NAME}-");
         let suffix = arn.strip_prefix(&prefix).expect("ARN prefix");
-        assert!(
-            suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()),
-            "{arn}"
-        );
+        assert!(suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()), "{arn}");
         assert_eq!(arn, secret_arn("us-east-1", "123456789012", NAME));
         assert_ne!(arn, secret_arn("us-east-1", "123456789012", "other"));
     }
@@ -203,14 +173,9 @@ mod tests {
             (e.service.as_str(), e.code.as_str()),
             ("secretsmanager", "ResourceNotFoundException")
         );
-        assert_eq!(
-            e.message,
-            "Secrets Manager can't find the specified secret."
-        );
+        assert_eq!(e.message, "Secrets Manager can't find the specified secret.");
 
-        let created = ok(sim
-            .secrets_create_secret(&ctx, &create(NAME, r#"{"DB_PASSWORD":"s3cr3t"}"#))
-            .await);
+        let created = ok(sim.secrets_create_secret(&ctx, &create(NAME, r#"{"DB_PASSWORD":"s3cr3t"}"#)).await);
         assert_eq!(
             (created.name.as_str(), created.arn.clone()),
             (NAME, secret_arn("us-east-1", "123456789012", NAME))
@@ -224,9 +189,7 @@ mod tests {
             )
         );
 
-        let by_name = ok(sim
-            .secrets_put_secret_value(&ctx, NAME, r#"{"DB_PASSWORD":"n3w"}"#)
-            .await);
+        let by_name = ok(sim.secrets_put_secret_value(&ctx, NAME, r#"{"DB_PASSWORD":"n3w"}"#).await);
         let by_arn = ok(sim.secrets_put_secret_value(&ctx, &created.arn, "{}").await);
         assert_eq!(by_arn.arn, created.arn);
         let versions = [&created.version_id, &by_name.version_id, &by_arn.version_id];
@@ -235,13 +198,8 @@ mod tests {
             versions[0] != versions[1] && versions[1] != versions[2],
             "each write is a new version: {versions:?}"
         );
-        let e = err(sim
-            .secrets_put_secret_value(&ctx, &format!("{}X", created.arn), "{}")
-            .await);
-        assert_eq!(
-            e.code, "ResourceNotFoundException",
-            "an ARN must match exactly"
-        );
+        let e = err(sim.secrets_put_secret_value(&ctx, &format!("{}X", created.arn), "{}").await);
+        assert_eq!(e.code, "ResourceNotFoundException", "an ARN must match exactly");
 
         // Without force: scheduled for deletion, refusing writes and re-creation.
         ok(sim.secrets_delete_secret(&ctx, NAME, false).await);
@@ -250,10 +208,7 @@ mod tests {
             err(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await),
             err(sim.secrets_delete_secret(&ctx, NAME, false).await),
         ] {
-            assert_eq!(
-                (e.code.as_str(), e.message.as_str()),
-                ("InvalidRequestException", DELETED)
-            );
+            assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidRequestException", DELETED));
         }
         // Force deletes at once, even a scheduled secret; then the name is free.
         ok(sim.secrets_delete_secret(&ctx, &created.arn, true).await);

@@ -52,10 +52,7 @@ pub(super) struct RoleState {
 
 impl RoleState {
     pub(super) fn arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:role{}{}",
-            self.account, self.path, self.name
-        )
+        format!("arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
     }
 }
 
@@ -213,14 +210,9 @@ pub(super) fn sha256_hex(text: &str) -> String {
 /// The account field of an ARN (`arn:aws:iam::<account>:…`), if it has one.
 pub(super) fn arn_account(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some(_service), Some(_region), Some(account), Some(_rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some("arn"), Some(_partition), Some(_service), Some(_region), Some(account), Some(_rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
     Some(account).filter(|a| is_account_id(a))
@@ -268,48 +260,24 @@ impl State {
     }
 
     /// [`State::authorize`] for an action other than the operation's own.
-    pub(super) fn authorize_action(
-        &self,
-        ctx: &CallCtx,
-        api: Api,
-        action: &str,
-        resource: &str,
-    ) -> Result<(), Fault> {
+    pub(super) fn authorize_action(&self, ctx: &CallCtx, api: Api, action: &str, resource: &str) -> Result<(), Fault> {
         let caller = ctx.identity.arn.as_str();
-        let deny =
-            |why: String| Fault::access_denied(api.service, caller, action, resource, Some(&why));
+        let deny = |why: String| Fault::access_denied(api.service, caller, action, resource, Some(&why));
         if let Some((account, role_name)) = assumed_role_of(caller) {
-            let role = self
-                .roles
-                .get(&(account.to_string(), role_name.to_string()));
+            let role = self.roles.get(&(account.to_string(), role_name.to_string()));
             if let Some(allowed) = role.and_then(|r| r.allowed_actions.as_ref()) {
-                if !allowed
-                    .iter()
-                    .any(|pattern| policy::glob_match(pattern, action, true))
-                {
-                    return Err(deny(format!(
-                        "because no identity-based policy allows the {action} action"
-                    )));
+                if !allowed.iter().any(|pattern| policy::glob_match(pattern, action, true)) {
+                    return Err(deny(format!("because no identity-based policy allows the {action} action")));
                 }
             }
         }
-        let session = ctx
-            .identity
-            .credentials
-            .as_ref()
-            .and_then(|c| self.sessions.get(&c.access_key_id));
+        let session = ctx.identity.credentials.as_ref().and_then(|c| self.sessions.get(&c.access_key_id));
         if let Some(session) = session {
             match policy::evaluate(&session.policy, action, resource) {
                 Decision::Allow => {}
-                Decision::ExplicitDeny => {
-                    return Err(deny(
-                        "with an explicit deny in a session policy".to_string(),
-                    ))
-                }
+                Decision::ExplicitDeny => return Err(deny("with an explicit deny in a session policy".to_string())),
                 Decision::ImplicitDeny => {
-                    return Err(deny(format!(
-                        "because no session policy allows the {action} action"
-                    )));
+                    return Err(deny(format!("because no session policy allows the {action} action")));
                 }
             }
         }

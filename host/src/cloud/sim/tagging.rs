@@ -20,10 +20,9 @@ fn type_wanted(resource_types: &[String], service: &str, kind: &str) -> bool {
 /// Every filter must match: the key is present, and its value is among the filter's
 /// values (any value when the filter lists none).
 fn tags_match(tags: &BTreeMap<String, String>, filters: &[TagFilter]) -> bool {
-    filters.iter().all(|f| {
-        tags.get(&f.key)
-            .is_some_and(|v| f.values.is_empty() || f.values.contains(v))
-    })
+    filters
+        .iter()
+        .all(|f| tags.get(&f.key).is_some_and(|v| f.values.is_empty() || f.values.contains(v)))
 }
 
 impl State {
@@ -155,26 +154,16 @@ mod tests {
                 vec![repo.clone(), secret.clone()],
             ),
             (types(&["lambda:layer", "s3"]), vec![], vec![]),
-            (
-                types(&[]),
-                vec![filter("nullplatform:scope-id", &["13"])],
-                vec![],
-            ),
+            (types(&[]), vec![filter("nullplatform:scope-id", &["13"])], vec![]),
             (types(&[]), vec![filter("missing", &[])], vec![]),
         ];
         for (resource_types, filters, want) in cases {
-            let got = ok(sim
-                .tagging_get_resources(&ctx, &resource_types, &filters)
-                .await);
+            let got = ok(sim.tagging_get_resources(&ctx, &resource_types, &filters).await);
             let arns: Vec<String> = got.iter().map(|r| r.arn.clone()).collect();
             assert_eq!(arns, want, "types {resource_types:?} filters {filters:?}");
         }
         let one = ok(sim
-            .tagging_get_resources(
-                &ctx,
-                &types(&["lambda"]),
-                &[filter("nullplatform:scope-id", &["12"])],
-            )
+            .tagging_get_resources(&ctx, &types(&["lambda"]), &[filter("nullplatform:scope-id", &["12"])])
             .await);
         assert_eq!(
             one[0].tags,

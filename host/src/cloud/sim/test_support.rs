@@ -22,11 +22,7 @@ pub(super) async fn agent(sim: &SimCloud) -> CallCtx {
 }
 
 /// A call as a session of `role_arn`, assumed by the agent.
-pub(super) async fn as_role(
-    sim: &SimCloud,
-    role_arn: &str,
-    session_policy: Option<&str>,
-) -> CallCtx {
+pub(super) async fn as_role(sim: &SimCloud, role_arn: &str, session_policy: Option<&str>) -> CallCtx {
     let ctx = agent(sim).await;
     let req = AssumeRoleRequest {
         role_arn: role_arn.to_string(),
@@ -34,11 +30,7 @@ pub(super) async fn as_role(
         session_policy: session_policy.map(str::to_string),
         duration_seconds: 3600,
     };
-    let identity: Identity = sim
-        .assume_role(&ctx, &req)
-        .await
-        .expect("assume role")
-        .value;
+    let identity: Identity = sim.assume_role(&ctx, &req).await.expect("assume role").value;
     CallCtx {
         identity,
         region: ctx.region,
@@ -49,9 +41,7 @@ pub(super) async fn as_role(
 pub(super) fn err<T: std::fmt::Debug>(result: CloudResult<T>) -> CloudError {
     let e = result.expect_err("the call should fail");
     assert!(
-        e.request_id
-            .as_deref()
-            .is_some_and(|id| id.starts_with("sim-req-")),
+        e.request_id.as_deref().is_some_and(|id| id.starts_with("sim-req-")),
         "no request id: {e:?}"
     );
     assert!(!e.retryable, "sim errors are not retryable: {e:?}");
@@ -63,10 +53,7 @@ pub(super) fn ok<T: std::fmt::Debug>(result: CloudResult<T>) -> T {
     match result {
         Ok(reply) => {
             assert!(
-                reply
-                    .request_id
-                    .as_deref()
-                    .is_some_and(|id| id.starts_with("sim-req-")),
+                reply.request_id.as_deref().is_some_and(|id| id.starts_with("sim-req-")),
                 "no request id"
             );
             reply.value

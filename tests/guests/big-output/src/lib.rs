@@ -1,7 +1,7 @@
 //! Test guest: Returns a 2 MiB output.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -11,8 +11,13 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "big-output", version: "0.1.0", description: "Returns a 2 MiB output",
-    capabilities: &[],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "big-output",
+        version: "0.1.0",
+        description: "Returns a 2 MiB output",
+        capabilities: &[],
+        ..Manifest::EMPTY
+    }
+);

@@ -1,6 +1,6 @@
 //! Test guest: Calls every interface of the contract once, for the integration tests.
 use scope_step::prelude::*;
-use scope_step::{credentials, ecr, iam, lambda, providers, secrets, tagging, context};
+use scope_step::{context, credentials, ecr, iam, lambda, providers, secrets, tagging};
 
 struct Exercise;
 
@@ -27,7 +27,12 @@ impl Step for Exercise {
         let nrn = "organization=1:account=2:namespace=3:application=4:scope=11";
         let iam_providers = providers::by_specification(nrn, "aws-iam-configuration").map_err(|e| fail("providers", e))?;
         out.push(output("IAM_PROVIDERS", iam_providers.len().to_string()));
-        let by_cat = providers::by_category(nrn, &["cloud-providers".to_string()], &[("environment".to_string(), "development".to_string())]).map_err(|e| fail("providers", e))?;
+        let by_cat = providers::by_category(
+            nrn,
+            &["cloud-providers".to_string()],
+            &[("environment".to_string(), "development".to_string())],
+        )
+        .map_err(|e| fail("providers", e))?;
         out.push(output("CLOUD_PROVIDERS", by_cat.len().to_string()));
 
         let agent = credentials::agent_identity();
@@ -40,18 +45,31 @@ impl Step for Exercise {
         let f = lambda::get_function(&fname, None).map_err(|e| fail("get function", e))?;
         out.push(output("ROLE", f.configuration.role.clone()));
         let before = lambda::list_versions_by_function(&fname).map_err(|e| fail("list versions", e))?;
-        out.push(output("VERSIONS_BEFORE", before.iter().map(|v| v.version.clone()).collect::<Vec<_>>().join(",")));
+        out.push(output(
+            "VERSIONS_BEFORE",
+            before.iter().map(|v| v.version.clone()).collect::<Vec<_>>().join(","),
+        ));
         lambda::update_function_code(&lambda::UpdateCodeRequest {
             function_name: fname.clone(),
             code: lambda::CodeSource::Image(require_var("IMAGE_URI")?),
             architectures: None,
-        }).map_err(|e| fail("update code", e))?;
+        })
+        .map_err(|e| fail("update code", e))?;
         let done = lambda::wait_function_updated(&fname, 60).map_err(|e| fail("wait", e))?;
         out.push(output("UPDATE_STATUS", done.last_update_status));
         lambda::update_function_configuration(&lambda::UpdateConfigurationRequest {
-            function_name: fname.clone(), memory_size: Some(512), timeout: None, ephemeral_storage: None,
-            runtime: None, handler: None, environment: Some(vec![("MODE".into(), "exercise".into())]), layers: None, vpc: None, description: None,
-        }).map_err(|e| fail("update configuration", e))?;
+            function_name: fname.clone(),
+            memory_size: Some(512),
+            timeout: None,
+            ephemeral_storage: None,
+            runtime: None,
+            handler: None,
+            environment: Some(vec![("MODE".into(), "exercise".into())]),
+            layers: None,
+            vpc: None,
+            description: None,
+        })
+        .map_err(|e| fail("update configuration", e))?;
         let cfg = lambda::wait_function_updated(&fname, 60).map_err(|e| fail("wait", e))?;
         out.push(output("MEMORY", cfg.memory_size.to_string()));
         let v = lambda::publish_version(&fname, "deploy-1").map_err(|e| fail("publish", e))?;
@@ -60,21 +78,49 @@ impl Step for Exercise {
         out.push(output("ALIAS_VERSION", a.function_version));
         let got = lambda::get_alias(&fname, "main").map_err(|e| fail("get alias", e))?;
         out.push(output("ALIAS_ROUTING", got.routing.len().to_string()));
-        let created = lambda::create_alias(&fname, "exercise", &v.version, "made by the exercise guest", &[]).map_err(|e| fail("create alias", e))?;
+        let created =
+            lambda::create_alias(&fname, "exercise", &v.version, "made by the exercise guest", &[]).map_err(|e| fail("create alias", e))?;
         out.push(output("CREATED_ALIAS", created.name));
         let policy = lambda::get_policy(&fname, None).map_err(|e| fail("get policy", e))?;
         out.push(output("POLICY_HAS_APIGW", policy.contains("apigateway").to_string()));
         let pc = lambda::get_provisioned_concurrency_config(&fname, "main");
-        out.push(output("PROVISIONED", match pc { Ok(p) => p.status, Err(scope_step::CallError::Cloud(c)) => c.code, Err(e) => return Err(e.into()) }));
+        out.push(output(
+            "PROVISIONED",
+            match pc {
+                Ok(p) => p.status,
+                Err(scope_step::CallError::Cloud(c)) => c.code,
+                Err(e) => return Err(e.into()),
+            },
+        ));
         lambda::delete_function_version(&fname, "1").map_err(|e| fail("delete version", e))?;
         let after = lambda::list_versions_by_function(&fname).map_err(|e| fail("list versions", e))?;
-        out.push(output("VERSIONS_AFTER", after.iter().map(|v| v.version.clone()).collect::<Vec<_>>().join(",")));
+        out.push(output(
+            "VERSIONS_AFTER",
+            after.iter().map(|v| v.version.clone()).collect::<Vec<_>>().join(","),
+        ));
 
-        let r = ecr::RepositoryRef { registry_id: None, region: None, name: repo };
+        let r = ecr::RepositoryRef {
+            registry_id: None,
+            region: None,
+            name: repo,
+        };
         let pol = ecr::get_repository_policy(&r);
-        out.push(output("ECR_POLICY_BEFORE", match pol { Ok(_) => "present".into(), Err(scope_step::CallError::Cloud(c)) => c.code, Err(e) => return Err(e.into()) }));
+        out.push(output(
+            "ECR_POLICY_BEFORE",
+            match pol {
+                Ok(_) => "present".into(),
+                Err(scope_step::CallError::Cloud(c)) => c.code,
+                Err(e) => return Err(e.into()),
+            },
+        ));
         ecr::set_repository_policy(&r, r#"{"Version":"2012-10-17","Statement":[{"Sid":"LambdaECRImageRetrievalPolicy","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#).map_err(|e| fail("set policy", e))?;
-        out.push(output("ECR_POLICY_AFTER", ecr::get_repository_policy(&r).map_err(|e| fail("get policy", e))?.contains("LambdaECRImageRetrievalPolicy").to_string()));
+        out.push(output(
+            "ECR_POLICY_AFTER",
+            ecr::get_repository_policy(&r)
+                .map_err(|e| fail("get policy", e))?
+                .contains("LambdaECRImageRetrievalPolicy")
+                .to_string(),
+        ));
         let images = ecr::describe_images(&r, &["v1.0.0".to_string()]).map_err(|e| fail("describe images", e))?;
         out.push(output("IMAGE_DIGEST", images.first().map(|i| i.digest.clone()).unwrap_or_default()));
 
@@ -83,12 +129,25 @@ impl Step for Exercise {
         out.push(output("ROLE_NAME", got_role.role_name));
 
         let name = "nullplatform/11/deploy-1/parameters";
-        let s = secrets::create_secret(name, "parameters of scope 11", "{\"DB_PASSWORD\":\"exercise-secret-value\"}", &[("nullplatform:scope-id".into(), "11".into())]).map_err(|e| fail("create secret", e))?;
+        let s = secrets::create_secret(
+            name,
+            "parameters of scope 11",
+            "{\"DB_PASSWORD\":\"exercise-secret-value\"}",
+            &[("nullplatform:scope-id".into(), "11".into())],
+        )
+        .map_err(|e| fail("create secret", e))?;
         out.push(output("SECRET_NAME", s.name));
         secrets::put_secret_value(name, "{\"DB_PASSWORD\":\"exercise-secret-value-2\"}").map_err(|e| fail("put secret", e))?;
         secrets::delete_secret(name, true).map_err(|e| fail("delete secret", e))?;
 
-        let tagged = tagging::get_resources(&["lambda:function".to_string()], &[tagging::TagFilter { key: "nullplatform:scope-id".into(), values: vec!["11".into()] }]).map_err(|e| fail("get resources", e))?;
+        let tagged = tagging::get_resources(
+            &["lambda:function".to_string()],
+            &[tagging::TagFilter {
+                key: "nullplatform:scope-id".into(),
+                values: vec!["11".into()],
+            }],
+        )
+        .map_err(|e| fail("get resources", e))?;
         out.push(output("TAGGED", tagged.len().to_string()));
         Ok(out)
     }
@@ -96,23 +155,35 @@ impl Step for Exercise {
 
 const FN: &str = "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}";
 const FN_Q: &str = "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}:*";
-scope_step::step!(Exercise, Manifest {
-    name: "exercise",
-    version: "0.1.0",
-    description: "Calls every interface once",
-    inputs: &[Input::required("LAMBDA_FUNCTION_NAME"), Input::required("ROLE_ARN"), Input::required("REPOSITORY"), Input::required("IMAGE_URI")],
-    outputs: &[OutputDecl::plain("PUBLISHED_VERSION"), OutputDecl::plain("ALIAS_VERSION")],
-    capabilities: &[
-        Capability::new("sts:AssumeRole", "${ROLE_ARN}"),
-        Capability::new("lambda:Get*", FN), Capability::new("lambda:Get*", FN_Q),
-        Capability::new("lambda:ListVersionsByFunction", FN),
-        Capability::new("lambda:UpdateFunctionCode", FN), Capability::new("lambda:UpdateFunctionConfiguration", FN),
-        Capability::new("lambda:PublishVersion", FN), Capability::new("lambda:UpdateAlias", FN_Q), Capability::new("lambda:CreateAlias", FN_Q),
-        Capability::new("lambda:DeleteFunction", FN_Q),
-        Capability::new("ecr:*", "arn:aws:ecr:*:*:repository/${REPOSITORY}"),
-        Capability::new("iam:GetRole", "*"),
-        Capability::new("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:nullplatform/*"),
-        Capability::new("tag:GetResources", "*"),
-    ],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Exercise,
+    Manifest {
+        name: "exercise",
+        version: "0.1.0",
+        description: "Calls every interface once",
+        inputs: &[
+            Input::required("LAMBDA_FUNCTION_NAME"),
+            Input::required("ROLE_ARN"),
+            Input::required("REPOSITORY"),
+            Input::required("IMAGE_URI")
+        ],
+        outputs: &[OutputDecl::plain("PUBLISHED_VERSION"), OutputDecl::plain("ALIAS_VERSION")],
+        capabilities: &[
+            Capability::new("sts:AssumeRole", "${ROLE_ARN}"),
+            Capability::new("lambda:Get*", FN),
+            Capability::new("lambda:Get*", FN_Q),
+            Capability::new("lambda:ListVersionsByFunction", FN),
+            Capability::new("lambda:UpdateFunctionCode", FN),
+            Capability::new("lambda:UpdateFunctionConfiguration", FN),
+            Capability::new("lambda:PublishVersion", FN),
+            Capability::new("lambda:UpdateAlias", FN_Q),
+            Capability::new("lambda:CreateAlias", FN_Q),
+            Capability::new("lambda:DeleteFunction", FN_Q),
+            Capability::new("ecr:*", "arn:aws:ecr:*:*:repository/${REPOSITORY}"),
+            Capability::new("iam:GetRole", "*"),
+            Capability::new("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:nullplatform/*"),
+            Capability::new("tag:GetResources", "*"),
+        ],
+        ..Manifest::EMPTY
+    }
+);

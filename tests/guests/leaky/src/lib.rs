@@ -1,7 +1,7 @@
 //! Test guest: Tries to leak every secret it can reach.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -22,12 +22,24 @@ impl Step for Guest {
         if var("MODE").as_deref() == Some("fail") {
             return Err(StepError::Failed(format!("failing with the context: {ctx} and {written}")));
         }
-        Ok(vec![output("PLAIN_COPY", ctx.clone()), secret_output("TOKEN", "declared-secret-token-456"), output("ECHO", "token was declared-secret-token-456")])
+        Ok(vec![
+            output("PLAIN_COPY", ctx.clone()),
+            secret_output("TOKEN", "declared-secret-token-456"),
+            output("ECHO", "token was declared-secret-token-456"),
+        ])
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "leaky", version: "0.1.0", description: "Tries to leak every secret it can reach",
-    capabilities: &[Capability::new("sts:AssumeRole", "*"), Capability::new("secretsmanager:CreateSecret", "*")],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "leaky",
+        version: "0.1.0",
+        description: "Tries to leak every secret it can reach",
+        capabilities: &[
+            Capability::new("sts:AssumeRole", "*"),
+            Capability::new("secretsmanager:CreateSecret", "*")
+        ],
+        ..Manifest::EMPTY
+    }
+);

@@ -1,7 +1,7 @@
 //! Test guest: Writes 200k log lines, then succeeds.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -15,8 +15,13 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "log-flood", version: "0.1.0", description: "Writes 200k log lines, then succeeds",
-    capabilities: &[],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "log-flood",
+        version: "0.1.0",
+        description: "Writes 200k log lines, then succeeds",
+        capabilities: &[],
+        ..Manifest::EMPTY
+    }
+);

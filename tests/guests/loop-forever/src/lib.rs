@@ -1,7 +1,7 @@
 //! Test guest: Spins forever without calling the host.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -14,8 +14,13 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "loop-forever", version: "0.1.0", description: "Spins forever without calling the host",
-    capabilities: &[],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "loop-forever",
+        version: "0.1.0",
+        description: "Spins forever without calling the host",
+        capabilities: &[],
+        ..Manifest::EMPTY
+    }
+);

@@ -1,7 +1,7 @@
 //! Test guest: Allocates until something stops it.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -16,8 +16,13 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "memory-bomb", version: "0.1.0", description: "Allocates until something stops it",
-    capabilities: &[],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "memory-bomb",
+        version: "0.1.0",
+        description: "Allocates until something stops it",
+        capabilities: &[],
+        ..Manifest::EMPTY
+    }
+);

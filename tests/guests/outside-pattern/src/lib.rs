@@ -1,7 +1,7 @@
 //! Test guest: Calls a declared action on a resource outside its pattern.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -12,8 +12,16 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "outside-pattern", version: "0.1.0", description: "Calls a declared action on a resource outside its pattern",
-    capabilities: &[Capability::new("lambda:GetFunction", "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}")],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "outside-pattern",
+        version: "0.1.0",
+        description: "Calls a declared action on a resource outside its pattern",
+        capabilities: &[Capability::new(
+            "lambda:GetFunction",
+            "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}"
+        )],
+        ..Manifest::EMPTY
+    }
+);

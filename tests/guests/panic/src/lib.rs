@@ -1,7 +1,7 @@
 //! Test guest: Panics with a message.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -12,8 +12,13 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "panic", version: "0.1.0", description: "Panics with a message",
-    capabilities: &[],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "panic",
+        version: "0.1.0",
+        description: "Panics with a message",
+        capabilities: &[],
+        ..Manifest::EMPTY
+    }
+);

@@ -1,7 +1,7 @@
 //! Test guest: Writes 32 MiB to stdout and stderr, then succeeds.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -16,8 +16,13 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "stdout-flood", version: "0.1.0", description: "Writes 32 MiB to stdout and stderr, then succeeds",
-    capabilities: &[],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "stdout-flood",
+        version: "0.1.0",
+        description: "Writes 32 MiB to stdout and stderr, then succeeds",
+        capabilities: &[],
+        ..Manifest::EMPTY
+    }
+);

@@ -1,7 +1,7 @@
 //! Test guest: Calls an action it does not declare.
-use scope_step::prelude::*;
 #[allow(unused_imports)]
 use scope_step::lambda;
+use scope_step::prelude::*;
 
 struct Guest;
 
@@ -14,8 +14,16 @@ impl Step for Guest {
     }
 }
 
-scope_step::step!(Guest, Manifest {
-    name: "undeclared", version: "0.1.0", description: "Calls an action it does not declare",
-    capabilities: &[Capability::new("lambda:GetFunction", "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}")],
-    ..Manifest::EMPTY
-});
+scope_step::step!(
+    Guest,
+    Manifest {
+        name: "undeclared",
+        version: "0.1.0",
+        description: "Calls an action it does not declare",
+        capabilities: &[Capability::new(
+            "lambda:GetFunction",
+            "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}"
+        )],
+        ..Manifest::EMPTY
+    }
+);

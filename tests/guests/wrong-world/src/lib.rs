@@ -9,4 +9,7 @@ impl Guest for Other {
     }
 }
 export!(Other);
-scope_step::__manifest_section!(scope_step::Manifest { name: "wrong-world", ..scope_step::Manifest::EMPTY });
+scope_step::__manifest_section!(scope_step::Manifest {
+    name: "wrong-world",
+    ..scope_step::Manifest::EMPTY
+});
