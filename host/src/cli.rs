@@ -11,6 +11,8 @@ use crate::providers::ProviderStore;
 use crate::redact::{Redactor, MASK};
 use crate::sandbox::Limits;
 use crate::step::{run_step, StepReport, StepRequest};
+
+mod workflow_cmd;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use std::collections::BTreeMap;
@@ -39,6 +41,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a workflow (YAML) whose steps are components, with live progress.
+    #[command(
+        after_help = "Exit status: 0 when every step succeeded, 1 when the run failed, 2 on bad arguments or input.\n\n\
+Variables, lowest precedence first: SERVICE_PATH, included values files, the workflow's configuration, --values files, --var/--secret-var."
+    )]
+    Run(Box<WorkflowRunArgs>),
+    /// Print the workflow after includes and overrides, as YAML (runs nothing).
+    Render(WorkflowArgs),
+    /// Validate a workflow without running it: unknown keys, missing plugins or
+    /// digests, inputs nothing provides, capabilities the policy does not grant.
+    Check(Box<WorkflowCheckArgs>),
+    /// Route a platform notification to its workflow and run it.
+    #[command(
+        after_help = "Routing: a notification with parameters.deployment_id runs <service>/deployment/workflows/<workflow>.yaml \
+(start-initial→initial, start-blue-green→blue_green, switch-traffic→switch_traffic, rollback-deployment→rollback, \
+finalize-blue-green→finalize, delete-deployment→delete, diagnose-deployment→diagnose); any other notification runs \
+<service>/scope/workflows/<type>.yaml (type custom: delete-scope→delete, diagnose-scope→diagnose, other slugs as named).\n\n\
+The built context comes from --context, else from a `context` member of the notification file. Building it from the \
+platform's API is not supported yet."
+    )]
+    Handle(Box<HandleArgs>),
     /// Run and test single steps.
     #[command(subcommand)]
     Step(StepCommand),
@@ -101,10 +124,17 @@ impl EngineArgs {
 struct StepRunArgs {
     /// The step component (.wasm), built for the scope:step `step` or `check` world.
     plugin: PathBuf,
-    /// The built context (JSON object) the step reads [default: {}].
+    #[command(flatten)]
+    run: RunOptions,
+}
+
+/// What every command that runs steps shares.
+#[derive(Args)]
+struct RunOptions {
+    /// The built context (JSON object) the steps read [default: {}].
     #[arg(long, value_name = "JSON")]
     context: Option<PathBuf>,
-    /// A variable for the step, NAME=VALUE (repeatable).
+    /// A variable, NAME=VALUE (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
     /// A variable whose value is a secret, NAME=VALUE (repeatable): redacted everywhere.
@@ -129,20 +159,91 @@ struct StepRunArgs {
     /// Region of the calls [default: the cloud's].
     #[arg(long)]
     region: Option<String>,
-    /// The step's deadline, e.g. 30s, 5m, 1h.
+    /// Each step's deadline, e.g. 30s, 5m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     timeout: Duration,
-    /// The step's memory cap, e.g. 256MiB, 1GiB.
+    /// Each step's memory cap, e.g. 256MiB, 1GiB.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
     memory: usize,
     /// Where to write the run record (JSON lines) [default: ~/.local/state/scope-host/runs/<run id>.jsonl].
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
-    /// Print one JSON document with the result (live log lines go to stderr).
+    /// Print one JSON document with the result (live lines go to stderr).
     #[arg(long)]
     json: bool,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// Which workflow, and what is merged into it.
+#[derive(Args)]
+struct WorkflowArgs {
+    /// The workflow file (YAML).
+    workflow: PathBuf,
+    /// A values file whose `configuration:` map adds variables (repeatable).
+    #[arg(long = "values", value_name = "YAML")]
+    values: Vec<PathBuf>,
+    /// An overrides file, applied in order (repeatable): steps matched by name;
+    /// no action merges, `action: replace` replaces, `action: skip` removes, a new
+    /// name goes `before:`/`after:` a step.
+    #[arg(long = "overrides", value_name = "YAML")]
+    overrides: Vec<PathBuf>,
+    /// The service folder ($SERVICE_PATH) [default: $SERVICE_PATH, else the nearest
+    /// folder above the workflow holding values.yaml, else the workflow's folder].
+    #[arg(long, value_name = "DIR")]
+    service_path: Option<PathBuf>,
+    /// A folder of plugins, searched first (repeatable); then <service>/plugins,
+    /// then the built-in plugins ($SCOPE_HOST_PLUGINS overrides those).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct WorkflowRunArgs {
+    #[command(flatten)]
+    workflow: WorkflowArgs,
+    #[command(flatten)]
+    run: RunOptions,
+}
+
+#[derive(Args)]
+struct WorkflowCheckArgs {
+    #[command(flatten)]
+    workflow: WorkflowArgs,
+    /// A variable that will be given at run time, NAME or NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME[=VALUE]")]
+    vars: Vec<String>,
+    /// Operator policy file to check the plugins' capabilities against.
+    #[arg(long, value_name = "JSON")]
+    policy: Option<PathBuf>,
+    /// Grant ACTION[=RESOURCE-PATTERN] (repeatable).
+    #[arg(long = "grant", value_name = "ACTION[=RESOURCE]")]
+    grants: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args)]
+struct HandleArgs {
+    /// The notification (JSON: {"notification": {...}, "context": {...}?}).
+    notification: PathBuf,
+    /// The service folder holding deployment/workflows and scope/workflows.
+    #[arg(long, value_name = "DIR")]
+    service_path: PathBuf,
+    /// A folder with the same layout whose workflow files are applied as overrides (repeatable).
+    #[arg(long = "overrides-path", value_name = "DIR")]
+    overrides_path: Vec<PathBuf>,
+    /// A values file (repeatable).
+    #[arg(long = "values", value_name = "YAML")]
+    values: Vec<PathBuf>,
+    /// A folder of plugins, searched first (repeatable).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+    #[command(flatten)]
+    run: RunOptions,
 }
 
 /// Runs the command line; the exit code says how it ended.
@@ -167,12 +268,16 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Step(StepCommand::Run(args)) => step_run(*args).await,
+        Command::Run(args) => workflow_cmd::run(*args).await,
+        Command::Render(args) => workflow_cmd::render(&args),
+        Command::Check(args) => workflow_cmd::check(*args),
+        Command::Handle(args) => workflow_cmd::handle(*args).await,
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => inspect(&plugin, json, &engine),
     }
 }
 
 /// Prints live log lines: to stdout normally, to stderr with --json.
-struct TermSink {
+pub(crate) struct TermSink {
     to_stderr: bool,
 }
 
@@ -187,7 +292,7 @@ impl LogSink for TermSink {
     }
 }
 
-fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
+pub(crate) fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for v in vars {
         let Some((name, value)) = v.split_once('=') else {
@@ -211,7 +316,7 @@ fn default_journal(run_id: &str) -> PathBuf {
     base.join("runs").join(format!("{run_id}.jsonl"))
 }
 
-fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Policy> {
+pub(crate) fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Policy> {
     if file.is_none() && grants.is_empty() {
         return Ok(Policy::allow_all());
     }
@@ -223,69 +328,123 @@ fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Policy> {
     Ok(policy)
 }
 
-async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
-    let started = Instant::now();
-    let mut vars = parse_vars(&args.vars)?;
-    let secret_vars = parse_vars(&args.secret_vars)?;
-    let context = match &args.context {
-        Some(p) => crate::context::load(p)?,
-        None => serde_json::json!({}),
-    };
-    let providers = match &args.providers {
-        Some(p) => ProviderStore::load(p)?,
-        None => ProviderStore::default(),
-    };
-    let sim = Arc::new(match &args.cloud_state {
-        Some(p) => SimCloud::from_fixture_file(p)?,
-        None => SimCloud::new_empty(),
-    });
-    let policy = load_policy(args.policy.as_deref(), &args.grants)?;
-    // The pooling allocator's memory slots must be able to hold the step's cap.
-    let runtime = args.engine.runtime_with(EngineOptions {
-        max_memory_bytes: args.memory.max(EngineOptions::default().max_memory_bytes),
-        ..EngineOptions::default()
-    })?;
-    let plugin = runtime.load_file(&args.plugin)?;
+/// One run's machinery, built from the shared options: the engine, the simulated
+/// cloud, the run environment with its journal, and the starting variables.
+struct Session {
+    pub runtime: Runtime,
+    pub sim: Arc<SimCloud>,
+    pub env: Arc<RunEnv>,
+    pub journal: Arc<Journal>,
+    pub journal_path: PathBuf,
+    pub redactor: Redactor,
+    /// `--var` and `--secret-var`.
+    pub vars: BTreeMap<String, String>,
+    pub context: Arc<str>,
+    pub limits: Limits,
+    started: Instant,
+}
 
-    let run_id = new_run_id();
-    let journal_path = args.journal.clone().unwrap_or_else(|| default_journal(&run_id));
-    let redactor = Redactor::new();
-    crate::context::register_secrets(&context, &redactor);
-    for (name, value) in secret_vars {
-        if !redactor.add(&value) {
-            eprintln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
+impl Session {
+    /// Reads every input first, so bad input fails before anything runs. A
+    /// `context` given here (from a notification) is used when --context is absent.
+    async fn open(opts: &RunOptions, target: &str, fallback_context: Option<serde_json::Value>) -> Result<Session> {
+        let started = Instant::now();
+        let mut vars = parse_vars(&opts.vars)?;
+        let secret_vars = parse_vars(&opts.secret_vars)?;
+        let context = match (&opts.context, fallback_context) {
+            (Some(p), _) => crate::context::load(p)?,
+            (None, Some(c)) => c,
+            (None, None) => serde_json::json!({}),
+        };
+        let providers = match &opts.providers {
+            Some(p) => ProviderStore::load(p)?,
+            None => ProviderStore::default(),
+        };
+        let sim = Arc::new(match &opts.cloud_state {
+            Some(p) => SimCloud::from_fixture_file(p)?,
+            None => SimCloud::new_empty(),
+        });
+        let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
+        // The pooling allocator's memory slots must be able to hold the step's cap.
+        let runtime = opts.engine.runtime_with(EngineOptions {
+            max_memory_bytes: opts.memory.max(EngineOptions::default().max_memory_bytes),
+            ..EngineOptions::default()
+        })?;
+        let run_id = new_run_id();
+        let journal_path = opts.journal.clone().unwrap_or_else(|| default_journal(&run_id));
+        let redactor = Redactor::new();
+        crate::context::register_secrets(&context, &redactor);
+        for (name, value) in secret_vars {
+            if !redactor.add(&value) {
+                eprintln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
+            }
+            vars.insert(name, value);
         }
-        vars.insert(name, value);
+        let journal = Arc::new(
+            Journal::to_file(&journal_path, redactor.clone())
+                .with_context(|| format!("creating the journal {}", journal_path.display()))?,
+        );
+        let cloud: Arc<dyn Cloud> = sim.clone();
+        let mut env = RunEnv::with_defaults(cloud.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
+        env.redactor = redactor.clone();
+        env.journal = journal.clone();
+        env.policy = Arc::new(policy);
+        env.providers = Arc::new(providers);
+        env.sink = Arc::new(TermSink { to_stderr: opts.json });
+        if let Some(region) = &opts.region {
+            env.region = region.clone();
+        }
+        journal.record(Event::RunStarted {
+            run_id,
+            backend: cloud.backend().into(),
+            target: target.to_owned(),
+        });
+        let limits = Limits {
+            deadline: opts.timeout,
+            memory_bytes: opts.memory,
+            ..Limits::default()
+        };
+        Ok(Session {
+            runtime,
+            sim,
+            env: Arc::new(env),
+            journal,
+            journal_path,
+            redactor,
+            vars,
+            context: context.to_string().into(),
+            limits,
+            started,
+        })
     }
-    let journal = Arc::new(
-        Journal::to_file(&journal_path, redactor.clone()).with_context(|| format!("creating the journal {}", journal_path.display()))?,
-    );
-    let cloud: Arc<dyn Cloud> = sim.clone();
-    let mut env = RunEnv::with_defaults(cloud.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
-    env.redactor = redactor.clone();
-    env.journal = journal.clone();
-    env.policy = Arc::new(policy);
-    env.providers = Arc::new(providers);
-    env.sink = Arc::new(TermSink { to_stderr: args.json });
-    if let Some(region) = &args.region {
-        env.region = region.clone();
-    }
-    let env = Arc::new(env);
-    journal.record(Event::RunStarted {
-        run_id: run_id.clone(),
-        backend: cloud.backend().into(),
-        target: args.plugin.display().to_string(),
-    });
 
+    /// Closes the record and writes the cloud state when asked; returns the calls made.
+    fn finish(&self, ok: bool, dump_state: Option<&Path>) -> Result<Vec<serde_json::Value>> {
+        self.journal.record(Event::RunFinished {
+            outcome: if ok { "ok".into() } else { "failed".into() },
+            duration_us: self.started.elapsed().as_micros() as u64,
+        });
+        if let Some(path) = dump_state {
+            let state = serde_json::to_string_pretty(&self.sim.dump_json())?;
+            std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
+        }
+        Ok(self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect())
+    }
+}
+
+async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
+    let opts = &args.run;
+    let session = Session::open(opts, &args.plugin.display().to_string(), None).await?;
+    let plugin = session.runtime.load_file(&args.plugin)?;
     let m = &plugin.manifest;
     let load_note = match plugin.source {
         LoadSource::Compiled => format!("compiled in {}", crate::step::human(plugin.load_time)),
         LoadSource::DiskCache => "from cache".to_owned(),
         LoadSource::Memory => "loaded".to_owned(),
     };
-    if !args.json {
+    if !opts.json {
         println!(
             "▶ {} ({} {} {}, {}…, {load_note})",
             m.name,
@@ -295,39 +454,31 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
             &plugin.digest[..19]
         );
     }
-    let limits = Limits {
-        deadline: args.timeout,
-        memory_bytes: args.memory,
-        ..Limits::default()
-    };
     let request = StepRequest {
         name: m.name.clone(),
         plugin: plugin.clone(),
-        vars,
-        context: context.to_string().into(),
-        limits,
+        vars: session.vars.clone(),
+        context: session.context.clone(),
+        limits: session.limits.clone(),
     };
-    let report = run_step(env.clone(), request).await;
-
-    journal.record(Event::RunFinished {
-        outcome: if report.succeeded() { "ok".into() } else { "failed".into() },
-        duration_us: started.elapsed().as_micros() as u64,
-    });
-    if let Some(path) = &args.dump_state {
-        let state = serde_json::to_string_pretty(&sim.dump_json())?;
-        std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
-    }
-    let calls: Vec<serde_json::Value> = journal.entries().into_iter().filter(|e| e["event"] == "call").collect();
-    if args.json {
-        print_json(&report, &calls, &redactor, &journal_path, args.dump_state.as_deref())?;
+    let report = run_step(session.env.clone(), request).await;
+    let calls = session.finish(report.succeeded(), opts.dump_state.as_deref())?;
+    if opts.json {
+        print_json(
+            &report,
+            &calls,
+            &session.redactor,
+            &session.journal_path,
+            opts.dump_state.as_deref(),
+        )?;
     } else {
         print_human(
             &report,
             &calls,
-            &redactor,
-            &journal_path,
-            args.dump_state.as_deref(),
-            journal.write_error(),
+            &session.redactor,
+            &session.journal_path,
+            opts.dump_state.as_deref(),
+            session.journal.write_error(),
         );
     }
     Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -16,3 +16,4 @@ pub mod providers;
 pub mod redact;
 pub mod sandbox;
 pub mod step;
+pub mod workflow;

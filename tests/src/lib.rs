@@ -204,3 +204,74 @@ pub fn scope_vars() -> Vec<(&'static str, String)> {
         ("IMAGE_URI", "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0".into()),
     ]
 }
+
+/// A workflow run in a temporary service folder, and what it left.
+pub struct WorkflowRan {
+    pub report: scope_host::workflow::runner::RunReport,
+    pub env: Arc<RunEnv>,
+    pub sim: Arc<SimCloud>,
+    pub sink: Arc<CaptureSink>,
+    pub dir: tempfile::TempDir,
+}
+
+impl WorkflowRan {
+    pub fn step(&self, path: &str) -> &scope_host::workflow::runner::StepRecord {
+        self.report
+            .steps
+            .iter()
+            .find(|s| s.path == path)
+            .unwrap_or_else(|| panic!("no step {path} in {:#?}", self.report.steps))
+    }
+    pub fn statuses(&self) -> Vec<(String, String)> {
+        self.report
+            .steps
+            .iter()
+            .map(|s| (s.path.clone(), format!("{:?}", s.status).to_lowercase()))
+            .collect()
+    }
+    pub fn journal_text(&self) -> String {
+        self.env.journal.entries().iter().map(|e| e.to_string() + "\n").collect()
+    }
+}
+
+/// Writes `files` (name, text) into a fresh service folder, loads `workflow.yaml`
+/// (with `overrides`), and runs it with the guests on the plugin path.
+pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<(&str, &str)>) -> WorkflowRan {
+    use scope_host::workflow::{load, plugins::PluginPath, runner::Runner, WorkflowSource};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let base = BTreeMap::from([("SERVICE_PATH".to_owned(), dir.path().display().to_string())]);
+    let source = WorkflowSource {
+        path: dir.path().join("workflow.yaml"),
+        overrides: overrides.iter().map(|o| dir.path().join(o)).collect(),
+        values: vec![],
+    };
+    let loaded = load(&source, &base).unwrap_or_else(|e| panic!("{e}"));
+    let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
+    let sink = Arc::new(CaptureSink::default());
+    let mut env = RunEnv::with_defaults(sim.clone()).await.unwrap();
+    env.sink = sink.clone();
+    let env = Arc::new(env);
+    let runner = Runner {
+        runtime: runtime(),
+        env: env.clone(),
+        plugins: PluginPath { dirs: vec![guest_dir()] },
+        limits: Limits::default(),
+        progress: Arc::new(scope_host::workflow::runner::Quiet),
+        context: "{}".into(),
+    };
+    let mut start = loaded.variables.clone();
+    start.extend(vars.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+    let report = runner.run(&loaded, start).await;
+    WorkflowRan {
+        report,
+        env,
+        sim,
+        sink,
+        dir,
+    }
+}

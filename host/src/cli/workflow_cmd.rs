@@ -1,0 +1,299 @@
+//! `run`, `render`, `check` and `handle`: workflows from the command line.
+
+use super::{load_policy, HandleArgs, RunOptions, Session, WorkflowArgs, WorkflowCheckArgs, WorkflowRunArgs};
+use crate::redact::Redactor;
+use crate::workflow::check::check as check_workflow;
+use crate::workflow::model::Step;
+use crate::workflow::plugins::PluginPath;
+use crate::workflow::routing;
+use crate::workflow::runner::{human_us, Progress, RunReport, Runner, Status, StepRecord};
+use crate::workflow::{load, LoadedWorkflow, WorkflowSource};
+use anyhow::{bail, Context as _, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// `--service-path`, else `$SERVICE_PATH`, else the nearest folder above the
+/// workflow holding `values.yaml`, else the workflow's folder.
+fn service_path(explicit: Option<&Path>, workflow: &Path) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("SERVICE_PATH") {
+        return PathBuf::from(p);
+    }
+    let dir = workflow.parent().map(Path::to_path_buf).unwrap_or_default();
+    dir.ancestors()
+        .find(|d| d.join("values.yaml").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or(dir)
+}
+
+fn load_workflow(path: &Path, overrides: Vec<PathBuf>, values: Vec<PathBuf>, service: &Path) -> Result<LoadedWorkflow> {
+    let base = BTreeMap::from([("SERVICE_PATH".to_owned(), service.display().to_string())]);
+    Ok(load(
+        &WorkflowSource {
+            path: path.to_path_buf(),
+            overrides,
+            values,
+        },
+        &base,
+    )?)
+}
+
+pub(super) fn render(args: &WorkflowArgs) -> Result<ExitCode> {
+    let service = service_path(args.service_path.as_deref(), &args.workflow);
+    let loaded = load_workflow(&args.workflow, args.overrides.clone(), args.values.clone(), &service)?;
+    print!("{}", serde_yaml::to_string(&loaded.workflow)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn check(args: WorkflowCheckArgs) -> Result<ExitCode> {
+    let w = &args.workflow;
+    let service = service_path(w.service_path.as_deref(), &w.workflow);
+    let loaded = load_workflow(&w.workflow, w.overrides.clone(), w.values.clone(), &service)?;
+    let runtime = args.engine.runtime()?;
+    let plugins = PluginPath::new(&w.plugins, Some(&service));
+    let policy = Arc::new(load_policy(args.policy.as_deref(), &args.grants)?);
+    let provided: BTreeSet<String> = args
+        .vars
+        .iter()
+        .map(|v| v.split('=').next().unwrap_or_default().to_owned())
+        .collect();
+    let report = check_workflow(&loaded, &runtime, &plugins, policy, &provided);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"workflow": w.workflow, "ok": report.errors.is_empty(), "errors": report.errors, "warnings": report.warnings})
+            )?
+        );
+    } else {
+        for e in &report.errors {
+            println!("error: {e}");
+        }
+        for w in &report.warnings {
+            println!("warning: {w}");
+        }
+        let steps = count_steps(&loaded.workflow.steps);
+        println!(
+            "{}: {} steps, {} errors, {} warnings",
+            w.workflow.display(),
+            steps,
+            report.errors.len(),
+            report.warnings.len()
+        );
+    }
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn count_steps(steps: &[Step]) -> usize {
+    let mut n = 0;
+    for s in steps {
+        s.walk(&mut |_| n += 1);
+    }
+    n
+}
+
+pub(super) async fn run(args: WorkflowRunArgs) -> Result<ExitCode> {
+    let w = &args.workflow;
+    let service = service_path(w.service_path.as_deref(), &w.workflow);
+    let loaded = load_workflow(&w.workflow, w.overrides.clone(), w.values.clone(), &service)?;
+    let plugins = PluginPath::new(&w.plugins, Some(&service));
+    execute(&loaded, plugins, &args.run, None, &w.workflow.display().to_string()).await
+}
+
+pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(&args.notification).with_context(|| format!("reading the notification {}", args.notification.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "the notification {} is not valid JSON at line {}, column {}: {e}",
+            args.notification.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let route = routing::route(&doc).map_err(|e| anyhow::anyhow!("{}: {e}", args.notification.display()))?;
+    let relative = PathBuf::from(route.family.folder())
+        .join("workflows")
+        .join(format!("{}.yaml", route.workflow));
+    let workflow = args.service_path.join(&relative);
+    if !workflow.is_file() {
+        bail!(
+            "the notification routes to the {} workflow `{}`, but {} does not exist",
+            route.family.folder(),
+            route.workflow,
+            workflow.display()
+        );
+    }
+    let overrides: Vec<PathBuf> = args
+        .overrides_path
+        .iter()
+        .map(|d| d.join(&relative))
+        .filter(|p| p.is_file())
+        .collect();
+    let context = doc.get("context").cloned();
+    if args.run.context.is_none() && context.is_none() {
+        bail!("no built context: pass --context <json>, or put a `context` member in the notification (building it from the platform's API is not supported yet)");
+    }
+    if !args.run.json {
+        println!(
+            "notification → {} workflow `{}` ({}){}",
+            route.family.folder(),
+            route.workflow,
+            workflow.display(),
+            if overrides.is_empty() {
+                String::new()
+            } else {
+                format!(" with {} override file(s)", overrides.len())
+            }
+        );
+    }
+    let loaded = load_workflow(&workflow, overrides, args.values.clone(), &args.service_path)?;
+    let plugins = PluginPath::new(&args.plugins, Some(&args.service_path));
+    execute(&loaded, plugins, &args.run, context, &workflow.display().to_string()).await
+}
+
+async fn execute(
+    loaded: &LoadedWorkflow,
+    plugins: PluginPath,
+    opts: &RunOptions,
+    context: Option<serde_json::Value>,
+    target: &str,
+) -> Result<ExitCode> {
+    if let Some(ctx) = &context {
+        if !ctx.is_object() {
+            bail!("the notification's `context` must be a JSON object (the built context)");
+        }
+    }
+    let session = Session::open(opts, target, context).await?;
+    let mut vars = loaded.variables.clone();
+    vars.extend(session.vars.clone());
+    let progress = Arc::new(TermProgress {
+        to_stderr: opts.json,
+        redactor: session.redactor.clone(),
+    });
+    let runner = Runner {
+        runtime: &session.runtime,
+        env: session.env.clone(),
+        plugins,
+        limits: session.limits.clone(),
+        progress,
+        context: session.context.clone(),
+    };
+    let report = runner.run(loaded, vars).await;
+    let calls = session.finish(report.succeeded, opts.dump_state.as_deref())?;
+    if opts.json {
+        let doc = serde_json::json!({
+            "workflow": target,
+            "ok": report.succeeded,
+            "steps": report.steps,
+            "duration_us": report.duration_us,
+            "calls": calls,
+            "journal": session.journal_path,
+            "cloud_state": opts.dump_state,
+        });
+        println!("{}", serde_json::to_string_pretty(&session.redactor.redact_json(&doc))?);
+    } else {
+        summary(
+            &report,
+            calls.len(),
+            &session.journal_path,
+            opts.dump_state.as_deref(),
+            session.journal.write_error(),
+        );
+    }
+    Ok(if report.succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn summary(report: &RunReport, calls: usize, journal: &Path, dump: Option<&Path>, journal_error: Option<String>) {
+    println!(
+        "{} {} ok, {} failed, {} skipped · {calls} cloud calls · {} · journal {}",
+        if report.succeeded {
+            "✔ run succeeded:"
+        } else {
+            "✘ run failed:"
+        },
+        report.count(Status::Ok),
+        report.count(Status::Failed),
+        report.count(Status::Skipped),
+        human_us(report.duration_us),
+        journal.display()
+    );
+    if let Some(e) = journal_error {
+        println!("warning: the journal could not be written completely: {e}");
+    }
+    if let Some(d) = dump {
+        println!("cloud state: {}", d.display());
+    }
+}
+
+/// Prints one line per step as it starts and ends (stderr with --json).
+struct TermProgress {
+    to_stderr: bool,
+    redactor: Redactor,
+}
+
+impl TermProgress {
+    fn out(&self, text: &str) {
+        let text = self.redactor.redact(text);
+        if self.to_stderr {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        } else {
+            let _ = writeln!(std::io::stdout(), "{text}");
+        }
+    }
+}
+
+impl Progress for TermProgress {
+    fn step_started(&self, path: &str, step: &Step) {
+        let what = match &step.plugin {
+            Some(p) => format!(" ({p})"),
+            None => format!(" ({})", step.kind.as_str()),
+        };
+        self.out(&format!("▶ {path}{what}"));
+    }
+
+    fn step_finished(&self, r: &StepRecord) {
+        let took = human_us(r.duration_us);
+        match (r.status, &r.failure) {
+            (Status::Ok, _) => self.out(&format!(
+                "✔ {} ok in {took}{}",
+                r.path,
+                r.identity
+                    .as_ref()
+                    .filter(|i| i.contains(":assumed-role/"))
+                    .map(|i| format!(" as {i}"))
+                    .unwrap_or_default()
+            )),
+            (Status::Failed, Some(f)) => self.out(&format!("✘ {} failed ({}) in {took}: {}", r.path, f.kind, f.message)),
+            (Status::Failed, None) => self.out(&format!("✘ {} failed in {took}", r.path)),
+            (Status::Skipped, _) => self.out(&format!("– {} skipped", r.path)),
+        }
+        for c in &r.checks {
+            let mark = match c.status.as_str() {
+                "pass" => "✔",
+                "warning" => "!",
+                "skipped" => "–",
+                _ => "✘",
+            };
+            self.out(&format!("  {mark} {:<8} {}: {}", c.status, c.check, c.summary));
+            for (k, v) in &c.evidence {
+                self.out(&format!("      {k}: {v}"));
+            }
+            for a in &c.suggested_actions {
+                self.out(&format!("      → {a}"));
+            }
+        }
+        for w in &r.warnings {
+            self.out(&format!("  warning: {w}"));
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Reading a workflow: the file, its overrides (applied in order), its included
+//! values files (recursively, cycles refused) and `--values` files, into one typed
+//! workflow and its starting variables. Every syntax error and unknown key names its
+//! file, line and column.
+
+use super::expand::expand;
+use super::merge;
+use super::model::{config_string, ConfigValue, OverridesFile, ValuesFile, Workflow};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a workflow could not be read.
+#[derive(Debug, Error)]
+pub enum WorkflowError {
+    #[error("reading {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Syntax0 { path: String, message: String },
+    #[error("include cycle: {0}")]
+    IncludeCycle(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What to read.
+#[derive(Clone, Debug, Default)]
+pub struct WorkflowSource {
+    pub path: PathBuf,
+    /// Overrides files, applied in order.
+    pub overrides: Vec<PathBuf>,
+    /// Values files (`configuration:` maps), applied after the workflow's own.
+    pub values: Vec<PathBuf>,
+}
+
+/// A workflow ready to check or run.
+#[derive(Clone, Debug)]
+pub struct LoadedWorkflow {
+    pub path: PathBuf,
+    /// The workflow's folder: relative plugin paths start here.
+    pub dir: PathBuf,
+    /// The workflow after overrides.
+    pub workflow: Workflow,
+    /// Starting variables: `base`, then included values, the workflow's
+    /// configuration, and `--values` files, later wins.
+    pub variables: BTreeMap<String, String>,
+    /// Every values file read, in order.
+    pub included: Vec<PathBuf>,
+}
+
+/// Reads `src`; `base` holds variables known before any file (SERVICE_PATH …),
+/// used to expand include paths and configuration values.
+pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<LoadedWorkflow, WorkflowError> {
+    let path_s = src.path.display().to_string();
+    let text = read(&src.path)?;
+    // Typed first: unknown keys and wrong types are reported where they are.
+    let _: Workflow = parse_typed(&text, &path_s)?;
+    let mut tree: serde_yaml::Value = parse_typed(&text, &path_s)?;
+    for ov in &src.overrides {
+        let ov_s = ov.display().to_string();
+        let ov_text = read(ov)?;
+        let _: OverridesFile = parse_typed(&ov_text, &ov_s)?;
+        let ov_tree: serde_yaml::Value = parse_typed(&ov_text, &ov_s)?;
+        merge::apply(&mut tree, &ov_tree, &ov_s).map_err(WorkflowError::Invalid)?;
+    }
+    let workflow: Workflow =
+        serde_yaml::from_value(tree).map_err(|e| WorkflowError::Invalid(format!("{path_s}: after applying the overrides: {e}")))?;
+
+    let dir = src.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut variables = base.clone();
+    let mut included = Vec::new();
+    let mut stack = vec![canonical(&src.path)];
+    for inc in &workflow.include {
+        include(inc, &dir, &mut variables, &mut included, &mut stack)?;
+    }
+    apply_configuration(&workflow.configuration, &mut variables);
+    for values in &src.values {
+        let v: ValuesFile = parse_typed(&read(values)?, &values.display().to_string())?;
+        let values_dir = values.parent().map(Path::to_path_buf).unwrap_or_default();
+        for inc in &v.include {
+            include(inc, &values_dir, &mut variables, &mut included, &mut stack)?;
+        }
+        apply_configuration(&v.configuration, &mut variables);
+        included.push(values.clone());
+    }
+    Ok(LoadedWorkflow {
+        path: src.path.clone(),
+        dir,
+        workflow,
+        variables,
+        included,
+    })
+}
+
+fn include(
+    spec: &str,
+    from_dir: &Path,
+    variables: &mut BTreeMap<String, String>,
+    included: &mut Vec<PathBuf>,
+    stack: &mut Vec<PathBuf>,
+) -> Result<(), WorkflowError> {
+    let expanded = expand(spec, &|n| variables.get(n).cloned());
+    if expanded.contains('$') {
+        return Err(WorkflowError::Invalid(format!(
+            "include `{spec}`: `{expanded}` refers to a variable that is not set (set SERVICE_PATH with --service-path?)"
+        )));
+    }
+    let path = resolve_path(&expanded, from_dir);
+    let key = canonical(&path);
+    if let Some(pos) = stack.iter().position(|p| *p == key) {
+        let chain: Vec<String> = stack[pos..]
+            .iter()
+            .chain(std::iter::once(&key))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(WorkflowError::IncludeCycle(chain.join(" → ")));
+    }
+    let text = read(&path)?;
+    let values: ValuesFile = parse_typed(&text, &path.display().to_string())?;
+    stack.push(key);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for inner in &values.include {
+        include(inner, &dir, variables, included, stack)?;
+    }
+    stack.pop();
+    apply_configuration(&values.configuration, variables);
+    included.push(path);
+    Ok(())
+}
+
+/// Adds configuration values as variables, expanding references to earlier ones.
+pub fn apply_configuration(config: &BTreeMap<String, ConfigValue>, variables: &mut BTreeMap<String, String>) {
+    let snapshot = variables.clone();
+    for (k, v) in config {
+        let value = expand(&config_string(v), &|n| snapshot.get(n).cloned());
+        variables.insert(k.clone(), value);
+    }
+}
+
+/// A path relative to `dir` unless absolute.
+pub fn resolve_path(p: &str, dir: &Path) -> PathBuf {
+    let path = PathBuf::from(p);
+    if path.is_absolute() {
+        path
+    } else {
+        dir.join(path)
+    }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn read(path: &Path) -> Result<String, WorkflowError> {
+    std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Parses YAML into `T`, with the file, line and column of any error.
+pub fn parse_typed<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, WorkflowError> {
+    if text.trim().is_empty() {
+        return Err(WorkflowError::Syntax0 {
+            path: path.to_owned(),
+            message: "the file is empty".into(),
+        });
+    }
+    serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(loc) => WorkflowError::Syntax {
+            path: path.to_owned(),
+            line: loc.line(),
+            column: loc.column(),
+            message: clean_message(&e.to_string()),
+        },
+        None => WorkflowError::Syntax0 {
+            path: path.to_owned(),
+            message: e.to_string(),
+        },
+    })
+}
+
+/// serde_yaml appends " at line X column Y" to messages; the location is printed
+/// separately.
+fn clean_message(m: &str) -> String {
+    match m.rfind(" at line ") {
+        Some(i) => m[..i].to_owned(),
+        None => m.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn includes_configuration_and_values_in_precedence_order() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "values.yaml",
+            "configuration: {A: from-values, B: from-values, DEEP: $SERVICE_PATH/x}\ninclude: [more.yaml]\n",
+        );
+        write(d.path(), "more.yaml", "configuration: {A: from-more, M: m}\n");
+        let wf = write(
+            d.path(),
+            "wf.yaml",
+            "include: [\"$SERVICE_PATH/values.yaml\"]\nconfiguration: {B: from-workflow}\nsteps: []\n",
+        );
+        let extra = write(d.path(), "extra.yaml", "configuration: {C: from-extra}\n");
+        let base = BTreeMap::from([("SERVICE_PATH".to_owned(), d.path().display().to_string())]);
+        let loaded = load(
+            &WorkflowSource {
+                path: wf,
+                overrides: vec![],
+                values: vec![extra],
+            },
+            &base,
+        )
+        .unwrap();
+        let v = &loaded.variables;
+        assert_eq!(v["A"], "from-values", "the including file wins over what it includes");
+        assert_eq!(v["B"], "from-workflow");
+        assert_eq!(v["C"], "from-extra");
+        assert_eq!(v["M"], "m");
+        assert_eq!(v["DEEP"], format!("{}/x", d.path().display()));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let d = tempfile::tempdir().unwrap();
+        let bad = write(d.path(), "wf.yaml", "steps:\n  - name: a\n    typo: 1\n");
+        let e = load(
+            &WorkflowSource {
+                path: bad.clone(),
+                ..Default::default()
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("wf.yaml:2:") || e.contains("wf.yaml:3:"), "{e}");
+        assert!(e.contains("unknown field `typo`"), "{e}");
+        write(d.path(), "wf.yaml", "steps: [\n  {name: a\n");
+        let e = load(
+            &WorkflowSource {
+                path: bad,
+                ..Default::default()
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("wf.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn include_cycles_and_self_includes_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a.yaml", "include: [b.yaml]\n");
+        write(d.path(), "b.yaml", "include: [a.yaml]\n");
+        write(d.path(), "self.yaml", "include: [self.yaml]\n");
+        for start in ["a.yaml", "self.yaml"] {
+            let wf = write(d.path(), "wf.yaml", &format!("include: [{start}]\nsteps: []\n"));
+            let e = load(
+                &WorkflowSource {
+                    path: wf,
+                    ..Default::default()
+                },
+                &BTreeMap::new(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.starts_with("include cycle:"), "{e}");
+        }
+        let wf = write(d.path(), "wf.yaml", "include: [\"$NOPE/x.yaml\"]\nsteps: []\n");
+        let e = load(
+            &WorkflowSource {
+                path: wf,
+                ..Default::default()
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not set"), "{e}");
+    }
+}

@@ -1,0 +1,102 @@
+//! Finding a step's component: a path, or a name on the search path (`--plugins`
+//! folders, the service's `plugins/` folder, the built-in plugins), optionally
+//! pinned to a digest that is verified before the component is loaded.
+
+use crate::engine::{Plugin, Runtime};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The plugin search path, in order.
+#[derive(Clone, Debug, Default)]
+pub struct PluginPath {
+    pub dirs: Vec<PathBuf>,
+}
+
+impl PluginPath {
+    /// `explicit` folders first, then `<service>/plugins`, then the built-in plugins.
+    pub fn new(explicit: &[PathBuf], service_path: Option<&Path>) -> Self {
+        let mut dirs: Vec<PathBuf> = explicit.to_vec();
+        if let Some(s) = service_path {
+            dirs.push(s.join("plugins"));
+        }
+        dirs.extend(builtin_dirs());
+        dirs.retain(|d| d.is_dir());
+        dirs.dedup();
+        PluginPath { dirs }
+    }
+
+    /// Resolves `spec` (a name, `name@sha256:<hex>`, or a path) to a file and the
+    /// digest it must have, if pinned.
+    pub fn resolve(&self, spec: &str, base_dir: &Path) -> Result<(PathBuf, Option<String>), String> {
+        let (name, pin) = match spec.split_once("@sha256:") {
+            Some((n, hex)) => {
+                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(format!("plugin `{spec}`: a pin is `name@sha256:<64 hex digits>`"));
+                }
+                (n, Some(format!("sha256:{}", hex.to_ascii_lowercase())))
+            }
+            None => (spec, None),
+        };
+        if name.is_empty() {
+            return Err("a wasm step needs `plugin: <name or path>`".into());
+        }
+        if name.contains('/') || name.ends_with(".wasm") {
+            let path = super::load::resolve_path(name, base_dir);
+            return if path.is_file() {
+                Ok((path, pin))
+            } else {
+                Err(format!("plugin `{name}`: no file at {}", path.display()))
+            };
+        }
+        for dir in &self.dirs {
+            for file in [format!("{name}.wasm"), format!("{}.wasm", name.replace('-', "_"))] {
+                let path = dir.join(file);
+                if path.is_file() {
+                    return Ok((path, pin));
+                }
+            }
+        }
+        let searched = if self.dirs.is_empty() {
+            "(no plugin folders exist)".to_owned()
+        } else {
+            self.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        };
+        Err(format!(
+            "plugin `{name}` not found in {searched}; add a folder with --plugins DIR, or give a path to the .wasm file"
+        ))
+    }
+
+    /// Resolves and loads, verifying a pinned digest.
+    pub fn load(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Result<Arc<Plugin>, String> {
+        let (path, pin) = self.resolve(spec, base_dir)?;
+        let plugin = runtime.load_file(&path).map_err(|e| e.to_string())?;
+        if let Some(want) = pin {
+            if plugin.digest != want {
+                return Err(format!(
+                    "plugin `{spec}`: {} has digest {}, not the pinned {want}; refusing to run it",
+                    path.display(),
+                    plugin.digest
+                ));
+            }
+        }
+        Ok(plugin)
+    }
+}
+
+/// `$SCOPE_HOST_PLUGINS` (colon-separated), else the plugins built beside this
+/// binary (`<target>/wasm/wasm32-wasip2/release` for a cargo build, `<bin>/plugins`
+/// for an installation).
+pub fn builtin_dirs() -> Vec<PathBuf> {
+    if let Some(list) = std::env::var_os("SCOPE_HOST_PLUGINS") {
+        return std::env::split_paths(&list).collect();
+    }
+    let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) else {
+        return vec![];
+    };
+    let mut dirs = vec![exe_dir.join("plugins")];
+    // target/debug/scope-host (or target/debug/deps/… in tests) → target/wasm/…
+    for up in [exe_dir.parent(), exe_dir.parent().and_then(Path::parent)].into_iter().flatten() {
+        dirs.push(up.join("wasm/wasm32-wasip2/release"));
+    }
+    dirs
+}

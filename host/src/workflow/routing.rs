@@ -1,0 +1,115 @@
+//! Which workflow a platform notification runs (rules of the bash agent, kept).
+
+use serde_json::Value;
+
+/// Deployment or scope workflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Deployment,
+    Scope,
+}
+
+impl Family {
+    /// The folder under the service path: `deployment` or `scope`.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Family::Deployment => "deployment",
+            Family::Scope => "scope",
+        }
+    }
+}
+
+/// The workflow a notification routes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub family: Family,
+    /// The workflow's name (file `<service>/<family>/workflows/<name>.yaml`).
+    pub workflow: String,
+}
+
+/// Deployment slugs and their workflows.
+pub const DEPLOYMENT_SLUGS: [(&str, &str); 7] = [
+    ("start-initial", "initial"),
+    ("start-blue-green", "blue_green"),
+    ("switch-traffic", "switch_traffic"),
+    ("rollback-deployment", "rollback"),
+    ("finalize-blue-green", "finalize"),
+    ("delete-deployment", "delete"),
+    ("diagnose-deployment", "diagnose"),
+];
+
+/// Routes `{"notification": {...}}` (or the inner object itself).
+pub fn route(doc: &Value) -> Result<Route, String> {
+    let n = doc.get("notification").unwrap_or(doc);
+    if !n.is_object() {
+        return Err("the notification is not a JSON object with a `notification` member".into());
+    }
+    let slug = n.get("slug").and_then(Value::as_str).unwrap_or("");
+    let has_deployment = n.pointer("/parameters/deployment_id").is_some_and(|d| !d.is_null());
+    if has_deployment {
+        return match DEPLOYMENT_SLUGS.iter().find(|(s, _)| *s == slug) {
+            Some((_, workflow)) => Ok(Route {
+                family: Family::Deployment,
+                workflow: (*workflow).to_owned(),
+            }),
+            None => Err(format!(
+                "deployment notification with unknown slug `{slug}`; known slugs: {}",
+                DEPLOYMENT_SLUGS.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+            )),
+        };
+    }
+    let kind = n.get("type").and_then(Value::as_str).unwrap_or("");
+    let workflow = match kind {
+        "custom" => match slug {
+            "delete-scope" => "delete",
+            "diagnose-scope" => "diagnose",
+            "" => return Err("custom scope notification without a `slug`".into()),
+            other => other,
+        },
+        "" => return Err("scope notification without a `type` (e.g. create, delete, custom)".into()),
+        other => other,
+    };
+    Ok(Route {
+        family: Family::Scope,
+        workflow: workflow.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_rule() {
+        for (slug, workflow) in DEPLOYMENT_SLUGS {
+            let n = json!({"notification": {"action": "x", "slug": slug, "type": "deployment", "parameters": {"scope_id": 11, "deployment_id": 7}}});
+            assert_eq!(
+                route(&n).unwrap(),
+                Route {
+                    family: Family::Deployment,
+                    workflow: workflow.into()
+                },
+                "{slug}"
+            );
+        }
+        let e = route(&json!({"notification": {"slug": "explode", "parameters": {"deployment_id": 1}}})).unwrap_err();
+        assert!(e.contains("unknown slug `explode`") && e.contains("start-initial"), "{e}");
+        let scope = |t: &str, s: &str| route(&json!({"notification": {"type": t, "slug": s, "parameters": {"scope_id": 11}}}));
+        assert_eq!(scope("custom", "delete-scope").unwrap().workflow, "delete");
+        assert_eq!(scope("custom", "diagnose-scope").unwrap().workflow, "diagnose");
+        assert_eq!(scope("custom", "restart").unwrap().workflow, "restart");
+        assert_eq!(
+            scope("create", "whatever").unwrap(),
+            Route {
+                family: Family::Scope,
+                workflow: "create".into()
+            }
+        );
+        assert!(scope("", "x").is_err());
+        // A null deployment id is a scope notification.
+        let n = json!({"notification": {"type": "create", "parameters": {"deployment_id": null}}});
+        assert_eq!(route(&n).unwrap().family, Family::Scope);
+        assert!(route(&json!([1])).is_err());
+    }
+}

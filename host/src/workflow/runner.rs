@@ -1,0 +1,450 @@
+//! Runs a loaded workflow: steps in order, each in its own sandbox; declared outputs
+//! become variables of later steps (undeclared ones are reported, never silently
+//! dropped); `pre`/`post` wrap a step; `workflow` steps nest; `executor` steps run
+//! every check in their folders between `before_each` and `after_each`. The first
+//! failure stops the run unless `continue_on_error` is set.
+
+use super::load::{apply_configuration, LoadedWorkflow};
+use super::model::{OutputKind, Step, StepKind};
+use super::plugins::PluginPath;
+use crate::caps::RunEnv;
+use crate::engine::Runtime;
+use crate::manifest::Kind;
+use crate::sandbox::Limits;
+use crate::step::{run_step, CheckVerdict, StepRequest};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+/// A failure, with the stage that failed (`denied`, `cloud`, `timeout`, `panic`,
+/// `plugin` for a component that could not be found or loaded, `refused` for a
+/// bash step …).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    pub kind: String,
+    pub message: String,
+}
+
+/// One diagnose check run by an executor step.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckEntry {
+    pub check: String,
+    pub file: String,
+    /// pass, fail, warning, skipped — or error when the check could not run.
+    pub status: String,
+    pub summary: String,
+    pub evidence: Vec<(String, String)>,
+    pub suggested_actions: Vec<String>,
+}
+
+/// What one step did.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    pub name: String,
+    /// `outer/inner` for nested steps.
+    pub path: String,
+    pub kind: StepKind,
+    pub plugin: Option<String>,
+    pub status: Status,
+    pub duration_us: u64,
+    pub failure: Option<Failure>,
+    /// The identity the step's calls used.
+    pub identity: Option<String>,
+    /// Outputs that reached later steps.
+    pub outputs: Vec<String>,
+    pub warnings: Vec<String>,
+    pub checks: Vec<CheckEntry>,
+}
+
+/// What the whole run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub succeeded: bool,
+    pub steps: Vec<StepRecord>,
+    pub duration_us: u64,
+    /// The variables at the end of the run (may hold secrets: never printed).
+    #[serde(skip)]
+    pub variables: BTreeMap<String, String>,
+}
+
+impl RunReport {
+    pub fn count(&self, status: Status) -> usize {
+        self.steps.iter().filter(|s| s.status == status).count()
+    }
+}
+
+/// Live progress of a run (the CLI prints it).
+pub trait Progress: Send + Sync {
+    fn step_started(&self, path: &str, step: &Step);
+    fn step_finished(&self, record: &StepRecord);
+}
+
+/// A progress sink that shows nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn step_started(&self, _: &str, _: &Step) {}
+    fn step_finished(&self, _: &StepRecord) {}
+}
+
+/// Everything a run needs besides the workflow.
+pub struct Runner<'a> {
+    pub runtime: &'a Runtime,
+    pub env: Arc<RunEnv>,
+    pub plugins: PluginPath,
+    pub limits: Limits,
+    pub progress: Arc<dyn Progress>,
+    /// The built context, JSON text.
+    pub context: Arc<str>,
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+struct Ctx<'w> {
+    dir: &'w Path,
+    records: Vec<StepRecord>,
+}
+
+impl Runner<'_> {
+    /// Runs `wf` with `vars` (its starting variables, plus `--var`s).
+    pub async fn run(&self, wf: &LoadedWorkflow, mut vars: BTreeMap<String, String>) -> RunReport {
+        let started = Instant::now();
+        let mut ctx = Ctx {
+            dir: &wf.dir,
+            records: Vec::new(),
+        };
+        let ok = self
+            .run_steps(&wf.workflow.steps, &mut vars, "", wf.workflow.continue_on_error, &mut ctx)
+            .await;
+        RunReport {
+            succeeded: ok,
+            steps: ctx.records,
+            duration_us: started.elapsed().as_micros() as u64,
+            variables: vars,
+        }
+    }
+
+    fn run_steps<'s>(
+        &'s self,
+        steps: &'s [Step],
+        vars: &'s mut BTreeMap<String, String>,
+        prefix: &'s str,
+        continue_on_error: bool,
+        ctx: &'s mut Ctx<'_>,
+    ) -> BoxFuture<'s, bool> {
+        Box::pin(async move {
+            let mut ok = true;
+            for (i, step) in steps.iter().enumerate() {
+                if !ok && !continue_on_error {
+                    for skipped in &steps[i..] {
+                        let record = skipped_record(skipped, prefix);
+                        self.progress.step_finished(&record);
+                        ctx.records.push(record);
+                    }
+                    break;
+                }
+                ok &= self.run_one(step, vars, prefix, continue_on_error, ctx).await;
+            }
+            ok
+        })
+    }
+
+    fn run_one<'s>(
+        &'s self,
+        step: &'s Step,
+        vars: &'s mut BTreeMap<String, String>,
+        prefix: &'s str,
+        continue_on_error: bool,
+        ctx: &'s mut Ctx<'_>,
+    ) -> BoxFuture<'s, bool> {
+        Box::pin(async move {
+            let path = if prefix.is_empty() {
+                step.name.clone()
+            } else {
+                format!("{prefix}/{}", step.name)
+            };
+            if let Some(pre) = &step.pre {
+                if !self.run_one(pre, vars, prefix, continue_on_error, ctx).await {
+                    let mut record = skipped_record(step, prefix);
+                    record.warnings.push(format!("not run: its pre step `{}` failed", pre.name));
+                    self.progress.step_finished(&record);
+                    ctx.records.push(record);
+                    return false;
+                }
+            }
+            self.progress.step_started(&path, step);
+            let started = Instant::now();
+            let mut step_vars = vars.clone();
+            apply_configuration(&step.configuration, &mut step_vars);
+            let mut record = StepRecord {
+                name: step.name.clone(),
+                path: path.clone(),
+                kind: step.kind,
+                plugin: step.plugin.clone(),
+                status: Status::Ok,
+                duration_us: 0,
+                failure: None,
+                identity: None,
+                outputs: Vec::new(),
+                warnings: Vec::new(),
+                checks: Vec::new(),
+            };
+            match step.kind {
+                StepKind::Script | StepKind::Command => {
+                    record.failure = Some(Failure {
+                        kind: "refused".into(),
+                        message: super::check::refusal(step),
+                    });
+                }
+                StepKind::Wasm => self.run_wasm(step, &step_vars, vars, &mut record, ctx).await,
+                StepKind::Workflow => {
+                    // Nested steps share the variables: their declared outputs reach
+                    // the steps after the workflow step too.
+                    let mut inner = step_vars;
+                    let before = inner.clone();
+                    let ok = self.run_steps(&step.steps, &mut inner, &path, continue_on_error, ctx).await;
+                    for (k, v) in inner {
+                        if before.get(&k) != Some(&v) {
+                            vars.insert(k, v);
+                        }
+                    }
+                    if !ok {
+                        record.failure = Some(Failure {
+                            kind: "nested".into(),
+                            message: format!("a step inside `{}` failed", step.name),
+                        });
+                    }
+                }
+                StepKind::Executor => self.run_executor(step, &step_vars, &path, &mut record, ctx).await,
+            }
+            if record.failure.is_some() {
+                record.status = Status::Failed;
+            }
+            record.duration_us = started.elapsed().as_micros() as u64;
+            let ok = record.status == Status::Ok;
+            self.progress.step_finished(&record);
+            ctx.records.push(record);
+            if ok {
+                if let Some(post) = &step.post {
+                    return self.run_one(post, vars, prefix, continue_on_error, ctx).await;
+                }
+            }
+            ok
+        })
+    }
+
+    async fn run_wasm(
+        &self,
+        step: &Step,
+        step_vars: &BTreeMap<String, String>,
+        vars: &mut BTreeMap<String, String>,
+        record: &mut StepRecord,
+        ctx: &Ctx<'_>,
+    ) {
+        let spec = super::expand::expand(step.plugin.as_deref().unwrap_or(""), &|n| step_vars.get(n).cloned());
+        let plugin = match self.plugins.load(self.runtime, &spec, ctx.dir) {
+            Ok(p) => p,
+            Err(message) => {
+                record.failure = Some(Failure {
+                    kind: "plugin".into(),
+                    message,
+                });
+                return;
+            }
+        };
+        if plugin.manifest.kind != Kind::Step {
+            record.failure = Some(Failure {
+                kind: "plugin".into(),
+                message: format!("`{}` is a check; run checks from an executor step's folders", plugin.manifest.name),
+            });
+            return;
+        }
+        let request = StepRequest {
+            name: step.name.clone(),
+            plugin: plugin.clone(),
+            vars: step_vars.clone(),
+            context: self.context.clone(),
+            limits: self.limits.clone(),
+        };
+        let report = run_step(self.env.clone(), request).await;
+        record.identity = Some(report.identity.clone());
+        if let Some(f) = report.failure {
+            record.failure = Some(Failure {
+                kind: f.kind.as_str().into(),
+                message: f.message,
+            });
+            return;
+        }
+        for spec in &step.output {
+            if spec.kind == OutputKind::File {
+                record.warnings.push(format!(
+                    "output {} has type file, which components cannot write; return it as a value (type: environment)",
+                    spec.name
+                ));
+                continue;
+            }
+            match report.outputs.iter().find(|o| o.name == spec.name) {
+                Some(o) => {
+                    vars.insert(o.name.clone(), o.value.clone());
+                    record.outputs.push(o.name.clone());
+                }
+                None => record.warnings.push(format!(
+                    "the workflow declares output {} but step `{}` did not return it",
+                    spec.name, step.name
+                )),
+            }
+        }
+        for o in &report.outputs {
+            if !step.output.iter().any(|s| s.name == o.name) {
+                record.warnings.push(format!(
+                    "step `{}` returned {} but the workflow does not declare it in `output:`; it does not reach later steps",
+                    step.name, o.name
+                ));
+            }
+        }
+    }
+
+    async fn run_executor(
+        &self,
+        step: &Step,
+        step_vars: &BTreeMap<String, String>,
+        path: &str,
+        record: &mut StepRecord,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let mut files = Vec::new();
+        for folder in &step.folders {
+            let dir = super::load::resolve_path(&super::expand::expand(folder, &|n| step_vars.get(n).cloned()), ctx.dir);
+            match std::fs::read_dir(&dir) {
+                Ok(entries) => files.extend(
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "wasm")),
+                ),
+                Err(e) => {
+                    record.failure = Some(Failure {
+                        kind: "plugin".into(),
+                        message: format!("reading check folder {}: {e}", dir.display()),
+                    });
+                    return;
+                }
+            }
+        }
+        files.sort();
+        let mut failed = 0;
+        for file in files {
+            let mut entry = CheckEntry {
+                check: String::new(),
+                file: file.display().to_string(),
+                status: "error".into(),
+                summary: String::new(),
+                evidence: vec![],
+                suggested_actions: vec![],
+            };
+            let plugin = match self.runtime.load_file(&file) {
+                Ok(p) if p.manifest.kind == Kind::Check => p,
+                Ok(p) => {
+                    entry.check = p.manifest.name.clone();
+                    entry.summary = format!("{} is a step, not a check", file.display());
+                    failed += 1;
+                    record.checks.push(entry);
+                    continue;
+                }
+                Err(e) => {
+                    entry.summary = e.to_string();
+                    failed += 1;
+                    record.checks.push(entry);
+                    continue;
+                }
+            };
+            entry.check = plugin.manifest.name.clone();
+            let mut check_vars = step_vars.clone();
+            check_vars.insert("CHECK_NAME".into(), entry.check.clone());
+            check_vars.insert("CHECK_DESCRIPTION".into(), plugin.manifest.description.clone());
+            if let Some(hook) = &step.before_each {
+                let mut hook_vars = check_vars.clone();
+                self.run_one(hook, &mut hook_vars, path, true, ctx).await;
+            }
+            let request = StepRequest {
+                name: entry.check.clone(),
+                plugin,
+                vars: check_vars.clone(),
+                context: self.context.clone(),
+                limits: self.limits.clone(),
+            };
+            let report = run_step(self.env.clone(), request).await;
+            match (report.check, report.failure) {
+                (
+                    Some(CheckVerdict {
+                        status,
+                        summary,
+                        evidence,
+                        suggested_actions,
+                    }),
+                    None,
+                ) => {
+                    entry.status = status;
+                    entry.summary = summary;
+                    entry.evidence = evidence;
+                    entry.suggested_actions = suggested_actions;
+                }
+                (_, Some(f)) => entry.summary = format!("the check could not run ({}): {}", f.kind.as_str(), f.message),
+                (None, None) => entry.summary = "the check returned no verdict".into(),
+            }
+            if entry.status == "fail" || entry.status == "error" {
+                failed += 1;
+            }
+            if let Some(hook) = &step.after_each {
+                check_vars.insert("CHECK_STATUS".into(), entry.status.clone());
+                check_vars.insert("CHECK_SUMMARY".into(), entry.summary.clone());
+                self.run_one(hook, &mut check_vars, path, true, ctx).await;
+            }
+            record.checks.push(entry);
+        }
+        if failed > 0 {
+            record.failure = Some(Failure {
+                kind: "checks".into(),
+                message: format!("{failed} of {} checks failed", record.checks.len()),
+            });
+        }
+    }
+}
+
+fn skipped_record(step: &Step, prefix: &str) -> StepRecord {
+    StepRecord {
+        name: step.name.clone(),
+        path: if prefix.is_empty() {
+            step.name.clone()
+        } else {
+            format!("{prefix}/{}", step.name)
+        },
+        kind: step.kind,
+        plugin: step.plugin.clone(),
+        status: Status::Skipped,
+        duration_us: 0,
+        failure: None,
+        identity: None,
+        outputs: vec![],
+        warnings: vec![],
+        checks: vec![],
+    }
+}
+
+/// Formats a duration in microseconds for people.
+pub fn human_us(us: u64) -> String {
+    crate::step::human(Duration::from_micros(us))
+}
