@@ -1,0 +1,141 @@
+//! The workflow commands as a user runs them: `run`, `render`, `check`, `handle`.
+
+use scope_host_tests::{binary, fixture, guest_dir};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn scope_host(args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
+        .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
+        .env("SCOPE_HOST_PLUGINS", guest_dir())
+        .env_remove("SERVICE_PATH")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn service() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, body: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    };
+    write("values.yaml", "configuration: {GREETING_TARGET: service}\n");
+    write(
+        "deployment/workflows/initial.yaml",
+        "include: [\"$SERVICE_PATH/values.yaml\"]
+steps:
+  - {name: assume_role, type: wasm, plugin: emit, configuration: {ASSUME_ROLE: 'arn:aws:iam::123456789012:role/np-lambda-agent'}}
+  - {name: build_context, type: wasm, plugin: emit, configuration: {EMIT: 'A=built'}, output: [{name: A}]}
+  - {name: publish, type: wasm, plugin: emit, configuration: {ECHO_VARS: 'A,GREETING_TARGET'}}
+",
+    );
+    write("scope/workflows/create.yaml", "steps:\n  - {name: create, type: wasm, plugin: emit, configuration: {ECHO_VARS: GREETING_TARGET}}\n");
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn run_shows_each_step_live_and_a_summary() {
+    let svc = service();
+    let wf = svc.path().join("deployment/workflows/initial.yaml");
+    let journal = svc.path().join("run.jsonl");
+    let out = scope_host(&["run", s(&wf), "--cloud-state", s(&fixture("cloud.json")), "--journal", s(&journal)]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    for expected in [
+        "▶ assume_role (emit)",
+        "✔ assume_role ok",
+        "as arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-workflow",
+        "  info  A=built",
+        "  info  GREETING_TARGET=service",
+        "✔ run succeeded: 3 ok, 0 failed, 0 skipped · 1 cloud calls",
+    ] {
+        assert!(t.contains(expected), "missing `{expected}` in:\n{t}");
+    }
+    assert!(std::fs::read_to_string(&journal).unwrap().contains("\"event\":\"run_finished\""));
+
+    let out = scope_host(&["run", s(&wf), "--var", "FAIL=stop here", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["steps"][0]["status"], "failed");
+    assert_eq!(doc["steps"][1]["status"], "skipped");
+}
+
+#[test]
+fn render_prints_the_merged_workflow() {
+    let svc = service();
+    let wf = svc.path().join("deployment/workflows/initial.yaml");
+    let ov = svc.path().join("ov.yaml");
+    std::fs::write(&ov, "steps:\n  - {name: assume_role, action: skip}\n  - {name: audit, type: wasm, plugin: emit, before: publish}\n").unwrap();
+    let out = scope_host(&["render", s(&wf), "--overrides", s(&ov)]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let rendered: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = rendered["steps"].as_sequence().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["build_context", "audit", "publish"]);
+}
+
+#[test]
+fn check_exits_1_on_defects_and_malformed_yaml_has_a_location() {
+    let svc = service();
+    let wf = svc.path().join("deployment/workflows/initial.yaml");
+    let out = scope_host(&["check", s(&wf)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("3 steps, 0 errors"));
+
+    let bad = svc.path().join("bad.yaml");
+    std::fs::write(&bad, "steps:\n  - {name: x, type: script, file: update_function_code}\n  - {name: y, type: wasm, plugin: missing-one}\n").unwrap();
+    let out = scope_host(&["check", s(&bad)]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(t.contains("`update-code` replaces it") && t.contains("plugin `missing-one` not found"), "{t}");
+
+    std::fs::write(&bad, "steps:\n  - name: x\n    type: wasm\n    plugn: emit\n").unwrap();
+    let out = scope_host(&["check", s(&bad)]);
+    assert_eq!(out.status.code(), Some(2));
+    let t = text(&out);
+    assert!(t.contains("bad.yaml:") && t.contains("unknown field `plugn`"), "{t}");
+}
+
+#[test]
+fn handle_routes_a_notification_and_runs_its_workflow() {
+    let svc = service();
+    let note = svc.path().join("n.json");
+    std::fs::write(
+        &note,
+        r#"{"notification": {"action": "x", "slug": "start-initial", "type": "deployment", "parameters": {"scope_id": 11, "deployment_id": 7}}, "context": {"scope": {"id": "11"}}}"#,
+    )
+    .unwrap();
+    let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path()), "--cloud-state", s(&fixture("cloud.json"))]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("notification → deployment workflow `initial`") && t.contains("✔ run succeeded: 3 ok"), "{t}");
+
+    // Overrides from an overrides path with the same layout.
+    let ovdir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ovdir.path().join("deployment/workflows")).unwrap();
+    std::fs::write(ovdir.path().join("deployment/workflows/initial.yaml"), "steps:\n  - {name: publish, action: skip}\n").unwrap();
+    let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path()), "--overrides-path", s(ovdir.path()), "--cloud-state", s(&fixture("cloud.json"))]);
+    assert!(text(&out).contains("with 1 override file(s)") && text(&out).contains("2 ok"), "{}", text(&out));
+
+    std::fs::write(&note, r#"{"notification": {"slug": "explode", "parameters": {"deployment_id": 7}}, "context": {}}"#).unwrap();
+    let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path())]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("unknown slug `explode`"), "{}", text(&out));
+
+    std::fs::write(&note, r#"{"notification": {"type": "create", "parameters": {"scope_id": 11}}}"#).unwrap();
+    let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path())]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no built context"), "{}", text(&out));
+}
