@@ -117,5 +117,58 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// A workflow of six no-op steps: the host's own overhead per workflow, in process
+/// and as a whole `scope-host run` process (warm compile cache).
+fn workflow(c: &mut Criterion) {
+    use scope_host::workflow::{load, plugins::PluginPath, runner::Runner, WorkflowSource};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let steps: String = (1..=6).map(|i| format!("  - {{name: step{i}, type: wasm, plugin: emit}}\n")).collect();
+    let path = dir.path().join("workflow.yaml");
+    std::fs::write(&path, format!("steps:\n{steps}")).unwrap();
+    let cache = dir.path().join("cache");
+    let runtime = Runtime::new(EngineOptions { cache_dir: Some(cache.clone()), ..EngineOptions::default() }).unwrap();
+    let loaded = load(&WorkflowSource { path: path.clone(), ..Default::default() }, &BTreeMap::new()).unwrap();
+    let new_env = || rt.block_on(async { Arc::new(RunEnv::with_defaults(Arc::new(SimCloud::new_empty())).await.unwrap()) });
+    let mut group = c.benchmark_group("workflow");
+    group.bench_function("6 no-op steps, in process", |b| {
+        b.iter_batched(
+            new_env,
+            |env| {
+                let runner = Runner {
+                    runtime: &runtime,
+                    env,
+                    plugins: PluginPath { dirs: vec![scope_host_tests::guest_dir()] },
+                    limits: Limits::default(),
+                    progress: Arc::new(scope_host::workflow::runner::Quiet),
+                    context: "{}".into(),
+                };
+                let report = rt.block_on(runner.run(&loaded, loaded.variables.clone()));
+                assert!(report.succeeded);
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    let bin = scope_host_tests::target_dir().join("release/scope-host");
+    if bin.exists() {
+        let journal = dir.path().join("run.jsonl");
+        let run = || {
+            let out = std::process::Command::new(&bin)
+                .args(["run", path.to_str().unwrap(), "--journal", journal.to_str().unwrap()])
+                .env("SCOPE_HOST_CACHE", &cache)
+                .env("SCOPE_HOST_PLUGINS", scope_host_tests::guest_dir())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        };
+        run(); // warm the compile cache for this binary's engine
+        group.sample_size(30);
+        group.bench_function("6 no-op steps, whole `scope-host run` process", |b| b.iter(run));
+    } else {
+        println!("skipping the whole-process bench: build it first with `cargo build --release -p scope-host`");
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, workflow);
 criterion_main!(benches);
