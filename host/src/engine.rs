@@ -150,7 +150,7 @@ impl Runtime {
                 LoadError::NotWasm { origin: origin_s }
             });
         }
-        let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+        let digest = digest(bytes);
         if let Some(p) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&digest) {
             return Ok(p.clone());
         }
@@ -217,6 +217,11 @@ impl Runtime {
         self.engine.precompile_compatibility_hash().hash(&mut h);
         h.finish()
     }
+}
+
+/// `sha256:<hex>` of a component's bytes: its identity in caches and pins.
+pub fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 fn write_atomically(path: &Path, bytes: wasmtime::Result<Vec<u8>>) -> anyhow::Result<()> {

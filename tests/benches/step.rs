@@ -123,12 +123,25 @@ fn workflow(c: &mut Criterion) {
     use scope_host::workflow::{load, plugins::PluginPath, runner::Runner, WorkflowSource};
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let steps: String = (1..=6).map(|i| format!("  - {{name: step{i}, type: wasm, plugin: emit}}\n")).collect();
+    let steps: String = (1..=6)
+        .map(|i| format!("  - {{name: step{i}, type: wasm, plugin: emit}}\n"))
+        .collect();
     let path = dir.path().join("workflow.yaml");
     std::fs::write(&path, format!("steps:\n{steps}")).unwrap();
     let cache = dir.path().join("cache");
-    let runtime = Runtime::new(EngineOptions { cache_dir: Some(cache.clone()), ..EngineOptions::default() }).unwrap();
-    let loaded = load(&WorkflowSource { path: path.clone(), ..Default::default() }, &BTreeMap::new()).unwrap();
+    let runtime = Runtime::new(EngineOptions {
+        cache_dir: Some(cache.clone()),
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    let loaded = load(
+        &WorkflowSource {
+            path: path.clone(),
+            ..Default::default()
+        },
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let new_env = || rt.block_on(async { Arc::new(RunEnv::with_defaults(Arc::new(SimCloud::new_empty())).await.unwrap()) });
     let mut group = c.benchmark_group("workflow");
     group.bench_function("6 no-op steps, in process", |b| {
@@ -138,7 +151,9 @@ fn workflow(c: &mut Criterion) {
                 let runner = Runner {
                     runtime: &runtime,
                     env,
-                    plugins: PluginPath { dirs: vec![scope_host_tests::guest_dir()] },
+                    plugins: PluginPath {
+                        dirs: vec![scope_host_tests::guest_dir()],
+                    },
                     limits: Limits::default(),
                     progress: Arc::new(scope_host::workflow::runner::Quiet),
                     context: "{}".into(),

@@ -36,7 +36,10 @@ steps:
   - {name: publish, type: wasm, plugin: emit, configuration: {ECHO_VARS: 'A,GREETING_TARGET'}}
 ",
     );
-    write("scope/workflows/create.yaml", "steps:\n  - {name: create, type: wasm, plugin: emit, configuration: {ECHO_VARS: GREETING_TARGET}}\n");
+    write(
+        "scope/workflows/create.yaml",
+        "steps:\n  - {name: create, type: wasm, plugin: emit, configuration: {ECHO_VARS: GREETING_TARGET}}\n",
+    );
     dir
 }
 
@@ -77,12 +80,21 @@ fn render_prints_the_merged_workflow() {
     let svc = service();
     let wf = svc.path().join("deployment/workflows/initial.yaml");
     let ov = svc.path().join("ov.yaml");
-    std::fs::write(&ov, "steps:\n  - {name: assume_role, action: skip}\n  - {name: audit, type: wasm, plugin: emit, before: publish}\n").unwrap();
+    std::fs::write(
+        &ov,
+        "steps:\n  - {name: assume_role, action: skip}\n  - {name: audit, type: wasm, plugin: emit, before: publish}\n",
+    )
+    .unwrap();
     let out = scope_host(&["render", s(&wf), "--overrides", s(&ov)]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     let rendered: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = rendered["steps"].as_sequence().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = rendered["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["build_context", "audit", "publish"]);
 }
 
@@ -95,11 +107,18 @@ fn check_exits_1_on_defects_and_malformed_yaml_has_a_location() {
     assert!(text(&out).contains("3 steps, 0 errors"));
 
     let bad = svc.path().join("bad.yaml");
-    std::fs::write(&bad, "steps:\n  - {name: x, type: script, file: update_function_code}\n  - {name: y, type: wasm, plugin: missing-one}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "steps:\n  - {name: x, type: script, file: update_function_code}\n  - {name: y, type: wasm, plugin: missing-one}\n",
+    )
+    .unwrap();
     let out = scope_host(&["check", s(&bad)]);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    assert!(t.contains("`update-code` replaces it") && t.contains("plugin `missing-one` not found"), "{t}");
+    assert!(
+        t.contains("`update-code` replaces it") && t.contains("plugin `missing-one` not found"),
+        "{t}"
+    );
 
     std::fs::write(&bad, "steps:\n  - name: x\n    type: wasm\n    plugn: emit\n").unwrap();
     let out = scope_host(&["check", s(&bad)]);
@@ -117,19 +136,50 @@ fn handle_routes_a_notification_and_runs_its_workflow() {
         r#"{"notification": {"action": "x", "slug": "start-initial", "type": "deployment", "parameters": {"scope_id": 11, "deployment_id": 7}}, "context": {"scope": {"id": "11"}}}"#,
     )
     .unwrap();
-    let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path()), "--cloud-state", s(&fixture("cloud.json"))]);
+    let out = scope_host(&[
+        "handle",
+        s(&note),
+        "--service-path",
+        s(svc.path()),
+        "--cloud-state",
+        s(&fixture("cloud.json")),
+    ]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert!(t.contains("notification → deployment workflow `initial`") && t.contains("✔ run succeeded: 3 ok"), "{t}");
+    assert!(
+        t.contains("notification → deployment workflow `initial`") && t.contains("✔ run succeeded: 3 ok"),
+        "{t}"
+    );
 
     // Overrides from an overrides path with the same layout.
     let ovdir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(ovdir.path().join("deployment/workflows")).unwrap();
-    std::fs::write(ovdir.path().join("deployment/workflows/initial.yaml"), "steps:\n  - {name: publish, action: skip}\n").unwrap();
-    let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path()), "--overrides-path", s(ovdir.path()), "--cloud-state", s(&fixture("cloud.json"))]);
-    assert!(text(&out).contains("with 1 override file(s)") && text(&out).contains("2 ok"), "{}", text(&out));
+    std::fs::write(
+        ovdir.path().join("deployment/workflows/initial.yaml"),
+        "steps:\n  - {name: publish, action: skip}\n",
+    )
+    .unwrap();
+    let out = scope_host(&[
+        "handle",
+        s(&note),
+        "--service-path",
+        s(svc.path()),
+        "--overrides-path",
+        s(ovdir.path()),
+        "--cloud-state",
+        s(&fixture("cloud.json")),
+    ]);
+    assert!(
+        text(&out).contains("with 1 override file(s)") && text(&out).contains("2 ok"),
+        "{}",
+        text(&out)
+    );
 
-    std::fs::write(&note, r#"{"notification": {"slug": "explode", "parameters": {"deployment_id": 7}}, "context": {}}"#).unwrap();
+    std::fs::write(
+        &note,
+        r#"{"notification": {"slug": "explode", "parameters": {"deployment_id": 7}}, "context": {}}"#,
+    )
+    .unwrap();
     let out = scope_host(&["handle", s(&note), "--service-path", s(svc.path())]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("unknown slug `explode`"), "{}", text(&out));

@@ -12,9 +12,22 @@ fn check_yaml(yaml: &str, policy: Policy, provided: &[&str]) -> (Vec<String>, Ve
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workflow.yaml");
     std::fs::write(&path, yaml).unwrap();
-    let loaded = load(&WorkflowSource { path, ..Default::default() }, &BTreeMap::new()).unwrap();
+    let loaded = load(
+        &WorkflowSource {
+            path,
+            ..Default::default()
+        },
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let provided: BTreeSet<String> = provided.iter().map(|s| s.to_string()).collect();
-    let r = check(&loaded, runtime(), &PluginPath { dirs: vec![guest_dir()] }, Arc::new(policy), &provided);
+    let r = check(
+        &loaded,
+        runtime(),
+        &PluginPath { dirs: vec![guest_dir()] },
+        Arc::new(policy),
+        &provided,
+    );
     (r.errors, r.warnings)
 }
 
@@ -28,44 +41,101 @@ steps:
 ";
     let (errors, warnings) = check_yaml(yaml, Policy::allow_all(), &[]);
     assert!(errors.is_empty(), "{errors:#?}");
-    assert!(warnings.iter().any(|w| w.contains("declares output LAMBDA_FUNCTION_NAME, which plugin `emit` does not declare")), "{warnings:#?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("declares output LAMBDA_FUNCTION_NAME, which plugin `emit` does not declare")),
+        "{warnings:#?}"
+    );
 }
 
 #[test]
 fn table_of_defects() {
     let cases: Vec<(&str, &str, Policy, &str)> = vec![
-        ("script step", "steps: [{name: update_alias, type: script, file: x/update_alias}]", Policy::allow_all(), "`update-alias` replaces it"),
-        ("unknown plugin", "steps: [{name: s, type: wasm, plugin: nope}]", Policy::allow_all(), "plugin `nope` not found"),
-        ("no plugin", "steps: [{name: s, type: wasm}]", Policy::allow_all(), "without `plugin:`"),
+        (
+            "script step",
+            "steps: [{name: update_alias, type: script, file: x/update_alias}]",
+            Policy::allow_all(),
+            "`update-alias` replaces it",
+        ),
+        (
+            "unknown plugin",
+            "steps: [{name: s, type: wasm, plugin: nope}]",
+            Policy::allow_all(),
+            "plugin `nope` not found",
+        ),
+        (
+            "no plugin",
+            "steps: [{name: s, type: wasm}]",
+            Policy::allow_all(),
+            "without `plugin:`",
+        ),
         (
             "digest mismatch",
             "steps: [{name: s, type: wasm, plugin: 'emit@sha256:1111111111111111111111111111111111111111111111111111111111111111'}]",
             Policy::allow_all(),
             "not the pinned",
         ),
-        ("missing input", "steps: [{name: s, type: wasm, plugin: exercise}]", Policy::allow_all(), "needs LAMBDA_FUNCTION_NAME, which no earlier step outputs"),
+        (
+            "missing input",
+            "steps: [{name: s, type: wasm, plugin: exercise}]",
+            Policy::allow_all(),
+            "needs LAMBDA_FUNCTION_NAME, which no earlier step outputs",
+        ),
         (
             "not granted",
             "configuration: {ASSUME_ROLE: x}\nsteps: [{name: s, type: wasm, plugin: emit}]",
             Policy::from_flags(&["lambda:GetFunction"]).unwrap(),
             "declares `sts:AssumeRole` on `${ASSUME_ROLE}`, which the operator policy does not grant",
         ),
-        ("file output", "steps: [{name: s, type: wasm, plugin: emit, output: [{name: A, type: file, file: x}]}]", Policy::allow_all(), "type file"),
-        ("check as step", "steps: [{name: s, type: wasm, plugin: check-sample}]", Policy::allow_all(), "is a check"),
-        ("unset variable in plugin", "steps: [{name: s, type: wasm, plugin: \"$NOWHERE/x.wasm\"}]", Policy::allow_all(), "refers to NOWHERE"),
-        ("executor without folders", "steps: [{name: d, type: executor}]", Policy::allow_all(), "needs `folders:`"),
-        ("missing check folder", "steps: [{name: d, type: executor, folders: [/no/such/dir]}]", Policy::allow_all(), "cannot be read"),
+        (
+            "file output",
+            "steps: [{name: s, type: wasm, plugin: emit, output: [{name: A, type: file, file: x}]}]",
+            Policy::allow_all(),
+            "type file",
+        ),
+        (
+            "check as step",
+            "steps: [{name: s, type: wasm, plugin: check-sample}]",
+            Policy::allow_all(),
+            "is a check",
+        ),
+        (
+            "unset variable in plugin",
+            "steps: [{name: s, type: wasm, plugin: \"$NOWHERE/x.wasm\"}]",
+            Policy::allow_all(),
+            "refers to NOWHERE",
+        ),
+        (
+            "executor without folders",
+            "steps: [{name: d, type: executor}]",
+            Policy::allow_all(),
+            "needs `folders:`",
+        ),
+        (
+            "missing check folder",
+            "steps: [{name: d, type: executor, folders: [/no/such/dir]}]",
+            Policy::allow_all(),
+            "cannot be read",
+        ),
     ];
     for (what, yaml, policy, expected) in cases {
         let (errors, _) = check_yaml(yaml, policy, &[]);
-        assert!(errors.iter().any(|e| e.contains(expected)), "{what}: no error containing `{expected}` in {errors:#?}");
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "{what}: no error containing `{expected}` in {errors:#?}"
+        );
     }
 }
 
 #[test]
 fn an_input_provided_at_run_time_or_by_an_earlier_output_is_fine() {
     let yaml = "steps: [{name: c, type: wasm, plugin: exercise}]";
-    let (errors, _) = check_yaml(yaml, Policy::allow_all(), &["LAMBDA_FUNCTION_NAME", "ROLE_ARN", "REPOSITORY", "IMAGE_URI"]);
+    let (errors, _) = check_yaml(
+        yaml,
+        Policy::allow_all(),
+        &["LAMBDA_FUNCTION_NAME", "ROLE_ARN", "REPOSITORY", "IMAGE_URI"],
+    );
     assert!(errors.is_empty(), "{errors:#?}");
     // An output declared by a *later* step does not count.
     let yaml = "

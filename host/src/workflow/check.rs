@@ -108,11 +108,7 @@ impl Checker<'_> {
     }
 
     fn step(&mut self, step: &Step, available: &mut BTreeSet<String>, prefix: &str) {
-        let path = if prefix.is_empty() {
-            step.name.clone()
-        } else {
-            format!("{prefix}/{}", step.name)
-        };
+        let path = super::runner::step_path(prefix, &step.name);
         if let Some(pre) = &step.pre {
             self.step(pre, available, prefix);
         }

@@ -249,7 +249,9 @@ steps:
 
     #[test]
     fn table_of_overrides() {
-        let cases: Vec<(&str, &str, Result<Vec<&str>, &str>)> = vec![
+        // (what, overrides, the step names after, or the error's words)
+        type Case<'a> = (&'a str, &'a str, Result<Vec<&'a str>, &'a str>);
+        let cases: Vec<Case> = vec![
             (
                 "merge keeps the order",
                 "steps: [{name: build_context, configuration: {Y: c}}]",

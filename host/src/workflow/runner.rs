@@ -171,11 +171,7 @@ impl Runner<'_> {
         ctx: &'s mut Ctx<'_>,
     ) -> BoxFuture<'s, bool> {
         Box::pin(async move {
-            let path = if prefix.is_empty() {
-                step.name.clone()
-            } else {
-                format!("{prefix}/{}", step.name)
-            };
+            let path = step_path(prefix, &step.name);
             if let Some(pre) = &step.pre {
                 if !self.run_one(pre, vars, prefix, continue_on_error, ctx).await {
                     let mut record = skipped_record(step, prefix);
@@ -189,19 +185,7 @@ impl Runner<'_> {
             let started = Instant::now();
             let mut step_vars = vars.clone();
             apply_configuration(&step.configuration, &mut step_vars);
-            let mut record = StepRecord {
-                name: step.name.clone(),
-                path: path.clone(),
-                kind: step.kind,
-                plugin: step.plugin.clone(),
-                status: Status::Ok,
-                duration_us: 0,
-                failure: None,
-                identity: None,
-                outputs: Vec::new(),
-                warnings: Vec::new(),
-                checks: Vec::new(),
-            };
+            let mut record = new_record(step, prefix, Status::Ok);
             match step.kind {
                 StepKind::Script | StepKind::Command => {
                     record.failure = Some(Failure {
@@ -424,17 +408,26 @@ impl Runner<'_> {
     }
 }
 
+/// `outer/inner` for a step inside `outer`.
+pub fn step_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
 fn skipped_record(step: &Step, prefix: &str) -> StepRecord {
+    new_record(step, prefix, Status::Skipped)
+}
+
+fn new_record(step: &Step, prefix: &str, status: Status) -> StepRecord {
     StepRecord {
         name: step.name.clone(),
-        path: if prefix.is_empty() {
-            step.name.clone()
-        } else {
-            format!("{prefix}/{}", step.name)
-        },
+        path: step_path(prefix, &step.name),
         kind: step.kind,
         plugin: step.plugin.clone(),
-        status: Status::Skipped,
+        status,
         duration_us: 0,
         failure: None,
         identity: None,
