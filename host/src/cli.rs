@@ -259,7 +259,7 @@ pub fn main() -> ExitCode {
     match rt.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
@@ -274,6 +274,20 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Handle(args) => workflow_cmd::handle(*args).await,
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => inspect(&plugin, json, &engine),
     }
+}
+
+/// The error and its causes, each cause once: error types that already print
+/// their source are not followed by it again.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 /// Prints live log lines: to stdout normally, to stderr with --json.

@@ -372,6 +372,45 @@ impl wit::Host for StepState {
         .await)
     }
 
+    async fn wait_provisioned_concurrency(
+        &mut self,
+        function_name: String,
+        qualifier: String,
+        poll_seconds: u32,
+        max_wait_seconds: u32,
+    ) -> Answer<wit::ProvisionedConcurrency> {
+        const OP: Op = op("GetProvisionedConcurrencyConfig");
+        let h = &mut self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
+        try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
+        let interval = Duration::from_secs(poll_seconds.max(1).into());
+        let max_wait = Duration::from_secs(max_wait_seconds.into());
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        let mut last = String::new();
+        loop {
+            let (name, q) = (function_name.clone(), qualifier.clone());
+            let p = match h.send(OP, &resource, |c, ctx| async move { c.lambda_get_provisioned_concurrency_config(&ctx, &name, &q).await }).await {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(CallError::Cloud(e))),
+            };
+            if p.status != last {
+                h.log(super::LogLevel::Info, &format!("{function_name}:{qualifier} provisioned concurrency {} ({} of {} allocated)", p.status, p.allocated, p.requested));
+                last = p.status.clone();
+            }
+            if p.status != "IN_PROGRESS" {
+                return Ok(Ok(wit::ProvisionedConcurrency { requested: p.requested, allocated: p.allocated, available: p.available, status: p.status, status_reason: p.status_reason }));
+            }
+            if waited.max(started.elapsed()) + interval > max_wait {
+                return Ok(Err(CallError::Limit(format!(
+                    "provisioned concurrency of {function_name}:{qualifier} was still IN_PROGRESS after {max_wait_seconds} s; raise PROVISIONED_CONCURRENCY_MAX_WAIT_SECONDS"
+                ))));
+            }
+            h.env.cloud.pause(interval).await;
+            waited += interval;
+        }
+    }
+
     async fn get_provisioned_concurrency_config(
         &mut self,
         function_name: String,

@@ -18,17 +18,16 @@ use std::sync::Arc;
 /// `--service-path`, else `$SERVICE_PATH`, else the nearest folder above the
 /// workflow holding `values.yaml`, else the workflow's folder.
 fn service_path(explicit: Option<&Path>, workflow: &Path) -> PathBuf {
-    if let Some(p) = explicit {
-        return p.to_path_buf();
-    }
-    if let Some(p) = std::env::var_os("SERVICE_PATH") {
-        return PathBuf::from(p);
-    }
-    let dir = workflow.parent().map(Path::to_path_buf).unwrap_or_default();
-    dir.ancestors()
-        .find(|d| d.join("values.yaml").is_file())
-        .map(Path::to_path_buf)
-        .unwrap_or(dir)
+    let found = if let Some(p) = explicit {
+        p.to_path_buf()
+    } else if let Some(p) = std::env::var_os("SERVICE_PATH").filter(|p| !p.is_empty()) {
+        PathBuf::from(p)
+    } else {
+        let dir = workflow.parent().map(Path::to_path_buf).unwrap_or_default();
+        dir.ancestors().find(|d| d.join("values.yaml").is_file()).map(Path::to_path_buf).unwrap_or(dir)
+    };
+    // Absolute, so `$SERVICE_PATH/…` means the same from any file that uses it.
+    std::path::absolute(&found).unwrap_or(found)
 }
 
 fn load_workflow(path: &Path, overrides: Vec<PathBuf>, values: Vec<PathBuf>, service: &Path) -> Result<LoadedWorkflow> {
@@ -156,8 +155,9 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
             }
         );
     }
-    let loaded = load_workflow(&workflow, overrides, args.values.clone(), &args.service_path)?;
-    let plugins = PluginPath::new(&args.plugins, Some(&args.service_path));
+    let service = service_path(Some(&args.service_path), &workflow);
+    let loaded = load_workflow(&workflow, overrides, args.values.clone(), &service)?;
+    let plugins = PluginPath::new(&args.plugins, Some(&service));
     execute(&loaded, plugins, &args.run, context, &workflow.display().to_string()).await
 }
 

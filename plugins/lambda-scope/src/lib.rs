@@ -1,0 +1,105 @@
+//! Rules shared by the Lambda-scope steps (see LAMBDA-SCOPE.md): reading the built
+//! context, config precedence (context path → variable → default), the function
+//! name rule, image and asset URIs, and the ECR pull-policy merge. Pure functions
+//! where possible, so they are tested natively.
+
+pub mod ecr_policy;
+pub mod uri;
+
+use scope_step::StepError;
+use serde_json::Value;
+
+/// Resource pattern of the scope's function, for manifests.
+pub const FUNCTION: &str = "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}";
+/// Resource pattern of the scope's function versions and aliases.
+pub const FUNCTION_QUALIFIED: &str = "arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}:*";
+
+/// The built context.
+pub struct Context {
+    pub json: Value,
+}
+
+impl Context {
+    /// Reads the built context from the host; malformed JSON is an invalid input.
+    pub fn load() -> Result<Context, StepError> {
+        Context::parse(&scope_step::context_json())
+    }
+
+    pub fn parse(text: &str) -> Result<Context, StepError> {
+        serde_json::from_str(text).map(|json| Context { json }).map_err(|e| StepError::InvalidInput(format!("the built context is not JSON: {e}")))
+    }
+
+    /// The value at a JSON pointer (`/scope/id`), as text: strings as they are,
+    /// numbers and booleans printed; `null`, absent, and empty strings are `None`.
+    pub fn text(&self, pointer: &str) -> Option<String> {
+        text_of(self.json.pointer(pointer)?)
+    }
+
+    pub fn value(&self, pointer: &str) -> Option<&Value> {
+        self.json.pointer(pointer).filter(|v| !v.is_null())
+    }
+}
+
+/// A JSON scalar as text; `None` for null, empty strings, arrays and objects.
+pub fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Config precedence everywhere: the context path, else the variable, else the default.
+pub fn config(ctx: &Context, pointer: &str, var: &str, default: &str) -> String {
+    ctx.text(pointer).or_else(|| scope_step::var(var).filter(|v| !v.is_empty())).unwrap_or_else(|| default.to_owned())
+}
+
+/// `<scope id>-<application slug>-<scope slug>`, cut to Lambda's 64 characters.
+pub fn function_name(scope_id: &str, application: &str, scope: &str) -> String {
+    let mut name = format!("{scope_id}-{application}-{scope}");
+    name.truncate(64);
+    name
+}
+
+/// The account NRN: the scope NRN cut before `:namespace=`.
+pub fn account_nrn(nrn: &str) -> &str {
+    nrn.split(":namespace=").next().unwrap_or(nrn)
+}
+
+/// A variable that must be set, else an invalid-input error naming it.
+pub fn required(name: &str) -> Result<String, StepError> {
+    scope_step::require_var(name)
+}
+
+/// A variable or a default.
+pub fn var_or(name: &str, default: &str) -> String {
+    scope_step::var(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+/// Parses a whole-number variable within bounds, naming it when malformed.
+pub fn number_var(name: &str, default: u32) -> Result<u32, StepError> {
+    let raw = var_or(name, &default.to_string());
+    raw.trim().parse::<u32>().map_err(|_| StepError::InvalidInput(format!("{name} is `{raw}`, not a whole number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_are_cut_to_64() {
+        assert_eq!(function_name("11", "my-app", "my-scope"), "11-my-app-my-scope");
+        assert_eq!(function_name("11", &"a".repeat(70), "s").len(), 64);
+    }
+
+    #[test]
+    fn account_nrn_and_text() {
+        assert_eq!(account_nrn("organization=1:account=2:namespace=3:application=4:scope=11"), "organization=1:account=2");
+        let ctx = Context::parse(r#"{"scope": {"id": 11, "nrn": "", "x": null, "ok": true}}"#).unwrap();
+        assert_eq!(ctx.text("/scope/id").as_deref(), Some("11"));
+        assert_eq!(ctx.text("/scope/nrn"), None);
+        assert_eq!(ctx.text("/scope/x"), None);
+        assert_eq!(ctx.text("/scope/ok").as_deref(), Some("true"));
+    }
+}
