@@ -441,7 +441,9 @@ impl Session {
             duration_us: self.started.elapsed().as_micros() as u64,
         });
         if let Some(path) = dump_state {
-            let state = serde_json::to_string_pretty(&self.sim.dump_json())?;
+            // Secret values the run knows (e.g. secret parameters in a function's
+            // environment) are masked in the file too.
+            let state = serde_json::to_string_pretty(&self.redactor.redact_json(&self.sim.dump_json()))?;
             std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
         }
         Ok(self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect())

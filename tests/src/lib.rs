@@ -275,3 +275,46 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
         dir,
     }
 }
+
+/// A run's inputs given as data (for scenario tables), rather than fixture files.
+pub struct Data {
+    pub context: serde_json::Value,
+    pub providers: Vec<scope_host::providers::Provider>,
+    pub cloud: serde_json::Value,
+    pub vars: Vec<(&'static str, String)>,
+}
+
+/// The sample scope of plugins/lambda/examples: its context, providers and cloud.
+pub fn lambda_example(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/lambda/examples")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// Parses provider JSON (a list) into providers.
+pub fn providers_from(v: serde_json::Value) -> Vec<scope_host::providers::Provider> {
+    serde_json::from_value(v).expect("providers")
+}
+
+/// Runs the plugin `name` (a guest or a built-in plugin) with `data`.
+pub async fn run_with(name: &str, data: Data) -> Ran {
+    let plugin = load(name);
+    let sim = Arc::new(SimCloud::from_fixture_json(&data.cloud.to_string()).expect("cloud fixture"));
+    let sink = Arc::new(CaptureSink::default());
+    let mut env = RunEnv::with_defaults(sim.clone()).await.expect("env");
+    scope_host::context::register_secrets(&data.context, &env.redactor);
+    env.providers = Arc::new(ProviderStore::new(data.providers));
+    env.sink = sink.clone();
+    let env = Arc::new(env);
+    let vars: BTreeMap<String, String> = data.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let request = StepRequest {
+        name: name.to_owned(),
+        plugin,
+        vars,
+        context: data.context.to_string().into(),
+        limits: Limits::default(),
+    };
+    let report = run_step(env.clone(), request).await;
+    Ran { report, env, sim, sink }
+}

@@ -390,16 +390,33 @@ impl wit::Host for StepState {
         let mut last = String::new();
         loop {
             let (name, q) = (function_name.clone(), qualifier.clone());
-            let p = match h.send(OP, &resource, |c, ctx| async move { c.lambda_get_provisioned_concurrency_config(&ctx, &name, &q).await }).await {
+            let p = match h
+                .send(OP, &resource, |c, ctx| async move {
+                    c.lambda_get_provisioned_concurrency_config(&ctx, &name, &q).await
+                })
+                .await
+            {
                 Ok(p) => p,
                 Err(e) => return Ok(Err(CallError::Cloud(e))),
             };
             if p.status != last {
-                h.log(super::LogLevel::Info, &format!("{function_name}:{qualifier} provisioned concurrency {} ({} of {} allocated)", p.status, p.allocated, p.requested));
+                h.log(
+                    super::LogLevel::Info,
+                    &format!(
+                        "{function_name}:{qualifier} provisioned concurrency {} ({} of {} allocated)",
+                        p.status, p.allocated, p.requested
+                    ),
+                );
                 last = p.status.clone();
             }
             if p.status != "IN_PROGRESS" {
-                return Ok(Ok(wit::ProvisionedConcurrency { requested: p.requested, allocated: p.allocated, available: p.available, status: p.status, status_reason: p.status_reason }));
+                return Ok(Ok(wit::ProvisionedConcurrency {
+                    requested: p.requested,
+                    allocated: p.allocated,
+                    available: p.available,
+                    status: p.status,
+                    status_reason: p.status_reason,
+                }));
             }
             if waited.max(started.elapsed()) + interval > max_wait {
                 return Ok(Err(CallError::Limit(format!(

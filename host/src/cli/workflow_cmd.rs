@@ -24,7 +24,10 @@ fn service_path(explicit: Option<&Path>, workflow: &Path) -> PathBuf {
         PathBuf::from(p)
     } else {
         let dir = workflow.parent().map(Path::to_path_buf).unwrap_or_default();
-        dir.ancestors().find(|d| d.join("values.yaml").is_file()).map(Path::to_path_buf).unwrap_or(dir)
+        dir.ancestors()
+            .find(|d| d.join("values.yaml").is_file())
+            .map(Path::to_path_buf)
+            .unwrap_or(dir)
     };
     // Absolute, so `$SERVICE_PATH/…` means the same from any file that uses it.
     std::path::absolute(&found).unwrap_or(found)

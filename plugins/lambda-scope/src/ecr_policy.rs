@@ -22,7 +22,9 @@ pub fn statement(source_account: &str) -> Value {
 /// Other statements are kept as they are; a statement with the same Sid is replaced.
 pub fn merge(existing: Option<&str>, source_account: &str) -> Result<Option<String>, String> {
     let mut policy = match existing {
-        Some(text) if !text.trim().is_empty() => serde_json::from_str::<Value>(text).map_err(|e| format!("the repository policy is not JSON: {e}"))?,
+        Some(text) if !text.trim().is_empty() => {
+            serde_json::from_str::<Value>(text).map_err(|e| format!("the repository policy is not JSON: {e}"))?
+        }
         _ => json!({"Version": "2012-10-17", "Statement": []}),
     };
     let wanted = statement(source_account);
@@ -50,7 +52,12 @@ mod tests {
         let existing = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CI","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"ecr:*"}]}"#;
         let merged = merge(Some(existing), "123456789012").unwrap().unwrap();
         let v: Value = serde_json::from_str(&merged).unwrap();
-        let sids: Vec<&str> = v["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+        let sids: Vec<&str> = v["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
         assert_eq!(sids, ["CI", SID]);
         assert!(merged.contains("arn:aws:lambda:*:123456789012:function:*"));
         assert_eq!(merge(Some(&merged), "123456789012").unwrap(), None, "a second run changes nothing");

@@ -26,7 +26,9 @@ impl Context {
     }
 
     pub fn parse(text: &str) -> Result<Context, StepError> {
-        serde_json::from_str(text).map(|json| Context { json }).map_err(|e| StepError::InvalidInput(format!("the built context is not JSON: {e}")))
+        serde_json::from_str(text)
+            .map(|json| Context { json })
+            .map_err(|e| StepError::InvalidInput(format!("the built context is not JSON: {e}")))
     }
 
     /// The value at a JSON pointer (`/scope/id`), as text: strings as they are,
@@ -52,7 +54,9 @@ pub fn text_of(v: &Value) -> Option<String> {
 
 /// Config precedence everywhere: the context path, else the variable, else the default.
 pub fn config(ctx: &Context, pointer: &str, var: &str, default: &str) -> String {
-    ctx.text(pointer).or_else(|| scope_step::var(var).filter(|v| !v.is_empty())).unwrap_or_else(|| default.to_owned())
+    ctx.text(pointer)
+        .or_else(|| scope_step::var(var).filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// `<scope id>-<application slug>-<scope slug>`, cut to Lambda's 64 characters.
@@ -74,13 +78,17 @@ pub fn required(name: &str) -> Result<String, StepError> {
 
 /// A variable or a default.
 pub fn var_or(name: &str, default: &str) -> String {
-    scope_step::var(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    scope_step::var(name)
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// Parses a whole-number variable within bounds, naming it when malformed.
 pub fn number_var(name: &str, default: u32) -> Result<u32, StepError> {
     let raw = var_or(name, &default.to_string());
-    raw.trim().parse::<u32>().map_err(|_| StepError::InvalidInput(format!("{name} is `{raw}`, not a whole number")))
+    raw.trim()
+        .parse::<u32>()
+        .map_err(|_| StepError::InvalidInput(format!("{name} is `{raw}`, not a whole number")))
 }
 
 #[cfg(test)]
@@ -95,7 +103,10 @@ mod tests {
 
     #[test]
     fn account_nrn_and_text() {
-        assert_eq!(account_nrn("organization=1:account=2:namespace=3:application=4:scope=11"), "organization=1:account=2");
+        assert_eq!(
+            account_nrn("organization=1:account=2:namespace=3:application=4:scope=11"),
+            "organization=1:account=2"
+        );
         let ctx = Context::parse(r#"{"scope": {"id": 11, "nrn": "", "x": null, "ok": true}}"#).unwrap();
         assert_eq!(ctx.text("/scope/id").as_deref(), Some("11"));
         assert_eq!(ctx.text("/scope/nrn"), None);

@@ -28,7 +28,11 @@ pub fn ecr_image(uri: &str) -> Option<EcrImage> {
     if repository.is_empty() {
         return None;
     }
-    Some(EcrImage { account: account.into(), region: region.into(), repository: repository.into() })
+    Some(EcrImage {
+        account: account.into(),
+        region: region.into(),
+        repository: repository.into(),
+    })
 }
 
 /// `s3://bucket/key` → (bucket, key).
@@ -49,9 +53,27 @@ mod tests {
     #[test]
     fn ecr_uris() {
         let img = ecr_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/my-app:v1.0.0").unwrap();
-        assert_eq!(img, EcrImage { account: "123456789012".into(), region: "us-east-1".into(), repository: "team/my-app".into() });
-        assert_eq!(ecr_image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc").unwrap().repository, "app");
-        for other in ["public.ecr.aws/x/y:1", "docker.io/library/node:22", "12.dkr.ecr.us-east-1.amazonaws.com/a", "nginx", "123456789012.dkr.ecr.us-east-1.amazonaws.com/"] {
+        assert_eq!(
+            img,
+            EcrImage {
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
+                repository: "team/my-app".into()
+            }
+        );
+        assert_eq!(
+            ecr_image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc")
+                .unwrap()
+                .repository,
+            "app"
+        );
+        for other in [
+            "public.ecr.aws/x/y:1",
+            "docker.io/library/node:22",
+            "12.dkr.ecr.us-east-1.amazonaws.com/a",
+            "nginx",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/",
+        ] {
             assert!(ecr_image(other).is_none(), "{other}");
         }
     }

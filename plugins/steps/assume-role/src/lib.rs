@@ -20,14 +20,20 @@ fn resolve(ctx: &Context, selector: &str) -> Option<(String, &'static str)> {
     if let Some(arn) = var("ASSUME_ROLE_ARN").filter(|a| !a.is_empty()) {
         return Some((arn, "variable ASSUME_ROLE_ARN"));
     }
-    let nrn = ctx.text("/scope/nrn").or_else(|| ctx.text("/service/nrn")).or_else(|| ctx.text("/entity_nrn"));
+    let nrn = ctx
+        .text("/scope/nrn")
+        .or_else(|| ctx.text("/service/nrn"))
+        .or_else(|| ctx.text("/entity_nrn"));
     if let Some(nrn) = nrn {
         let account = account_nrn(&nrn);
         if let Ok(found) = providers::by_specification(account, "aws-iam-configuration") {
             let arn = found.iter().find_map(|p| {
                 let attrs: Value = serde_json::from_str(&p.attributes).ok()?;
                 attrs.pointer("/iam_role_arns/arns")?.as_array()?.iter().find_map(|e| {
-                    (e.get("selector")?.as_str()? == selector).then(|| e.get("arn")?.as_str().map(str::to_owned)).flatten().filter(|a| !a.is_empty())
+                    (e.get("selector")?.as_str()? == selector)
+                        .then(|| e.get("arn")?.as_str().map(str::to_owned))
+                        .flatten()
+                        .filter(|a| !a.is_empty())
                 })
             });
             if let Some(arn) = arn {
@@ -37,14 +43,20 @@ fn resolve(ctx: &Context, selector: &str) -> Option<(String, &'static str)> {
         if let Ok(found) = providers::by_category(account, &["scope-configurations".to_owned()], &[]) {
             let arn = found.iter().find_map(|p| {
                 let attrs: Value = serde_json::from_str(&p.attributes).ok()?;
-                attrs.pointer("/assume_role/arn")?.as_str().filter(|a| !a.is_empty()).map(str::to_owned)
+                attrs
+                    .pointer("/assume_role/arn")?
+                    .as_str()
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
             });
             if let Some(arn) = arn {
                 return Some((arn, "the legacy scope-configurations provider"));
             }
         }
     }
-    var("ASSUME_ROLE_ARN_DEFAULT").filter(|a| !a.is_empty()).map(|arn| (arn, "variable ASSUME_ROLE_ARN_DEFAULT"))
+    var("ASSUME_ROLE_ARN_DEFAULT")
+        .filter(|a| !a.is_empty())
+        .map(|arn| (arn, "variable ASSUME_ROLE_ARN_DEFAULT"))
 }
 
 impl Step for AssumeRole {
@@ -72,7 +84,11 @@ impl Step for AssumeRole {
             ))
         })?;
         credentials::use_for_workflow(&identity);
-        Ok(vec![output("ASSUMED_ROLE_ARN", arn), output("ROLE_SOURCE", source), output("AWS_ACCOUNT_ID", identity.account())])
+        Ok(vec![
+            output("ASSUMED_ROLE_ARN", arn),
+            output("ROLE_SOURCE", source),
+            output("AWS_ACCOUNT_ID", identity.account()),
+        ])
     }
 }
 
@@ -82,8 +98,16 @@ scope_step::step!(
         name: "assume-role",
         version: "0.1.0",
         description: "Assumes the scope's deployment role and makes it the workflow identity",
-        inputs: &[Input::optional("ASSUME_ROLE_ARN"), Input::optional("ASSUME_ROLE_SELECTOR"), Input::optional("ASSUME_ROLE_ARN_DEFAULT")],
-        outputs: &[OutputDecl::plain("ASSUMED_ROLE_ARN"), OutputDecl::plain("ROLE_SOURCE"), OutputDecl::plain("AWS_ACCOUNT_ID")],
+        inputs: &[
+            Input::optional("ASSUME_ROLE_ARN"),
+            Input::optional("ASSUME_ROLE_SELECTOR"),
+            Input::optional("ASSUME_ROLE_ARN_DEFAULT")
+        ],
+        outputs: &[
+            OutputDecl::plain("ASSUMED_ROLE_ARN"),
+            OutputDecl::plain("ROLE_SOURCE"),
+            OutputDecl::plain("AWS_ACCOUNT_ID")
+        ],
         // The role comes from provider data at run time, so no variable can narrow it.
         capabilities: &[Capability::new("sts:AssumeRole", "arn:aws:iam::*:role/*")],
         ..Manifest::EMPTY

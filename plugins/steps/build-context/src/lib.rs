@@ -52,7 +52,9 @@ fn category(nrn: &str, name: &str, dims: &[(String, String)]) -> Value {
         }
     }
     for key in collisions {
-        log::warn(&format!("{name} providers set `{key}` more than once; the one closest to the scope wins"));
+        log::warn(&format!(
+            "{name} providers set `{key}` more than once; the one closest to the scope wins"
+        ));
     }
     merged
 }
@@ -63,7 +65,9 @@ fn text(v: &Value, pointer: &str) -> Option<String> {
 
 /// Provider value, else the variable the agent already had, else the default.
 fn keep(provider: Option<String>, var_name: &str, default: &str) -> String {
-    provider.or_else(|| var(var_name).filter(|v| !v.is_empty())).unwrap_or_else(|| default.to_owned())
+    provider
+        .or_else(|| var(var_name).filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| default.to_owned())
 }
 
 fn list(v: &Value, pointer: &str, var_name: &str) -> String {
@@ -90,11 +94,17 @@ fn version_for(versions: &[lambda::VersionInfo], deployment: &str) -> String {
 impl Step for BuildContext {
     fn run() -> Result<Vec<Output>, StepError> {
         let ctx = Context::load()?;
-        let scope_id = ctx.text("/scope/id").ok_or_else(|| StepError::InvalidInput("failed to extract scope ID from the context (.scope.id)".into()))?;
+        let scope_id = ctx
+            .text("/scope/id")
+            .ok_or_else(|| StepError::InvalidInput("failed to extract scope ID from the context (.scope.id)".into()))?;
         let deployment_id = ctx.text("/deployment/id").unwrap_or_default();
         let scope_nrn = ctx.text("/scope/nrn").unwrap_or_default();
-        let app = ctx.text("/application/slug").ok_or_else(|| StepError::InvalidInput("the context has no .application.slug".into()))?;
-        let scope_slug = ctx.text("/scope/slug").ok_or_else(|| StepError::InvalidInput("the context has no .scope.slug".into()))?;
+        let app = ctx
+            .text("/application/slug")
+            .ok_or_else(|| StepError::InvalidInput("the context has no .application.slug".into()))?;
+        let scope_slug = ctx
+            .text("/scope/slug")
+            .ok_or_else(|| StepError::InvalidInput("the context has no .scope.slug".into()))?;
         let fname = function_name(&scope_id, &app, &scope_slug);
         let blue_deployment = ctx.text("/scope/current_active_deployment").unwrap_or_default();
         let mut out = vec![
@@ -102,8 +112,15 @@ impl Step for BuildContext {
             output("DEPLOYMENT_ID", deployment_id.clone()),
             output("SCOPE_NRN", scope_nrn.clone()),
             output("LAMBDA_FUNCTION_NAME", fname.clone()),
-            output("DEPLOYMENT_STRATEGY", ctx.text("/deployment/strategy").unwrap_or_else(|| "initial".into())),
-            output("DESIRED_TRAFFIC", ctx.text("/deployment/strategy_data/desired_switched_traffic").unwrap_or_else(|| "100".into())),
+            output(
+                "DEPLOYMENT_STRATEGY",
+                ctx.text("/deployment/strategy").unwrap_or_else(|| "initial".into()),
+            ),
+            output(
+                "DESIRED_TRAFFIC",
+                ctx.text("/deployment/strategy_data/desired_switched_traffic")
+                    .unwrap_or_else(|| "100".into()),
+            ),
             output("LAMBDA_MAIN_ALIAS_NAME", lambda_scope::var_or("LAMBDA_MAIN_ALIAS_NAME", "main")),
             output("BLUE_DEPLOYMENT_ID", blue_deployment.clone()),
         ];
@@ -130,8 +147,15 @@ impl Step for BuildContext {
             output("LAMBDA_CURRENT_VERSION", green),
         ]);
 
-        let http = ctx.value("/scope/capabilities/http_enabled").and_then(Value::as_bool).unwrap_or(true);
-        let visibility = if http { ctx.text("/scope/capabilities/visibility").unwrap_or_else(|| "public".into()) } else { "event-driven".into() };
+        let http = ctx
+            .value("/scope/capabilities/http_enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let visibility = if http {
+            ctx.text("/scope/capabilities/visibility").unwrap_or_else(|| "public".into())
+        } else {
+            "event-driven".into()
+        };
         out.push(output("VISIBILITY", visibility));
         for (name, key, var_name, default) in [
             ("LAMBDA_MEMORY", "memory", "LAMBDA_MEMORY", "256"),
@@ -141,10 +165,30 @@ impl Step for BuildContext {
             ("LAMBDA_RUNTIME", "runtime", "LAMBDA_RUNTIME", "nodejs22.x"),
             ("LAMBDA_HANDLER", "handler", "LAMBDA_HANDLER", "index.handler"),
             ("VPC_ENABLED", "vpc_enabled", "VPC_ENABLED", "false"),
-            ("LAMBDA_RESERVED_CONCURRENCY_TYPE", "reserved_concurrency/type", "LAMBDA_RESERVED_CONCURRENCY_TYPE", "unreserved"),
-            ("LAMBDA_RESERVED_CONCURRENCY_VALUE", "reserved_concurrency/value", "LAMBDA_RESERVED_CONCURRENCY_VALUE", ""),
-            ("LAMBDA_PROVISIONED_CONCURRENCY_TYPE", "provisioned_concurrency/type", "LAMBDA_PROVISIONED_CONCURRENCY_TYPE", "unprovisioned"),
-            ("LAMBDA_PROVISIONED_CONCURRENCY_VALUE", "provisioned_concurrency/value", "LAMBDA_PROVISIONED_CONCURRENCY_VALUE", ""),
+            (
+                "LAMBDA_RESERVED_CONCURRENCY_TYPE",
+                "reserved_concurrency/type",
+                "LAMBDA_RESERVED_CONCURRENCY_TYPE",
+                "unreserved",
+            ),
+            (
+                "LAMBDA_RESERVED_CONCURRENCY_VALUE",
+                "reserved_concurrency/value",
+                "LAMBDA_RESERVED_CONCURRENCY_VALUE",
+                "",
+            ),
+            (
+                "LAMBDA_PROVISIONED_CONCURRENCY_TYPE",
+                "provisioned_concurrency/type",
+                "LAMBDA_PROVISIONED_CONCURRENCY_TYPE",
+                "unprovisioned",
+            ),
+            (
+                "LAMBDA_PROVISIONED_CONCURRENCY_VALUE",
+                "provisioned_concurrency/value",
+                "LAMBDA_PROVISIONED_CONCURRENCY_VALUE",
+                "",
+            ),
         ] {
             out.push(output(name, config(&ctx, &format!("/scope/capabilities/{key}"), var_name, default)));
         }
@@ -156,47 +200,99 @@ impl Step for BuildContext {
 
         // Provider configuration, per category, filtered by the scope's dimensions.
         let dims: Vec<(String, String)> = match ctx.value("/scope/dimensions") {
-            Some(Value::Object(m)) => m.iter().filter_map(|(k, v)| lambda_scope::text_of(v).map(|v| (k.clone(), v))).collect(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .filter_map(|(k, v)| lambda_scope::text_of(v).map(|v| (k.clone(), v)))
+                .collect(),
             _ => Vec::new(),
         };
         let (vpc, cloud, scope_cfg) = if scope_nrn.is_empty() {
             log::warn("the context has no .scope.nrn: provider configuration is skipped");
             (json!({}), json!({}), json!({}))
         } else {
-            (category(&scope_nrn, "vpc", &dims), category(&scope_nrn, "cloud-providers", &dims), category(&scope_nrn, "scope-configurations", &dims))
+            (
+                category(&scope_nrn, "vpc", &dims),
+                category(&scope_nrn, "cloud-providers", &dims),
+                category(&scope_nrn, "scope-configurations", &dims),
+            )
         };
         out.extend([
             output("VPC_ID", keep(text(&vpc, "/vpc/id"), "VPC_ID", "")),
             output("VPC_SUBNETS", list(&vpc, "/vpc/subnets", "VPC_SUBNETS")),
             output("VPC_SECURITY_GROUPS", list(&vpc, "/vpc/security_groups", "VPC_SECURITY_GROUPS")),
-            output("PUBLIC_LISTENER_ARN", keep(text(&vpc, "/load_balancer/public/listener_arn"), "PUBLIC_LISTENER_ARN", "")),
-            output("PRIVATE_LISTENER_ARN", keep(text(&vpc, "/load_balancer/private/listener_arn"), "PRIVATE_LISTENER_ARN", "")),
+            output(
+                "PUBLIC_LISTENER_ARN",
+                keep(text(&vpc, "/load_balancer/public/listener_arn"), "PUBLIC_LISTENER_ARN", ""),
+            ),
+            output(
+                "PRIVATE_LISTENER_ARN",
+                keep(text(&vpc, "/load_balancer/private/listener_arn"), "PRIVATE_LISTENER_ARN", ""),
+            ),
             output("AWS_ACCOUNT_ID", keep(text(&cloud, "/account/id"), "AWS_ACCOUNT_ID", "")),
             output("AWS_REGION", keep(text(&cloud, "/account/region"), "AWS_REGION", "us-east-1")),
-            output("HOSTED_PUBLIC_ZONE_ID", keep(text(&cloud, "/networking/hosted_public_zone_id"), "HOSTED_PUBLIC_ZONE_ID", "")),
-            output("HOSTED_ZONE_ID", keep(text(&cloud, "/networking/hosted_zone_id"), "HOSTED_ZONE_ID", "")),
-            output("STATE_BUCKET", keep(text(&scope_cfg, "/state/tofu_state_bucket").or_else(|| text(&scope_cfg, "/provider/aws_state_bucket")), "STATE_BUCKET", "")),
+            output(
+                "HOSTED_PUBLIC_ZONE_ID",
+                keep(text(&cloud, "/networking/hosted_public_zone_id"), "HOSTED_PUBLIC_ZONE_ID", ""),
+            ),
+            output(
+                "HOSTED_ZONE_ID",
+                keep(text(&cloud, "/networking/hosted_zone_id"), "HOSTED_ZONE_ID", ""),
+            ),
+            output(
+                "STATE_BUCKET",
+                keep(
+                    text(&scope_cfg, "/state/tofu_state_bucket").or_else(|| text(&scope_cfg, "/provider/aws_state_bucket")),
+                    "STATE_BUCKET",
+                    "",
+                ),
+            ),
             output(
                 "PLACEHOLDER_IMAGE_URI",
-                text(&scope_cfg, "/deployment/placeholder_image_uri").or_else(|| var("PLACEHOLDER_IMAGE_URI").filter(|v| !v.is_empty())).unwrap_or_else(|| lambda_scope::var_or("PLACEHOLDER_IMAGE_URI_DEFAULT", "")),
+                text(&scope_cfg, "/deployment/placeholder_image_uri")
+                    .or_else(|| var("PLACEHOLDER_IMAGE_URI").filter(|v| !v.is_empty()))
+                    .unwrap_or_else(|| lambda_scope::var_or("PLACEHOLDER_IMAGE_URI_DEFAULT", "")),
             ),
-            output("NULL_AGENT_LAYER_ARN", keep(text(&scope_cfg, "/agent/null_agent_layer_arn"), "NULL_AGENT_LAYER_ARN", "")),
+            output(
+                "NULL_AGENT_LAYER_ARN",
+                keep(text(&scope_cfg, "/agent/null_agent_layer_arn"), "NULL_AGENT_LAYER_ARN", ""),
+            ),
         ]);
 
         // The asset: an image, or a zip in S3.
         if let Some(image) = var("IMAGE_URI").filter(|v| !v.is_empty()) {
-            out.extend([output("PACKAGE_TYPE", "Image"), output("IMAGE_URI", image), output("S3_BUCKET", ""), output("S3_KEY", "")]);
+            out.extend([
+                output("PACKAGE_TYPE", "Image"),
+                output("IMAGE_URI", image),
+                output("S3_BUCKET", ""),
+                output("S3_KEY", ""),
+            ]);
         } else {
             let kind = ctx.text("/asset/type").unwrap_or_else(|| "lambda-asset".into());
             let url = ctx.text("/asset/url").unwrap_or_default();
             if kind == "docker-image" {
                 if url.is_empty() {
-                    return Err(StepError::InvalidInput("asset URL is required for docker-image (.asset.url is empty)".into()));
+                    return Err(StepError::InvalidInput(
+                        "asset URL is required for docker-image (.asset.url is empty)".into(),
+                    ));
                 }
-                out.extend([output("PACKAGE_TYPE", "Image"), output("IMAGE_URI", url), output("S3_BUCKET", ""), output("S3_KEY", "")]);
+                out.extend([
+                    output("PACKAGE_TYPE", "Image"),
+                    output("IMAGE_URI", url),
+                    output("S3_BUCKET", ""),
+                    output("S3_KEY", ""),
+                ]);
             } else {
-                let (bucket, key) = if url.is_empty() { (String::new(), String::new()) } else { lambda_scope::uri::s3_url(&url).map_err(StepError::InvalidInput)? };
-                out.extend([output("PACKAGE_TYPE", "Zip"), output("IMAGE_URI", ""), output("S3_BUCKET", bucket), output("S3_KEY", key)]);
+                let (bucket, key) = if url.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    lambda_scope::uri::s3_url(&url).map_err(StepError::InvalidInput)?
+                };
+                out.extend([
+                    output("PACKAGE_TYPE", "Zip"),
+                    output("IMAGE_URI", ""),
+                    output("S3_BUCKET", bucket),
+                    output("S3_KEY", key),
+                ]);
             }
         }
 
@@ -204,7 +300,12 @@ impl Step for BuildContext {
         let mut params = Map::new();
         let mut any_secret = false;
         for p in ctx.value("/parameters/results").and_then(Value::as_array).into_iter().flatten() {
-            let (Some(name), Some(value)) = (p.get("variable").and_then(Value::as_str), p.pointer("/values/0/value").and_then(lambda_scope::text_of)) else { continue };
+            let (Some(name), Some(value)) = (
+                p.get("variable").and_then(Value::as_str),
+                p.pointer("/values/0/value").and_then(lambda_scope::text_of),
+            ) else {
+                continue;
+            };
             any_secret |= p.get("secret").and_then(Value::as_bool) == Some(true);
             params.insert(name.to_owned(), Value::String(value));
         }
@@ -213,10 +314,17 @@ impl Step for BuildContext {
         if strategy == "secretsmanager" && !deployment_id.is_empty() {
             let secret = format!("nullplatform/{scope_id}/{deployment_id}/parameters");
             out.push(output("NULLPLATFORM_PARAMETERS_SECRET", secret.clone()));
-            out.push(output("LAMBDA_ENVIRONMENT_VARIABLES", json!({"NULLPLATFORM_PARAMETERS_SECRET": secret}).to_string()));
+            out.push(output(
+                "LAMBDA_ENVIRONMENT_VARIABLES",
+                json!({"NULLPLATFORM_PARAMETERS_SECRET": secret}).to_string(),
+            ));
         } else {
             out.push(output("NULLPLATFORM_PARAMETERS_SECRET", ""));
-            let env = Output { name: "LAMBDA_ENVIRONMENT_VARIABLES".into(), value: params_json.clone(), secret: any_secret };
+            let env = Output {
+                name: "LAMBDA_ENVIRONMENT_VARIABLES".into(),
+                value: params_json.clone(),
+                secret: any_secret,
+            };
             out.push(env);
         }
         out.push(output("PARAMETERS_STRATEGY", strategy));

@@ -15,10 +15,16 @@ impl Step for PublishVersion {
             return Err(StepError::Failed(format!("PublishVersion of {fname} returned no version")));
         }
         if v.description != deployment {
-            log::warn(&format!("nothing changed since version {} (deployment `{}`): Lambda returned it instead of publishing", v.version, v.description));
+            log::warn(&format!(
+                "nothing changed since version {} (deployment `{}`): Lambda returned it instead of publishing",
+                v.version, v.description
+            ));
         }
         log::info(&format!("published {fname} version {}", v.version));
-        Ok(vec![output("LAMBDA_GREEN_VERSION", v.version.clone()), output("LAMBDA_CURRENT_VERSION", v.version)])
+        Ok(vec![
+            output("LAMBDA_GREEN_VERSION", v.version.clone()),
+            output("LAMBDA_CURRENT_VERSION", v.version),
+        ])
     }
 }
 
@@ -29,7 +35,10 @@ scope_step::step!(
         version: "0.1.0",
         description: "Publishes a version described by the deployment id",
         inputs: &[Input::required("LAMBDA_FUNCTION_NAME"), Input::required("DEPLOYMENT_ID")],
-        outputs: &[OutputDecl::plain("LAMBDA_GREEN_VERSION"), OutputDecl::plain("LAMBDA_CURRENT_VERSION")],
+        outputs: &[
+            OutputDecl::plain("LAMBDA_GREEN_VERSION"),
+            OutputDecl::plain("LAMBDA_CURRENT_VERSION")
+        ],
         capabilities: &[Capability::new("lambda:PublishVersion", lambda_scope::FUNCTION)],
         ..Manifest::EMPTY
     }

@@ -14,7 +14,9 @@ impl Step for UpdateAlias {
         let version = var("LAMBDA_GREEN_VERSION")
             .filter(|v| !v.is_empty())
             .or_else(|| var("LAMBDA_CURRENT_VERSION").filter(|v| !v.is_empty()))
-            .ok_or_else(|| StepError::InvalidInput("no version to update alias to (LAMBDA_GREEN_VERSION and LAMBDA_CURRENT_VERSION are empty)".into()))?;
+            .ok_or_else(|| {
+                StepError::InvalidInput("no version to update alias to (LAMBDA_GREEN_VERSION and LAMBDA_CURRENT_VERSION are empty)".into())
+            })?;
         let updated = match lambda::update_alias(&fname, &alias, Some(&version), Some(&[])) {
             Ok(a) => a,
             Err(CallError::Cloud(c)) if c.code == "ResourceNotFoundException" => {
@@ -34,7 +36,12 @@ scope_step::step!(
         name: "update-alias",
         version: "0.1.0",
         description: "Points the main alias at the new version, clearing weighted routing",
-        inputs: &[Input::required("LAMBDA_FUNCTION_NAME"), Input::optional("LAMBDA_MAIN_ALIAS_NAME"), Input::optional("LAMBDA_GREEN_VERSION"), Input::optional("LAMBDA_CURRENT_VERSION")],
+        inputs: &[
+            Input::required("LAMBDA_FUNCTION_NAME"),
+            Input::optional("LAMBDA_MAIN_ALIAS_NAME"),
+            Input::optional("LAMBDA_GREEN_VERSION"),
+            Input::optional("LAMBDA_CURRENT_VERSION")
+        ],
         outputs: &[OutputDecl::plain("LAMBDA_ALIAS_ARN")],
         capabilities: &[
             Capability::new("lambda:GetAlias", lambda_scope::FUNCTION_QUALIFIED),

@@ -11,20 +11,33 @@ struct UpdateCode;
 
 /// Makes sure Lambda may pull the image. Never fails the step.
 fn ensure_pull_policy(image: &uri::EcrImage, function_account: &str) {
-    let repo = ecr::RepositoryRef { registry_id: Some(image.account.clone()), region: Some(image.region.clone()), name: image.repository.clone() };
+    let repo = ecr::RepositoryRef {
+        registry_id: Some(image.account.clone()),
+        region: Some(image.region.clone()),
+        name: image.repository.clone(),
+    };
     let existing = match ecr::get_repository_policy(&repo) {
         Ok(p) => Some(p),
         Err(CallError::Cloud(c)) if c.code == "RepositoryPolicyNotFoundException" => None,
         Err(e) => {
-            log::warn(&format!("could not read the policy of ECR repository {} in {}: {e:?}; continuing", image.repository, image.account));
+            log::warn(&format!(
+                "could not read the policy of ECR repository {} in {}: {e:?}; continuing",
+                image.repository, image.account
+            ));
             return;
         }
     };
     match ecr_policy::merge(existing.as_deref(), function_account) {
         Ok(None) => log::info(&format!("ECR repository {} already lets Lambda pull", image.repository)),
         Ok(Some(policy)) => match ecr::set_repository_policy(&repo, &policy) {
-            Ok(()) => log::info(&format!("ECR repository {} now lets Lambda functions of {function_account} pull", image.repository)),
-            Err(e) => log::warn(&format!("could not update the policy of ECR repository {}: {e:?}; continuing", image.repository)),
+            Ok(()) => log::info(&format!(
+                "ECR repository {} now lets Lambda functions of {function_account} pull",
+                image.repository
+            )),
+            Err(e) => log::warn(&format!(
+                "could not update the policy of ECR repository {}: {e:?}; continuing",
+                image.repository
+            )),
         },
         Err(e) => log::warn(&format!("ECR repository {}: {e}; continuing", image.repository)),
     }
@@ -37,7 +50,11 @@ impl Step for UpdateCode {
         let code = if package == "Zip" {
             let bucket = require_var("S3_BUCKET")?;
             let key = require_var("S3_KEY")?;
-            lambda::CodeSource::S3(lambda::S3Location { bucket, key, object_version: None })
+            lambda::CodeSource::S3(lambda::S3Location {
+                bucket,
+                key,
+                object_version: None,
+            })
         } else {
             let image = require_var("IMAGE_URI")?;
             if let Some(ecr_image) = uri::ecr_image(&image) {
@@ -46,7 +63,11 @@ impl Step for UpdateCode {
             }
             lambda::CodeSource::Image(image)
         };
-        lambda::update_function_code(&lambda::UpdateCodeRequest { function_name: fname.clone(), code, architectures: None })?;
+        lambda::update_function_code(&lambda::UpdateCodeRequest {
+            function_name: fname.clone(),
+            code,
+            architectures: None,
+        })?;
         let max_wait = lambda_scope::number_var("DEPLOYMENT_MAX_WAIT_IN_SECONDS", 600)?;
         let done = lambda::wait_function_updated(&fname, max_wait)?;
         if done.last_update_status == "Failed" {

@@ -24,8 +24,8 @@ impl Step for UpdateConfiguration {
             .collect();
         let subnets = json_list("VPC_SUBNETS")?;
         let groups = json_list("VPC_SECURITY_GROUPS")?;
-        let vpc = (lambda_scope::var_or("VPC_ENABLED", "false") == "true" && !subnets.is_empty() && !groups.is_empty())
-            .then(|| lambda::VpcConfig { subnet_ids: subnets, security_group_ids: groups });
+        let vpc_wanted = lambda_scope::var_or("VPC_ENABLED", "false") == "true" && !subnets.is_empty() && !groups.is_empty();
+        let vpc = vpc_wanted.then_some(lambda::VpcConfig { subnet_ids: subnets, security_group_ids: groups });
         let request = lambda::UpdateConfigurationRequest {
             function_name: fname.clone(),
             memory_size: Some(lambda_scope::number_var("LAMBDA_MEMORY", 256)?),
@@ -46,7 +46,10 @@ impl Step for UpdateConfiguration {
                 done.last_update_status_reason.unwrap_or_else(|| "no reason given".into())
             )));
         }
-        log::info(&format!("configuration of {fname} updated: {} MB, {} s", done.memory_size, done.timeout));
+        log::info(&format!(
+            "configuration of {fname} updated: {} MB, {} s",
+            done.memory_size, done.timeout
+        ));
         Ok(vec![])
     }
 }

@@ -55,7 +55,10 @@ scope_step::step!(
             Input::optional("LAMBDA_MAIN_ALIAS_NAME"),
             Input::optional("WARMUP_ALIAS_NAME"),
         ],
-        capabilities: &[Capability::new("lambda:GetProvisionedConcurrencyConfig", lambda_scope::FUNCTION_QUALIFIED)],
+        capabilities: &[Capability::new(
+            "lambda:GetProvisionedConcurrencyConfig",
+            lambda_scope::FUNCTION_QUALIFIED
+        )],
         ..Manifest::EMPTY
     }
 );

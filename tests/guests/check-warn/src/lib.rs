@@ -14,4 +14,12 @@ impl Check for Warn {
     }
 }
 
-scope_step::check!(Warn, Manifest { name: "check-warn", version: "0.1.0", description: "Always warns", ..Manifest::EMPTY });
+scope_step::check!(
+    Warn,
+    Manifest {
+        name: "check-warn",
+        version: "0.1.0",
+        description: "Always warns",
+        ..Manifest::EMPTY
+    }
+);

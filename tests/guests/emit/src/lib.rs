@@ -42,7 +42,13 @@ scope_step::step!(
         name: "emit",
         version: "0.1.0",
         description: "Configurable no-op step for workflow tests",
-        inputs: &[Input::optional("EMIT"), Input::optional("EMIT_SECRET"), Input::optional("ECHO_VARS"), Input::optional("FAIL"), Input::optional("ASSUME_ROLE")],
+        inputs: &[
+            Input::optional("EMIT"),
+            Input::optional("EMIT_SECRET"),
+            Input::optional("ECHO_VARS"),
+            Input::optional("FAIL"),
+            Input::optional("ASSUME_ROLE")
+        ],
         outputs: &[OutputDecl::plain("A"), OutputDecl::plain("B"), OutputDecl::secret("S")],
         capabilities: &[Capability::new("sts:AssumeRole", "${ASSUME_ROLE}")],
         ..Manifest::EMPTY

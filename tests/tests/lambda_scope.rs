@@ -1,0 +1,572 @@
+//! The built-in Lambda-scope steps on the simulated cloud, rule by rule
+//! (LAMBDA-SCOPE.md), and the initial deployment end to end.
+
+use scope_host_tests::{lambda_example, providers_from, run_with, Data};
+use serde_json::{json, Value};
+
+fn sample() -> Data {
+    Data {
+        context: lambda_example("context.json"),
+        providers: providers_from(lambda_example("providers.json")),
+        cloud: lambda_example("cloud-state.json"),
+        vars: vec![],
+    }
+}
+
+fn function(state: &Value) -> &Value {
+    state["lambda"]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "11-my-app-my-scope")
+        .unwrap()
+}
+
+// ---- assume-role -------------------------------------------------------------
+
+#[tokio::test]
+async fn role_resolution_follows_the_five_levels() {
+    let agent_role = "arn:aws:iam::123456789012:role/np-lambda-agent";
+    let legacy = json!([{"id": "legacy", "nrn": "organization=1:account=2", "category": "scope-configurations",
+        "attributes": {"assume_role": {"arn": agent_role}}}]);
+    let malformed = json!([{"id": "iam", "nrn": "organization=1:account=2", "category": "cloud-providers",
+        "specification_slug": "aws-iam-configuration", "attributes": {"iam_role_arns": {"arns": "not a list"}}}]);
+    // (what, providers, variables, the ROLE_SOURCE expected)
+    type Case = (&'static str, Value, Vec<(&'static str, String)>, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            "variable wins",
+            lambda_example("providers.json"),
+            vec![("ASSUME_ROLE_ARN", agent_role.into())],
+            "variable ASSUME_ROLE_ARN",
+        ),
+        (
+            "IAM provider by selector",
+            lambda_example("providers.json"),
+            vec![],
+            "the account's IAM provider",
+        ),
+        (
+            "selector mismatch falls through to the default",
+            lambda_example("providers.json"),
+            vec![
+                ("ASSUME_ROLE_SELECTOR", "ecs".into()),
+                ("ASSUME_ROLE_ARN_DEFAULT", agent_role.into()),
+            ],
+            "variable ASSUME_ROLE_ARN_DEFAULT",
+        ),
+        ("legacy provider", legacy, vec![], "the legacy scope-configurations provider"),
+        (
+            "malformed provider data is no match",
+            malformed.clone(),
+            vec![("ASSUME_ROLE_ARN_DEFAULT", agent_role.into())],
+            "variable ASSUME_ROLE_ARN_DEFAULT",
+        ),
+        ("nothing: the agent", malformed, vec![], "agent"),
+    ];
+    for (what, providers, vars, source) in cases {
+        let ran = run_with(
+            "assume-role",
+            Data {
+                providers: providers_from(providers),
+                vars,
+                ..sample()
+            },
+        )
+        .await;
+        assert!(ran.report.succeeded(), "{what}: {:?}", ran.report.failure);
+        assert_eq!(ran.output("ROLE_SOURCE"), source, "{what}");
+        let identity = ran.env.workflow_identity().arn;
+        if source == "agent" {
+            assert_eq!(identity, "arn:aws:iam::123456789012:user/np-agent", "{what}");
+        } else {
+            assert_eq!(
+                identity, "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11",
+                "{what}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_role_names_the_arn_and_the_likely_causes() {
+    let ran = run_with(
+        "assume-role",
+        Data {
+            vars: vec![("ASSUME_ROLE_ARN", "arn:aws:iam::123456789012:role/lambda-exec".into())],
+            ..sample()
+        },
+    )
+    .await;
+    let msg = ran.report.failure.expect("failure").message;
+    for part in [
+        "could not assume arn:aws:iam::123456789012:role/lambda-exec",
+        "AccessDenied",
+        "trust policy",
+        "selector `lambda`",
+    ] {
+        assert!(msg.contains(part), "`{part}` missing from: {msg}");
+    }
+}
+
+// ---- build-context -----------------------------------------------------------
+
+#[tokio::test]
+async fn build_context_outputs_the_page_rules() {
+    let ran = run_with("build-context", sample()).await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    for (name, want) in [
+        ("SCOPE_ID", "11"),
+        ("DEPLOYMENT_ID", "deploy-1"),
+        ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope"),
+        ("LAMBDA_FUNCTION_EXISTS", "true"),
+        ("DEPLOYMENT_STRATEGY", "initial"),
+        ("DESIRED_TRAFFIC", "100"),
+        ("LAMBDA_MAIN_ALIAS_NAME", "main"),
+        ("BLUE_DEPLOYMENT_ID", "deploy-prev"),
+        ("LAMBDA_BLUE_VERSION", "1"),
+        ("LAMBDA_GREEN_VERSION", ""),
+        ("VISIBILITY", "public"),
+        ("LAMBDA_MEMORY", "512"),
+        ("LAMBDA_ARCHITECTURE", "x86_64"),
+        ("LAMBDA_RUNTIME", "nodejs22.x"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCOUNT_ID", "123456789012"),
+        ("STATE_BUCKET", "np-state-bucket"),
+        ("PACKAGE_TYPE", "Image"),
+        ("IMAGE_URI", "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0"),
+        ("PARAMETERS_STRATEGY", "env"),
+    ] {
+        assert_eq!(ran.output(name), want, "{name}");
+    }
+    let env: Value = serde_json::from_str(&ran.output("LAMBDA_ENVIRONMENT_VARIABLES")).unwrap();
+    assert_eq!(env, json!({"DB_HOST": "db.example.com", "DB_PASSWORD": "s3cr3t-db-password"}));
+    let env_out = ran
+        .report
+        .outputs
+        .iter()
+        .find(|o| o.name == "LAMBDA_ENVIRONMENT_VARIABLES")
+        .unwrap();
+    assert!(env_out.secret, "an environment holding secret parameters is secret");
+    let tags: Value = serde_json::from_str(&ran.output("RESOURCE_TAGS")).unwrap();
+    assert_eq!(tags["nullplatform:scope-id"], "11");
+    assert_eq!(tags["nullplatform:namespace"], "my-namespace");
+    assert!(!ran.journal_text().contains("s3cr3t-db-password"));
+}
+
+#[tokio::test]
+async fn versions_are_found_by_deployment_description() {
+    let mut data = sample();
+    data.cloud["lambda"]["functions"][0]["versions"] = json!([
+        {"version": "1", "description": "deploy-prev"}, {"version": "2", "description": "deploy-1", "memory_size": 300},
+        {"version": "3", "description": "other", "memory_size": 301}, {"version": "4", "description": "deploy-1", "memory_size": 302}]);
+    let ran = run_with("build-context", data).await;
+    assert_eq!(
+        ran.output("LAMBDA_GREEN_VERSION"),
+        "4",
+        "the last version described by the deployment"
+    );
+    assert_eq!(ran.output("LAMBDA_CURRENT_VERSION"), "4");
+    assert_eq!(ran.output("LAMBDA_BLUE_VERSION"), "1");
+}
+
+#[tokio::test]
+async fn asset_rules_and_errors() {
+    let cases: Vec<(Value, Result<[&str; 4], &str>)> = vec![
+        (
+            json!({"type": "docker-image", "url": "repo/x:1"}),
+            Ok(["Image", "repo/x:1", "", ""]),
+        ),
+        (
+            json!({"type": "docker-image", "url": ""}),
+            Err("asset URL is required for docker-image"),
+        ),
+        (
+            json!({"type": "lambda-asset", "url": "s3://np-assets/my-app/v1.0.0.zip"}),
+            Ok(["Zip", "", "np-assets", "my-app/v1.0.0.zip"]),
+        ),
+        (json!({"url": "s3://np-assets/k.zip"}), Ok(["Zip", "", "np-assets", "k.zip"])),
+        (json!({"type": "lambda-asset", "url": ""}), Ok(["Zip", "", "", ""])),
+        (
+            json!({"type": "lambda-asset", "url": "https://example.com/x.zip"}),
+            Err("expected s3://<bucket>/<key>"),
+        ),
+    ];
+    for (asset, want) in cases {
+        let mut data = sample();
+        data.context["asset"] = asset.clone();
+        let ran = run_with("build-context", data).await;
+        match want {
+            Ok([package, image, bucket, key]) => {
+                assert!(ran.report.succeeded(), "{asset}: {:?}", ran.report.failure);
+                assert_eq!(
+                    [
+                        ran.output("PACKAGE_TYPE"),
+                        ran.output("IMAGE_URI"),
+                        ran.output("S3_BUCKET"),
+                        ran.output("S3_KEY")
+                    ],
+                    [package, image, bucket, key],
+                    "{asset}"
+                );
+            }
+            Err(words) => {
+                assert_eq!(ran.failure_kind(), "invalid-input", "{asset}");
+                assert!(ran.report.failure.unwrap().message.contains(words), "{asset}");
+            }
+        }
+    }
+    // An IMAGE_URI variable wins over the asset.
+    let ran = run_with(
+        "build-context",
+        Data {
+            vars: vec![("IMAGE_URI", "pinned:1".into())],
+            ..sample()
+        },
+    )
+    .await;
+    assert_eq!(ran.output("IMAGE_URI"), "pinned:1");
+}
+
+#[tokio::test]
+async fn context_edge_cases() {
+    let mut data = sample();
+    data.context["scope"]["capabilities"]["http_enabled"] = json!(false);
+    data.context["scope"]["id"] = Value::Null;
+    let ran = run_with("build-context", data).await;
+    assert!(ran.report.failure.unwrap().message.contains("failed to extract scope ID"));
+
+    let mut data = sample();
+    data.context["scope"]["capabilities"]["http_enabled"] = json!(false);
+    data.cloud["lambda"]["functions"] = json!([]);
+    data.providers = vec![];
+    data.vars = vec![("STATE_BUCKET", "kept-bucket".into()), ("AWS_REGION", "eu-west-1".into())];
+    let ran = run_with("build-context", data).await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    assert_eq!(ran.output("VISIBILITY"), "event-driven");
+    assert_eq!(ran.output("LAMBDA_FUNCTION_EXISTS"), "false", "no function: an initial deployment");
+    assert_eq!(
+        ran.output("STATE_BUCKET"),
+        "kept-bucket",
+        "an absent provider value keeps what the agent had"
+    );
+    assert_eq!(ran.output("AWS_REGION"), "eu-west-1");
+}
+
+#[tokio::test]
+async fn secretsmanager_strategy_keeps_values_out_of_the_environment() {
+    let data = Data {
+        vars: vec![("PARAMETERS_STRATEGY", "secretsmanager".into())],
+        ..sample()
+    };
+    let ran = run_with("build-context", data).await;
+    assert_eq!(ran.output("NULLPLATFORM_PARAMETERS_SECRET"), "nullplatform/11/deploy-1/parameters");
+    let env: Value = serde_json::from_str(&ran.output("LAMBDA_ENVIRONMENT_VARIABLES")).unwrap();
+    assert_eq!(
+        env,
+        json!({"NULLPLATFORM_PARAMETERS_SECRET": "nullplatform/11/deploy-1/parameters"})
+    );
+    let params = ran.report.outputs.iter().find(|o| o.name == "PARAMETERS_JSON").unwrap();
+    assert!(params.secret && params.value.contains("s3cr3t-db-password"));
+
+    // sync-parameters creates, then updates, the secret; the value never shows.
+    let vars = || {
+        vec![
+            ("PARAMETERS_STRATEGY", "secretsmanager".to_owned()),
+            ("SCOPE_ID", "11".to_owned()),
+            ("DEPLOYMENT_ID", "deploy-1".to_owned()),
+            ("PARAMETERS_JSON", params.value.clone()),
+            ("RESOURCE_TAGS", "{\"nullplatform:scope-id\": \"11\"}".to_owned()),
+        ]
+    };
+    let ran = run_with("sync-parameters", Data { vars: vars(), ..sample() }).await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    let ops: Vec<String> = ran.calls().into_iter().map(|(_, op, outcome)| format!("{op}:{outcome}")).collect();
+    assert_eq!(ops, ["PutSecretValue:cloud_error", "CreateSecret:ok"]);
+    assert!(!ran.journal_text().contains("s3cr3t-db-password"));
+    let dump = ran.sim.dump_json();
+    assert_eq!(dump["secrets"][0]["tags"]["nullplatform:scope-id"], "11");
+}
+
+// ---- update-code ---------------------------------------------------------------
+
+fn code_vars(image: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".into()),
+        ("PACKAGE_TYPE", "Image".into()),
+        ("IMAGE_URI", image.into()),
+    ]
+}
+
+#[tokio::test]
+async fn the_ecr_pull_statement_is_merged_idempotently() {
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0";
+    let ran = run_with(
+        "update-code",
+        Data {
+            vars: code_vars(image),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    let state = ran.sim.dump_json();
+    let policy = &state["ecr"]["repositories"][0]["policy"];
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["CIPush", "LambdaECRImageRetrievalPolicy"], "existing statements are kept");
+    assert_eq!(function(&state)["image_uri"], image);
+
+    // Run again on the state it left: the policy is not written a second time.
+    let again = run_with(
+        "update-code",
+        Data {
+            vars: code_vars(image),
+            cloud: state,
+            ..sample()
+        },
+    )
+    .await;
+    assert!(again.report.succeeded());
+    assert!(!again.calls().iter().any(|(_, op, _)| op == "SetRepositoryPolicy"));
+    assert!(again.sink.text().contains("already lets Lambda pull"));
+}
+
+#[tokio::test]
+async fn a_registry_in_another_account_is_asked_and_failures_only_warn() {
+    let mut data = sample();
+    data.cloud["ecr"]["repositories"] = json!([{"name": "shared", "registry_id": "210987654321", "images": [{"tags": ["v2"]}]}]);
+    let image = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared:v2";
+    let ran = run_with(
+        "update-code",
+        Data {
+            vars: code_vars(image),
+            ..data
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    let entries = ran.env.journal.entries();
+    let set = entries
+        .iter()
+        .find(|e| e["operation"] == "SetRepositoryPolicy")
+        .expect("policy set");
+    assert_eq!(set["resource"], "arn:aws:ecr:us-east-1:210987654321:repository/shared");
+
+    // A repository that cannot be read: a warning, and the code is still updated.
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/missing-repo:v1";
+    let ran = run_with(
+        "update-code",
+        Data {
+            vars: code_vars(image),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    assert!(
+        ran.sink
+            .text()
+            .contains("warn could not read the policy of ECR repository missing-repo"),
+        "{}",
+        ran.sink.text()
+    );
+    assert_eq!(function(&ran.sim.dump_json())["image_uri"], image);
+}
+
+#[tokio::test]
+async fn the_update_waiter_reports_failure_with_the_architecture_hint_and_times_out() {
+    let mut data = sample();
+    data.cloud["lambda"]["functions"][0]["next_updates"] = json!([{"statuses": ["InProgress", "Failed"], "reason": "exec format error"}]);
+    let ran = run_with(
+        "update-code",
+        Data {
+            vars: code_vars("nginx:1"),
+            ..data
+        },
+    )
+    .await;
+    let msg = ran.report.failure.expect("failure").message;
+    assert!(msg.contains("exec format error") && msg.contains("architecture"), "{msg}");
+
+    let mut data = sample();
+    data.cloud["lambda"]["functions"][0]["next_updates"] =
+        json!([{"statuses": ["InProgress", "InProgress", "InProgress", "InProgress", "InProgress", "Successful"]}]);
+    let mut vars = code_vars("nginx:1");
+    vars.push(("DEPLOYMENT_MAX_WAIT_IN_SECONDS", "10".into()));
+    let ran = run_with("update-code", Data { vars, ..data }).await;
+    let msg = ran.report.failure.expect("failure").message;
+    assert!(msg.contains("still updating") && msg.contains("10 s"), "{msg}");
+}
+
+// ---- publish, alias, provisioned concurrency ------------------------------------
+
+#[tokio::test]
+async fn publish_then_alias_and_the_no_version_error() {
+    let vars = vec![
+        ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".to_owned()),
+        ("DEPLOYMENT_ID", "deploy-1".to_owned()),
+    ];
+    let ran = run_with(
+        "publish-version",
+        Data {
+            vars: vars.clone(),
+            ..sample()
+        },
+    )
+    .await;
+    // Nothing changed since version 1: Lambda returns it, and the step says so.
+    assert_eq!(ran.output("LAMBDA_GREEN_VERSION"), "1");
+    assert!(ran.sink.text().contains("nothing changed since version 1"));
+
+    let ran = run_with(
+        "update-alias",
+        Data {
+            vars: vec![("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".into())],
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.failure.unwrap().message.contains("no version to update alias to"));
+
+    let mut data = sample();
+    data.cloud["lambda"]["functions"][0]["versions"] =
+        json!([{"version": "1", "description": "deploy-prev"}, {"version": "2", "description": "deploy-1", "memory_size": 512}]);
+    data.cloud["lambda"]["functions"][0]["aliases"] = json!([{"name": "main", "function_version": "1", "routing": {"2": 0.25}}]);
+    let ran = run_with(
+        "update-alias",
+        Data {
+            vars: vec![
+                ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".into()),
+                ("LAMBDA_GREEN_VERSION", "2".into()),
+            ],
+            ..data
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    let state = ran.sim.dump_json();
+    let main = &function(&state)["aliases"][0];
+    assert_eq!(main["function_version"], "2");
+    assert!(
+        main["routing"].is_null() || main["routing"] == json!({}),
+        "weighted routing is cleared: {main}"
+    );
+}
+
+#[tokio::test]
+async fn provisioned_concurrency_is_waited_for_or_fails_with_its_reason() {
+    let vars = |kind: &str| {
+        vec![
+            ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".to_owned()),
+            ("LAMBDA_PROVISIONED_CONCURRENCY_TYPE", kind.to_owned()),
+        ]
+    };
+    let ran = run_with(
+        "wait-provisioned-concurrency",
+        Data {
+            vars: vars("unprovisioned"),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded() && ran.calls().is_empty());
+
+    let ran = run_with(
+        "wait-provisioned-concurrency",
+        Data {
+            vars: vars("provisioned"),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "no configuration is a skip: {:?}", ran.report.failure);
+
+    let mut data = sample();
+    data.cloud["lambda"]["functions"][0]["provisioned_concurrency"] =
+        json!([{"qualifier": "main", "requested": 5, "status_script": ["IN_PROGRESS", "IN_PROGRESS", "READY"]}]);
+    let ran = run_with(
+        "wait-provisioned-concurrency",
+        Data {
+            vars: vars("provisioned"),
+            ..data
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    assert!(
+        ran.sink.text().contains("IN_PROGRESS (0 of 5 allocated)") && ran.sink.text().contains("READY (5 of 5 allocated)"),
+        "{}",
+        ran.sink.text()
+    );
+
+    let mut data = sample();
+    data.cloud["lambda"]["functions"][0]["provisioned_concurrency"] = json!([{"qualifier": "main", "requested": 5, "status_script": ["IN_PROGRESS", "FAILED"], "status_reason": "not enough concurrency"}]);
+    let ran = run_with(
+        "wait-provisioned-concurrency",
+        Data {
+            vars: vars("provisioned"),
+            ..data
+        },
+    )
+    .await;
+    assert!(ran.report.failure.unwrap().message.contains("not enough concurrency"));
+}
+
+// ---- the initial deployment end to end -------------------------------------------
+
+#[test]
+fn handle_runs_the_initial_deployment_of_the_sample_scope() {
+    let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let ex = svc.join("examples");
+    let out = tempfile::tempdir().unwrap();
+    let dump = out.path().join("after.json");
+    let journal = out.path().join("run.jsonl");
+    let arg = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let result = std::process::Command::new(scope_host_tests::binary())
+        .args([
+            "handle",
+            &arg(&ex.join("notifications/start-initial.json")),
+            "--service-path",
+            &arg(&svc),
+        ])
+        .args([
+            "--context",
+            &arg(&ex.join("context.json")),
+            "--providers",
+            &arg(&ex.join("providers.json")),
+        ])
+        .args([
+            "--cloud-state",
+            &arg(&ex.join("cloud-state.json")),
+            "--dump-state",
+            &arg(&dump),
+            "--journal",
+            &arg(&journal),
+        ])
+        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&result.stdout).to_string() + &String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{text}");
+    assert!(text.contains("✔ run succeeded: 8 ok, 0 failed, 0 skipped"), "{text}");
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    let f = function(&state);
+    assert_eq!(f["aliases"][0]["function_version"], "2");
+    let v2 = f["versions"].as_array().unwrap().iter().find(|v| v["version"] == "2").unwrap();
+    assert_eq!(v2["description"], "deploy-1");
+    assert_eq!(f["image_uri"], "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0");
+    for (what, body) in [
+        ("stdout", text.clone()),
+        ("journal", std::fs::read_to_string(&journal).unwrap()),
+        ("state", state.to_string()),
+    ] {
+        assert!(!body.contains("s3cr3t-db-password"), "{what} leaks the secret parameter");
+    }
+    assert_eq!(f["environment"]["DB_HOST"], "db.example.com");
+}
