@@ -570,3 +570,75 @@ fn handle_runs_the_initial_deployment_of_the_sample_scope() {
     }
     assert_eq!(f["environment"]["DB_HOST"], "db.example.com");
 }
+
+/// Runs `handle` for a sample notification on `state` (a cloud fixture file) and
+/// returns the state it left.
+fn handle(slug: &str, state: &std::path::Path, dir: &std::path::Path) -> (String, std::path::PathBuf) {
+    let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let after = dir.join(format!("after-{slug}.json"));
+    let result = std::process::Command::new(scope_host_tests::binary())
+        .arg("handle")
+        .arg(svc.join(format!("examples/notifications/{slug}.json")))
+        .arg("--service-path")
+        .arg(&svc)
+        .arg("--providers")
+        .arg(svc.join("examples/providers.json"))
+        .arg("--cloud-state")
+        .arg(state)
+        .arg("--dump-state")
+        .arg(&after)
+        .arg("--journal")
+        .arg(dir.join(format!("{slug}.jsonl")))
+        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&result.stdout).to_string() + &String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{slug}:\n{text}");
+    (text, after)
+}
+
+fn alias_and_versions(state: &std::path::Path) -> (String, Value, Vec<String>) {
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    let f = function(&state);
+    let main = &f["aliases"][0];
+    let versions = f["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| format!("{}:{}", v["version"].as_str().unwrap(), v["description"].as_str().unwrap_or("")))
+        .collect();
+    (
+        main["function_version"].as_str().unwrap().to_owned(),
+        main["routing"].clone(),
+        versions,
+    )
+}
+
+#[test]
+fn blue_green_switch_rollback_and_finalize_chain_on_the_state_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda/examples/cloud-state.json");
+    let (_, s1) = handle("start-initial", &ex, dir.path());
+    let (_, s2) = handle("start-blue-green", &s1, dir.path());
+    let (main, _, versions) = alias_and_versions(&s2);
+    assert_eq!(main, "2", "blue_green does not move the alias");
+    assert_eq!(versions.last().unwrap(), "3:deploy-2");
+
+    let (text, s3) = handle("switch-traffic", &s2, dir.path());
+    assert!(text.contains("25% on version 3"), "{text}");
+    let (main, routing, _) = alias_and_versions(&s3);
+    assert_eq!((main.as_str(), routing), ("2", json!({"3": 0.25})));
+
+    let (_, s4) = handle("rollback-deployment", &s3, dir.path());
+    let (main, routing, versions) = alias_and_versions(&s4);
+    assert_eq!(main, "2");
+    assert!(routing.is_null() || routing == json!({}));
+    assert_eq!(versions, ["1:deploy-prev", "2:deploy-1"], "the rolled-back version is cleaned up");
+
+    // From the switched state, finalize instead: the alias moves to 3, the old version goes.
+    let (_, s5) = handle("finalize-blue-green", &s3, dir.path());
+    let (main, _, versions) = alias_and_versions(&s5);
+    assert_eq!(main, "3");
+    assert_eq!(versions, ["1:deploy-prev", "3:deploy-2"]);
+}

@@ -114,3 +114,24 @@ mod tests {
         assert_eq!(ctx.text("/scope/ok").as_deref(), Some("true"));
     }
 }
+
+/// Points `alias` at `version` with no weighted routing, creating the alias when
+/// the function has none yet.
+pub fn point_alias(function: &str, alias: &str, version: &str) -> Result<scope_step::lambda::Alias, StepError> {
+    use scope_step::{lambda, log, CallError};
+    match lambda::update_alias(function, alias, Some(version), Some(&[])) {
+        Ok(a) => Ok(a),
+        Err(CallError::Cloud(c)) if c.code == "ResourceNotFoundException" => {
+            log::info(&format!("alias {alias} does not exist yet: creating it"));
+            Ok(lambda::create_alias(function, alias, version, "main traffic alias", &[])?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Alias operations of the main alias, for manifests.
+pub const ALIAS_CAPABILITIES: [scope_step::Capability; 3] = [
+    scope_step::Capability::new("lambda:GetAlias", FUNCTION_QUALIFIED),
+    scope_step::Capability::new("lambda:UpdateAlias", FUNCTION_QUALIFIED),
+    scope_step::Capability::new("lambda:CreateAlias", FUNCTION_QUALIFIED),
+];

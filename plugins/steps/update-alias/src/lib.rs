@@ -3,7 +3,6 @@
 //! function has none yet.
 
 use scope_step::prelude::*;
-use scope_step::{lambda, CallError};
 
 struct UpdateAlias;
 
@@ -17,14 +16,7 @@ impl Step for UpdateAlias {
             .ok_or_else(|| {
                 StepError::InvalidInput("no version to update alias to (LAMBDA_GREEN_VERSION and LAMBDA_CURRENT_VERSION are empty)".into())
             })?;
-        let updated = match lambda::update_alias(&fname, &alias, Some(&version), Some(&[])) {
-            Ok(a) => a,
-            Err(CallError::Cloud(c)) if c.code == "ResourceNotFoundException" => {
-                log::info(&format!("alias {alias} does not exist yet: creating it"));
-                lambda::create_alias(&fname, &alias, &version, "main traffic alias", &[])?
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let updated = lambda_scope::point_alias(&fname, &alias, &version)?;
         log::info(&format!("alias {alias} → version {}", updated.function_version));
         Ok(vec![output("LAMBDA_ALIAS_ARN", updated.alias_arn)])
     }
@@ -43,11 +35,7 @@ scope_step::step!(
             Input::optional("LAMBDA_CURRENT_VERSION")
         ],
         outputs: &[OutputDecl::plain("LAMBDA_ALIAS_ARN")],
-        capabilities: &[
-            Capability::new("lambda:GetAlias", lambda_scope::FUNCTION_QUALIFIED),
-            Capability::new("lambda:UpdateAlias", lambda_scope::FUNCTION_QUALIFIED),
-            Capability::new("lambda:CreateAlias", lambda_scope::FUNCTION_QUALIFIED),
-        ],
+        capabilities: &lambda_scope::ALIAS_CAPABILITIES,
         ..Manifest::EMPTY
     }
 );

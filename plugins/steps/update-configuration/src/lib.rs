@@ -25,7 +25,10 @@ impl Step for UpdateConfiguration {
         let subnets = json_list("VPC_SUBNETS")?;
         let groups = json_list("VPC_SECURITY_GROUPS")?;
         let vpc_wanted = lambda_scope::var_or("VPC_ENABLED", "false") == "true" && !subnets.is_empty() && !groups.is_empty();
-        let vpc = vpc_wanted.then_some(lambda::VpcConfig { subnet_ids: subnets, security_group_ids: groups });
+        let vpc = vpc_wanted.then_some(lambda::VpcConfig {
+            subnet_ids: subnets,
+            security_group_ids: groups,
+        });
         let request = lambda::UpdateConfigurationRequest {
             function_name: fname.clone(),
             memory_size: Some(lambda_scope::number_var("LAMBDA_MEMORY", 256)?),
