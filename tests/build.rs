@@ -19,16 +19,39 @@ fn main() {
     for watched in ["wit", "plugins/Cargo.toml", "tests/guests/Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    let mut crates = Vec::new();
     for parent in ["plugins", "tests/guests"] {
-        for entry in std::fs::read_dir(root.join(parent)).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() && path.join("Cargo.toml").exists() {
-                println!("cargo:rerun-if-changed={}", path.join("src").display());
-                println!("cargo:rerun-if-changed={}", path.join("Cargo.toml").display());
-            }
-        }
+        find_crates(&root.join(parent), &mut crates);
+    }
+    for dir in &crates {
+        println!("cargo:rerun-if-changed={}", dir.join("src").display());
+        println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
+    }
+    // Diagnose checks live in folders of their own, which executor steps name:
+    // plugins/checks/<scope>/<check> → <release>/checks/<scope>/check_<check>.wasm.
+    let release = wasm_target.join("wasm32-wasip2/release");
+    let checks = root.join("plugins/checks");
+    for dir in crates.iter().filter(|d| d.starts_with(&checks)) {
+        let scope = dir.parent().and_then(|p| p.file_name()).unwrap().to_string_lossy().to_string();
+        let name = format!("check_{}.wasm", dir.file_name().unwrap().to_string_lossy().replace('-', "_"));
+        let into = release.join("checks").join(&scope);
+        std::fs::create_dir_all(&into).unwrap();
+        std::fs::copy(release.join(&name), into.join(&name)).unwrap_or_else(|e| panic!("copying check {name}: {e}"));
     }
     println!("cargo:rustc-env=GUEST_DIR={}", wasm_target.join("wasm32-wasip2/release").display());
+}
+
+/// Every crate folder (holding a Cargo.toml with a `src/`) below `dir`, skipping build output.
+fn find_crates(dir: &Path, found: &mut Vec<PathBuf>) {
+    if dir.join("Cargo.toml").is_file() && dir.join("src").is_dir() {
+        found.push(dir.to_path_buf());
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "target" && n != "examples") {
+            find_crates(&path, found);
+        }
+    }
 }
 
 fn build(manifest: &Path, target_dir: &Path) {

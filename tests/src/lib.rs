@@ -278,6 +278,8 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
 
 /// A run's inputs given as data (for scenario tables), rather than fixture files.
 pub struct Data {
+    /// Run as this role (assumed by the agent before the step) instead of the agent.
+    pub assume: Option<&'static str>,
     pub context: serde_json::Value,
     pub providers: Vec<scope_host::providers::Provider>,
     pub cloud: serde_json::Value,
@@ -299,13 +301,34 @@ pub fn providers_from(v: serde_json::Value) -> Vec<scope_host::providers::Provid
 
 /// Runs the plugin `name` (a guest or a built-in plugin) with `data`.
 pub async fn run_with(name: &str, data: Data) -> Ran {
+    run_with_policy(name, data, scope_host::grants::Policy::allow_all()).await
+}
+
+/// [`run_with`] under an operator policy.
+pub async fn run_with_policy(name: &str, data: Data, policy: scope_host::grants::Policy) -> Ran {
     let plugin = load(name);
     let sim = Arc::new(SimCloud::from_fixture_json(&data.cloud.to_string()).expect("cloud fixture"));
     let sink = Arc::new(CaptureSink::default());
     let mut env = RunEnv::with_defaults(sim.clone()).await.expect("env");
     scope_host::context::register_secrets(&data.context, &env.redactor);
     env.providers = Arc::new(ProviderStore::new(data.providers));
+    env.policy = Arc::new(policy);
     env.sink = sink.clone();
+    if let Some(role) = data.assume {
+        use scope_host::cloud::{AssumeRoleRequest, CallCtx, Cloud};
+        let ctx = CallCtx {
+            identity: env.agent.clone(),
+            region: env.region.clone(),
+        };
+        let req = AssumeRoleRequest {
+            role_arn: role.to_owned(),
+            session_name: "np-lambda-test".into(),
+            session_policy: None,
+            duration_seconds: 3600,
+        };
+        let assumed = sim.assume_role(&ctx, &req).await.expect("assume the test role").value;
+        *env.workflow_identity.lock().unwrap() = assumed;
+    }
     let env = Arc::new(env);
     let vars: BTreeMap<String, String> = data.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let request = StepRequest {

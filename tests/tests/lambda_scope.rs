@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 fn sample() -> Data {
     Data {
+        assume: None,
         context: lambda_example("context.json"),
         providers: providers_from(lambda_example("providers.json")),
         cloud: lambda_example("cloud-state.json"),
@@ -641,4 +642,166 @@ fn blue_green_switch_rollback_and_finalize_chain_on_the_state_left_behind() {
     let (main, _, versions) = alias_and_versions(&s5);
     assert_eq!(main, "3");
     assert_eq!(versions, ["1:deploy-prev", "3:deploy-2"]);
+}
+
+// ---- diagnose ----------------------------------------------------------------------
+
+fn check_vars() -> Vec<(&'static str, String)> {
+    vec![
+        ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".into()),
+        ("LAMBDA_MAIN_ALIAS_NAME", "main".into()),
+        ("VISIBILITY", "public".into()),
+    ]
+}
+
+async fn verdict(check: &str, data: Data) -> scope_host::step::CheckVerdict {
+    let ran = run_with(check, data).await;
+    ran.report
+        .check
+        .clone()
+        .unwrap_or_else(|| panic!("{check}: no verdict: {:?}", ran.report.failure))
+}
+
+#[tokio::test]
+async fn diagnose_checks_on_a_healthy_scope_pass() {
+    for check in [
+        "check-function-exists",
+        "check-function-active",
+        "check-iam-role-valid",
+        "check-provisioned-concurrency",
+        "check-networking-health",
+    ] {
+        let v = verdict(
+            check,
+            Data {
+                vars: check_vars(),
+                ..sample()
+            },
+        )
+        .await;
+        assert_eq!(v.status, "pass", "{check}: {v:?}");
+    }
+}
+
+#[tokio::test]
+async fn diagnose_checks_find_each_fault() {
+    // A missing function.
+    let mut data = Data {
+        vars: check_vars(),
+        ..sample()
+    };
+    data.cloud["lambda"]["functions"] = json!([]);
+    let v = verdict("check-function-exists", data).await;
+    assert_eq!((v.status.as_str(), v.summary.contains("does not exist")), ("fail", true), "{v:?}");
+
+    // An inactive function shows its last update status.
+    let mut data = Data {
+        vars: check_vars(),
+        ..sample()
+    };
+    data.cloud["lambda"]["functions"][0]["state"] = json!("Failed");
+    data.cloud["lambda"]["functions"][0]["state_reason"] = json!("The role could not be assumed");
+    let v = verdict("check-function-active", data).await;
+    assert_eq!(v.status, "fail");
+    assert!(
+        v.summary.contains("Failed, not Active")
+            && v.evidence
+                .iter()
+                .any(|(k, val)| k == "state_reason" && val.contains("could not be assumed")),
+        "{v:?}"
+    );
+
+    // A role that does not exist.
+    let mut data = Data {
+        vars: check_vars(),
+        ..sample()
+    };
+    data.cloud["lambda"]["functions"][0]["role"] = json!("arn:aws:iam::123456789012:role/deleted-role");
+    let v = verdict("check-iam-role-valid", data).await;
+    assert_eq!(v.status, "fail");
+    assert!(
+        v.summary.contains("does not exist") && v.evidence[0].1.ends_with("role/deleted-role"),
+        "{v:?}"
+    );
+
+    // Provisioned concurrency that FAILED.
+    let mut data = Data {
+        vars: check_vars(),
+        ..sample()
+    };
+    data.cloud["lambda"]["functions"][0]["provisioned_concurrency"] =
+        json!([{"qualifier": "main", "requested": 50, "status_script": ["FAILED"], "status_reason": "account limit"}]);
+    let v = verdict("check-provisioned-concurrency", data).await;
+    assert_eq!(v.status, "fail");
+    assert!(v.summary.contains("account limit"), "{v:?}");
+
+    // No invoke permission for a private scope: a warning only.
+    let mut vars = check_vars();
+    vars[2].1 = "private".into();
+    let v = verdict("check-networking-health", Data { vars, ..sample() }).await;
+    assert_eq!(v.status, "warning");
+    assert!(v.summary.contains("elasticloadbalancing"), "{v:?}");
+}
+
+#[tokio::test]
+async fn access_denied_is_its_own_result_naming_the_permission() {
+    // The cloud refuses: the assumed role may not call lambda:GetFunction.
+    let mut data = Data {
+        vars: check_vars(),
+        assume: Some("arn:aws:iam::123456789012:role/np-lambda-agent"),
+        ..sample()
+    };
+    data.cloud["iam"]["roles"][0]["allowed_actions"] = json!(["sts:*", "iam:GetRole"]);
+    let v = verdict("check-function-exists", data).await;
+    assert_eq!(v.status, "fail");
+    assert!(
+        v.summary.starts_with("access denied") && !v.summary.contains("does not exist"),
+        "{v:?}"
+    );
+    assert!(
+        v.evidence
+            .contains(&("missing_permission".to_owned(), "lambda:GetFunction".to_owned())),
+        "{v:?}"
+    );
+
+    // The host refuses (operator policy): reported the same way.
+    let mut data = Data {
+        vars: check_vars(),
+        ..sample()
+    };
+    data.cloud["lambda"]["functions"][0]["role"] = json!("arn:aws:iam::123456789012:role/lambda-exec");
+    // iam:GetRole is outside this narrowed policy.
+    let policy_denied = run_with_policy("check-iam-role-valid", data, &["lambda:GetFunctionConfiguration"]).await;
+    assert_eq!(policy_denied.status, "fail");
+    assert!(
+        policy_denied
+            .evidence
+            .contains(&("missing_permission".to_owned(), "iam:GetRole".to_owned())),
+        "{policy_denied:?}"
+    );
+}
+
+async fn run_with_policy(check: &str, data: Data, grants: &[&str]) -> scope_host::step::CheckVerdict {
+    // The same as run_with, under a narrowed operator policy.
+    let ran = scope_host_tests::run_with_policy(check, data, scope_host::grants::Policy::from_flags(grants).unwrap()).await;
+    ran.report
+        .check
+        .clone()
+        .unwrap_or_else(|| panic!("no verdict: {:?}", ran.report.failure))
+}
+
+#[test]
+fn diagnose_runs_every_check_through_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda/examples/cloud-state.json");
+    let (text, _) = handle("diagnose-deployment", &ex, dir.path());
+    for check in [
+        "lambda-function-exists",
+        "lambda-function-active",
+        "iam-role-valid",
+        "provisioned-concurrency",
+        "networking-health",
+    ] {
+        assert!(text.contains(&format!("✔ pass     {check}")), "{check} missing from:\n{text}");
+    }
 }

@@ -5,7 +5,7 @@
 //! is left.
 
 use super::expand::unresolved;
-use super::load::{resolve_path, LoadedWorkflow};
+use super::load::LoadedWorkflow;
 use super::model::{OutputKind, Step, StepKind};
 use super::plugins::PluginPath;
 use crate::engine::{Plugin, Runtime};
@@ -215,7 +215,9 @@ impl Checker<'_> {
         }
         let values = &self.wf.variables;
         for folder in &step.folders {
-            let dir = resolve_path(&super::expand::expand(folder, &|n| values.get(n).cloned()), &self.wf.dir);
+            let dir = self
+                .plugins
+                .folder(&super::expand::expand(folder, &|n| values.get(n).cloned()), &self.wf.dir);
             let entries = match std::fs::read_dir(&dir) {
                 Ok(e) => e,
                 Err(e) => {

@@ -66,6 +66,17 @@ impl PluginPath {
         ))
     }
 
+    /// A folder of check components: a path relative to `base_dir` when it exists
+    /// there, else the first plugin folder holding it (built-in checks live in
+    /// `<plugins>/checks/<scope>`).
+    pub fn folder(&self, spec: &str, base_dir: &Path) -> PathBuf {
+        let direct = super::load::resolve_path(spec, base_dir);
+        if direct.is_dir() || Path::new(spec).is_absolute() {
+            return direct;
+        }
+        self.dirs.iter().map(|d| d.join(spec)).find(|p| p.is_dir()).unwrap_or(direct)
+    }
+
     /// Resolves and loads, verifying a pinned digest.
     pub fn load(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Result<Arc<Plugin>, String> {
         let (path, pin) = self.resolve(spec, base_dir)?;

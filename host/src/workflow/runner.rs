@@ -311,7 +311,9 @@ impl Runner<'_> {
     ) {
         let mut files = Vec::new();
         for folder in &step.folders {
-            let dir = super::load::resolve_path(&super::expand::expand(folder, &|n| step_vars.get(n).cloned()), ctx.dir);
+            let dir = self
+                .plugins
+                .folder(&super::expand::expand(folder, &|n| step_vars.get(n).cloned()), ctx.dir);
             match std::fs::read_dir(&dir) {
                 Ok(entries) => files.extend(
                     entries

@@ -135,3 +135,41 @@ pub const ALIAS_CAPABILITIES: [scope_step::Capability; 3] = [
     scope_step::Capability::new("lambda:UpdateAlias", FUNCTION_QUALIFIED),
     scope_step::Capability::new("lambda:CreateAlias", FUNCTION_QUALIFIED),
 ];
+
+/// Diagnose helpers: verdicts with evidence, and AccessDenied as its own result.
+pub mod diagnose {
+    use scope_step::{CallError, CheckResult, CheckStatus};
+
+    pub fn verdict(status: CheckStatus, summary: impl Into<String>, evidence: Vec<(&str, String)>, actions: Vec<&str>) -> CheckResult {
+        CheckResult {
+            status,
+            summary: summary.into(),
+            evidence: evidence.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            suggested_actions: actions.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    /// A refusal (by the host or by AWS) as a failed check that names the missing
+    /// permission — never reported as "does not exist" (the bash checks' defect).
+    pub fn access_denied(e: &CallError, action: &str) -> Option<CheckResult> {
+        let (who, detail) = match e {
+            CallError::Denied(d) => ("the host's grant", d.reason.clone()),
+            CallError::Cloud(c) if c.code.starts_with("AccessDenied") || c.code == "UnauthorizedOperation" => ("AWS", c.message.clone()),
+            _ => return None,
+        };
+        Some(verdict(
+            CheckStatus::Fail,
+            format!("access denied: the diagnose identity may not call {action} ({who} refused)"),
+            vec![("missing_permission", action.to_owned()), ("detail", detail)],
+            vec!["grant the permission to the role the agent assumes for this scope, then diagnose again"],
+        ))
+    }
+
+    /// The cloud error's code, when the call failed in the cloud.
+    pub fn code(e: &CallError) -> Option<&str> {
+        match e {
+            CallError::Cloud(c) => Some(c.code.as_str()),
+            _ => None,
+        }
+    }
+}
