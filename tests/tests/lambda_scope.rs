@@ -637,6 +637,12 @@ fn blue_green_switch_rollback_and_finalize_chain_on_the_state_left_behind() {
     assert!(routing.is_null() || routing == json!({}));
     assert_eq!(versions, ["1:deploy-prev", "2:deploy-1"], "the rolled-back version is cleaned up");
 
+    // From the blue-green state, delete the new deployment: its version goes.
+    let (_, s6) = handle("delete-deployment", &s2, dir.path());
+    let (main, _, versions) = alias_and_versions(&s6);
+    assert_eq!(main, "2");
+    assert_eq!(versions, ["1:deploy-prev", "2:deploy-1"]);
+
     // From the switched state, finalize instead: the alias moves to 3, the old version goes.
     let (_, s5) = handle("finalize-blue-green", &s3, dir.path());
     let (main, _, versions) = alias_and_versions(&s5);
@@ -795,6 +801,8 @@ fn diagnose_runs_every_check_through_handle() {
     let dir = tempfile::tempdir().unwrap();
     let ex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda/examples/cloud-state.json");
     let (text, _) = handle("diagnose-deployment", &ex, dir.path());
+    let (scope_text, _) = handle("diagnose-scope", &ex, dir.path());
+    assert!(scope_text.contains("notification → scope workflow `diagnose`"), "{scope_text}");
     for check in [
         "lambda-function-exists",
         "lambda-function-active",
@@ -804,4 +812,132 @@ fn diagnose_runs_every_check_through_handle() {
     ] {
         assert!(text.contains(&format!("✔ pass     {check}")), "{check} missing from:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn config_precedence_provider_collisions_and_finding_the_function_by_tag() {
+    // Context path, else variable, else default.
+    let mut data = Data {
+        vars: vec![("LAMBDA_TIMEOUT", "45".into()), ("LAMBDA_MEMORY", "1024".into())],
+        ..sample()
+    };
+    data.context["scope"]["capabilities"].as_object_mut().unwrap().remove("timeout");
+    let ran = run_with("build-context", data).await;
+    assert_eq!(ran.output("LAMBDA_MEMORY"), "512", "the context wins over the variable");
+    assert_eq!(ran.output("LAMBDA_TIMEOUT"), "45", "the variable when the context has none");
+    assert_eq!(ran.output("LAMBDA_EPHEMERAL_STORAGE"), "512", "the default last");
+
+    // Two providers of a category set the same key: the closest to the scope wins, with a warning.
+    let mut providers = lambda_example("providers.json");
+    providers.as_array_mut().unwrap().push(
+        json!({"id": "ns-aws", "nrn": "organization=1:account=2:namespace=3", "category": "cloud-providers",
+        "specification_slug": "aws-configuration", "attributes": {"account": {"region": "eu-west-1"}}}),
+    );
+    let ran = run_with(
+        "build-context",
+        Data {
+            providers: providers_from(providers),
+            ..sample()
+        },
+    )
+    .await;
+    assert_eq!(ran.output("AWS_REGION"), "eu-west-1");
+    assert!(
+        ran.sink
+            .text()
+            .contains("cloud-providers providers set `account.region` more than once"),
+        "{}",
+        ran.sink.text()
+    );
+
+    // Diagnose without slugs finds the function by its scope-id tag.
+    let mut data = Data { vars: vec![], ..sample() };
+    data.context["application"].as_object_mut().unwrap().remove("slug");
+    let ran = run_with("diagnose-context", data).await;
+    assert_eq!(ran.output("LAMBDA_FUNCTION_NAME"), "11-my-app-my-scope");
+    assert_eq!(ran.output("LAMBDA_ROLE_ARN"), "arn:aws:iam::123456789012:role/lambda-exec");
+}
+
+#[tokio::test]
+async fn zip_code_needs_the_s3_object_and_its_grant() {
+    let vars = |key: &str| {
+        vec![
+            ("LAMBDA_FUNCTION_NAME", "zip-fn".to_owned()),
+            ("PACKAGE_TYPE", "Zip".to_owned()),
+            ("S3_BUCKET", "np-assets".to_owned()),
+            ("S3_KEY", key.to_owned()),
+        ]
+    };
+    let mut data = sample();
+    data.cloud["lambda"]["functions"] = json!([{"name": "zip-fn", "package_type": "Zip", "runtime": "nodejs22.x", "handler": "index.handler", "role": "arn:aws:iam::123456789012:role/lambda-exec"}]);
+    let ran = run_with(
+        "update-code",
+        Data {
+            vars: vars("my-app/v1.0.0.zip"),
+            cloud: data.cloud.clone(),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    let granted = ran
+        .env
+        .journal
+        .entries()
+        .iter()
+        .any(|e| e["operation"] == "UpdateFunctionCode" && e["outcome"] == "ok");
+    assert!(granted);
+    let ran = run_with(
+        "update-code",
+        Data {
+            vars: vars("missing.zip"),
+            cloud: data.cloud,
+            ..sample()
+        },
+    )
+    .await;
+    assert_eq!(ran.failure_kind(), "cloud");
+    assert!(ran.report.failure.unwrap().message.contains("NoSuchKey"));
+}
+
+#[tokio::test]
+async fn cleanup_keeps_version_1_and_latest_and_ignores_what_is_gone() {
+    let vars = |v: &str, keep: &str| {
+        vec![
+            ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".to_owned()),
+            ("CLEANUP_VERSION", v.to_owned()),
+            ("CLEANUP_KEEP_FIRST", keep.to_owned()),
+        ]
+    };
+    let ran = run_with(
+        "cleanup-version",
+        Data {
+            vars: vars("1", "true"),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(
+        ran.report.succeeded() && ran.calls().is_empty(),
+        "version 1 is kept when cleaning the old version"
+    );
+    let ran = run_with(
+        "cleanup-version",
+        Data {
+            vars: vars("$LATEST", "false"),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded() && ran.calls().is_empty());
+    let ran = run_with(
+        "cleanup-version",
+        Data {
+            vars: vars("7", "false"),
+            ..sample()
+        },
+    )
+    .await;
+    assert!(ran.report.succeeded(), "a version already gone is fine: {:?}", ran.report.failure);
+    assert!(ran.sink.text().contains("already gone"));
 }
