@@ -179,8 +179,34 @@ fn workflow(c: &mut Criterion) {
         run(); // warm the compile cache for this binary's engine
         group.sample_size(30);
         group.bench_function("6 no-op steps, whole `scope-host run` process", |b| b.iter(run));
+        // The main job: the initial deployment of the sample Lambda scope.
+        let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+        let ex = svc.join("examples");
+        let initial = || {
+            let out = std::process::Command::new(&bin)
+                .arg("handle")
+                .arg(ex.join("notifications/start-initial.json"))
+                .arg("--service-path")
+                .arg(&svc)
+                .arg("--providers")
+                .arg(ex.join("providers.json"))
+                .arg("--cloud-state")
+                .arg(ex.join("cloud-state.json"))
+                .arg("--journal")
+                .arg(&journal)
+                .env("SCOPE_HOST_CACHE", &cache)
+                .env("SCOPE_HOST_PLUGINS", scope_host_tests::guest_dir())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        };
+        initial();
+        group.bench_function(
+            "initial deployment of the sample Lambda scope, whole `scope-host handle` process",
+            |b| b.iter(initial),
+        );
     } else {
-        println!("skipping the whole-process bench: build it first with `cargo build --release -p scope-host`");
+        println!("skipping the whole-process benches: build the binary first with `cargo build --release -p scope-host`");
     }
     group.finish();
 }

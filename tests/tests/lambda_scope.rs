@@ -941,3 +941,62 @@ async fn cleanup_keeps_version_1_and_latest_and_ignores_what_is_gone() {
     assert!(ran.report.succeeded(), "a version already gone is fine: {:?}", ran.report.failure);
     assert!(ran.sink.text().contains("already gone"));
 }
+
+#[tokio::test]
+async fn update_configuration_sends_zip_runtime_environment_layers_and_vpc() {
+    let mut data = sample();
+    data.cloud["lambda"]["functions"] = json!([{"name": "zip-fn", "package_type": "Zip", "runtime": "nodejs18.x", "handler": "old.handler",
+        "role": "arn:aws:iam::123456789012:role/lambda-exec", "environment": {"OLD": "x"}, "layers": ["arn:aws:lambda:us-east-1:123456789012:layer:old:1"]}]);
+    data.vars = vec![
+        ("LAMBDA_FUNCTION_NAME", "zip-fn".into()),
+        ("PACKAGE_TYPE", "Zip".into()),
+        ("LAMBDA_MEMORY", "1024".into()),
+        ("LAMBDA_ENVIRONMENT_VARIABLES", "{\"DB_HOST\": \"db\"}".into()),
+        ("LAMBDA_LAYERS", "[]".into()),
+        ("VPC_ENABLED", "true".into()),
+        ("VPC_SUBNETS", "[\"subnet-1\", \"subnet-2\"]".into()),
+        ("VPC_SECURITY_GROUPS", "[\"sg-1\"]".into()),
+    ];
+    let ran = run_with("update-configuration", data).await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    let state = ran.sim.dump_json();
+    let f = &state["lambda"]["functions"][0];
+    assert_eq!(f["memory_size"], 1024);
+    assert_eq!(f["runtime"], "nodejs22.x");
+    assert_eq!(f["handler"], "index.handler");
+    assert_eq!(f["environment"], json!({"DB_HOST": "db"}), "the environment is replaced");
+    assert!(
+        f["layers"].as_array().is_none_or(|l| l.is_empty()),
+        "an empty list clears the layers: {}",
+        f["layers"]
+    );
+    assert_eq!(f["subnet_ids"], json!(["subnet-1", "subnet-2"]));
+
+    let bad = run_with(
+        "update-configuration",
+        Data {
+            vars: vec![
+                ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".into()),
+                ("LAMBDA_LAYERS", "not json".into()),
+            ],
+            ..sample()
+        },
+    )
+    .await;
+    assert_eq!(bad.failure_kind(), "invalid-input");
+}
+
+#[tokio::test]
+async fn switch_traffic_refuses_a_percentage_outside_0_to_100() {
+    for bad in ["101", "-5", "half"] {
+        let vars = vec![
+            ("LAMBDA_FUNCTION_NAME", "11-my-app-my-scope".to_owned()),
+            ("DESIRED_TRAFFIC", bad.to_owned()),
+            ("LAMBDA_GREEN_VERSION", "1".to_owned()),
+        ];
+        let ran = run_with("switch-traffic", Data { vars, ..sample() }).await;
+        assert_eq!(ran.failure_kind(), "invalid-input", "{bad}");
+        assert!(ran.report.failure.as_ref().unwrap().message.contains("from 0 to 100"));
+        assert!(ran.calls().is_empty());
+    }
+}
