@@ -228,8 +228,12 @@ fn write_atomically(path: &Path, bytes: wasmtime::Result<Vec<u8>>) -> anyhow::Re
     let bytes = bytes.map_err(anyhow::Error::from)?;
     let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent"))?;
     std::fs::create_dir_all(dir)?;
+    // Unique per write, so two writers (threads or processes) never share a file:
+    // a shared one could be truncated after its rename, under a reader's mmap.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{n}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("x"),
         std::process::id()
     ));
