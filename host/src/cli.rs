@@ -143,6 +143,13 @@ struct RunOptions {
     /// Provider data: a JSON file, or a folder of JSON files.
     #[arg(long, value_name = "FILE|DIR")]
     providers: Option<PathBuf>,
+    /// The cloud: `sim`, the built-in simulated AWS, or `aws`, the real one (the
+    /// standard credential chain; AWS_ENDPOINT_URL or --endpoint-url for an emulator).
+    #[arg(long, value_name = "sim|aws", default_value = "sim", value_parser = ["sim", "aws"])]
+    cloud: String,
+    /// With --cloud aws: send every call to this endpoint (e.g. a local emulator).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
     /// Seed the simulated cloud from this fixture [default: an empty account].
     #[arg(long, value_name = "JSON")]
     cloud_state: Option<PathBuf>,
@@ -346,7 +353,8 @@ pub(crate) fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Poli
 /// cloud, the run environment with its journal, and the starting variables.
 struct Session {
     pub runtime: Runtime,
-    pub sim: Arc<SimCloud>,
+    /// The simulated cloud, when the run uses it.
+    pub sim: Option<Arc<SimCloud>>,
     pub env: Arc<RunEnv>,
     pub journal: Arc<Journal>,
     pub journal_path: PathBuf,
@@ -374,10 +382,21 @@ impl Session {
             Some(p) => ProviderStore::load(p)?,
             None => ProviderStore::default(),
         };
-        let sim = Arc::new(match &opts.cloud_state {
-            Some(p) => SimCloud::from_fixture_file(p)?,
-            None => SimCloud::new_empty(),
-        });
+        if opts.endpoint_url.is_some() && opts.cloud != "aws" {
+            bail!("--endpoint-url is for --cloud aws (the simulated cloud needs no endpoint)");
+        }
+        let sim = match opts.cloud.as_str() {
+            "aws" => {
+                if opts.cloud_state.is_some() || opts.dump_state.is_some() {
+                    bail!("--cloud-state and --dump-state belong to the simulated cloud; with --cloud aws the state is the account's");
+                }
+                None
+            }
+            _ => Some(Arc::new(match &opts.cloud_state {
+                Some(p) => SimCloud::from_fixture_file(p)?,
+                None => SimCloud::new_empty(),
+            })),
+        };
         let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
         // The pooling allocator's memory slots must be able to hold the step's cap.
         let runtime = opts.engine.runtime_with(EngineOptions {
@@ -398,7 +417,21 @@ impl Session {
             Journal::to_file(&journal_path, redactor.clone())
                 .with_context(|| format!("creating the journal {}", journal_path.display()))?,
         );
-        let cloud: Arc<dyn Cloud> = sim.clone();
+        let cloud: Arc<dyn Cloud> = match &sim {
+            Some(sim) => sim.clone(),
+            None => {
+                let options = crate::cloud::aws::AwsOptions {
+                    endpoint_url: opts.endpoint_url.clone(),
+                    region: opts.region.clone(),
+                    ..Default::default()
+                };
+                Arc::new(
+                    crate::cloud::aws::AwsCloud::new(options)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("connecting to AWS: {e}"))?,
+                )
+            }
+        };
         let mut env = RunEnv::with_defaults(cloud.clone())
             .await
             .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
@@ -440,10 +473,10 @@ impl Session {
             outcome: if ok { "ok".into() } else { "failed".into() },
             duration_us: self.started.elapsed().as_micros() as u64,
         });
-        if let Some(path) = dump_state {
+        if let (Some(path), Some(sim)) = (dump_state, &self.sim) {
             // Secret values the run knows (e.g. secret parameters in a function's
             // environment) are masked in the file too.
-            let state = serde_json::to_string_pretty(&self.redactor.redact_json(&self.sim.dump_json()))?;
+            let state = serde_json::to_string_pretty(&self.redactor.redact_json(&sim.dump_json()))?;
             std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
         }
         Ok(self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect())

@@ -5,6 +5,7 @@
 //! grant check in `caps` has already run. It may still refuse, as AWS would
 //! (a role's trust policy, a role's own permissions in the simulated cloud).
 
+pub mod aws;
 pub mod model;
 pub mod sim;
 

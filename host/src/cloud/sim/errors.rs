@@ -23,7 +23,7 @@ impl Service {
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::SecretsManager => "secretsmanager",
-            Service::Tagging => "tagging",
+            Service::Tagging => "tag",
         }
     }
 

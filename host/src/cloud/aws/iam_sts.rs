@@ -1,0 +1,149 @@
+//! STS (the agent's identity, AssumeRole) and IAM GetRole.
+
+use super::{count, reply, AwsCloud, AGENT};
+use crate::cloud::{AssumeRoleRequest, CallCtx, CloudResult, Credentials, Identity, Role};
+
+/// The account of an ARN (`arn:aws:sts::123456789012:assumed-role/r/s`).
+pub(super) fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// Decodes `%XX` escapes (IAM returns policy documents URL-encoded); text that is not
+/// valid escaped UTF-8 is returned as it was.
+pub(super) fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+impl AwsCloud {
+    /// GetCallerIdentity with the chain's credentials, in the default region.
+    pub(super) async fn sts_agent_identity(&self) -> CloudResult<Identity> {
+        let agent = Identity {
+            arn: AGENT.to_string(),
+            account: String::new(),
+            expires_at: None,
+            credentials: None,
+        };
+        let api = self.api("sts", "GetCallerIdentity", &agent, &self.region);
+        let out = self
+            .clients(&agent, &self.region)
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let arn = out.arn().unwrap_or_default().to_string();
+        let account = out
+            .account()
+            .map(str::to_string)
+            .or_else(|| arn_account(&arn).map(str::to_string))
+            .unwrap_or_default();
+        Ok(reply(
+            Identity {
+                arn,
+                account,
+                expires_at: None,
+                credentials: None,
+            },
+            &out,
+        ))
+    }
+
+    /// AssumeRole signed as `ctx.identity`; the answer carries the temporary keys.
+    pub(super) async fn sts_assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
+        let api = self.ctx_api("sts", "AssumeRole", ctx);
+        let duration = i32::try_from(req.duration_seconds).unwrap_or(i32::MAX);
+        let out = self
+            .for_ctx(ctx)
+            .sts()
+            .assume_role()
+            .role_arn(&req.role_arn)
+            .role_session_name(&req.session_name)
+            .duration_seconds(duration)
+            .set_policy(req.session_policy.clone())
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let Some(c) = out.credentials() else {
+            return Err(api.client_error("AssumeRole answered without credentials".to_string()));
+        };
+        let arn = out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default();
+        let account = arn_account(&arn)
+            .or_else(|| arn_account(&req.role_arn))
+            .unwrap_or_default()
+            .to_string();
+        let expires_at = u64::try_from(c.expiration().secs()).ok();
+        let identity = Identity {
+            arn,
+            account,
+            expires_at,
+            credentials: Some(Credentials {
+                access_key_id: c.access_key_id().to_string(),
+                secret_access_key: c.secret_access_key().to_string(),
+                session_token: Some(c.session_token().to_string()),
+            }),
+        };
+        Ok(reply(identity, &out))
+    }
+
+    /// GetRole; the trust policy comes back as JSON text (IAM sends it URL-encoded).
+    pub(super) async fn iam_get_role_impl(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
+        let api = self.ctx_api("iam", "GetRole", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .get_role()
+            .role_name(role_name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let Some(role) = out.role() else {
+            return Err(api.client_error("GetRole answered without a role".to_string()));
+        };
+        let value = Role {
+            role_name: role.role_name().to_string(),
+            arn: role.arn().to_string(),
+            role_id: role.role_id().to_string(),
+            assume_role_policy_document: role.assume_role_policy_document().map(percent_decode).unwrap_or_default(),
+            max_session_duration: match role.max_session_duration() {
+                Some(_) => count(role.max_session_duration()),
+                None => 3600,
+            },
+        };
+        Ok(reply(value, &out))
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn policies_are_decoded_and_accounts_parsed() {
+        assert_eq!(
+            percent_decode("%7B%22Version%22%3A%222012-10-17%22%7D"),
+            r#"{"Version":"2012-10-17"}"#
+        );
+        assert_eq!(percent_decode(r#"{"a": "100%"}"#), r#"{"a": "100%"}"#);
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(arn_account("arn:aws:sts::123456789012:assumed-role/r/s"), Some("123456789012"));
+        assert_eq!(arn_account("nope"), None);
+    }
+}

@@ -1,0 +1,729 @@
+//! The AWS backend against moto, the local AWS emulator (and, for what moto cannot
+//! show — paging of Lambda versions, answers without an error code, dead
+//! endpoints — against small local stand-ins).
+//!
+//! moto must be installed in `target/moto-venv` (`scripts/moto` creates it;
+//! `SCOPE_MOTO_VENV` names another venv). Each test starts its own `moto_server` on
+//! a free loopback port and stops it when it ends.
+
+use super::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+fn venv_dir() -> PathBuf {
+    match std::env::var_os("SCOPE_MOTO_VENV") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/moto-venv"),
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`: the status and body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// A running `moto_server`, killed when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+    /// The server's log and its request recording (kept out of the source tree).
+    dir: tempfile::TempDir,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let bin = venv_dir().join("bin/moto_server");
+        assert!(
+            bin.exists(),
+            "moto is not installed ({} is missing): run scripts/moto first, which creates \
+             target/moto-venv with moto[server]==5.2.5",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().expect("moto temp dir");
+        let log = std::fs::File::create(dir.path().join("moto.log")).expect("moto log file");
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut moto = Moto { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if matches!(http(port, "GET", "/moto-api/", ""), Ok((200, _))) {
+                return moto;
+            }
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                let log = std::fs::read_to_string(moto.dir.path().join("moto.log")).unwrap_or_default();
+                panic!("moto_server exited before answering ({status}):\n{log}");
+            }
+            assert!(Instant::now() < deadline, "moto_server did not answer on port {port} within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn options(endpoint: String) -> AwsOptions {
+    AwsOptions {
+        endpoint_url: Some(endpoint),
+        region: Some(REGION.to_string()),
+        call_timeout: Duration::from_secs(20),
+        max_attempts: 1,
+        static_credentials: Some(("testing".to_string(), "testing".to_string())),
+    }
+}
+
+async fn cloud_at(endpoint: String) -> AwsCloud {
+    AwsCloud::new(options(endpoint)).await.expect("AwsCloud::new")
+}
+
+fn ok<T>(r: CloudResult<T>) -> T {
+    match r {
+        Ok(reply) => {
+            assert!(reply.request_id.is_some(), "an answer without a request id");
+            reply.value
+        }
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+fn err<T: std::fmt::Debug>(r: CloudResult<T>) -> CloudError {
+    match r {
+        Ok(reply) => panic!("expected an error, got {:?}", reply.value),
+        Err(e) => e,
+    }
+}
+
+async fn agent_ctx(cloud: &AwsCloud) -> CallCtx {
+    CallCtx {
+        identity: ok(cloud.agent_identity().await),
+        region: REGION.to_string(),
+    }
+}
+
+/// The request bodies in a moto recording (one JSON object per line, bodies base64).
+fn recorded_bodies(recording: &str) -> Vec<String> {
+    recording
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|entry| {
+            let body = entry["body"].as_str()?.to_string();
+            if entry["body_encoded"].as_bool() == Some(true) {
+                String::from_utf8(base64_decode(&body)).ok()
+            } else {
+                Some(body)
+            }
+        })
+        .collect()
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else { continue };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[tokio::test]
+async fn the_agent_and_an_assumed_role_sign_their_own_calls() {
+    let moto = Moto::start();
+    let cloud = cloud_at(moto.url()).await;
+    assert_eq!((cloud.backend(), cloud.default_region()), ("aws", REGION.to_string()));
+
+    let agent = ok(cloud.agent_identity().await);
+    assert_eq!(agent.account, ACCOUNT);
+    assert!(agent.arn.starts_with(&format!("arn:aws:sts::{ACCOUNT}:user/")), "{}", agent.arn);
+    assert_eq!(
+        (agent.expires_at, agent.credentials.clone()),
+        (None, None),
+        "the host never holds agent keys"
+    );
+
+    // Record what is sent, to see the session policy go out with AssumeRole.
+    assert_eq!(
+        http(moto.port, "POST", "/moto-api/recorder/start-recording", "").map(|r| r.0).ok(),
+        Some(200)
+    );
+    let ctx = CallCtx {
+        identity: agent,
+        region: REGION.to_string(),
+    };
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}"#;
+    let req = AssumeRoleRequest {
+        role_arn: format!("arn:aws:iam::{ACCOUNT}:role/deployer"),
+        session_name: "scope-11".to_string(),
+        session_policy: Some(policy.to_string()),
+        duration_seconds: 900,
+    };
+    let before = now_secs();
+    let assumed = ok(cloud.assume_role(&ctx, &req).await);
+    assert_eq!(assumed.arn, format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/scope-11"));
+    assert_eq!(assumed.account, ACCOUNT);
+    let expires = assumed.expires_at.expect("an expiry");
+    assert!(
+        (before + 800..=now_secs() + 1000).contains(&expires),
+        "expiry {expires} is not ~900 s after {before}"
+    );
+    let creds = assumed.credentials.clone().expect("temporary credentials");
+    assert!(creds.access_key_id.starts_with("ASIA"), "{creds:?}");
+    assert!(!creds.secret_access_key.is_empty() && creds.session_token.as_deref().is_some_and(|t| !t.is_empty()));
+    let (_, recording) = http(moto.port, "GET", "/moto-api/recorder/download-recording", "").expect("recording");
+    let sent = recorded_bodies(&recording);
+    let assume = sent
+        .iter()
+        .find(|b| b.contains("Action=AssumeRole"))
+        .expect("AssumeRole was recorded");
+    let fields: Vec<String> = assume.split('&').map(iam_sts::percent_decode).collect();
+    for want in [
+        format!("Policy={policy}"),
+        "DurationSeconds=900".into(),
+        "RoleSessionName=scope-11".into(),
+    ] {
+        assert!(fields.contains(&want), "{want} was not sent: {fields:?}");
+    }
+
+    // moto names the caller by the keys that signed the request.
+    let as_assumed = cloud
+        .clients(&assumed, REGION)
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity as the session");
+    assert_eq!(as_assumed.arn(), Some(assumed.arn.as_str()));
+
+    // Trait calls as the session work, and reuse one client set per identity and region.
+    let session = CallCtx {
+        identity: assumed.clone(),
+        region: REGION.to_string(),
+    };
+    let created = ok(cloud
+        .secrets_create_secret(
+            &session,
+            &CreateSecret {
+                name: "nullplatform/11/session".into(),
+                description: "made by the session".into(),
+                secret_string: "v1".into(),
+                tags: vec![],
+            },
+        )
+        .await);
+    assert!(created.arn.contains("nullplatform/11/session"), "{}", created.arn);
+    let sets = cloud.cached_client_sets();
+    for _ in 0..3 {
+        ok(cloud.secrets_put_secret_value(&session, "nullplatform/11/session", "v2").await);
+        ok(cloud.agent_identity().await);
+    }
+    assert_eq!(cloud.cached_client_sets(), sets, "clients must be reused, not built per call");
+    assert_eq!(sets, 2, "one set for the agent, one for the session");
+}
+
+const TRUST: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// A role and an image function with tags and reserved concurrency, made with the SDK.
+async fn seed_function(cloud: &AwsCloud, ctx: &CallCtx, name: &str, image: &str) -> String {
+    let clients = cloud.for_ctx(ctx);
+    let role = clients
+        .iam()
+        .create_role()
+        .role_name("lambda-exec")
+        .path("/np/")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .expect("CreateRole");
+    let role_arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
+    clients
+        .lambda()
+        .create_function()
+        .function_name(name)
+        .role(&role_arn)
+        .package_type(aws_sdk_lambda::types::PackageType::Image)
+        .code(aws_sdk_lambda::types::FunctionCode::builder().image_uri(image).build())
+        .memory_size(256)
+        .timeout(30)
+        .tags("nullplatform:scope-id", "11")
+        .send()
+        .await
+        .expect("CreateFunction");
+    clients
+        .lambda()
+        .put_function_concurrency()
+        .function_name(name)
+        .reserved_concurrent_executions(4)
+        .send()
+        .await
+        .expect("PutFunctionConcurrency");
+    role_arn
+}
+
+#[tokio::test]
+async fn a_function_is_read_updated_published_and_routed() {
+    let moto = Moto::start();
+    let cloud = cloud_at(moto.url()).await;
+    let ctx = agent_ctx(&cloud).await;
+    let f = "11-my-app-my-scope";
+    let image = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v1");
+    let role_arn = seed_function(&cloud, &ctx, f, &image).await;
+
+    let info = ok(cloud.lambda_get_function(&ctx, f, None).await);
+    let c = &info.configuration;
+    assert_eq!(
+        (c.function_name.as_str(), c.version.as_str(), c.package_type, c.image_uri.as_deref()),
+        (f, "$LATEST", PackageType::Image, Some(image.as_str()))
+    );
+    assert_eq!((c.memory_size, c.timeout, c.role.as_str()), (256, 30, role_arn.as_str()));
+    assert_eq!(c.function_arn, format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{f}"));
+    assert!(!c.state.is_empty() && !c.code_sha256.is_empty(), "{c:?}");
+    assert_eq!(info.tags, vec![("nullplatform:scope-id".to_string(), "11".to_string())]);
+    assert_eq!(info.reserved_concurrency, Some(4));
+
+    let role = ok(cloud.iam_get_role(&ctx, "lambda-exec").await);
+    assert_eq!((role.arn.as_str(), role.max_session_duration), (role_arn.as_str(), 3600));
+    let trust: serde_json::Value = serde_json::from_str(&role.assume_role_policy_document).expect("trust policy is JSON");
+    assert_eq!(trust["Statement"][0]["Principal"]["Service"], "lambda.amazonaws.com");
+
+    let updated = ok(cloud
+        .lambda_update_function_configuration(
+            &ctx,
+            &UpdateConfiguration {
+                function_name: f.into(),
+                memory_size: Some(512),
+                environment: Some(vec![("B".into(), "2".into()), ("A".into(), "1".into())]),
+                description: Some("scope 11".into()),
+                ..Default::default()
+            },
+        )
+        .await);
+    assert_eq!(updated.memory_size, 512);
+    assert_eq!(updated.environment, vec![("A".into(), "1".into()), ("B".into(), "2".into())]);
+    let read_back = ok(cloud.lambda_get_function_configuration(&ctx, f, None).await);
+    assert_eq!((read_back.memory_size, read_back.description.as_str()), (512, "scope 11"));
+    assert_eq!(read_back.timeout, 30, "settings not named stay as they were");
+
+    let v1 = ok(cloud.lambda_publish_version(&ctx, f, "deploy-1").await);
+    assert_eq!((v1.version.as_str(), v1.description.as_str()), ("1", "deploy-1"));
+    let image2 = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v2");
+    let code = ok(cloud
+        .lambda_update_function_code(
+            &ctx,
+            &UpdateCode {
+                function_name: f.into(),
+                code: CodeSource::Image(image2.clone()),
+                architectures: None,
+            },
+        )
+        .await);
+    assert_eq!(code.image_uri.as_deref(), Some(image2.as_str()));
+    let v2 = ok(cloud.lambda_publish_version(&ctx, f, "deploy-2").await);
+    assert_eq!((v2.version.as_str(), v2.description.as_str()), ("2", "deploy-2"));
+    let at_v1 = ok(cloud.lambda_get_function_configuration(&ctx, f, Some("1")).await);
+    assert_eq!(
+        (at_v1.version.as_str(), at_v1.memory_size),
+        ("1", 512),
+        "the published version's settings"
+    );
+
+    let versions = ok(cloud.lambda_list_versions_by_function(&ctx, f).await);
+    let listed: Vec<(&str, &str)> = versions.iter().map(|v| (v.version.as_str(), v.description.as_str())).collect();
+    assert_eq!(listed[0].0, "$LATEST");
+    assert_eq!(&listed[1..], [("1", "deploy-1"), ("2", "deploy-2")]);
+
+    let weights = vec![VersionWeight {
+        version: "2".into(),
+        weight: 0.1,
+    }];
+    let alias = ok(cloud
+        .lambda_create_alias(
+            &ctx,
+            &CreateAlias {
+                function_name: f.into(),
+                alias_name: "main".into(),
+                function_version: "1".into(),
+                description: "live traffic".into(),
+                routing: weights.clone(),
+            },
+        )
+        .await);
+    assert_eq!((alias.function_version.as_str(), alias.routing.clone()), ("1", weights.clone()));
+    assert_eq!(alias.alias_arn, format!("{}:main", c.function_arn));
+    // Moving the alias without naming routing keeps the weights.
+    let moved = ok(cloud
+        .lambda_update_alias(
+            &ctx,
+            &UpdateAlias {
+                function_name: f.into(),
+                alias_name: "main".into(),
+                function_version: Some("1".into()),
+                routing: None,
+            },
+        )
+        .await);
+    assert_eq!(moved.routing, weights);
+    let cleared = ok(cloud
+        .lambda_update_alias(
+            &ctx,
+            &UpdateAlias {
+                function_name: f.into(),
+                alias_name: "main".into(),
+                function_version: Some("2".into()),
+                routing: Some(vec![]),
+            },
+        )
+        .await);
+    assert_eq!((cleared.function_version.as_str(), cleared.routing.len()), ("2", 0));
+    let fetched = ok(cloud.lambda_get_alias(&ctx, f, "main").await);
+    assert_eq!(
+        (fetched.function_version.as_str(), fetched.routing.len()),
+        ("2", 0),
+        "routing stays cleared"
+    );
+
+    let no_policy = err(cloud.lambda_get_policy(&ctx, f, None).await);
+    assert_eq!(
+        (no_policy.service.as_str(), no_policy.operation.as_str(), no_policy.code.as_str()),
+        ("lambda", "GetPolicy", "ResourceNotFoundException")
+    );
+    assert!(!no_policy.retryable && no_policy.request_id.is_some(), "{no_policy:?}");
+
+    ok(cloud.lambda_delete_function(&ctx, f, None).await);
+    let gone = err(cloud.lambda_get_function(&ctx, f, None).await);
+    assert_eq!(
+        (gone.code.as_str(), gone.operation.as_str()),
+        ("ResourceNotFoundException", "GetFunction")
+    );
+    assert!(gone.message.contains(f), "the message names the function: {}", gone.message);
+}
+
+#[tokio::test]
+async fn repositories_secrets_and_tags() {
+    let moto = Moto::start();
+    let mut cloud = cloud_at(moto.url()).await;
+    // Small pages, so GetResources has to follow its pagination token.
+    cloud.page_size = Some(1);
+    let ctx = agent_ctx(&cloud).await;
+
+    // ECR: the policy is missing, then set, then read back; another region is
+    // another registry.
+    cloud
+        .for_ctx(&ctx)
+        .ecr()
+        .create_repository()
+        .repository_name("my-app")
+        .send()
+        .await
+        .expect("CreateRepository");
+    let repo = RepositoryRef {
+        registry_id: Some(ACCOUNT.into()),
+        region: None,
+        name: "my-app".into(),
+    };
+    let missing = err(cloud.ecr_get_repository_policy(&ctx, &repo).await);
+    assert_eq!(
+        (missing.service.as_str(), missing.code.as_str(), missing.retryable),
+        ("ecr", "RepositoryPolicyNotFoundException", false)
+    );
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "pull", "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": ["ecr:BatchGetImage"]}]});
+    ok(cloud.ecr_set_repository_policy(&ctx, &repo, &policy.to_string()).await);
+    let text = ok(cloud
+        .ecr_get_repository_policy(
+            &ctx,
+            &RepositoryRef {
+                registry_id: None,
+                ..repo.clone()
+            },
+        )
+        .await);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).expect("policy JSON"), policy);
+    let elsewhere = RepositoryRef {
+        region: Some("eu-west-1".into()),
+        ..repo.clone()
+    };
+    let other_region = err(cloud.ecr_get_repository_policy(&ctx, &elsewhere).await);
+    assert_eq!(other_region.code, "RepositoryNotFoundException", "{other_region}");
+    // Images: by tag, and all of them over pages of one.
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023,
+            "digest": "sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"}, "layers": []});
+    for tag in ["v1", "v2"] {
+        cloud
+            .for_ctx(&ctx)
+            .ecr()
+            .put_image()
+            .repository_name("my-app")
+            .image_manifest(manifest.to_string().replace("7023", if tag == "v1" { "7023" } else { "7024" }))
+            .image_tag(tag)
+            .send()
+            .await
+            .expect("PutImage");
+    }
+    let tagged = ok(cloud.ecr_describe_images(&ctx, &repo, &["v2".to_string()]).await);
+    assert_eq!(tagged.len(), 1, "{tagged:?}");
+    assert!(tagged[0].digest.starts_with("sha256:") && tagged[0].tags == ["v2"], "{tagged:?}");
+    let all = ok(cloud.ecr_describe_images(&ctx, &repo, &[]).await);
+    assert_eq!(all.len(), 2, "every page: {all:?}");
+    let missing_tag = err(cloud.ecr_describe_images(&ctx, &repo, &["v9".to_string()]).await);
+    assert_eq!(missing_tag.code, "ImageNotFoundException", "{missing_tag}");
+
+    // Secrets: create, overwrite, refuse a duplicate, delete with and without recovery.
+    let create = |name: &str, scope: &str| CreateSecret {
+        name: name.to_string(),
+        description: "deployment parameters".into(),
+        secret_string: "first".into(),
+        tags: vec![("nullplatform:scope-id".into(), scope.into())],
+    };
+    let first = ok(cloud.secrets_create_secret(&ctx, &create("np/12/a", "12")).await);
+    assert!(
+        first
+            .arn
+            .starts_with(&format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:np/12/a-")),
+        "{}",
+        first.arn
+    );
+    assert_eq!(first.name, "np/12/a");
+    let put = ok(cloud.secrets_put_secret_value(&ctx, "np/12/a", "second").await);
+    assert_eq!(put.arn, first.arn);
+    assert!(put.version_id.is_some() && put.version_id != first.version_id, "a new version");
+    let twice = err(cloud.secrets_create_secret(&ctx, &create("np/12/a", "12")).await);
+    assert_eq!(
+        (twice.service.as_str(), twice.code.as_str()),
+        ("secretsmanager", "ResourceExistsException")
+    );
+    ok(cloud.secrets_create_secret(&ctx, &create("np/12/b", "12")).await);
+    ok(cloud.secrets_create_secret(&ctx, &create("np/12/c", "12")).await);
+    ok(cloud.secrets_create_secret(&ctx, &create("np/13/a", "13")).await);
+
+    // Tagging: every page, only the matching scope, sorted by ARN.
+    let filters = [TagFilter {
+        key: "nullplatform:scope-id".into(),
+        values: vec!["12".into()],
+    }];
+    let found = ok(cloud
+        .tagging_get_resources(&ctx, &["secretsmanager:secret".to_string()], &filters)
+        .await);
+    let names: Vec<&str> = found
+        .iter()
+        .map(|r| r.arn.split(":secret:").nth(1).unwrap_or_default())
+        .map(|n| n.rsplit_once('-').map_or(n, |(name, _)| name))
+        .collect();
+    assert_eq!(names, ["np/12/a", "np/12/b", "np/12/c"], "{found:?}");
+    assert!(found
+        .iter()
+        .all(|r| r.tags == vec![("nullplatform:scope-id".to_string(), "12".to_string())]));
+
+    // Without force the secret is only scheduled for deletion (moto, unlike AWS, still
+    // accepts values for it, so look at the schedule); with force it is gone at once.
+    ok(cloud.secrets_delete_secret(&ctx, "np/12/b", false).await);
+    let described = cloud
+        .for_ctx(&ctx)
+        .secrets()
+        .describe_secret()
+        .secret_id("np/12/b")
+        .send()
+        .await
+        .expect("a scheduled secret still exists");
+    assert!(described.deleted_date().is_some(), "np/12/b is scheduled for deletion");
+    ok(cloud.secrets_delete_secret(&ctx, "np/12/c", true).await);
+    let deleted = err(cloud.secrets_put_secret_value(&ctx, "np/12/c", "x").await);
+    assert_eq!(
+        (deleted.operation.as_str(), deleted.code.as_str()),
+        ("PutSecretValue", "ResourceNotFoundException")
+    );
+}
+
+#[tokio::test]
+async fn unreachable_and_silent_endpoints_fail_fast_and_retryable() {
+    // Nothing listens on this port.
+    let port = free_port();
+    let cloud = AwsCloud::new(AwsOptions {
+        call_timeout: Duration::from_secs(5),
+        ..options(format!("http://127.0.0.1:{port}"))
+    })
+    .await
+    .expect("AwsCloud::new");
+    let started = Instant::now();
+    let e = err(cloud.agent_identity().await);
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    assert_eq!(
+        (e.service.as_str(), e.operation.as_str(), e.code.as_str()),
+        ("sts", "GetCallerIdentity", "NetworkError")
+    );
+    assert!(e.retryable && e.request_id.is_none(), "{e:?}");
+    assert!(
+        e.message.contains(&format!("127.0.0.1:{port}")),
+        "the message names the endpoint: {}",
+        e.message
+    );
+    assert!(!e.message.contains("testing"), "no key material in messages: {}", e.message);
+
+    // This one accepts connections and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("addr").port();
+    let cloud = AwsCloud::new(AwsOptions {
+        call_timeout: Duration::from_millis(500),
+        ..options(format!("http://127.0.0.1:{silent_port}"))
+    })
+    .await
+    .expect("AwsCloud::new");
+    let ctx = CallCtx {
+        identity: Identity {
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/np-agent"),
+            account: ACCOUNT.into(),
+            expires_at: None,
+            credentials: None,
+        },
+        region: REGION.into(),
+    };
+    let started = Instant::now();
+    let e = err(cloud.lambda_get_function(&ctx, "f", None).await);
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert_eq!(
+        (e.service.as_str(), e.code.as_str(), e.retryable),
+        ("lambda", "RequestTimeout", true),
+        "{e:?}"
+    );
+    drop(silent);
+}
+
+/// A stand-in Lambda endpoint: versions in two pages, and error answers moto cannot
+/// be made to give. Each connection gets one answer.
+fn fake_lambda() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if line == "\r\n" => break,
+                    Ok(_) => {}
+                }
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or_default().to_string();
+            let version = |v: &str| {
+                format!(
+                    r#"{{"Version":"{v}","Description":"d{v}","FunctionArn":"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f:{v}","CodeSha256":"sha{v}"}}"#
+                )
+            };
+            let (status, content_type, body) = if path.contains("/versions") && !path.contains("Marker=") {
+                (
+                    200,
+                    "application/json",
+                    format!(r#"{{"Versions":[{},{}],"NextMarker":"page-2"}}"#, version("$LATEST"), version("1")),
+                )
+            } else if path.contains("/versions") {
+                (200, "application/json", format!(r#"{{"Versions":[{}]}}"#, version("2")))
+            } else if path.contains("/policy") {
+                // An XML refusal, as moto's auth layer answers JSON services.
+                (
+                    403,
+                    "text/xml",
+                    "<ErrorResponse><Error><Message>User: x is not authorized to perform: lambda:GetPolicy</Message></Error></ErrorResponse>".to_string(),
+                )
+            } else {
+                (503, "application/json", r#"{"message":"slow down"}"#.to_string())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: fake-{status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn listings_follow_every_page_and_codeless_errors_are_named_by_status() {
+    let port = fake_lambda();
+    let cloud = cloud_at(format!("http://127.0.0.1:{port}")).await;
+    let ctx = CallCtx {
+        identity: Identity {
+            arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s"),
+            account: ACCOUNT.into(),
+            expires_at: Some(now_secs() + 900),
+            credentials: Some(Credentials {
+                access_key_id: "ASIAFAKESESSIONKEY01".into(),
+                secret_access_key: "fake-secret".into(),
+                session_token: Some("fake-token".into()),
+            }),
+        },
+        region: REGION.into(),
+    };
+    let reply = cloud.lambda_list_versions_by_function(&ctx, "f").await.expect("versions");
+    let versions: Vec<&str> = reply.value.iter().map(|v| v.version.as_str()).collect();
+    assert_eq!(versions, ["$LATEST", "1", "2"], "both pages");
+    assert_eq!(reply.value[2].description, "d2");
+    assert_eq!(reply.request_id.as_deref(), Some("fake-200"));
+
+    let denied = err(cloud.lambda_get_policy(&ctx, "f", None).await);
+    assert_eq!((denied.code.as_str(), denied.retryable), ("AccessDenied", false), "{denied:?}");
+    assert!(denied.message.contains("not authorized"), "{}", denied.message);
+    assert_eq!(denied.request_id.as_deref(), Some("fake-403"));
+
+    let busy = err(cloud.lambda_get_alias(&ctx, "f", "main").await);
+    assert!(busy.retryable, "a 5xx is worth retrying: {busy:?}");
+    assert_eq!(busy.request_id.as_deref(), Some("fake-503"));
+}
