@@ -30,9 +30,12 @@ use std::time::{Duration, Instant};
     long_about = "scope-host runs workflow steps that are WebAssembly components. The host alone holds cloud \
 credentials; a step reaches the cloud only through the typed scope:step contract, and only for the actions its \
 manifest declares and the operator grants. By default the cloud is simulated in memory (no account needed).",
-    after_help = "Examples:\n  scope-host step run plugins/target/wasm32-wasip2/release/hello.wasm --var WHO=you\n  \
-scope-host step run step.wasm --context context.json --cloud-state cloud.json --dump-state after.json\n  \
-scope-host plugin inspect step.wasm --json"
+    after_help = "Examples (after `cargo build --workspace`):\n  \
+scope-host handle plugins/lambda/examples/notifications/start-initial.json --service-path plugins/lambda \\\n      \
+--providers plugins/lambda/examples/providers.json --cloud-state plugins/lambda/examples/cloud-state.json\n  \
+scope-host check plugins/lambda/deployment/workflows/initial.yaml\n  \
+scope-host step run target/wasm/wasm32-wasip2/release/hello.wasm --var WHO=you\n  \
+scope-host plugin inspect target/wasm/wasm32-wasip2/release/update_code.wasm"
 )]
 struct Cli {
     #[command(subcommand)]
