@@ -4,7 +4,9 @@ use super::{arn, need, Op, StepHost};
 use crate::bindings::lambda as wit;
 use crate::bindings::types::CallError;
 use crate::cloud::model as m;
+use crate::cloud::{CallCtx, Cloud, CloudResult};
 use crate::sandbox::StepState;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const fn op(operation: &'static str) -> Op {
@@ -29,6 +31,50 @@ impl StepHost {
             }
             Err(msg) => Err(self.invalid(o, name, msg)),
         }
+    }
+}
+
+impl StepHost {
+    /// A host-side waiter: calls `poll` every `interval` (already authorized) until
+    /// `is_final` accepts an answer, or `max_wait` would pass: then `Ok(None)`. Time
+    /// is counted in intervals waited as well as on the wall clock, because the
+    /// simulated cloud's pause costs nothing; against AWS the two agree.
+    async fn poll_until<T, F, Fut>(
+        &mut self,
+        op: Op,
+        resource: &str,
+        interval: Duration,
+        max_wait: Duration,
+        mut poll: F,
+        mut is_final: impl FnMut(&mut StepHost, &T) -> bool,
+    ) -> Result<Option<T>, CallError>
+    where
+        F: FnMut(Arc<dyn Cloud>, CallCtx) -> Fut,
+        Fut: std::future::Future<Output = CloudResult<T>>,
+    {
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        loop {
+            let answer = self.send(op, resource, &mut poll).await.map_err(CallError::Cloud)?;
+            if is_final(self, &answer) {
+                return Ok(Some(answer));
+            }
+            if waited.max(started.elapsed()) + interval > max_wait {
+                return Ok(None);
+            }
+            self.env.cloud.pause(interval).await;
+            waited += interval;
+        }
+    }
+}
+
+fn to_wit_provisioned(p: m::ProvisionedConcurrency) -> wit::ProvisionedConcurrency {
+    wit::ProvisionedConcurrency {
+        requested: p.requested,
+        allocated: p.allocated,
+        available: p.available,
+        status: p.status,
+        status_reason: p.status_reason,
     }
 }
 
@@ -237,31 +283,15 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
         let max_wait = Duration::from_secs(max_wait_seconds.into());
-        // Virtual time: the simulated cloud's pause costs nothing, so count the
-        // intervals waited rather than the wall clock; against AWS the two agree.
-        let started = Instant::now();
-        let mut waited = Duration::ZERO;
-        loop {
+        let poll = |c: Arc<dyn Cloud>, ctx: CallCtx| {
             let name = function_name.clone();
-            let c = match h
-                .send(OP, &resource, |c, ctx| async move {
-                    c.lambda_get_function_configuration(&ctx, &name, None).await
-                })
-                .await
-            {
-                Ok(c) => c,
-                Err(e) => return Ok(Err(CallError::Cloud(e))),
-            };
-            if c.last_update_status != "InProgress" {
-                return Ok(Ok(to_wit_config(c)));
-            }
-            if waited.max(started.elapsed()) + WAIT_INTERVAL > max_wait {
-                return Ok(Err(CallError::Limit(format!(
-                    "function `{function_name}` was still updating (LastUpdateStatus InProgress) after {max_wait_seconds} s; raise the wait (DEPLOYMENT_MAX_WAIT_IN_SECONDS) or look at the function in the console"
-                ))));
-            }
-            h.env.cloud.pause(WAIT_INTERVAL).await;
-            waited += WAIT_INTERVAL;
+            async move { c.lambda_get_function_configuration(&ctx, &name, None).await }
+        };
+        match try_call!(h.poll_until(OP, &resource, WAIT_INTERVAL, max_wait, poll, |_, c| c.last_update_status != "InProgress").await) {
+            Some(c) => Ok(Ok(to_wit_config(c))),
+            None => Ok(Err(CallError::Limit(format!(
+                "function `{function_name}` was still updating (LastUpdateStatus InProgress) after {max_wait_seconds} s; raise the wait (DEPLOYMENT_MAX_WAIT_IN_SECONDS) or look at the function in the console"
+            )))),
         }
     }
 
@@ -385,20 +415,12 @@ impl wit::Host for StepState {
         try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
         let interval = Duration::from_secs(poll_seconds.max(1).into());
         let max_wait = Duration::from_secs(max_wait_seconds.into());
-        let started = Instant::now();
-        let mut waited = Duration::ZERO;
-        let mut last = String::new();
-        loop {
+        let poll = |c: Arc<dyn Cloud>, ctx: CallCtx| {
             let (name, q) = (function_name.clone(), qualifier.clone());
-            let p = match h
-                .send(OP, &resource, |c, ctx| async move {
-                    c.lambda_get_provisioned_concurrency_config(&ctx, &name, &q).await
-                })
-                .await
-            {
-                Ok(p) => p,
-                Err(e) => return Ok(Err(CallError::Cloud(e))),
-            };
+            async move { c.lambda_get_provisioned_concurrency_config(&ctx, &name, &q).await }
+        };
+        let mut last = String::new();
+        let is_final = |h: &mut StepHost, p: &m::ProvisionedConcurrency| {
             if p.status != last {
                 h.log(
                     super::LogLevel::Info,
@@ -409,22 +431,13 @@ impl wit::Host for StepState {
                 );
                 last = p.status.clone();
             }
-            if p.status != "IN_PROGRESS" {
-                return Ok(Ok(wit::ProvisionedConcurrency {
-                    requested: p.requested,
-                    allocated: p.allocated,
-                    available: p.available,
-                    status: p.status,
-                    status_reason: p.status_reason,
-                }));
-            }
-            if waited.max(started.elapsed()) + interval > max_wait {
-                return Ok(Err(CallError::Limit(format!(
-                    "provisioned concurrency of {function_name}:{qualifier} was still IN_PROGRESS after {max_wait_seconds} s; raise PROVISIONED_CONCURRENCY_MAX_WAIT_SECONDS"
-                ))));
-            }
-            h.env.cloud.pause(interval).await;
-            waited += interval;
+            p.status != "IN_PROGRESS"
+        };
+        match try_call!(h.poll_until(OP, &resource, interval, max_wait, poll, is_final).await) {
+            Some(p) => Ok(Ok(to_wit_provisioned(p))),
+            None => Ok(Err(CallError::Limit(format!(
+                "provisioned concurrency of {function_name}:{qualifier} was still IN_PROGRESS after {max_wait_seconds} s; raise PROVISIONED_CONCURRENCY_MAX_WAIT_SECONDS"
+            )))),
         }
     }
 
@@ -441,12 +454,6 @@ impl wit::Host for StepState {
                 c.lambda_get_provisioned_concurrency_config(&ctx, &function_name, &qualifier).await
             })
             .await;
-        Ok(p.map(|p| wit::ProvisionedConcurrency {
-            requested: p.requested,
-            allocated: p.allocated,
-            available: p.available,
-            status: p.status,
-            status_reason: p.status_reason,
-        }))
+        Ok(p.map(to_wit_provisioned))
     }
 }
