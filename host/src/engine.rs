@@ -101,6 +101,9 @@ pub struct Plugin {
     pub load_time: Duration,
 }
 
+/// A loaded file: its length, its modification time, and the plugin.
+type FileEntry = (u64, std::time::SystemTime, Arc<Plugin>);
+
 /// The engine, the linker with every host interface, and the plugin caches.
 pub struct Runtime {
     engine: Engine,
@@ -108,6 +111,9 @@ pub struct Runtime {
     options: EngineOptions,
     pub pooling: bool,
     loaded: Mutex<HashMap<String, Arc<Plugin>>>,
+    /// Files already loaded, with the length and modification time they had, so a
+    /// workflow's steps do not read and hash the same file again.
+    by_path: Mutex<HashMap<PathBuf, FileEntry>>,
 }
 
 impl Runtime {
@@ -123,6 +129,7 @@ impl Runtime {
             options,
             pooling,
             loaded: Mutex::new(HashMap::new()),
+            by_path: Mutex::new(HashMap::new()),
         })
     }
 
@@ -131,12 +138,27 @@ impl Runtime {
     }
 
     /// Loads a plugin file (see [`Runtime::load_bytes`]).
+    /// A file whose length and modification time are unchanged since it was loaded
+    /// is not read again.
     pub fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let read_err = |source| LoadError::Read {
             path: path.display().to_string(),
             source,
-        })?;
-        self.load_bytes(&bytes, &path.display().to_string())
+        };
+        let meta = std::fs::metadata(path).map_err(read_err)?;
+        let stamp = (meta.len(), meta.modified().map_err(read_err)?);
+        if let Some((len, modified, plugin)) = self.by_path.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+            if (*len, *modified) == stamp {
+                return Ok(plugin.clone());
+            }
+        }
+        let bytes = std::fs::read(path).map_err(read_err)?;
+        let plugin = self.load_bytes(&bytes, &path.display().to_string())?;
+        self.by_path
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), (stamp.0, stamp.1, plugin.clone()));
+        Ok(plugin)
     }
 
     /// Checks, compiles (or reads from the caches) and pre-links a component.
