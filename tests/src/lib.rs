@@ -47,6 +47,22 @@ pub fn binary() -> PathBuf {
     path
 }
 
+/// The `scope-host` binary set up for a test: the shared compile cache, run records
+/// in a temporary folder, and no SERVICE_PATH or AWS_PROFILE from the caller.
+pub fn scope_host_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary());
+    cmd.env("SCOPE_HOST_CACHE", target_dir().join("test-compile-cache"))
+        .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
+        .env_remove("SERVICE_PATH")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+/// A finished command's stdout, then its stderr, as text.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
 /// One runtime per test binary, caching compiled components under the target dir.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();

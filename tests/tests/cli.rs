@@ -1,20 +1,14 @@
 //! The `scope-host` binary as a user runs it: exit codes, live output, JSON, errors.
 
-use scope_host_tests::{binary, fixture, guest};
-use std::process::{Command, Output};
+use scope_host_tests::{fixture, guest, output_text, scope_host_command};
+use std::process::Output;
 
 fn scope_host(args: &[&str]) -> Output {
-    let cache = scope_host_tests::target_dir().join("test-compile-cache");
-    Command::new(binary())
-        .args(args)
-        .env("SCOPE_HOST_CACHE", cache)
-        .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
-        .output()
-        .unwrap()
+    scope_host_command().args(args).output().unwrap()
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    output_text(out)
 }
 
 #[test]

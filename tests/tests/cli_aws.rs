@@ -1,22 +1,10 @@
 //! `--cloud aws` from the command line, against the moto emulator on loopback.
 
-use scope_host_tests::{binary, guest_dir, Moto};
-use std::process::Command;
+use scope_host_tests::{guest_dir, output_text, scope_host_command, Moto};
 
 fn scope_host(moto: &Moto, args: &[&str]) -> (Option<i32>, String) {
-    let mut cmd = Command::new(binary());
-    cmd.args(args)
-        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
-        .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
-        .env_remove("AWS_PROFILE");
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let out = scope_host_command().args(args).envs(moto.env()).output().unwrap();
+    (out.status.code(), output_text(&out))
 }
 
 #[test]

@@ -1,22 +1,19 @@
 //! The workflow commands as a user runs them: `run`, `render`, `check`, `handle`.
 
-use scope_host_tests::{binary, fixture, guest_dir};
+use scope_host_tests::{fixture, guest_dir, output_text, scope_host_command};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn scope_host(args: &[&str]) -> Output {
-    Command::new(binary())
+    scope_host_command()
         .args(args)
-        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
-        .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
         .env("SCOPE_HOST_PLUGINS", guest_dir())
-        .env_remove("SERVICE_PATH")
         .output()
         .unwrap()
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    output_text(out)
 }
 
 fn service() -> tempfile::TempDir {

@@ -528,7 +528,7 @@ fn handle_runs_the_initial_deployment_of_the_sample_scope() {
     let dump = out.path().join("after.json");
     let journal = out.path().join("run.jsonl");
     let arg = |p: &std::path::Path| p.to_str().unwrap().to_owned();
-    let result = std::process::Command::new(scope_host_tests::binary())
+    let result = scope_host_tests::scope_host_command()
         .args([
             "handle",
             &arg(&ex.join("notifications/start-initial.json")),
@@ -549,11 +549,10 @@ fn handle_runs_the_initial_deployment_of_the_sample_scope() {
             "--journal",
             &arg(&journal),
         ])
-        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
         .env_remove("SCOPE_HOST_PLUGINS")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&result.stdout).to_string() + &String::from_utf8_lossy(&result.stderr);
+    let text = scope_host_tests::output_text(&result);
     assert!(result.status.success(), "{text}");
     assert!(text.contains("✔ run succeeded: 8 ok, 0 failed, 0 skipped"), "{text}");
     let state: Value = serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
@@ -577,7 +576,7 @@ fn handle_runs_the_initial_deployment_of_the_sample_scope() {
 fn handle(slug: &str, state: &std::path::Path, dir: &std::path::Path) -> (String, std::path::PathBuf) {
     let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
     let after = dir.join(format!("after-{slug}.json"));
-    let result = std::process::Command::new(scope_host_tests::binary())
+    let result = scope_host_tests::scope_host_command()
         .arg("handle")
         .arg(svc.join(format!("examples/notifications/{slug}.json")))
         .arg("--service-path")
@@ -590,11 +589,10 @@ fn handle(slug: &str, state: &std::path::Path, dir: &std::path::Path) -> (String
         .arg(&after)
         .arg("--journal")
         .arg(dir.join(format!("{slug}.jsonl")))
-        .env("SCOPE_HOST_CACHE", scope_host_tests::target_dir().join("test-compile-cache"))
         .env_remove("SCOPE_HOST_PLUGINS")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&result.stdout).to_string() + &String::from_utf8_lossy(&result.stderr);
+    let text = scope_host_tests::output_text(&result);
     assert!(result.status.success(), "{slug}:\n{text}");
     (text, after)
 }
