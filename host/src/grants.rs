@@ -205,6 +205,111 @@ impl Grant {
     }
 }
 
+/// AWS's limit on an inline session policy, in characters of compact JSON.
+pub const SESSION_POLICY_LIMIT: usize = 2048;
+
+impl Grant {
+    /// The grant as an IAM session policy: every declared capability the operator
+    /// policy also grants, with variables resolved, narrowed to the more specific of
+    /// the two patterns. AWS then enforces the same least privilege the host does, so
+    /// a host bug cannot widen what a step's session may do.
+    ///
+    /// Capabilities whose variables are unset are left out (the host would deny them
+    /// too). Where neither pattern contains the other the declaration is kept: the
+    /// session is then wider than the grant, never wider than the declaration, and the
+    /// host's own check still applies. `None` when nothing is granted.
+    pub fn session_policy(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for cap in self.declared.iter() {
+            let Ok(declared) = resolve(&cap.resource, var) else { continue };
+            for s in &self.policy.allow {
+                let Ok(granted) = resolve(&s.resource, var) else { continue };
+                let action = if action_matches(&s.action, &cap.action) {
+                    cap.action.clone()
+                } else if action_matches(&cap.action, &s.action) {
+                    s.action.clone()
+                } else {
+                    continue;
+                };
+                let resource = if glob_matches(&granted, &declared) {
+                    declared.clone()
+                } else if glob_matches(&declared, &granted) {
+                    granted
+                } else if patterns_may_overlap(&declared, &granted) {
+                    declared.clone()
+                } else {
+                    continue;
+                };
+                if !pairs.contains(&(action.clone(), resource.clone())) {
+                    pairs.push((action, resource));
+                }
+            }
+        }
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        let grouped = policy_document(group_by_resources(&pairs));
+        if grouped.len() <= SESSION_POLICY_LIMIT {
+            return Ok(Some(grouped));
+        }
+        // Too long for AWS: one statement of every action on every resource is
+        // shorter, and still inside the declaration's actions and resources.
+        let mut actions: Vec<String> = pairs.iter().map(|p| p.0.clone()).collect();
+        let mut resources: Vec<String> = pairs.iter().map(|p| p.1.clone()).collect();
+        actions.sort();
+        actions.dedup();
+        resources.sort();
+        resources.dedup();
+        let flat = policy_document(vec![(actions, resources)]);
+        if flat.len() <= SESSION_POLICY_LIMIT {
+            return Ok(Some(flat));
+        }
+        Err(format!(
+            "plugin `{}` is granted {} (action, resource) pairs; as a session policy that is {} characters, more than AWS's {SESSION_POLICY_LIMIT}: declare fewer, broader capabilities",
+            self.plugin,
+            pairs.len(),
+            flat.len()
+        ))
+    }
+}
+
+/// Whether two globs could match a common text: their literal prefixes up to the
+/// first wildcard agree. (A cheap test; a false "maybe" only keeps a declaration.)
+fn patterns_may_overlap(a: &str, b: &str) -> bool {
+    let prefix = |p: &str| p.split(['*', '?']).next().unwrap_or("").to_owned();
+    let (pa, pb) = (prefix(a), prefix(b));
+    pa.starts_with(&pb) || pb.starts_with(&pa)
+}
+
+/// Statements sharing a resource list become one: `[(actions, resources)]`.
+fn group_by_resources(pairs: &[(String, String)]) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut by_action: Vec<(String, Vec<String>)> = Vec::new();
+    for (action, resource) in pairs {
+        match by_action.iter_mut().find(|(a, _)| a == action) {
+            Some((_, rs)) => rs.push(resource.clone()),
+            None => by_action.push((action.clone(), vec![resource.clone()])),
+        }
+    }
+    let mut statements: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for (action, mut resources) in by_action {
+        resources.sort();
+        match statements.iter_mut().find(|(_, rs)| *rs == resources) {
+            Some((actions, _)) => actions.push(action),
+            None => statements.push((vec![action], resources)),
+        }
+    }
+    statements
+}
+
+/// Compact IAM policy JSON.
+fn policy_document(statements: Vec<(Vec<String>, Vec<String>)>) -> String {
+    let statements: Vec<serde_json::Value> = statements
+        .into_iter()
+        .map(|(actions, resources)| serde_json::json!({"Effect": "Allow", "Action": actions, "Resource": resources}))
+        .collect();
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
 /// IAM action matching: case-insensitive glob over `service:Action`.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
     glob_matches(&pattern.to_ascii_lowercase(), &action.to_ascii_lowercase())
@@ -331,6 +436,64 @@ mod tests {
         assert!(g
             .check("lambda:GetFunction", "arn:aws:lambda:r:1:function:x", &|_| Some("*".into()))
             .is_err());
+    }
+
+    #[test]
+    fn the_session_policy_is_the_grant_resolved_and_narrowed() {
+        let vars = |n: &str| (n == "FN").then(|| "11-app-web".to_owned());
+        let declared = [
+            cap("lambda:PublishVersion", "arn:aws:lambda:*:*:function:${FN}"),
+            cap("lambda:GetFunction", "arn:aws:lambda:*:*:function:*"),
+            cap("lambda:UpdateAlias", "arn:aws:lambda:*:*:function:${UNSET}"),
+            cap("ecr:GetRepositoryPolicy", "arn:aws:ecr:*:*:repository/*"),
+        ];
+        let policy = Policy {
+            allow: vec![
+                Statement {
+                    action: "lambda:*".into(),
+                    resource: "arn:aws:lambda:us-east-1:1:function:11-*".into(),
+                },
+                Statement {
+                    action: "*".into(),
+                    resource: "arn:aws:ecr:*".into(),
+                },
+            ],
+        };
+        let g = Grant::new("p", &declared, Arc::new(policy));
+        let doc: serde_json::Value = serde_json::from_str(&g.session_policy(&vars).unwrap().unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["lambda:PublishVersion"], "Resource": ["arn:aws:lambda:*:*:function:11-app-web"]},
+                {"Effect": "Allow", "Action": ["lambda:GetFunction"], "Resource": ["arn:aws:lambda:us-east-1:1:function:11-*"]},
+                {"Effect": "Allow", "Action": ["ecr:GetRepositoryPolicy"], "Resource": ["arn:aws:ecr:*:*:repository/*"]},
+            ]})
+        );
+        // Nothing granted: no policy at all (the step makes no call a session could serve).
+        let none = Grant::new("p", &declared, Arc::new(Policy::from_flags(&["s3:GetObject"]).unwrap()));
+        assert_eq!(none.session_policy(&vars).unwrap(), None);
+    }
+
+    #[test]
+    fn a_session_policy_too_long_for_aws_is_flattened_then_refused() {
+        let many: Vec<Capability> = (0..40)
+            .map(|i| cap(&format!("lambda:Action{i}"), &format!("arn:aws:lambda:*:*:function:fn-{i}")))
+            .collect();
+        let g = Grant::new("p", &many[..20], Arc::new(Policy::allow_all()));
+        let text = g.session_policy(&|_| None).unwrap().unwrap();
+        assert!(text.len() <= SESSION_POLICY_LIMIT, "{}", text.len());
+        let wide: Vec<Capability> = (0..60)
+            .map(|i| {
+                cap(
+                    &format!("lambda:SomeLongActionName{i}"),
+                    &format!("arn:aws:lambda:*:*:function:function-name-{i}"),
+                )
+            })
+            .collect();
+        let err = Grant::new("p", &wide, Arc::new(Policy::allow_all()))
+            .session_policy(&|_| None)
+            .unwrap_err();
+        assert!(err.contains("more than AWS's 2048"), "{err}");
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct CallRecord {
     pub duration_us: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The inline session policy an AssumeRole carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_policy: Option<String>,
 }
 
 /// One journal entry.

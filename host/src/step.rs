@@ -149,6 +149,8 @@ pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
         log_dropped: 0,
         handles: 0,
         denials: Vec::new(),
+        session: None,
+        deadline_at: started + req.limits.deadline,
     };
     let state = StepState {
         wasi: sandbox::wasi_ctx(&stdout, &stderr),
@@ -196,7 +198,7 @@ pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
         stderr: String::new(),
         dropped_stdio_bytes: out_dropped + err_dropped,
         dropped_log_lines: state.host.log_dropped,
-        identity: state.host.identity.arn.clone(),
+        identity: state.host.signing_identity().arn.clone(),
     };
     let fail = |kind, message: String| {
         Some(StepFailure {

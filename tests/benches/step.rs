@@ -90,6 +90,8 @@ fn bench(c: &mut Criterion) {
                         log_dropped: 0,
                         handles: 0,
                         denials: Vec::new(),
+                        session: None,
+                        deadline_at: std::time::Instant::now() + Limits::default().deadline,
                     };
                     let out = scope_host::sandbox::CappedPipe::new(1 << 20);
                     let state = scope_host::sandbox::StepState {

@@ -84,11 +84,34 @@ async fn a_guest_can_use_every_interface() {
     assert!(call_entries
         .iter()
         .all(|e| e["request_id"].as_str().is_some_and(|r| r.starts_with("sim-req-"))));
-    // Calls after use-for-workflow are made as the assumed role.
+    // Calls after use-for-workflow are made as the assumed role, under the step's
+    // own session of it (named after the step), narrowed to the step's grant.
     let publish = entries.iter().find(|e| e["operation"] == "PublishVersion").unwrap();
     assert_eq!(
         publish["identity"],
-        "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11"
+        "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11.exercise"
+    );
+    let sessions: Vec<_> = entries.iter().filter(|e| e["operation"] == "AssumeRole").collect();
+    assert_eq!(
+        sessions.len(),
+        2,
+        "the step's AssumeRole, then the host's session for the step: {sessions:?}"
+    );
+    let policy: serde_json::Value = serde_json::from_str(sessions[1]["session_policy"].as_str().unwrap()).unwrap();
+    let allowed: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+        .collect();
+    assert!(allowed.contains(&"lambda:PublishVersion"), "{policy}");
+    assert!(
+        !allowed.iter().any(|a| *a == "*" || *a == "lambda:*"),
+        "the declaration's actions, not the open policy's: {policy}"
+    );
+    assert!(
+        policy.to_string().contains("arn:aws:lambda:*:*:function:11-my-app-my-scope"),
+        "variables are resolved in the session policy: {policy}"
     );
 
     // The cloud's final state shows the effects.

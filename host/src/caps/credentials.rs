@@ -2,10 +2,11 @@
 //! account and expiry; its key material stays in the host, registered with the
 //! redactor the moment it exists.
 
+use super::sessions::{self, AssumedRole};
 use super::{arn, need, LogLevel, Op};
 use crate::bindings::credentials::{Host, HostIdentity};
 use crate::bindings::types::CallError;
-use crate::cloud::{AssumeRoleRequest, Identity};
+use crate::cloud::{AssumeRoleRequest, Identity, Reply};
 use crate::sandbox::StepState;
 use wasmtime::component::Resource;
 
@@ -81,22 +82,42 @@ impl Host for StepState {
         if let Err(m) = arn::check_role_arn(&role_arn).and_then(|_| check_session_name(&session_name)) {
             return Ok(Err(host.invalid(ASSUME_ROLE, &role_arn, m)));
         }
+        // The session a step assumes is narrowed to that step's grant, and lasts
+        // as long as its deadline needs; later steps using the role get sessions
+        // of their own (see `sessions`).
+        let vars = host.vars.clone();
+        let session_policy = match host.grant.session_policy(&|n| vars.get(n).cloned()) {
+            Ok(policy) => policy,
+            Err(m) => return Ok(Err(host.invalid(ASSUME_ROLE, &role_arn, m))),
+        };
+        let remaining = host.deadline_at.saturating_duration_since(std::time::Instant::now());
         let request = AssumeRoleRequest {
             role_arn: role_arn.clone(),
-            session_name,
-            // The AWS backend narrows the session to the grant (see issue: real AWS).
-            session_policy: None,
-            duration_seconds: 3600,
+            session_name: session_name.clone(),
+            session_policy,
+            duration_seconds: sessions::session_duration(remaining),
         };
         let assumed = host
             .checked(ASSUME_ROLE, &[need(ASSUME_ROLE, role_arn.clone())], |cloud, ctx| async move {
-                cloud.assume_role(&ctx, &request).await
+                let source = ctx.identity.clone();
+                cloud.assume_role(&ctx, &request).await.map(|reply| Reply {
+                    value: (reply.value, source),
+                    request_id: reply.request_id,
+                })
             })
             .await;
-        let identity = match assumed {
-            Ok(identity) => identity,
+        let (identity, source) = match assumed {
+            Ok(pair) => pair,
             Err(e) => return Ok(Err(e)),
         };
+        host.env.sessions.remember(
+            &identity,
+            AssumedRole {
+                source,
+                role_arn: role_arn.clone(),
+                session_name,
+            },
+        );
         if let Some(creds) = &identity.credentials {
             for secret in creds.secret_values() {
                 host.env.redactor.add(&secret);

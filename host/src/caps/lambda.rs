@@ -32,6 +32,17 @@ impl StepHost {
             Err(msg) => Err(self.invalid(o, name, msg)),
         }
     }
+
+    /// The resource of an alias operation. IAM authorizes GetAlias, CreateAlias and
+    /// UpdateAlias on the unqualified function ARN (the alias is a request field), so
+    /// the grant is checked there too: a session policy built from the grant then
+    /// allows what the host allows. The alias name is still checked here.
+    fn alias_resource(&mut self, o: Op, name: &str, alias: &str) -> Result<(arn::FunctionRef, String), CallError> {
+        if let Err(msg) = arn::check_qualifier(alias) {
+            return Err(self.invalid(o, name, msg));
+        }
+        self.function_resource(o, name, None)
+    }
 }
 
 impl StepHost {
@@ -327,7 +338,7 @@ impl wit::Host for StepState {
     async fn get_alias(&mut self, function_name: String, alias_name: String) -> Answer<wit::Alias> {
         const OP: Op = op("GetAlias");
         let h = &mut self.host;
-        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
+        let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         let a = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
                 c.lambda_get_alias(&ctx, &function_name, &alias_name).await
@@ -346,7 +357,7 @@ impl wit::Host for StepState {
     ) -> Answer<wit::Alias> {
         const OP: Op = op("CreateAlias");
         let h = &mut self.host;
-        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
+        let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         if let Err(m) = check_routing(&routing) {
             return Ok(Err(h.invalid(OP, &resource, m)));
         }
@@ -374,7 +385,7 @@ impl wit::Host for StepState {
     ) -> Answer<wit::Alias> {
         const OP: Op = op("UpdateAlias");
         let h = &mut self.host;
-        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&alias_name)));
+        let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         if let Err(m) = routing.as_deref().map_or(Ok(()), check_routing) {
             return Ok(Err(h.invalid(OP, &resource, m)));
         }

@@ -11,6 +11,7 @@ pub mod lambda;
 pub mod log;
 pub mod providers;
 pub mod secrets;
+pub mod sessions;
 pub mod tagging;
 
 use crate::bindings::types::{CallError, CloudError as WitCloudError, Denial as WitDenial};
@@ -26,6 +27,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub use self::log::{LogLevel, LogSink};
+use self::sessions::{AssumedRole, SessionKey, Sessions};
+use crate::cloud::AssumeRoleRequest;
 
 /// What every step of a run shares: the cloud, the operator policy, provider data,
 /// the redactor, the journal, and the workflow's identity.
@@ -43,6 +46,8 @@ pub struct RunEnv {
     pub region: String,
     /// Where live log lines go (the CLI prints them).
     pub sink: Arc<dyn LogSink>,
+    /// Assumed roles and the per-step sessions opened from them.
+    pub sessions: Arc<Sessions>,
 }
 
 impl RunEnv {
@@ -73,6 +78,11 @@ pub struct StepHost {
     pub handles: usize,
     /// Denials met during the step, for its summary.
     pub denials: Vec<Denial>,
+    /// The step's own session of `identity` (when the host assumed that identity):
+    /// the ARN it was opened for, and the session.
+    pub session: Option<(String, Identity)>,
+    /// When the step's deadline passes.
+    pub deadline_at: Instant,
 }
 
 /// Service and operation of a call, as AWS names them (`lambda`, `PublishVersion`).
@@ -90,11 +100,110 @@ impl Op {
 }
 
 impl StepHost {
-    fn call_ctx(&self) -> CallCtx {
-        CallCtx {
-            identity: self.identity.clone(),
-            region: self.env.region.clone(),
+    /// The identity the step's calls are signed with now: its own session when one
+    /// is open for the current identity, else the identity itself.
+    pub fn signing_identity(&self) -> &Identity {
+        match &self.session {
+            Some((for_arn, session)) if *for_arn == self.identity.arn => session,
+            _ => &self.identity,
         }
+    }
+
+    /// The context of the next call. When the step's identity is a role the host
+    /// assumed, the call goes out under the step's own narrowed session, opened (or
+    /// refreshed, shortly before it expires) here.
+    async fn call_ctx(&mut self) -> Result<CallCtx, CloudError> {
+        if let Some(how) = self.env.sessions.how_assumed(&self.identity.arn) {
+            let now = self.env.cloud.now();
+            let fresh = matches!(&self.session, Some((for_arn, s))
+                if *for_arn == self.identity.arn && s.expires_at.is_none_or(|e| e > now + sessions::REFRESH_MARGIN_SECONDS));
+            if !fresh {
+                let session = self.open_session(how, now).await?;
+                self.session = Some((self.identity.arn.clone(), session));
+            }
+        }
+        Ok(CallCtx {
+            identity: self.signing_identity().clone(),
+            region: self.env.region.clone(),
+        })
+    }
+
+    /// The step's session of an assumed role: cached when one outlives the step's
+    /// deadline, else AssumeRole from the role's source identity with the step's
+    /// grant as session policy. The AssumeRole is journaled like any call.
+    async fn open_session(&mut self, how: AssumedRole, now: u64) -> Result<Identity, CloudError> {
+        let vars = self.vars.clone();
+        let policy = self.grant.session_policy(&|n| vars.get(n).cloned()).map_err(|m| CloudError {
+            service: "sts".into(),
+            operation: "AssumeRole".into(),
+            code: "SessionPolicyTooLarge".into(),
+            message: m,
+            request_id: None,
+            retryable: false,
+        })?;
+        let remaining = self.deadline_at.saturating_duration_since(Instant::now());
+        let key = SessionKey {
+            source: how.source.arn.clone(),
+            role_arn: how.role_arn.clone(),
+            session_name: sessions::step_session_name(&how.session_name, &self.step),
+            policy,
+        };
+        let needed_until = now + remaining.as_secs() + sessions::REFRESH_MARGIN_SECONDS;
+        if let Some(session) = self.env.sessions.reuse(&key, needed_until) {
+            return Ok(session);
+        }
+        let request = AssumeRoleRequest {
+            role_arn: how.role_arn.clone(),
+            session_name: key.session_name.clone(),
+            session_policy: key.policy.clone(),
+            duration_seconds: sessions::session_duration(remaining),
+        };
+        let ctx = CallCtx {
+            identity: how.source.clone(),
+            region: self.env.region.clone(),
+        };
+        let started = Instant::now();
+        let result = self.env.cloud.assume_role(&ctx, &request).await;
+        let duration_us = started.elapsed().as_micros() as u64;
+        let (outcome, code, message, request_id) = match &result {
+            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone()),
+            Err(e) => (
+                CallOutcome::CloudError,
+                Some(e.code.clone()),
+                Some(e.message.clone()),
+                e.request_id.clone(),
+            ),
+        };
+        self.env.journal.record(Event::Call(CallRecord {
+            step: self.step.clone(),
+            service: "sts".into(),
+            operation: "AssumeRole".into(),
+            resource: how.role_arn.clone(),
+            identity: how.source.arn.clone(),
+            outcome,
+            code,
+            message,
+            duration_us,
+            request_id,
+            session_policy: key.policy.clone(),
+        }));
+        let session = result
+            .map_err(|mut e| {
+                e.message = format!("opening step `{}`'s session of {}: {}", self.step, how.role_arn, e.message);
+                e
+            })?
+            .value;
+        if let Some(creds) = &session.credentials {
+            for secret in creds.secret_values() {
+                self.env.redactor.add(&secret);
+            }
+        }
+        self.log(
+            LogLevel::Debug,
+            &format!("calls now signed by {} (narrowed to this step's grant)", session.arn),
+        );
+        self.env.sessions.keep(key, session.clone(), now);
+        Ok(session)
     }
 
     /// The account and region resources of this step's calls live in.
@@ -169,7 +278,10 @@ impl StepHost {
         Fut: Future<Output = CloudResult<T>>,
     {
         let started = Instant::now();
-        let result = call(self.env.cloud.clone(), self.call_ctx()).await;
+        let result = match self.call_ctx().await {
+            Ok(ctx) => call(self.env.cloud.clone(), ctx).await,
+            Err(e) => Err(e),
+        };
         let micros = started.elapsed().as_micros() as u64;
         match result {
             Ok(reply) => {
@@ -207,12 +319,13 @@ impl StepHost {
             service: op.service.to_owned(),
             operation: op.operation.to_owned(),
             resource: resource.to_owned(),
-            identity: self.identity.arn.clone(),
+            identity: self.signing_identity().arn.clone(),
             outcome,
             code,
             message,
             duration_us,
             request_id,
+            session_policy: None,
         }));
     }
 
@@ -253,6 +366,7 @@ impl RunEnv {
             workflow_identity: Mutex::new(agent.clone()),
             agent,
             sink: Arc::new(log::NullSink),
+            sessions: Arc::new(Sessions::default()),
         })
     }
 }

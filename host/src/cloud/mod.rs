@@ -30,6 +30,15 @@ pub trait Cloud: Send + Sync + 'static {
     /// returns at once (its clock is virtual), so waiters cost no wall time there.
     async fn pause(&self, interval: Duration);
 
+    /// The cloud's clock, seconds since the Unix epoch: what session expiries are
+    /// compared with. The simulated cloud's clock stands still.
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
     /// The identity the agent itself runs as (sts GetCallerIdentity).
     async fn agent_identity(&self) -> CloudResult<Identity>;
 

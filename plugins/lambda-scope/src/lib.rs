@@ -131,9 +131,9 @@ pub fn point_alias(function: &str, alias: &str, version: &str) -> Result<scope_s
 
 /// Alias operations of the main alias, for manifests.
 pub const ALIAS_CAPABILITIES: [scope_step::Capability; 3] = [
-    scope_step::Capability::new("lambda:GetAlias", FUNCTION_QUALIFIED),
-    scope_step::Capability::new("lambda:UpdateAlias", FUNCTION_QUALIFIED),
-    scope_step::Capability::new("lambda:CreateAlias", FUNCTION_QUALIFIED),
+    scope_step::Capability::new("lambda:GetAlias", FUNCTION),
+    scope_step::Capability::new("lambda:UpdateAlias", FUNCTION),
+    scope_step::Capability::new("lambda:CreateAlias", FUNCTION),
 ];
 
 /// Diagnose helpers: verdicts with evidence, and AccessDenied as its own result.

@@ -160,6 +160,10 @@ impl Cloud for SimCloud {
         // Virtual time: scripted statuses advance per read, not per second.
     }
 
+    fn now(&self) -> u64 {
+        iam_sts::VIRTUAL_EPOCH
+    }
+
     async fn agent_identity(&self) -> CloudResult<Identity> {
         self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| Ok(st.sts_agent_identity()))
             .await
