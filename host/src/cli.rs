@@ -166,7 +166,8 @@ struct RunOptions {
     /// Grant ACTION[=RESOURCE-PATTERN] (repeatable; adds to --policy).
     #[arg(long = "grant", value_name = "ACTION[=RESOURCE]")]
     grants: Vec<String>,
-    /// Region of the calls [default: the cloud's].
+    /// Region of the calls [default: the scope's (`scope.region` in the context, else
+    /// `account.region` of its cloud provider), else the credential chain's].
     #[arg(long)]
     region: Option<String>,
     /// Each step's deadline, e.g. 30s, 5m, 1h.
@@ -443,8 +444,9 @@ impl Session {
         env.policy = Arc::new(policy);
         env.providers = Arc::new(providers);
         env.sink = Arc::new(TermSink { to_stderr: opts.json });
-        if let Some(region) = &opts.region {
-            env.region = region.clone();
+        // --region, else the scope's own region (context or provider data), else the cloud's.
+        if let Some(region) = opts.region.clone().or_else(|| env.providers.scope_region(&context)) {
+            env.region = region;
         }
         journal.record(Event::RunStarted {
             run_id,

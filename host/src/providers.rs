@@ -92,6 +92,26 @@ impl ProviderStore {
         })
     }
 
+    /// The region the scope of `context` lives in: `scope.region` when the context
+    /// names one, else `account.region` of the innermost cloud provider visible at
+    /// the scope's NRN with matching dimensions. Calls go there unless `--region`
+    /// says otherwise.
+    pub fn scope_region(&self, context: &serde_json::Value) -> Option<String> {
+        let scope = &context["scope"];
+        if let Some(region) = scope["region"].as_str().filter(|r| !r.is_empty()) {
+            return Some(region.to_owned());
+        }
+        let nrn = scope["nrn"].as_str()?;
+        let dimensions: BTreeMap<String, String> = scope["dimensions"]
+            .as_object()
+            .map(|d| d.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+            .unwrap_or_default();
+        self.by_category(nrn, &["cloud-providers".to_owned()], &dimensions)
+            .iter()
+            .rev()
+            .find_map(|p| p.attributes["account"]["region"].as_str().filter(|r| !r.is_empty()).map(str::to_owned))
+    }
+
     /// Providers with `slug` visible at `nrn`; outermost first.
     pub fn by_specification(&self, nrn: &str, slug: &str) -> Vec<Provider> {
         self.visible(nrn, |p| p.specification_slug == slug)
@@ -144,6 +164,27 @@ mod tests {
             dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             attributes: serde_json::json!({}),
         }
+    }
+
+    #[test]
+    fn the_scope_region_comes_from_the_context_else_the_innermost_matching_cloud_provider() {
+        let with_region = |nrn: &str, dims: &[(&str, &str)], region: &str| Provider {
+            attributes: serde_json::json!({"account": {"id": "1", "region": region}}),
+            ..p(nrn, "cloud-providers", "aws-configuration", dims)
+        };
+        let store = ProviderStore::new(vec![
+            with_region("organization=1", &[], "us-east-1"),
+            with_region("organization=1:account=2", &[("environment", "development")], "eu-west-1"),
+            with_region("organization=1:account=2", &[("environment", "production")], "ap-south-1"),
+        ]);
+        let context = |region: Option<&str>, env: &str| {
+            serde_json::json!({"scope": {"nrn": "organization=1:account=2:namespace=3:scope=11",
+                "dimensions": {"environment": env}, "region": region}})
+        };
+        assert_eq!(store.scope_region(&context(None, "development")).as_deref(), Some("eu-west-1"));
+        assert_eq!(store.scope_region(&context(None, "staging")).as_deref(), Some("us-east-1"));
+        assert_eq!(store.scope_region(&context(Some("sa-east-1"), "development")).as_deref(), Some("sa-east-1"));
+        assert_eq!(ProviderStore::default().scope_region(&context(None, "development")), None);
     }
 
     #[test]
