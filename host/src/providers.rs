@@ -109,7 +109,12 @@ impl ProviderStore {
         self.by_category(nrn, &["cloud-providers".to_owned()], &dimensions)
             .iter()
             .rev()
-            .find_map(|p| p.attributes["account"]["region"].as_str().filter(|r| !r.is_empty()).map(str::to_owned))
+            .find_map(|p| {
+                p.attributes["account"]["region"]
+                    .as_str()
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+            })
     }
 
     /// Providers with `slug` visible at `nrn`; outermost first.
@@ -183,7 +188,10 @@ mod tests {
         };
         assert_eq!(store.scope_region(&context(None, "development")).as_deref(), Some("eu-west-1"));
         assert_eq!(store.scope_region(&context(None, "staging")).as_deref(), Some("us-east-1"));
-        assert_eq!(store.scope_region(&context(Some("sa-east-1"), "development")).as_deref(), Some("sa-east-1"));
+        assert_eq!(
+            store.scope_region(&context(Some("sa-east-1"), "development")).as_deref(),
+            Some("sa-east-1")
+        );
         assert_eq!(ProviderStore::default().scope_region(&context(None, "development")), None);
     }
 

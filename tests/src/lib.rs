@@ -2,6 +2,8 @@
 //! runtime per test binary (with a compile cache in the target directory), and a
 //! one-call way to run a guest against the simulated cloud.
 
+pub mod aws_state;
+
 use scope_host::caps::{LogLevel, LogSink, RunEnv};
 use scope_host::cloud::sim::SimCloud;
 use scope_host::engine::{EngineOptions, Plugin, Runtime};

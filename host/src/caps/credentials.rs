@@ -6,7 +6,7 @@ use super::sessions::{self, AssumedRole};
 use super::{arn, need, LogLevel, Op};
 use crate::bindings::credentials::{Host, HostIdentity};
 use crate::bindings::types::CallError;
-use crate::cloud::{AssumeRoleRequest, Identity, Reply};
+use crate::cloud::{AssumeRoleRequest, Identity};
 use crate::sandbox::StepState;
 use wasmtime::component::Resource;
 
@@ -97,18 +97,18 @@ impl Host for StepState {
             session_policy,
             duration_seconds: sessions::session_duration(remaining),
         };
-        let assumed = host
-            .checked(ASSUME_ROLE, &[need(ASSUME_ROLE, role_arn.clone())], |cloud, ctx| async move {
-                let source = ctx.identity.clone();
-                cloud.assume_role(&ctx, &request).await.map(|reply| Reply {
-                    value: (reply.value, source),
-                    request_id: reply.request_id,
-                })
-            })
-            .await;
-        let (identity, source) = match assumed {
-            Ok(pair) => pair,
-            Err(e) => return Ok(Err(e)),
+        if let Err(denied) = host.authorize(ASSUME_ROLE, &[need(ASSUME_ROLE, role_arn.clone())]) {
+            return Ok(Err(denied));
+        }
+        // Signed by whatever signs this step's calls (its own session, when the
+        // step runs as a role the host assumed: a role chain).
+        let source = match host.call_ctx().await {
+            Ok(ctx) => ctx.identity,
+            Err(e) => return Ok(Err(CallError::Cloud(host.to_wit_error(e)))),
+        };
+        let identity = match host.assume_recorded(source.clone(), &request).await {
+            Ok(reply) => reply.value,
+            Err(e) => return Ok(Err(CallError::Cloud(host.to_wit_error(e)))),
         };
         host.env.sessions.remember(
             &identity,
@@ -118,11 +118,6 @@ impl Host for StepState {
                 session_name,
             },
         );
-        if let Some(creds) = &identity.credentials {
-            for secret in creds.secret_values() {
-                host.env.redactor.add(&secret);
-            }
-        }
         host.log(LogLevel::Debug, &format!("assumed {role_arn} as {}", identity.arn));
         Ok(Ok(self.new_handle(identity)?))
     }

@@ -158,46 +158,14 @@ impl StepHost {
             session_policy: key.policy.clone(),
             duration_seconds: sessions::session_duration(remaining),
         };
-        let ctx = CallCtx {
-            identity: how.source.clone(),
-            region: self.env.region.clone(),
-        };
-        let started = Instant::now();
-        let result = self.env.cloud.assume_role(&ctx, &request).await;
-        let duration_us = started.elapsed().as_micros() as u64;
-        let (outcome, code, message, request_id) = match &result {
-            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone()),
-            Err(e) => (
-                CallOutcome::CloudError,
-                Some(e.code.clone()),
-                Some(e.message.clone()),
-                e.request_id.clone(),
-            ),
-        };
-        self.env.journal.record(Event::Call(CallRecord {
-            step: self.step.clone(),
-            service: "sts".into(),
-            operation: "AssumeRole".into(),
-            resource: how.role_arn.clone(),
-            identity: how.source.arn.clone(),
-            outcome,
-            code,
-            message,
-            duration_us,
-            request_id,
-            session_policy: key.policy.clone(),
-        }));
-        let session = result
+        let session = self
+            .assume_recorded(how.source.clone(), &request)
+            .await
             .map_err(|mut e| {
                 e.message = format!("opening step `{}`'s session of {}: {}", self.step, how.role_arn, e.message);
                 e
             })?
             .value;
-        if let Some(creds) = &session.credentials {
-            for secret in creds.secret_values() {
-                self.env.redactor.add(&secret);
-            }
-        }
         self.log(
             LogLevel::Debug,
             &format!("calls now signed by {} (narrowed to this step's grant)", session.arn),
@@ -213,6 +181,47 @@ impl StepHost {
 
     pub fn region(&self) -> &str {
         &self.env.region
+    }
+
+    /// sts AssumeRole signed by `source`, journaled with the session policy it
+    /// carried; the new keys are registered with the redactor before anything else
+    /// sees them.
+    async fn assume_recorded(&mut self, source: Identity, request: &AssumeRoleRequest) -> CloudResult<Identity> {
+        let ctx = CallCtx {
+            identity: source,
+            region: self.env.region.clone(),
+        };
+        let started = Instant::now();
+        let result = self.env.cloud.assume_role(&ctx, request).await;
+        let duration_us = started.elapsed().as_micros() as u64;
+        let (outcome, code, message, request_id) = match &result {
+            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone()),
+            Err(e) => (
+                CallOutcome::CloudError,
+                Some(e.code.clone()),
+                Some(e.message.clone()),
+                e.request_id.clone(),
+            ),
+        };
+        if let Ok(reply) = &result {
+            for secret in reply.value.credentials.iter().flat_map(|c| c.secret_values()) {
+                self.env.redactor.add(&secret);
+            }
+        }
+        self.env.journal.record(Event::Call(CallRecord {
+            step: self.step.clone(),
+            service: "sts".into(),
+            operation: "AssumeRole".into(),
+            resource: request.role_arn.clone(),
+            identity: ctx.identity.arn.clone(),
+            outcome,
+            code,
+            message,
+            duration_us,
+            request_id,
+            session_policy: request.session_policy.clone(),
+        }));
+        result
     }
 
     /// Records a call refused before it was sent (malformed argument).

@@ -65,6 +65,8 @@ pub struct StepRecord {
     pub identity: Option<String>,
     /// Outputs that reached later steps.
     pub outputs: Vec<String>,
+    /// Their values; a secret output's value is never kept here (`<secret>`).
+    pub values: BTreeMap<String, String>,
     pub warnings: Vec<String>,
     pub checks: Vec<CheckEntry>,
 }
@@ -284,6 +286,8 @@ impl Runner<'_> {
                 Some(o) => {
                     vars.insert(o.name.clone(), o.value.clone());
                     record.outputs.push(o.name.clone());
+                    let shown = if o.secret { "<secret>".to_owned() } else { o.value.clone() };
+                    record.values.insert(o.name.clone(), shown);
                 }
                 None => record.warnings.push(format!(
                     "the workflow declares output {} but step `{}` did not return it",
@@ -434,6 +438,7 @@ fn new_record(step: &Step, prefix: &str, status: Status) -> StepRecord {
         failure: None,
         identity: None,
         outputs: vec![],
+        values: BTreeMap::new(),
         warnings: vec![],
         checks: vec![],
     }
