@@ -409,6 +409,53 @@ impl Moto {
         }
     }
 
+    /// One plain HTTP/1.0 request to the emulator's own API (`/moto-api/…`):
+    /// status and body.
+    pub fn api(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let port = self.endpoint.rsplit(':').next().unwrap();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        let status = answer.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// Starts moto's request recorder (what the host sent, bodies included).
+    pub fn start_recording(&self) {
+        assert_eq!(self.api("POST", "/moto-api/recorder/start-recording", "").0, 200);
+    }
+
+    /// The request bodies recorded so far, decoded.
+    pub fn recorded_bodies(&self) -> Vec<String> {
+        let (_, recording) = self.api("GET", "/moto-api/recorder/download-recording", "");
+        recording
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|entry| {
+                let body = entry["body"].as_str()?.to_owned();
+                if entry["body_encoded"].as_bool() == Some(true) {
+                    String::from_utf8(base64_decode(&body)).ok()
+                } else {
+                    Some(body)
+                }
+            })
+            .collect()
+    }
+
+    /// Switches IAM enforcement on (after seeding): identity and trust policies
+    /// apply from now on; session policies are stored, not enforced.
+    pub fn enforce_iam(&self) {
+        assert_eq!(self.api("POST", "/moto-api/reset-auth", "0").0, 200);
+    }
+
     /// Fake credentials and no instance-metadata lookups: nothing leaves loopback.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -425,4 +472,49 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in text.bytes().filter_map(value) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` and `+` in a form-encoded field.
+pub fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -5,7 +5,7 @@
 //! back with independent SDK calls, not through the host.
 
 use scope_host_tests::aws_state::{read_moto, read_sim_dump, seed, Clients};
-use scope_host_tests::{output_text, scope_host_command, Moto};
+use scope_host_tests::{form_decode, output_text, scope_host_command, Moto};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -187,5 +187,155 @@ async fn a_rollback_against_moto_matches_the_simulator() {
         rolled_back["versions"],
         json!(["1:deploy-prev", "2:deploy-1"]),
         "the rolled-back version is gone"
+    );
+}
+
+/// Each AssumeRole the run sent, as its decoded form fields.
+fn assume_role_requests(moto: &Moto) -> Vec<std::collections::BTreeMap<String, String>> {
+    moto.recorded_bodies()
+        .iter()
+        .filter(|b| b.contains("Action=AssumeRole"))
+        .map(|b| {
+            b.split('&')
+                .filter_map(|f| f.split_once('='))
+                .map(|(k, v)| (form_decode(k), form_decode(v)))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_step_session_carries_the_steps_grant_as_its_session_policy() {
+    let moto = Moto::start();
+    let clients = Clients::new(&moto.endpoint).await;
+    seed(&clients, &fixture()).await;
+    moto.start_recording();
+    let dir = tempfile::tempdir().unwrap();
+    let aws = vec!["--cloud".into(), "aws".into(), "--endpoint-url".into(), moto.endpoint.clone()];
+    let (code, _, text) = handle("start-initial", dir.path(), &aws, &moto.env());
+    assert_eq!(code, Some(0), "{text}");
+
+    let sent = assume_role_requests(&moto);
+    let by_session = |name: &str| {
+        sent.iter()
+            .find(|r| r["RoleSessionName"] == name)
+            .unwrap_or_else(|| panic!("no AssumeRole with session {name}: {sent:?}"))
+    };
+    let policy = |name: &str| -> Value { serde_json::from_str(&by_session(name)["Policy"]).unwrap() };
+    let actions = |doc: &Value| -> Vec<String> {
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()))
+            .collect()
+    };
+    // publish_version's keys may publish this function, and nothing else.
+    let publish = policy("np-lambda-11.publish_version");
+    assert_eq!(actions(&publish), ["lambda:PublishVersion"], "{publish}");
+    assert_eq!(
+        publish["Statement"][0]["Resource"],
+        json!(["arn:aws:lambda:*:*:function:11-my-app-my-scope"]),
+        "variables resolved: {publish}"
+    );
+    // update_alias may move aliases but not publish; update_function_code may not move aliases.
+    let alias = actions(&policy("np-lambda-11.update_alias"));
+    assert!(
+        alias.contains(&"lambda:UpdateAlias".to_owned()) && !alias.contains(&"lambda:PublishVersion".to_owned()),
+        "{alias:?}"
+    );
+    let code_actions = actions(&policy("np-lambda-11.update_function_code"));
+    assert!(
+        code_actions.contains(&"lambda:UpdateFunctionCode".to_owned()) && !code_actions.iter().any(|a| a.contains("Alias")),
+        "{code_actions:?}"
+    );
+    // Durations follow the step deadline (15 min + margin), within AWS's bounds.
+    for r in &sent {
+        let d: u32 = r["DurationSeconds"].parse().unwrap();
+        assert!((900..=3600).contains(&d), "{r:?}");
+    }
+    // Steps that make no cloud call open no session.
+    assert!(
+        sent.iter()
+            .all(|r| r["RoleSessionName"] != "np-lambda-11.wait_provisioned_concurrency"),
+        "{sent:?}"
+    );
+    // The keys of those sessions never reach the output.
+    assert!(!text.contains("SecretAccessKey") && !text.contains("SessionToken"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_iam_enforced_a_role_without_publish_version_fails_the_publish_step_with_access_denied() {
+    let moto = Moto::start();
+    let clients = Clients::new(&moto.endpoint).await;
+    seed(&clients, &fixture()).await;
+    // The agent is a real IAM user allowed to assume the role; the role may do
+    // what a deployment needs except lambda:PublishVersion.
+    clients.iam.create_user().user_name("np-agent").send().await.unwrap();
+    clients
+        .iam
+        .put_user_policy()
+        .user_name("np-agent")
+        .policy_name("assume")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = clients.iam.create_access_key().user_name("np-agent").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    clients
+        .iam
+        .put_role_policy()
+        .role_name("np-lambda-agent")
+        .policy_name("deploy-without-publish")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["lambda:*", "ecr:*", "tag:GetResources", "iam:GetRole", "secretsmanager:*"], "Resource": "*"},
+                {"Effect": "Deny", "Action": "lambda:PublishVersion", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    moto.enforce_iam();
+
+    let dir = tempfile::tempdir().unwrap();
+    let aws = vec!["--cloud".into(), "aws".into(), "--endpoint-url".into(), moto.endpoint.clone()];
+    let mut env = moto.env();
+    env.retain(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY"));
+    env.push(("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()));
+    env.push(("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_owned()));
+    let (code, report, text) = handle("start-initial", dir.path(), &aws, &env);
+    assert_eq!(code, Some(1), "{text}");
+    let steps = report["steps"].as_array().unwrap();
+    let status = |name: &str| steps.iter().find(|s| s["name"] == name).map(|s| s["status"].clone());
+    assert_eq!(status("update_function_code"), Some(json!("ok")), "{text}");
+    let publish = steps.iter().find(|s| s["name"] == "publish_version").unwrap();
+    assert_eq!(publish["status"], "failed", "{text}");
+    assert_eq!(publish["failure"]["kind"], "cloud", "AWS refused it, not the host: {publish}");
+    let message = publish["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("AccessDenied") && message.contains("lambda:PublishVersion"),
+        "{message}"
+    );
+    assert_eq!(
+        status("update_alias"),
+        Some(json!("skipped")),
+        "nothing runs after the failed step: {text}"
+    );
+    // The run record says what happened: the refused call, with AWS's answer.
+    let journal = std::fs::read_to_string(dir.path().join("start-initial.jsonl")).unwrap();
+    let refused: Value = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["operation"] == "PublishVersion")
+        .unwrap();
+    assert_eq!(refused["outcome"], "cloud_error", "{refused}");
+    assert!(refused["code"].as_str().unwrap().starts_with("AccessDenied"), "{refused}");
+    assert!(
+        !journal.contains(key.secret_access_key()),
+        "the agent's secret key is in the journal"
     );
 }

@@ -11,6 +11,7 @@ mod ecr;
 mod errors;
 mod iam_sts;
 mod lambda;
+mod payload_hash;
 mod secrets;
 mod tagging;
 
@@ -243,7 +244,13 @@ impl Clients {
     }
 
     fn lambda(&self) -> &aws_sdk_lambda::Client {
-        self.lambda.get_or_init(|| aws_sdk_lambda::Client::new(&self.config))
+        // Lambda's REST API has body-less GETs: sign their payload hash too.
+        self.lambda.get_or_init(|| {
+            let config = aws_sdk_lambda::config::Builder::from(&self.config)
+                .interceptor(payload_hash::SignPayloadHash)
+                .build();
+            aws_sdk_lambda::Client::from_conf(config)
+        })
     }
 
     fn ecr(&self) -> &aws_sdk_ecr::Client {
