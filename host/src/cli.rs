@@ -6,7 +6,7 @@ use crate::cloud::sim::SimCloud;
 use crate::cloud::Cloud;
 use crate::engine::{EngineOptions, LoadSource, Runtime};
 use crate::grants::Policy;
-use crate::journal::{new_run_id, Event, Journal};
+use crate::journal::{new_run_id, CallOutcome, CallRecord, Event, Journal};
 use crate::providers::ProviderStore;
 use crate::redact::{Redactor, MASK};
 use crate::sandbox::Limits;
@@ -436,9 +436,18 @@ impl Session {
                 )
             }
         };
-        let mut env = RunEnv::with_defaults(cloud.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))?;
+        journal.record(Event::RunStarted {
+            run_id,
+            backend: cloud.backend().into(),
+            target: target.to_owned(),
+        });
+        let agent = agent_identity(cloud.as_ref(), &journal).await.inspect_err(|_| {
+            journal.record(Event::RunFinished {
+                outcome: "failed".into(),
+                duration_us: started.elapsed().as_micros() as u64,
+            });
+        })?;
+        let mut env = RunEnv::with_agent(cloud.clone(), agent);
         env.redactor = redactor.clone();
         env.journal = journal.clone();
         env.policy = Arc::new(policy);
@@ -448,11 +457,6 @@ impl Session {
         if let Some(region) = opts.region.clone().or_else(|| env.providers.scope_region(&context)) {
             env.region = region;
         }
-        journal.record(Event::RunStarted {
-            run_id,
-            backend: cloud.backend().into(),
-            target: target.to_owned(),
-        });
         let limits = Limits {
             deadline: opts.timeout,
             memory_bytes: opts.memory,
@@ -486,6 +490,40 @@ impl Session {
         }
         Ok(self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect())
     }
+}
+
+/// sts GetCallerIdentity with the agent's own credentials, journaled like every
+/// cloud call (as the host's, before any step), so a run that cannot start on bad
+/// credentials or an unreachable endpoint still leaves a record of why.
+async fn agent_identity(cloud: &dyn Cloud, journal: &Journal) -> Result<crate::cloud::Identity> {
+    let started = Instant::now();
+    let answer = cloud.agent_identity().await;
+    let (outcome, code, message, request_id, identity) = match &answer {
+        Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone(), reply.value.arn.clone()),
+        Err(e) => (
+            CallOutcome::CloudError,
+            Some(e.code.clone()),
+            Some(e.message.clone()),
+            e.request_id.clone(),
+            "(credential chain)".to_owned(),
+        ),
+    };
+    journal.record(Event::Call(CallRecord {
+        step: "(host)".into(),
+        service: "sts".into(),
+        operation: "GetCallerIdentity".into(),
+        resource: "*".into(),
+        identity,
+        outcome,
+        code,
+        message,
+        duration_us: started.elapsed().as_micros() as u64,
+        request_id,
+        session_policy: None,
+    }));
+    answer
+        .map(|reply| reply.value)
+        .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))
 }
 
 async fn step_run(args: StepRunArgs) -> Result<ExitCode> {

@@ -64,3 +64,46 @@ fn an_unreachable_endpoint_is_a_clear_error() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("GetCallerIdentity") && text.contains(&endpoint), "{text}");
 }
+
+#[test]
+fn wrong_credentials_are_a_clear_error_and_the_run_record_says_why() {
+    let moto = Moto::start();
+    moto.enforce_iam();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let plugin = guest_dir().join("hello.wasm");
+    let mut env = moto.env();
+    env.retain(|(k, _)| *k != "AWS_ACCESS_KEY_ID");
+    env.push(("AWS_ACCESS_KEY_ID", "AKIANOTAREALKEY00000".into()));
+    let out = scope_host_command()
+        .args([
+            "step",
+            "run",
+            plugin.to_str().unwrap(),
+            "--cloud",
+            "aws",
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .arg("--journal")
+        .arg(&journal)
+        .envs(env)
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("asking the cloud who the agent is") && text.contains("GetCallerIdentity"),
+        "{text}"
+    );
+    let record = std::fs::read_to_string(&journal).unwrap();
+    let entries: Vec<serde_json::Value> = record.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let call = entries
+        .iter()
+        .find(|e| e["operation"] == "GetCallerIdentity")
+        .expect("the failed call is recorded");
+    assert_eq!(call["outcome"], "cloud_error", "{call}");
+    assert_eq!(entries.last().unwrap()["event"], "run_finished", "{record}");
+    assert_eq!(entries.last().unwrap()["outcome"], "failed", "{record}");
+    assert!(!record.contains("testing"), "the secret key is not in the record: {record}");
+}

@@ -58,7 +58,7 @@ fn run_shows_each_step_live_and_a_summary() {
         "as arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-workflow",
         "  info  A=built",
         "  info  GREETING_TARGET=service",
-        "✔ run succeeded: 3 ok, 0 failed, 0 skipped · 1 cloud calls",
+        "✔ run succeeded: 3 ok, 0 failed, 0 skipped · 2 cloud calls",
     ] {
         assert!(t.contains(expected), "missing `{expected}` in:\n{t}");
     }

@@ -364,8 +364,13 @@ impl RunEnv {
     /// in-memory journal and no live log output. Adjust the public fields after.
     pub async fn with_defaults(cloud: Arc<dyn Cloud>) -> Result<RunEnv, CloudError> {
         let agent = cloud.agent_identity().await?.value;
+        Ok(RunEnv::with_agent(cloud, agent))
+    }
+
+    /// [`RunEnv::with_defaults`] for an agent identity already known.
+    pub fn with_agent(cloud: Arc<dyn Cloud>, agent: Identity) -> RunEnv {
         let redactor = Redactor::new();
-        Ok(RunEnv {
+        RunEnv {
             region: cloud.default_region(),
             cloud,
             policy: Arc::new(Policy::allow_all()),
@@ -376,6 +381,6 @@ impl RunEnv {
             agent,
             sink: Arc::new(log::NullSink),
             sessions: Arc::new(Sessions::default()),
-        })
+        }
     }
 }
