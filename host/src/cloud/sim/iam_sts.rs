@@ -7,7 +7,7 @@ use super::state::{arn_account, assumed_role_of, sha256_hex, RoleState, Session,
 use crate::cloud::{AssumeRoleRequest, CallCtx, Credentials, Identity, Role};
 use serde_json::Value;
 
-/// The sim's clock never moves; sessions expire this long after its epoch.
+/// Where the sim's clock starts; it moves only when a test advances it.
 pub(super) const VIRTUAL_EPOCH: u64 = 1_900_000_000;
 
 const VALIDATION: &str = "ValidationError";
@@ -152,7 +152,7 @@ impl State {
         Ok(Identity {
             arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, req.session_name),
             account: role.account,
-            expires_at: Some(VIRTUAL_EPOCH + u64::from(duration)),
+            expires_at: Some(self.clock + u64::from(duration)),
             credentials: Some(credentials),
         })
     }

@@ -47,6 +47,7 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
         secrets: BTreeMap::new(),
         s3_objects: BTreeMap::new(),
         sessions: BTreeMap::new(),
+        clock: super::iam_sts::VIRTUAL_EPOCH,
         counters: Counters {
             requests: 0,
             revisions: fx.counters.revisions,

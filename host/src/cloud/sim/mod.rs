@@ -101,6 +101,12 @@ impl SimCloud {
         *self.latency.lock().unwrap_or_else(PoisonError::into_inner) = latency;
     }
 
+    /// Moves the virtual clock on: sessions whose expiry it passes are refused from
+    /// then on (ExpiredTokenException), as AWS refuses expired keys.
+    pub fn advance_clock(&self, by: Duration) {
+        self.lock().clock += by.as_secs();
+    }
+
     /// The current state in the fixture format, sorted and with every setting
     /// explicit: loading it gives back the same cloud. Secret values appear only as
     /// `value_sha256`.
@@ -161,7 +167,7 @@ impl Cloud for SimCloud {
     }
 
     fn now(&self) -> u64 {
-        iam_sts::VIRTUAL_EPOCH
+        self.lock().clock
     }
 
     async fn agent_identity(&self) -> CloudResult<Identity> {

@@ -29,6 +29,9 @@ pub(super) struct State {
     /// lives as long as the run that made it.
     pub sessions: BTreeMap<String, Session>,
     pub counters: Counters,
+    /// The virtual clock, seconds since the Unix epoch: it moves only when a test
+    /// advances it, so sessions expire only when a test says so. Not dumped.
+    pub clock: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -262,6 +265,12 @@ impl State {
     /// [`State::authorize`] for an action other than the operation's own.
     pub(super) fn authorize_action(&self, ctx: &CallCtx, api: Api, action: &str, resource: &str) -> Result<(), Fault> {
         let caller = ctx.identity.arn.as_str();
+        if ctx.identity.expires_at.is_some_and(|e| e <= self.clock) {
+            return Err(Fault::new(
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ));
+        }
         let deny = |why: String| Fault::access_denied(api.service, caller, action, resource, Some(&why));
         if let Some((account, role_name)) = assumed_role_of(caller) {
             let role = self.roles.get(&(account.to_string(), role_name.to_string()));
