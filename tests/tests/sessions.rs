@@ -73,13 +73,7 @@ async fn step_sessions_are_reused_then_renewed_before_they_expire() {
     assert!(later.succeeded(), "{:?}", later.failure);
     assert_eq!(later.check.as_ref().unwrap().status, "pass", "{:?}", later.check);
     assert_eq!(assume_roles(&env), 3, "a fresh session for the check");
-    let renewed = env
-        .journal
-        .entries()
-        .into_iter()
-        .filter(|e| e["operation"] == "AssumeRole")
-        .last()
-        .unwrap();
+    let renewed = env.journal.entries().into_iter().rfind(|e| e["operation"] == "AssumeRole").unwrap();
     assert_eq!(
         renewed["identity"], "arn:aws:iam::123456789012:user/np-agent",
         "signed by the agent: {renewed}"
