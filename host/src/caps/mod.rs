@@ -286,8 +286,10 @@ impl StepHost {
         F: FnOnce(Arc<dyn Cloud>, CallCtx) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
+        // Opening the step's session is journaled as its own call: time only this one.
+        let ctx = self.call_ctx().await;
         let started = Instant::now();
-        let result = match self.call_ctx().await {
+        let result = match ctx {
             Ok(ctx) => call(self.env.cloud.clone(), ctx).await,
             Err(e) => Err(e),
         };

@@ -1,0 +1,110 @@
+//! The `initial` deployment of the sample scope against the moto emulator, whole
+//! `scope-host handle` process (release build), as an agent runs it. Reports the
+//! median wall time and the host's overhead: wall time minus the time spent waiting
+//! for the cloud (the sum of the journaled call durations), which the issue wants
+//! at most 10 % of the wall time.
+//!
+//! Run: `scripts/bench-moto` (builds the release binary, then
+//! `cargo bench -p scope-host-tests --bench moto`). BENCH_RUNS sets the runs (15).
+
+use scope_host_tests::aws_state::{seed, Clients};
+use scope_host_tests::{target_dir, Moto};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+struct Sample {
+    wall_ms: f64,
+    calls_ms: f64,
+    calls: usize,
+    /// Wall time outside the run's own span (process start, set-up, exit).
+    outside_ms: f64,
+    /// Time inside steps not spent waiting for the cloud (load, instantiate, guest code).
+    in_steps_ms: f64,
+}
+
+fn main() {
+    let binary = target_dir().join("release/scope-host");
+    assert!(binary.exists(), "{} is missing: run scripts/bench-moto (it builds it)", binary.display());
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
+    let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(svc.join("examples/cloud-state.json")).unwrap()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let moto = Moto::start();
+    let clients = rt.block_on(Clients::new(&moto.endpoint));
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("compile-cache");
+
+    let mut samples = Vec::new();
+    // One warm-up run fills the compile cache, as on an agent that has run before.
+    for i in 0..=runs {
+        assert_eq!(moto.api("POST", "/moto-api/reset", "").0, 200);
+        rt.block_on(seed(&clients, &fixture));
+        let journal = dir.path().join(format!("run-{i}.jsonl"));
+        let started = Instant::now();
+        let out = std::process::Command::new(&binary)
+            .arg("handle")
+            .arg(svc.join("examples/notifications/start-initial.json"))
+            .arg("--service-path")
+            .arg(&svc)
+            .arg("--providers")
+            .arg(svc.join("examples/providers.json"))
+            .args(["--cloud", "aws", "--endpoint-url", &moto.endpoint])
+            .arg("--journal")
+            .arg(&journal)
+            .env("SCOPE_HOST_CACHE", &cache)
+            .env_remove("SCOPE_HOST_PLUGINS")
+            .env_remove("AWS_PROFILE")
+            .envs(moto.env())
+            .output()
+            .unwrap();
+        let wall = started.elapsed();
+        assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let record = std::fs::read_to_string(&journal).unwrap();
+        let events: Vec<serde_json::Value> = record.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let of = |kind: &'static str| events.iter().filter(move |e| e["event"] == kind);
+        let us = |e: &serde_json::Value| e["duration_us"].as_u64().unwrap() as f64 / 1e3;
+        let calls: Vec<&serde_json::Value> = of("call").collect();
+        let calls_us: u64 = calls.iter().map(|c| c["duration_us"].as_u64().unwrap()).sum();
+        let run_ms: f64 = of("run_finished").map(us).sum();
+        let steps_ms: f64 = of("step_finished").map(us).sum();
+        let step_calls_ms: f64 = calls.iter().filter(|c| c["step"] != "(host)").map(|c| us(c)).sum();
+        if i > 0 {
+            samples.push(Sample {
+                wall_ms: wall.as_secs_f64() * 1e3,
+                calls_ms: calls_us as f64 / 1e3,
+                calls: calls.len(),
+                outside_ms: wall.as_secs_f64() * 1e3 - run_ms,
+                in_steps_ms: steps_ms - step_calls_ms,
+            });
+        }
+    }
+    let last = target_dir().join("bench-moto-last.jsonl");
+    std::fs::copy(dir.path().join(format!("run-{runs}.jsonl")), &last).unwrap();
+    let wall = median(samples.iter().map(|s| s.wall_ms).collect());
+    let waiting = median(samples.iter().map(|s| s.calls_ms).collect());
+    let overhead = median(samples.iter().map(|s| s.wall_ms - s.calls_ms).collect());
+    let share = median(samples.iter().map(|s| (s.wall_ms - s.calls_ms) / s.wall_ms * 100.0).collect());
+    println!("initial deployment against moto, whole `scope-host handle` process, {runs} runs (medians):");
+    println!("  wall time                 {wall:8.1} ms");
+    println!("  waiting for the cloud     {waiting:8.1} ms  ({} calls)", samples[0].calls);
+    println!("  host overhead             {overhead:8.1} ms  = {share:.1} % of the wall time (target ≤ 10 %)");
+    let outside = median(samples.iter().map(|s| s.outside_ms).collect());
+    let in_steps = median(samples.iter().map(|s| s.in_steps_ms).collect());
+    println!("    of which outside the run  {outside:8.1} ms  (process start, engine, SDK set-up, exit)");
+    println!("    of which inside steps     {in_steps:8.1} ms  (plugin load, instantiate, guest code, host checks)");
+    let min = samples.iter().map(|s| s.wall_ms).fold(f64::MAX, f64::min);
+    let max = samples.iter().map(|s| s.wall_ms).fold(0.0, f64::max);
+    println!("  wall time range           {min:8.1} – {max:.1} ms");
+    println!("  the last run's record: {}", last.display());
+}
