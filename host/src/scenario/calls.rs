@@ -61,8 +61,7 @@ impl fmt::Display for Call {
 }
 
 /// `service:Operation[ on <resource>][ -> <outcome>[ <code>]]`; `*` and `?` glob.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CallPattern {
     /// `service:Operation`, matched like IAM actions (case-insensitive).
     action: String,
@@ -72,10 +71,28 @@ pub struct CallPattern {
     text: String,
 }
 
-impl TryFrom<String> for CallPattern {
-    type Error = String;
+/// Parsed in a visitor rather than through `String`, so that the YAML parser points
+/// at the malformed entry itself (`calls.ordered[1]`, its line), not at the list.
+impl<'de> serde::Deserialize<'de> for CallPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = CallPattern;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a call, `service:Operation[ on <resource>][ -> <outcome>]`")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<CallPattern, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
 
-    fn try_from(text: String) -> Result<Self, String> {
+impl std::str::FromStr for CallPattern {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
         let help = "a call is `service:Operation[ on <resource>][ -> <outcome>[ <code>]]`, e.g. `lambda:PublishVersion -> ok`";
         let (call, result) = match text.rsplit_once("->").or_else(|| text.rsplit_once('→')) {
             Some((call, result)) => (call.trim(), Some(result.trim())),
@@ -113,7 +130,7 @@ impl TryFrom<String> for CallPattern {
             resource,
             outcome,
             code,
-            text,
+            text: text.to_owned(),
         })
     }
 }
@@ -250,7 +267,7 @@ mod tests {
     }
 
     fn pattern(text: &str) -> CallPattern {
-        CallPattern::try_from(text.to_owned()).unwrap()
+        text.parse().unwrap()
     }
 
     #[test]
@@ -281,7 +298,7 @@ mod tests {
             "lambda:X -> done",
             "lambda:X -> ok Code",
         ] {
-            assert!(CallPattern::try_from(bad.to_owned()).is_err(), "{bad}");
+            assert!(bad.parse::<CallPattern>().is_err(), "{bad}");
         }
     }
 

@@ -107,7 +107,8 @@ pub struct Expect {
     pub outcome: Option<Outcome>,
     /// A substring of the failure message.
     pub error: Option<String>,
-    /// Outputs (of the step; for a workflow, variables at the end of the run):
+    /// Outputs (of the step; for a workflow, those its steps passed on, declared in
+    /// `output:`, with their values at the end of the run):
     /// a scalar is compared as text, a map or list with the output parsed as JSON
     /// (subset match), `null` means "not returned".
     #[serde(default)]

@@ -69,7 +69,12 @@ fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Pr
         }
     }
     let target = match (&s.plugin, &s.workflow) {
-        (Some(spec), _) => Target::Step(PluginPath::new(&plugin_dirs, None).load(runtime, spec, dir)?),
+        (Some(spec), _) => Target::Step(
+            PluginPath::new(&plugin_dirs, None)
+                .load(runtime, spec, dir)
+                // The search path's advice is worded for the command line.
+                .map_err(|e| e.replace("with --plugins DIR", "with `plugins: [DIR]`"))?,
+        ),
         (None, Some(wf)) => {
             let wf = rel(wf);
             let service = match &s.service_path {
@@ -102,9 +107,8 @@ fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Pr
         (None, Some(f)) => ProviderStore::load(&rel(f)).map_err(|e| format!("providers_file: {e}"))?,
         (None, None) => ProviderStore::default(),
     };
-    let origin = format!("{} (scenario `{}`, cloud)", file.display(), s.name);
     let cloud = match (s.cloud, &s.cloud_file) {
-        (Some(fixture), _) => SimCloud::from_fixture(fixture, &origin).map_err(|e| e.to_string())?,
+        (Some(fixture), _) => SimCloud::from_fixture(fixture, "cloud").map_err(|e| e.to_string())?,
         (None, Some(f)) => SimCloud::from_fixture_file(&rel(f)).map_err(|e| format!("cloud_file: {e}"))?,
         (None, None) => SimCloud::new_empty(),
     };

@@ -24,7 +24,8 @@ pub struct Observed {
     pub failure: Option<String>,
     /// The kind of a failed step (`denied`, `cloud`, `timeout` …).
     pub failure_kind: Option<&'static str>,
-    /// The step's outputs; for a workflow, the variables at the end of the run.
+    /// The step's outputs; for a workflow, the outputs its steps passed on to later
+    /// steps, with their values at the end of the run.
     pub outputs: BTreeMap<String, String>,
     /// Names of outputs that are secret.
     pub secret_outputs: BTreeSet<String>,
@@ -151,11 +152,15 @@ pub async fn run(p: Prepared, runtime: &Runtime) -> Result<Observed, String> {
                     (s.path.clone(), status)
                 })
                 .collect();
-            for (name, value) in report.variables {
-                if redactor.is_secret(&value) {
+            // A workflow's outputs are what its steps passed on (declared in `output:`),
+            // with the value they had at the end; not its configuration.
+            let passed_on: BTreeSet<&String> = report.steps.iter().flat_map(|s| &s.outputs).collect();
+            for name in passed_on {
+                let Some(value) = report.variables.get(name) else { continue };
+                if redactor.is_secret(value) {
                     observed.secret_outputs.insert(name.clone());
                 }
-                observed.outputs.insert(name, value);
+                observed.outputs.insert(name.clone(), value.clone());
             }
         }
     }
