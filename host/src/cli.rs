@@ -73,17 +73,20 @@ platform's API is not supported yet."
 data, starting cloud state and grants, and says what must come of the run: the outcome, outputs, cloud calls (in \
 order, included or excluded), a denial, an error message, log lines and a subset of the final cloud state. Paths in a \
 scenario file are relative to the file. The format is described in docs/scenarios.md.",
-        after_help = "Example:\n  \
+        after_help = "A scenario file (plugins/lambda/tests/*.yaml are real ones):\n  \
 scenarios:\n    \
 - name: publishes a version described by the deployment\n      \
-plugin: publish-version                  # a plugin name, or a path to a .wasm file\n      \
+plugin: publish-version          # a plugin name, or a path to a .wasm file\n      \
 vars: {LAMBDA_FUNCTION_NAME: fn, DEPLOYMENT_ID: deploy-2}\n      \
-cloud_file: cloud.json                   # or cloud: {...}, the --cloud-state format\n      \
-grant: [\"lambda:PublishVersion\"]        # or policy: {allow: [...]}; default: what the plugin declares\n      \
+cloud_file: cloud.json           # or cloud: {...}, the --cloud-state format\n      \
+grant: [lambda:PublishVersion]   # or policy: {...}; default: what it declares\n      \
 expect:\n        \
 outputs: {LAMBDA_GREEN_VERSION: \"2\"}\n        \
-calls: {ordered: [\"lambda:PublishVersion on arn:*:function:fn -> ok\"]}\n        \
-cloud: {lambda: {functions: [{name: fn, versions: [{version: \"2\", description: deploy-2}]}]}}\n\n\
+calls: {ordered: [lambda:PublishVersion -> ok]}\n        \
+cloud:\n          \
+lambda: {functions: [{name: fn, versions: [{version: \"2\"}]}]}\n\n\
+Example:\n  \
+scope-host test plugins/lambda/tests/*.yaml\n\n\
 Output: one line per scenario (ok or FAILED, name, time), then what differed in each failed one (the path of every \
 difference, with the actual values, secrets masked), then `N passed, N failed`.\n\n\
 Exit status: 0 when every scenario passed, 1 when any failed, 2 when a scenario file cannot be run (unreadable, \

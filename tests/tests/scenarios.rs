@@ -202,3 +202,10 @@ fn the_lambda_scope_scenarios_pass() {
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert_eq!(last_line(&out), "6 passed, 0 failed");
 }
+
+#[test]
+fn timeout_stops_a_stuck_step() {
+    let out = test(&[scenario("timeout.yaml")], &["--timeout", "1s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert_eq!(last_line(&out), "1 passed, 0 failed");
+}

@@ -1,13 +1,15 @@
 //! `scope-host test`: runs scenario files and prints one line per scenario, the
 //! differences of the failed ones, and `N passed, N failed` last.
 
-use super::{error_chain, EngineArgs};
+use super::{error_chain, parse_duration, EngineArgs};
+use crate::sandbox::Limits;
 use crate::scenario::{self, Prepared};
 use anyhow::{bail, Result};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Args)]
 pub(super) struct TestArgs {
@@ -17,6 +19,10 @@ pub(super) struct TestArgs {
     /// Run only the scenarios whose name contains TEXT.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
+    /// Each step's deadline, e.g. 30s, 5m. Time in the simulated cloud is virtual
+    /// (waiters do not wait), so a step that takes long is stuck.
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+    timeout: Duration,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -52,6 +58,10 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
         }
     }
 
+    let limits = Limits {
+        deadline: args.timeout,
+        ..Limits::default()
+    };
     let (mut passed, mut failed) = (0, 0);
     let mut details = Vec::new();
     for (path, prepared) in files {
@@ -60,7 +70,7 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
         }
         println!("running {} scenario(s) from {}", prepared.len(), path.display());
         for p in prepared {
-            let (ok, line, detail) = run_one(p, &runtime).await;
+            let (ok, line, detail) = run_one(p, &runtime, &limits).await;
             println!("{line}");
             let _ = std::io::stdout().flush();
             if ok {
@@ -83,12 +93,12 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
 
 /// Runs one scenario: whether it passed, its result line, and (when failed) what
 /// differed.
-async fn run_one(mut p: Prepared, runtime: &crate::engine::Runtime) -> (bool, String, String) {
+async fn run_one(mut p: Prepared, runtime: &crate::engine::Runtime, limits: &Limits) -> (bool, String, String) {
     let (file, name) = (p.file.display().to_string(), p.name.clone());
     let header = format!("--- {file}: {name}\n");
     let started = std::time::Instant::now();
     let expect = std::mem::take(&mut p.expect);
-    let observed = match scenario::run(p, runtime).await {
+    let observed = match scenario::run(p, runtime, limits).await {
         Ok(o) => o,
         Err(message) => {
             let took = crate::step::human(started.elapsed());

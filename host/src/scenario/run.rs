@@ -59,8 +59,9 @@ impl LogSink for Capture {
     }
 }
 
-/// Runs the scenario. The error says why the run could not start at all.
-pub async fn run(p: Prepared, runtime: &Runtime) -> Result<Observed, String> {
+/// Runs the scenario, each step under `limits`. The error says why the run could not
+/// start at all.
+pub async fn run(p: Prepared, runtime: &Runtime, limits: &Limits) -> Result<Observed, String> {
     let started = Instant::now();
     let sim = Arc::new(p.cloud);
     let mut env = RunEnv::with_defaults(sim.clone())
@@ -103,7 +104,7 @@ pub async fn run(p: Prepared, runtime: &Runtime) -> Result<Observed, String> {
                 plugin,
                 vars,
                 context,
-                limits: Limits::default(),
+                limits: limits.clone(),
             };
             let report = run_step(env.clone(), request).await;
             observed.succeeded = report.succeeded();
@@ -122,7 +123,7 @@ pub async fn run(p: Prepared, runtime: &Runtime) -> Result<Observed, String> {
                 runtime,
                 env: env.clone(),
                 plugins,
-                limits: Limits::default(),
+                limits: limits.clone(),
                 progress: Arc::new(Quiet),
                 context,
             };
