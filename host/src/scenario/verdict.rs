@@ -254,3 +254,86 @@ fn calls_list(calls: &[Call], line: &mut impl FnMut(&str)) {
         line(&format!("  {:>width$}. {c}   (step {})", i + 1, c.step));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Redactor;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn observed(outputs: &[(&str, &str)], secret: &[&str]) -> Observed {
+        Observed {
+            succeeded: true,
+            failure: None,
+            failure_kind: None,
+            outputs: outputs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            secret_outputs: secret.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+            calls: vec![],
+            denials: vec![],
+            steps: vec![],
+            check: None,
+            logs: vec![],
+            state: serde_json::json!({}),
+            redactor: Redactor::new(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    fn expect_outputs(yaml: &str) -> Expect {
+        Expect {
+            outputs: serde_yaml::from_str::<BTreeMap<String, Value>>(yaml).unwrap(),
+            ..Expect::default()
+        }
+    }
+
+    #[test]
+    fn outputs_by_text_json_subset_and_absence() {
+        let o = observed(
+            &[("N", "2"), ("FLAG", "true"), ("TAGS", r#"{"a":"1","b":"2"}"#), ("GONE", "x")],
+            &[],
+        );
+        let ok = expect_outputs("{N: 2, FLAG: true, TAGS: {a: '1'}, MISSING: null}");
+        assert_eq!(judge(&ok, &o), vec![]);
+        let bad = expect_outputs("{N: '3', TAGS: {a: '2'}, GONE: null}");
+        let found: Vec<String> = judge(&bad, &o).iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "outputs.GONE: expected no such output, got \"x\"",
+                "outputs.N: expected \"3\", got \"2\"",
+                "outputs.TAGS.a: expected \"2\", got \"1\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_secret_output_shows_where_it_differs_never_what() {
+        let o = observed(
+            &[("TOKEN", "tok-value-1"), ("JSON", r#"{"key":"inner-secret"}"#)],
+            &["TOKEN", "JSON"],
+        );
+        let e = expect_outputs("{TOKEN: tok-value-2, JSON: {key: other}}");
+        let found = judge(&e, &o);
+        let text = render(&found, &o);
+        assert!(
+            text.contains("outputs.JSON.key: differs from the expected value (JSON is secret"),
+            "{text}"
+        );
+        assert!(text.contains("TOKEN = [REDACTED]"), "{text}");
+        for secret in ["tok-value-1", "inner-secret"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+
+    #[test]
+    fn context_follows_the_findings_it_explains() {
+        let mut o = observed(&[], &[]);
+        o.logs = (1..=25).map(|i| format!("s: info line {i}")).collect();
+        let text = render(&[Finding::new("logs[0]".into(), "no log line contains \"x\"".into())], &o);
+        assert!(
+            text.contains("log (last 20 of 25 lines):") && !text.contains("line 5\n") && text.contains("line 25"),
+            "{text}"
+        );
+        assert!(!text.contains("calls") && !text.contains("outputs"), "{text}");
+    }
+}
