@@ -12,6 +12,7 @@ use crate::redact::{Redactor, MASK};
 use crate::sandbox::Limits;
 use crate::step::{run_step, StepReport, StepRequest};
 
+mod test_cmd;
 mod workflow_cmd;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -65,6 +66,33 @@ The built context comes from --context, else from a `context` member of the noti
 platform's API is not supported yet."
     )]
     Handle(Box<HandleArgs>),
+    /// Run scenario files: a step or workflow on the simulated cloud, with expected
+    /// outputs, cloud calls, denials, errors and final cloud state.
+    #[command(
+        long_about = "Run scenario files. A scenario names a plugin or a workflow, gives its context, variables, provider \
+data, starting cloud state and grants, and says what must come of the run: the outcome, outputs, cloud calls (in \
+order, included or excluded), a denial, an error message, log lines and a subset of the final cloud state. Paths in a \
+scenario file are relative to the file. The format is described in docs/scenarios.md.",
+        after_help = "A scenario file (plugins/lambda/tests/*.yaml are real ones):\n  \
+scenarios:\n    \
+- name: publishes a version described by the deployment\n      \
+plugin: publish-version          # a plugin name, or a path to a .wasm file\n      \
+vars: {LAMBDA_FUNCTION_NAME: fn, DEPLOYMENT_ID: deploy-2}\n      \
+cloud_file: cloud.json           # or cloud: {...}, the --cloud-state format\n      \
+grant: [lambda:PublishVersion]   # or policy: {...}; default: what it declares\n      \
+expect:\n        \
+outputs: {LAMBDA_GREEN_VERSION: \"2\"}\n        \
+calls: {ordered: [lambda:PublishVersion -> ok]}\n        \
+cloud:\n          \
+lambda: {functions: [{name: fn, versions: [{version: \"2\"}]}]}\n\n\
+Example:\n  \
+scope-host test plugins/lambda/tests/*.yaml\n\n\
+Output: one line per scenario (ok or FAILED, name, time), then what differed in each failed one (the path of every \
+difference, with the actual values, secrets masked), then `N passed, N failed`.\n\n\
+Exit status: 0 when every scenario passed, 1 when any failed, 2 when a scenario file cannot be run (unreadable, \
+malformed, unknown keys, a file or plugin it names is missing); then nothing runs."
+    )]
+    Test(Box<test_cmd::TestArgs>),
     /// Run and test single steps.
     #[command(subcommand)]
     Step(StepCommand),
@@ -279,6 +307,7 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Step(StepCommand::Run(args)) => step_run(*args).await,
+        Command::Test(args) => test_cmd::run(*args).await,
         Command::Run(args) => workflow_cmd::run(*args).await,
         Command::Render(args) => workflow_cmd::render(&args),
         Command::Check(args) => workflow_cmd::check(*args),

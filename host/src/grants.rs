@@ -77,19 +77,26 @@ impl Policy {
             column: e.column(),
             message: e.to_string(),
         })?;
-        for s in &policy.allow {
+        policy.validate(&p)?;
+        Ok(policy)
+    }
+
+    /// Refuses statements whose action is not `service:Action` (or `*`) or whose
+    /// resource pattern has a malformed `${…}`; `origin` names the policy in errors.
+    pub fn validate(&self, origin: &str) -> Result<(), PolicyError> {
+        for s in &self.allow {
             if !s.action.contains(':') && s.action != "*" {
                 return Err(PolicyError::Invalid {
-                    path: p,
+                    path: origin.to_owned(),
                     message: format!("action `{}` is not `service:Action`", s.action),
                 });
             }
             pattern_variables(&s.resource).map_err(|e| PolicyError::Invalid {
-                path: p.clone(),
+                path: origin.to_owned(),
                 message: format!("resource `{}`: {e}", s.resource),
             })?;
         }
-        Ok(policy)
+        Ok(())
     }
 
     /// Builds a policy from `--grant ACTION[=RESOURCE]` flags.

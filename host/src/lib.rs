@@ -15,5 +15,6 @@ pub mod manifest;
 pub mod providers;
 pub mod redact;
 pub mod sandbox;
+pub mod scenario;
 pub mod step;
 pub mod workflow;

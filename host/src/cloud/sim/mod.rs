@@ -40,6 +40,13 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+/// A fixture (the format of `fixture.rs`) as a value of its own, so that a larger
+/// document can embed one: it deserializes from any serde format, refusing unknown
+/// keys like a fixture file does. Load it with [`SimCloud::from_fixture`].
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct CloudFixture(fixture::Fixture);
+
 /// An in-memory AWS. Cheap to share (`Arc<SimCloud>`); every call takes the state
 /// lock for the duration of one synchronous operation, never across an await.
 #[derive(Debug)]
@@ -81,8 +88,15 @@ impl SimCloud {
 
     fn from_named_json(text: &str, file: &str) -> Result<SimCloud, FixtureError> {
         let fixture: fixture::Fixture = serde_json::from_str(text).map_err(|e| FixtureError::from_json(file, &e))?;
-        let state = load::load(fixture).map_err(|message| FixtureError::Invalid {
-            file: file.to_string(),
+        SimCloud::from_fixture(CloudFixture(fixture), file)
+    }
+
+    /// Loads a fixture already parsed as part of another document (a scenario file,
+    /// whose parser reported unknown keys where they are); `origin` names it in errors
+    /// about its content.
+    pub fn from_fixture(fixture: CloudFixture, origin: &str) -> Result<SimCloud, FixtureError> {
+        let state = load::load(fixture.0).map_err(|message| FixtureError::Invalid {
+            file: origin.to_string(),
             message,
         })?;
         Ok(SimCloud::from_state(state))
