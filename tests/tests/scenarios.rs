@@ -87,8 +87,8 @@ fn each_failed_expectation_prints_where_and_what_differs() {
             "A = \"1\"",
             // Calls: the first difference of `ordered`, then every call made.
             "calls.ordered[0]: expected `lambda:PublishVersion`, got `sts:AssumeRole on arn:aws:iam::123456789012:role/np-lambda-agent -> ok`",
-            "calls (2):",
-            &format!("2. {publish}   (step publish)"),
+            "calls (3):",
+            &format!("3. {publish}   (step publish)"),
             "calls.include[0]: no call matches `lambda:UpdateAlias`",
             &format!("calls.exclude[0]: `lambda:Publish*` matches call 1: `{publish}`"),
             "denied: expected a denial of `lambda:PublishVersion`, got none",
