@@ -34,7 +34,11 @@ struct Sample {
 
 fn main() {
     let binary = target_dir().join("release/scope-host");
-    assert!(binary.exists(), "{} is missing: run scripts/bench-moto (it builds it)", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run scripts/bench-moto (it builds it)",
+        binary.display()
+    );
     let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
     let fixture: serde_json::Value =
@@ -69,7 +73,12 @@ fn main() {
             .output()
             .unwrap();
         let wall = started.elapsed();
-        assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let record = std::fs::read_to_string(&journal).unwrap();
         let events: Vec<serde_json::Value> = record.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let of = |kind: &'static str| events.iter().filter(move |e| e["event"] == kind);
