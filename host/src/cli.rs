@@ -136,12 +136,20 @@ struct EngineArgs {
     no_cache: bool,
 }
 
+/// Instances alive at once in one command's engine (see [`EngineArgs::runtime_with`]).
+const CLI_MAX_INSTANCES: u32 = 16;
+
 impl EngineArgs {
     fn runtime(&self) -> Result<Runtime> {
         self.runtime_with(EngineOptions::default())
     }
 
     fn runtime_with(&self, mut options: EngineOptions) -> Result<Runtime> {
+        // A command runs one thing at a time (a workflow's steps, an executor's
+        // checks and a test file's scenarios run in turn). The default pool is sized
+        // for a long-lived agent; its 1000 slots cost a process milliseconds of
+        // mprotect at start and munmap at exit, more than a whole step.
+        options.max_instances = CLI_MAX_INSTANCES;
         if self.no_cache {
             options.cache_dir = None;
         } else if let Some(dir) = &self.cache_dir {
