@@ -10,6 +10,9 @@ export const run = defineStep(() => {
   const functionName = requireVar('LAMBDA_FUNCTION_NAME');
   const aliasName = getVar('ALIAS', 'main');
 
+  // First, so a missing function fails the step (GetAlias would answer the same
+  // ResourceNotFoundException for a missing function as for a missing alias).
+  const versions = lambda.listVersionsByFunction(functionName);
   let alias;
   try {
     alias = lambda.getAlias(functionName, aliasName);
@@ -21,7 +24,6 @@ export const run = defineStep(() => {
     throw e; // denied, throttled …: the step fails with the host's own message
   }
 
-  const versions = lambda.listVersionsByFunction(functionName);
   const published = versions.find((v) => v.version === alias.functionVersion);
   if (!published) {
     throw new StepFailed(
