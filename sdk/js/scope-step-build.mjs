@@ -38,7 +38,7 @@ function findToolchain() {
   if (!existsSync(cli) || !existsSync(rolldown)) {
     fail(
       `componentize-js and rolldown not found in ${dir}: run scripts/guest-tools (it installs them into target/guest-tools/js), ` +
-        'or set COMPONENTIZE_JS_DIR to a folder where `npm install @bytecodealliance/componentize-js@0.23.0 rolldown@1.3.2` ran',
+        `or set COMPONENTIZE_JS_DIR to a folder where \`npm ci\` ran on a copy of ${join(SDK, 'toolchain')} (package.json and package-lock.json)`,
     );
   }
   return { dir, cli };

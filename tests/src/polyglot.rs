@@ -45,6 +45,14 @@ impl Language {
         }
     }
 
+    /// The variable that points the build command at a toolchain elsewhere.
+    fn toolchain_variable(self) -> &'static str {
+        match self {
+            Language::Python => "COMPONENTIZE_PY",
+            Language::Js => "COMPONENTIZE_JS_DIR",
+        }
+    }
+
     /// The file scripts/guest-tools writes once the toolchain is installed.
     fn toolchain_stamp(self) -> PathBuf {
         target_dir().join(match self {
@@ -73,9 +81,10 @@ pub fn component(language: Language, folder: &str) -> PathBuf {
     }
     let stamp = language.toolchain_stamp();
     assert!(
-        stamp.exists(),
-        "the {language:?} toolchain is not installed ({} is missing): run scripts/guest-tools (scripts/test does)",
-        stamp.display()
+        stamp.exists() || std::env::var_os(language.toolchain_variable()).is_some(),
+        "the {language:?} toolchain is not installed ({} is missing): run scripts/guest-tools (scripts/test does), or set {}",
+        stamp.display(),
+        language.toolchain_variable()
     );
     let source = repo().join(folder);
     let name = source.file_name().unwrap().to_string_lossy().replace('-', "_");
@@ -128,6 +137,7 @@ fn inputs_hash(language: Language, source: &Path) -> u64 {
     files.push(repo().join("host/src/manifest.rs"));
     files.push(language.toolchain_stamp());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::env::var_os(language.toolchain_variable()).hash(&mut hasher);
     for file in files {
         file.strip_prefix(repo()).unwrap_or(&file).hash(&mut hasher);
         std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
