@@ -167,3 +167,40 @@ async fn helpers_read_the_run_and_mark_secret_outputs() {
         assert!(token.secret, "{language:?}: secret_output marks the output secret");
     }
 }
+
+#[tokio::test]
+async fn a_javascript_check_returns_its_verdict_or_a_clear_failure() {
+    let plugin = component(Language::Js, "tests/guests/js/check-verdict");
+    let run = |mode: &'static str| {
+        let plugin = plugin.clone();
+        async move {
+            let data = Data {
+                assume: None,
+                context: serde_json::json!({}),
+                providers: vec![],
+                cloud: serde_json::json!({"account_id": "123456789012", "region": "us-east-1"}),
+                vars: vec![("MODE", mode.to_owned())],
+            };
+            run_file(&plugin, "check-verdict", data, Policy::allow_all()).await
+        }
+    };
+    let ran = run("fail").await;
+    let check = ran.report.check.clone().unwrap_or_else(|| panic!("{:#?}", ran.report));
+    assert_eq!(check.status, "fail");
+    assert_eq!(check.summary, "alias main points to a missing version");
+    assert_eq!(
+        check.evidence,
+        vec![("alias".to_owned(), "main".to_owned()), ("version".to_owned(), "7".to_owned())]
+    );
+    assert_eq!(check.suggested_actions, vec!["publish version 7 again"]);
+
+    for (mode, message) in [
+        ("bogus-status", "TypeError: verdict status 'broken' is not one of pass, fail, warning, skipped"),
+        ("not-a-verdict", "TypeError: a check returns verdict(status, summary, evidence, suggestedActions)"),
+    ] {
+        let ran = run(mode).await;
+        assert_eq!(ran.failure_kind(), "failed", "{mode}: {:#?}", ran.report);
+        let got = &ran.report.failure.as_ref().unwrap().message;
+        assert!(got.contains(message), "{mode}: `{got}` lacks `{message}`");
+    }
+}
