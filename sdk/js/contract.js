@@ -42,14 +42,23 @@ export function toStepError(thrown) {
   return { tag: 'failed', val: describeUnexpected(thrown) };
 }
 
-/** `TypeError: x is undefined (in helper)`: one line for the operator. */
+/** `TypeError: x is undefined (at app.js:12, in helper)`: one line for the operator. */
 export function describeUnexpected(thrown) {
   if (!(thrown instanceof Error)) {
     return `threw a ${typeof thrown}, not an Error: ${safeString(thrown)}`;
   }
   const text = thrown.message ? `${thrown.name}: ${thrown.message}` : thrown.name;
-  const where = innermostFunction(thrown.stack);
-  return where ? `${text} (in ${where})` : text;
+  const frame = authorFrames(thrown.stack)[0];
+  if (!frame) return text;
+  const place = [frame.source && `at ${frame.source}:${frame.line}`, frame.name && `in ${frame.name}`].filter(Boolean);
+  return place.length ? `${text} (${place.join(', ')})` : text;
+}
+
+/** The stack as the author wrote the code: `ownerOf (app.js:8)` per line, the SDK's frames left out. */
+export function readableStack(stack) {
+  return authorFrames(stack)
+    .map((f) => `    at ${f.name || '<anonymous>'}${f.source ? ` (${f.source}:${f.line})` : ''}`)
+    .join('\n');
 }
 
 /** Is this thrown value already a step-error variant (thrown by hand, the raw way)? */
@@ -57,13 +66,25 @@ export function isStepErrorVariant(thrown) {
   return ['invalid-input', 'denied', 'cloud', 'failed'].includes(thrown?.tag) && 'val' in thrown;
 }
 
-// Stack lines look like `helper@step.js:216:2`. Line numbers are the bundle's,
-// which the author never sees, so the function's name is what locates the
-// error (the whole stack goes to the log).
-function innermostFunction(stack) {
-  const first = String(stack ?? '').split('\n')[0];
-  const name = first.slice(0, Math.max(first.lastIndexOf('@'), 0)).replace(/[/<]+$/, '');
-  return name || undefined;
+// SpiderMonkey's stack lines look like `helper@step.js:216:2` (the bundle). The
+// build appends `__scopeStepLines`, mapping each bundle line to its source file
+// and line; without it (a hand-made build) the function names still locate the
+// error. Frames of the SDK and of componentize-js's glue are left out.
+function authorFrames(stack) {
+  const table = globalThis.__scopeStepLines;
+  const frames = [];
+  for (const text of String(stack ?? '').split('\n')) {
+    const match = /^(.*)@(.*):(\d+):\d+$/.exec(text.trim());
+    if (!match) continue;
+    const [, rawName, file, bundleLine] = match;
+    const name = rawName.replace(/[/<]+$/, '').split('/').pop();
+    if (!file.endsWith('step.js')) continue;
+    const entry = table?.lines[Number(bundleLine) - 1];
+    const source = entry ? table.sources[entry[0]] : undefined;
+    if (source?.startsWith('scope-step/')) continue;
+    frames.push({ name, source, line: entry ? entry[1] + 1 : undefined });
+  }
+  return frames;
 }
 
 function safeString(value) {

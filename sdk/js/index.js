@@ -29,7 +29,7 @@ import * as logWit from 'scope:step/log@0.1.0';
 import * as providersWit from 'scope:step/providers@0.1.0';
 import * as secretsWit from 'scope:step/secrets@0.1.0';
 import * as taggingWit from 'scope:step/tagging@0.1.0';
-import { fromCallError, isStepErrorVariant, toStepError } from './contract.js';
+import { fromCallError, isStepErrorVariant, readableStack, toStepError } from './contract.js';
 import { InvalidInput, StepError } from './errors.js';
 
 export * from './errors.js';
@@ -171,7 +171,7 @@ function guarded(body) {
     const variant = toStepError(thrown);
     // A deliberate failure needs no stack; anything else gets one in the log.
     if (!(thrown instanceof StepError)) {
-      log.error(thrown instanceof Error ? `${thrown.name}: ${thrown.message}\n${thrown.stack ?? ''}`.trimEnd() : variant.val);
+      log.error(thrown instanceof Error ? `${thrown.name}: ${thrown.message}\n${readableStack(thrown.stack)}`.trimEnd() : variant.val);
     }
     throw variant;
   }

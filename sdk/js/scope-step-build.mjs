@@ -13,9 +13,9 @@
 // `cargo build`), SCOPE_STEP_WIT (the contract, wit/ of this repository).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -77,6 +77,55 @@ function run(label, command, args, options = {}) {
   }
 }
 
+// Stack traces inside the component point into the bundle, which the author never
+// sees. The build appends a table from each bundle line to its source file and
+// line (decoded from rolldown's source map), which the SDK uses to report errors
+// as `app.js:12`. Appended at the end, it moves no line of the bundle.
+function appendLineTable(bundled, folder) {
+  const map = JSON.parse(readFileSync(`${bundled}.map`, 'utf8'));
+  const sources = map.sources.map((s) => {
+    const file = resolve(dirname(bundled), s);
+    return file.startsWith(SDK) ? `scope-step/${relative(SDK, file)}` : relative(folder, file);
+  });
+  // Source index and line are deltas across the whole map, so every segment is
+  // decoded in order; a bundle line maps to where its first mapped segment came from.
+  let source = 0;
+  let line = 0;
+  const lines = map.mappings.split(';').map((segments) => {
+    let first = 0;
+    for (const segment of segments.split(',').filter(Boolean)) {
+      const fields = decodeVlq(segment);
+      if (fields.length < 4) continue;
+      source += fields[1];
+      line += fields[2];
+      first ||= [source, line];
+    }
+    return first;
+  });
+  appendFileSync(bundled, `\nglobalThis.__scopeStepLines = ${JSON.stringify({ sources, lines })};\n`);
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The numbers of one source-map segment (base64 VLQ). */
+function decodeVlq(segment) {
+  const numbers = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = BASE64.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) {
+      shift += 5;
+    } else {
+      numbers.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return numbers;
+}
+
 async function bundle(toolchain, entry, into) {
   const { rolldown } = await import(pathToFileURL(join(toolchain.dir, 'node_modules/rolldown/dist/index.mjs')).href);
   const build = await rolldown({
@@ -86,8 +135,9 @@ async function bundle(toolchain, entry, into) {
     resolve: { alias: { 'scope-step': join(SDK, 'index.js') } },
     logLevel: 'warn',
   });
-  await build.write({ file: into, format: 'esm', minify: false });
+  await build.write({ file: into, format: 'esm', minify: false, sourcemap: true });
   await build.close();
+  appendLineTable(into, dirname(entry));
 }
 
 async function main() {

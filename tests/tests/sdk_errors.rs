@@ -110,7 +110,7 @@ async fn javascript_throws_become_clear_step_failures() {
             "unexpected-exception",
             Expect::Failed(
                 "failed",
-                "TypeError: can't access property \"toUpperCase\", tags.owner is undefined (in ownerOf)",
+                "TypeError: can't access property \"toUpperCase\", tags.owner is undefined (at app.js:7, in ownerOf)",
             ),
         ),
         (
@@ -142,14 +142,19 @@ async fn an_unexpected_exception_logs_where_it_came_from() {
 
     let js = run_mode(Language::Js, "unexpected-exception").await;
     let log = js.sink.text();
-    assert!(log.contains("error TypeError") && log.contains("ownerOf@"), "{log}");
+    // Lines of the author's files, not of the bundle the build made.
+    assert!(
+        log.contains("error TypeError") && log.contains("at ownerOf (app.js:7)") && log.contains("(app.js:"),
+        "{log}"
+    );
+    assert!(!log.contains("step.js") && !log.contains("scope-step/"), "{log}");
 
     // A deliberate failure is the message alone, without a stack.
     for language in [Language::Python, Language::Js] {
         let ran = run_mode(language, "denied").await;
         let log = ran.sink.text();
         assert!(log.contains("caught the denial of iam:GetRole"), "{log}");
-        assert!(!log.contains("Traceback") && !log.contains("@step.js"), "{log}");
+        assert!(!log.contains("Traceback") && !log.contains("    at "), "{log}");
     }
 }
 
