@@ -17,12 +17,16 @@ enum Expect {
     Failed(&'static str, &'static str),
 }
 
+/// A secret parameter of the built context: the host redacts its value everywhere.
+const SECRET: &str = "hunter2-very-secret";
+
 async fn run_mode(language: Language, mode: &'static str) -> Ran {
     let plugin = component(language, if language == Language::Python { PYTHON_GUEST } else { JS_GUEST });
     let cloud = std::fs::read_to_string(scope_host_tests::fixture("cloud.json")).unwrap();
     let data = Data {
         assume: None,
-        context: serde_json::json!({}),
+        context: serde_json::json!({"parameters": {"results": [
+            {"variable": "DB_PASSWORD", "secret": true, "values": [{"value": SECRET}]}]}}),
         providers: vec![],
         cloud: serde_json::from_str(&cloud).unwrap(),
         vars: vec![("MODE", mode.to_owned())],
@@ -159,6 +163,22 @@ async fn an_unexpected_exception_logs_where_it_came_from() {
 }
 
 #[tokio::test]
+async fn a_secret_in_an_exception_is_redacted_from_the_failure_and_the_log() {
+    for language in [Language::Python, Language::Js] {
+        let ran = run_mode(language, "leak-secret").await;
+        assert_eq!(ran.failure_kind(), "failed", "{language:?}: {:#?}", ran.report);
+        let message = &ran.report.failure.as_ref().unwrap().message;
+        assert!(message.contains("cannot connect with password"), "{language:?}: {message}");
+        let everything = format!("{message}\n{}\n{}", ran.sink.text(), ran.journal_text());
+        assert!(!everything.contains(SECRET), "{language:?} leaked the secret:\n{everything}");
+        assert!(
+            ran.sink.text().contains("cannot connect with password"),
+            "the traceback was logged, redacted"
+        );
+    }
+}
+
+#[tokio::test]
 async fn helpers_read_the_run_and_mark_secret_outputs() {
     for language in [Language::Python, Language::Js] {
         let ran = run_mode(language, "outputs").await;
@@ -200,8 +220,14 @@ async fn a_javascript_check_returns_its_verdict_or_a_clear_failure() {
     assert_eq!(check.suggested_actions, vec!["publish version 7 again"]);
 
     for (mode, message) in [
-        ("bogus-status", "TypeError: verdict status 'broken' is not one of pass, fail, warning, skipped"),
-        ("not-a-verdict", "TypeError: a check returns verdict(status, summary, evidence, suggestedActions)"),
+        (
+            "bogus-status",
+            "TypeError: verdict status 'broken' is not one of pass, fail, warning, skipped",
+        ),
+        (
+            "not-a-verdict",
+            "TypeError: a check returns verdict(status, summary, evidence, suggestedActions)",
+        ),
     ] {
         let ran = run(mode).await;
         assert_eq!(ran.failure_kind(), "failed", "{mode}: {:#?}", ran.report);

@@ -46,6 +46,10 @@ export const run = scope.defineStep(() => {
       throw new scope.StepFailed('the deployment window is closed');
     case 'not-a-string':
       return { COUNT: 3 };
+    case 'leak-secret': {
+      const password = scope.context().parameters.results[0].values[0].value;
+      throw new Error(`cannot connect with password ${password}`);
+    }
     case 'not-an-error':
       throw 'a bare string';
   }

@@ -34,6 +34,9 @@ def run():
         raise scope.StepFailed("the deployment window is closed")
     if mode == "not-a-string":
         return {"COUNT": 3}
+    if mode == "leak-secret":
+        password = scope.context()["parameters"]["results"][0]["values"][0]["value"]
+        raise RuntimeError(f"cannot connect with password {password}")
     if mode == "exit":
         raise SystemExit(4)
     return None
