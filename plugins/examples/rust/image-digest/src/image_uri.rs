@@ -13,11 +13,15 @@ pub struct ImageUri {
 impl ImageUri {
     /// Parses a tagged ECR URI; the error says what is wrong with it.
     pub fn parse(uri: &str) -> Result<ImageUri, String> {
-        let (host, path) = uri.split_once('/').ok_or("has no repository path (expected <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)")?;
+        let (host, path) = uri
+            .split_once('/')
+            .ok_or("has no repository path (expected <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)")?;
         let mut labels = host.split('.');
         let (account, dkr, ecr, region) = (labels.next(), labels.next(), labels.next(), labels.next());
         let (Some(account), Some("dkr"), Some("ecr"), Some(region)) = (account, dkr, ecr, region) else {
-            return Err(format!("is not an ECR registry ({host} is not <account>.dkr.ecr.<region>.amazonaws.com)"));
+            return Err(format!(
+                "is not an ECR registry ({host} is not <account>.dkr.ecr.<region>.amazonaws.com)"
+            ));
         };
         if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
             return Err(format!("names account `{account}`, which is not 12 digits"));

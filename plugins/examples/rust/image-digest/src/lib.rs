@@ -21,7 +21,7 @@ impl Step for ImageDigest {
             region: Some(image.region.clone()),
             name: image.repository.clone(),
         };
-        let found = match ecr::describe_images(&repository, &[image.tag.clone()]) {
+        let found = match ecr::describe_images(&repository, std::slice::from_ref(&image.tag)) {
             Ok(found) => found,
             // The tag is missing: say what to do rather than pass the cloud's code on.
             Err(CallError::Cloud(e)) if e.code == "ImageNotFoundException" => {
