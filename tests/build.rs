@@ -1,7 +1,8 @@
-//! Builds every guest component from source (the SDK's plugins and the test
-//! guests) for wasm32-wasip2, into `<target>/wasm`, and tells the tests where they
-//! are. Nothing binary is committed; a change to a guest, the SDK or the WIT
-//! rebuilds them.
+//! Builds every Rust guest component from source (the SDK's plugins, the test
+//! guests and the Rust example) for wasm32-wasip2, into `<target>/wasm`, and tells
+//! the tests where they are. Nothing binary is committed; a change to a guest, the
+//! SDK or the WIT rebuilds them. (Python and JS components need tools cargo does
+//! not have: the tests build those, see `tests/src/polyglot.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +14,8 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let wasm_target = target.join("wasm");
-    for workspace in ["plugins", "tests/guests"] {
+    // The Rust example is a workspace of its own, as a third party's crate would be.
+    for workspace in ["plugins", "tests/guests", RUST_EXAMPLE] {
         build(&root.join(workspace).join("Cargo.toml"), &wasm_target);
     }
     for watched in ["wit", "plugins/Cargo.toml", "tests/guests/Cargo.toml"] {
@@ -41,14 +43,18 @@ fn main() {
     println!("cargo:rustc-env=GUEST_DIR={}", wasm_target.join("wasm32-wasip2/release").display());
 }
 
-/// Every crate folder (holding a Cargo.toml with a `src/`) below `dir`, skipping build output.
+/// The Rust example step, built with the plugins.
+const RUST_EXAMPLE: &str = "plugins/examples/rust/image-digest";
+
+/// Every crate folder (holding a Cargo.toml with a `src/`) below `dir`, skipping
+/// build output. Example folders are searched too: plugins/examples holds a crate.
 fn find_crates(dir: &Path, found: &mut Vec<PathBuf>) {
     if dir.join("Cargo.toml").is_file() && dir.join("src").is_dir() {
         found.push(dir.to_path_buf());
     }
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
-        if path.is_dir() && path.file_name().is_some_and(|n| n != "target" && n != "examples") {
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "target") {
             find_crates(&path, found);
         }
     }

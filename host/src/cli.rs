@@ -12,6 +12,7 @@ use crate::redact::{Redactor, MASK};
 use crate::sandbox::Limits;
 use crate::step::{run_step, StepReport, StepRequest};
 
+mod plugin_cmd;
 mod test_cmd;
 mod workflow_cmd;
 use anyhow::{bail, Context as _, Result};
@@ -124,6 +125,9 @@ enum PluginCommand {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// Give a component built by any toolchain (componentize-py, componentize-js …)
+    /// its manifest, from a step.toml, and check it loads.
+    Pack(plugin_cmd::PackArgs),
 }
 
 #[derive(Args)]
@@ -320,7 +324,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Render(args) => workflow_cmd::render(&args),
         Command::Check(args) => workflow_cmd::check(*args),
         Command::Handle(args) => workflow_cmd::handle(*args).await,
-        Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => inspect(&plugin, json, &engine),
+        Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => plugin_cmd::inspect(&plugin, json, &engine),
+        Command::Plugin(PluginCommand::Pack(args)) => plugin_cmd::pack(&args),
     }
 }
 
@@ -716,60 +721,6 @@ fn print_json(report: &StepReport, calls: &[serde_json::Value], redactor: &Redac
     });
     println!("{}", serde_json::to_string_pretty(&redactor.redact_json(&doc))?);
     Ok(())
-}
-
-fn inspect(path: &Path, json: bool, engine: &EngineArgs) -> Result<ExitCode> {
-    let runtime = engine.runtime()?;
-    let plugin = runtime.load_file(path)?;
-    let ty = plugin.component.component_type();
-    let imports: Vec<String> = ty.imports(runtime.engine()).map(|(name, _)| name.to_owned()).collect();
-    let exports: Vec<String> = ty.exports(runtime.engine()).map(|(name, _)| name.to_owned()).collect();
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if json {
-        let doc = serde_json::json!({
-            "file": path, "digest": plugin.digest, "size_bytes": size,
-            "manifest": plugin.manifest, "imports": imports, "exports": exports,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let m = &plugin.manifest;
-    println!("{} {} ({}; contract scope:step@{})", m.name, m.version, m.kind.as_str(), m.contract);
-    if !m.description.is_empty() {
-        println!("  {}", m.description);
-    }
-    println!("file:    {} ({} bytes)", path.display(), size);
-    println!("digest:  {}", plugin.digest);
-    let list = |title: &str, items: Vec<String>| {
-        println!("{title}:");
-        if items.is_empty() {
-            println!("  (none)");
-        }
-        for i in items {
-            println!("  {i}");
-        }
-    };
-    list(
-        "inputs",
-        m.inputs
-            .iter()
-            .map(|i| format!("{}{}", i.name, if i.required { " (required)" } else { "" }))
-            .collect(),
-    );
-    list(
-        "outputs",
-        m.outputs
-            .iter()
-            .map(|o| format!("{}{}", o.name, if o.secret { " (secret)" } else { "" }))
-            .collect(),
-    );
-    list(
-        "capabilities",
-        m.capabilities.iter().map(|c| format!("{} on {}", c.action, c.resource)).collect(),
-    );
-    list("imports", imports);
-    list("exports", exports);
-    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod grants;
 pub mod journal;
 pub mod manifest;
+pub mod pack;
 pub mod providers;
 pub mod redact;
 pub mod sandbox;

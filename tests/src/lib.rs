@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub mod polyglot;
+
 /// The folder the build script put the guest components in.
 pub fn guest_dir() -> PathBuf {
     PathBuf::from(env!("GUEST_DIR"))
@@ -324,7 +326,18 @@ pub async fn run_with(name: &str, data: Data) -> Ran {
 
 /// [`run_with`] under an operator policy.
 pub async fn run_with_policy(name: &str, data: Data, policy: scope_host::grants::Policy) -> Ran {
-    let plugin = load(name);
+    run_plugin(load(name), name, data, policy).await
+}
+
+/// Runs the component at `path` (e.g. a Python or JS build) with `data`, as step `name`.
+pub async fn run_file(path: &std::path::Path, name: &str, data: Data, policy: scope_host::grants::Policy) -> Ran {
+    let plugin = runtime()
+        .load_file(path)
+        .unwrap_or_else(|e| panic!("loading {}: {e}", path.display()));
+    run_plugin(plugin, name, data, policy).await
+}
+
+async fn run_plugin(plugin: Arc<Plugin>, name: &str, data: Data, policy: scope_host::grants::Policy) -> Ran {
     let sim = Arc::new(SimCloud::from_fixture_json(&data.cloud.to_string()).expect("cloud fixture"));
     let sink = Arc::new(CaptureSink::default());
     let mut env = RunEnv::with_defaults(sim.clone()).await.expect("env");

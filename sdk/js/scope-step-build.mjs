@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// Builds a JavaScript step into a scope-host plugin: rolldown bundles the
+// folder's `app.js`, its imports and this SDK (imported as 'scope-step') into one
+// ES module; componentize-js turns it into a component of the world `step.toml`
+// names; `scope-host plugin pack` writes the manifest into it and checks it loads.
+//
+//   sdk/js/scope-step-build.mjs plugins/examples/js -o stamp-version.wasm
+//
+// Tools, each from its environment variable, else where this repository puts it,
+// else PATH: COMPONENTIZE_JS_DIR (a folder whose node_modules holds
+// componentize-js and rolldown; scripts/guest-tools installs them into
+// target/guest-tools/js), SCOPE_HOST (target/debug or target/release after
+// `cargo build`), SCOPE_STEP_WIT (the contract, wit/ of this repository).
+
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SDK = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(SDK, '../..');
+
+function fail(message, code = 2) {
+  console.error(`error: ${message}`);
+  process.exit(code);
+}
+
+function usage() {
+  return 'usage: scope-step-build.mjs <folder with app.js and step.toml> -o <plugin.wasm> [--app app.js]';
+}
+
+function findToolchain() {
+  const dir = process.env.COMPONENTIZE_JS_DIR || join(REPO, 'target/guest-tools/js');
+  const cli = join(dir, 'node_modules/@bytecodealliance/componentize-js/src/cli.js');
+  const rolldown = join(dir, 'node_modules/rolldown/package.json');
+  if (!existsSync(cli) || !existsSync(rolldown)) {
+    fail(
+      `componentize-js and rolldown not found in ${dir}: run scripts/guest-tools (it installs them into target/guest-tools/js), ` +
+        `or set COMPONENTIZE_JS_DIR to a folder where \`npm ci\` ran on a copy of ${join(SDK, 'toolchain')} (package.json and package-lock.json)`,
+    );
+  }
+  return { dir, cli };
+}
+
+function findScopeHost() {
+  if (process.env.SCOPE_HOST) return process.env.SCOPE_HOST;
+  for (const candidate of [join(REPO, 'target/debug/scope-host'), join(REPO, 'target/release/scope-host')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  const onPath = spawnSync('sh', ['-c', 'command -v scope-host'], { encoding: 'utf8' }).stdout.trim();
+  return onPath || fail('scope-host not found: build it with `cargo build -p scope-host`, or set SCOPE_HOST to its path');
+}
+
+// The world is the manifest's `kind`; `plugin pack` validates the whole file later
+// (and refuses a component of the other world), so a top-level line is enough here.
+function worldOf(manifest) {
+  let text;
+  try {
+    text = readFileSync(manifest, 'utf8');
+  } catch (e) {
+    fail(`reading ${manifest}: ${e.code}; a step folder holds app.js and step.toml`);
+  }
+  const topLevel = text.split(/^\s*\[/m)[0];
+  const kind = /^\s*kind\s*=\s*"([^"]*)"/m.exec(topLevel)?.[1] ?? 'step';
+  if (kind !== 'step' && kind !== 'check') {
+    fail(`${manifest}: kind = "${kind}" is neither "step" nor "check"`);
+  }
+  return kind;
+}
+
+function run(label, command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
+  if (result.status !== 0) {
+    fail(`${label} failed (exit ${result.status ?? result.signal}); see above`, 1);
+  }
+}
+
+// Stack traces inside the component point into the bundle, which the author never
+// sees. The build appends a table from each bundle line to its source file and
+// line (decoded from rolldown's source map), which the SDK uses to report errors
+// as `app.js:12`. Appended at the end, it moves no line of the bundle.
+function appendLineTable(bundled, folder) {
+  const map = JSON.parse(readFileSync(`${bundled}.map`, 'utf8'));
+  const sources = map.sources.map((s) => {
+    const file = resolve(dirname(bundled), s);
+    return file.startsWith(SDK) ? `scope-step/${relative(SDK, file)}` : relative(folder, file);
+  });
+  // Source index and line are deltas across the whole map, so every segment is
+  // decoded in order; a bundle line maps to where its first mapped segment came from.
+  let source = 0;
+  let line = 0;
+  const lines = map.mappings.split(';').map((segments) => {
+    let first = 0;
+    for (const segment of segments.split(',').filter(Boolean)) {
+      const fields = decodeVlq(segment);
+      if (fields.length < 4) continue;
+      source += fields[1];
+      line += fields[2];
+      first ||= [source, line];
+    }
+    return first;
+  });
+  appendFileSync(bundled, `\nglobalThis.__scopeStepLines = ${JSON.stringify({ sources, lines })};\n`);
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The numbers of one source-map segment (base64 VLQ). */
+function decodeVlq(segment) {
+  const numbers = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = BASE64.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) {
+      shift += 5;
+    } else {
+      numbers.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return numbers;
+}
+
+async function bundle(toolchain, entry, into) {
+  const { rolldown } = await import(pathToFileURL(join(toolchain.dir, 'node_modules/rolldown/dist/index.mjs')).href);
+  const build = await rolldown({
+    input: entry,
+    // The host's interfaces are the component's imports, not modules to bundle.
+    external: (id) => id.startsWith('scope:') || id.startsWith('wasi:'),
+    resolve: { alias: { 'scope-step': join(SDK, 'index.js') } },
+    logLevel: 'warn',
+  });
+  await build.write({ file: into, format: 'esm', minify: false, sourcemap: true });
+  await build.close();
+  appendLineTable(into, dirname(entry));
+}
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { output: { type: 'string', short: 'o' }, app: { type: 'string', default: 'app.js' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
+  if (positionals.length !== 1 || !values.output) fail(usage());
+  const folder = resolve(positionals[0]);
+  const output = resolve(values.output);
+  const manifest = join(folder, 'step.toml');
+  const world = worldOf(manifest);
+  const entry = join(folder, values.app);
+  if (!existsSync(entry)) {
+    fail(`${entry} is missing: it exports \`${world === 'step' ? 'run' : 'check'}\` = define${world === 'step' ? 'Step' : 'Check'}(...)`);
+  }
+  const toolchain = findToolchain();
+  const scopeHost = findScopeHost();
+  const wit = process.env.SCOPE_STEP_WIT || join(REPO, 'wit');
+
+  const started = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'scope-step-build-'));
+  try {
+    const bundled = join(tmp, 'step.js');
+    await bundle(toolchain, entry, bundled);
+    const unpacked = join(tmp, 'unpacked.wasm');
+    // -d http fetch-event: a step has no HTTP of its own; the host makes every call.
+    run('componentize-js', process.execPath, [toolchain.cli, bundled, '--wit', wit, '--world-name', world, '-d', 'http', 'fetch-event', '-o', unpacked], {
+      cwd: tmp,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    mkdirSync(dirname(output), { recursive: true });
+    run('scope-host plugin pack', scopeHost, ['plugin', 'pack', unpacked, '--manifest', manifest, '-o', output]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(`built ${values.output} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+await main();
