@@ -398,7 +398,7 @@ pub(crate) fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Poli
 /// One run's machinery, built from the shared options: the engine, the simulated
 /// cloud, the run environment with its journal, and the starting variables.
 struct Session {
-    pub runtime: Runtime,
+    pub runtime: Arc<Runtime>,
     /// The simulated cloud, when the run uses it.
     pub sim: Option<Arc<SimCloud>>,
     pub env: Arc<RunEnv>,
@@ -415,7 +415,14 @@ struct Session {
 impl Session {
     /// Reads every input first, so bad input fails before anything runs. A
     /// `context` given here (from a notification) is used when --context is absent.
-    async fn open(opts: &RunOptions, target: &str, fallback_context: Option<serde_json::Value>) -> Result<Session> {
+    /// `prefetch`: component files the run will load, loaded on a thread of their
+    /// own from here on, while the cloud is being reached.
+    async fn open(
+        opts: &RunOptions,
+        target: &str,
+        fallback_context: Option<serde_json::Value>,
+        prefetch: Vec<PathBuf>,
+    ) -> Result<Session> {
         let started = Instant::now();
         let mut vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
@@ -445,10 +452,11 @@ impl Session {
         };
         let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
         // The pooling allocator's memory slots must be able to hold the step's cap.
-        let runtime = opts.engine.runtime_with(EngineOptions {
+        let runtime = Arc::new(opts.engine.runtime_with(EngineOptions {
             max_memory_bytes: opts.memory.max(EngineOptions::default().max_memory_bytes),
             ..EngineOptions::default()
-        })?;
+        })?);
+        runtime.prefetch(prefetch);
         let run_id = new_run_id();
         let journal_path = opts.journal.clone().unwrap_or_else(|| default_journal(&run_id));
         let redactor = Redactor::new();
@@ -570,7 +578,7 @@ async fn agent_identity(cloud: &dyn Cloud, journal: &Journal) -> Result<crate::c
 
 async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
     let opts = &args.run;
-    let session = Session::open(opts, &args.plugin.display().to_string(), None).await?;
+    let session = Session::open(opts, &args.plugin.display().to_string(), None, vec![args.plugin.clone()]).await?;
     let plugin = session.runtime.load_file(&args.plugin)?;
     let m = &plugin.manifest;
     let load_note = match plugin.source {

@@ -114,6 +114,10 @@ pub struct Runtime {
     /// Files already loaded, with the length and modification time they had, so a
     /// workflow's steps do not read and hash the same file again.
     by_path: Mutex<HashMap<PathBuf, FileEntry>>,
+    /// Held while a file is read, checked and compiled or deserialized, so a
+    /// [`Runtime::prefetch`] thread and a step that needs the same file do not do
+    /// the work twice: the second waits, then finds it in `by_path`.
+    file_load: Mutex<()>,
 }
 
 impl Runtime {
@@ -130,6 +134,7 @@ impl Runtime {
             pooling,
             loaded: Mutex::new(HashMap::new()),
             by_path: Mutex::new(HashMap::new()),
+            file_load: Mutex::new(()),
         })
     }
 
@@ -147,10 +152,19 @@ impl Runtime {
         };
         let meta = std::fs::metadata(path).map_err(read_err)?;
         let stamp = (meta.len(), meta.modified().map_err(read_err)?);
-        if let Some((len, modified, plugin)) = self.by_path.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
-            if (*len, *modified) == stamp {
-                return Ok(plugin.clone());
-            }
+        let known = || {
+            let by_path = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
+            by_path
+                .get(path)
+                .filter(|(len, modified, _)| (*len, *modified) == stamp)
+                .map(|(_, _, plugin)| plugin.clone())
+        };
+        if let Some(plugin) = known() {
+            return Ok(plugin);
+        }
+        let _loading = self.file_load.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(plugin) = known() {
+            return Ok(plugin);
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
         let plugin = self.load_bytes(&bytes, &path.display().to_string())?;
@@ -159,6 +173,24 @@ impl Runtime {
             .unwrap_or_else(|e| e.into_inner())
             .insert(path.to_path_buf(), (stamp.0, stamp.1, plugin.clone()));
         Ok(plugin)
+    }
+
+    /// Loads `paths` in order on a thread of its own, so a workflow's components are
+    /// ready (read, checked, deserialized from the compile cache or compiled, and
+    /// pre-linked) while its first steps wait for the cloud. Errors are left for the
+    /// step that needs the file to report.
+    pub fn prefetch(self: &Arc<Self>, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        let runtime = self.clone();
+        let spawned = std::thread::Builder::new().name("scope-host-prefetch".into()).spawn(move || {
+            for path in paths {
+                let _ = runtime.load_file(&path);
+            }
+        });
+        // Without a thread the steps simply load their components themselves.
+        drop(spawned);
     }
 
     /// Checks, compiles (or reads from the caches) and pre-links a component.

@@ -176,7 +176,7 @@ async fn execute(
             bail!("the notification's `context` must be a JSON object (the built context)");
         }
     }
-    let session = Session::open(opts, target, context).await?;
+    let session = Session::open(opts, target, context, plugins.files_of(loaded)).await?;
     let mut vars = loaded.variables.clone();
     vars.extend(session.vars.clone());
     let progress = Arc::new(TermProgress {

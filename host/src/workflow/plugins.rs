@@ -66,6 +66,40 @@ impl PluginPath {
         ))
     }
 
+    /// The component files a workflow will load, in the order its steps run, as far
+    /// as they can be known before it runs (plugin names that use a variable a step
+    /// only outputs later are left out, as are files that do not resolve: the step
+    /// reports those). For [`Runtime::prefetch`].
+    pub fn files_of(&self, wf: &super::LoadedWorkflow) -> Vec<PathBuf> {
+        let var = |n: &str| wf.variables.get(n).cloned();
+        let mut files = Vec::new();
+        for top in &wf.workflow.steps {
+            top.walk(&mut |step| {
+                if let Some(spec) = &step.plugin {
+                    let spec = super::expand::expand(spec, &var);
+                    if let Ok((path, _)) = self.resolve(&spec, &wf.dir) {
+                        files.push(path);
+                    }
+                }
+                for folder in &step.folders {
+                    let dir = self.folder(&super::expand::expand(folder, &var), &wf.dir);
+                    let mut checks: Vec<PathBuf> = std::fs::read_dir(dir)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                        .collect();
+                    checks.sort();
+                    files.extend(checks);
+                }
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        files.retain(|f| seen.insert(f.clone()));
+        files
+    }
+
     /// A folder of check components: a path relative to `base_dir` when it exists
     /// there, else the first plugin folder holding it (built-in checks live in
     /// `<plugins>/checks/<scope>`).
