@@ -417,12 +417,7 @@ impl Session {
     /// `context` given here (from a notification) is used when --context is absent.
     /// `prefetch`: component files the run will load, loaded on a thread of their
     /// own from here on, while the cloud is being reached.
-    async fn open(
-        opts: &RunOptions,
-        target: &str,
-        fallback_context: Option<serde_json::Value>,
-        prefetch: Vec<PathBuf>,
-    ) -> Result<Session> {
+    async fn open(opts: &RunOptions, target: &str, fallback_context: Option<serde_json::Value>, prefetch: Vec<PathBuf>) -> Result<Session> {
         let started = Instant::now();
         let mut vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
@@ -450,6 +445,21 @@ impl Session {
                 None => SimCloud::new_empty(),
             })),
         };
+        // Reaching AWS (the SDK's configuration, its TLS roots, the agent's
+        // GetCallerIdentity) takes milliseconds of its own: start it now and build
+        // the engine and read the rest of the inputs meanwhile.
+        let reaching = sim.is_none().then(|| {
+            let options = crate::cloud::aws::AwsOptions {
+                endpoint_url: opts.endpoint_url.clone(),
+                region: opts.region.clone(),
+                ..Default::default()
+            };
+            tokio::spawn(async move {
+                let cloud: Arc<dyn Cloud> = Arc::new(crate::cloud::aws::AwsCloud::new(options).await?);
+                let agent = TimedAgent::ask(cloud.as_ref()).await;
+                Ok::<_, crate::cloud::CloudError>((cloud, agent))
+            })
+        });
         let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
         // The pooling allocator's memory slots must be able to hold the step's cap.
         let runtime = Arc::new(opts.engine.runtime_with(EngineOptions {
@@ -471,27 +481,24 @@ impl Session {
             Journal::to_file(&journal_path, redactor.clone())
                 .with_context(|| format!("creating the journal {}", journal_path.display()))?,
         );
-        let cloud: Arc<dyn Cloud> = match &sim {
-            Some(sim) => sim.clone(),
-            None => {
-                let options = crate::cloud::aws::AwsOptions {
-                    endpoint_url: opts.endpoint_url.clone(),
-                    region: opts.region.clone(),
-                    ..Default::default()
-                };
-                Arc::new(
-                    crate::cloud::aws::AwsCloud::new(options)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("connecting to AWS: {e}"))?,
-                )
+        let (cloud, agent) = match (&sim, reaching) {
+            (Some(sim), _) => {
+                let cloud: Arc<dyn Cloud> = sim.clone();
+                let agent = TimedAgent::ask(cloud.as_ref()).await;
+                (cloud, agent)
             }
+            (None, Some(reaching)) => reaching
+                .await
+                .context("reaching AWS")?
+                .map_err(|e| anyhow::anyhow!("connecting to AWS: {e}"))?,
+            (None, None) => unreachable!("AWS is reached whenever the simulated cloud is not used"),
         };
         journal.record(Event::RunStarted {
             run_id,
             backend: cloud.backend().into(),
             target: target.to_owned(),
         });
-        let agent = agent_identity(cloud.as_ref(), &journal).await.inspect_err(|_| {
+        let agent = agent.record(&journal).inspect_err(|_| {
             journal.record(Event::RunFinished {
                 outcome: "failed".into(),
                 duration_us: started.elapsed().as_micros() as u64,
@@ -542,38 +549,52 @@ impl Session {
     }
 }
 
-/// sts GetCallerIdentity with the agent's own credentials, journaled like every
-/// cloud call (as the host's, before any step), so a run that cannot start on bad
-/// credentials or an unreachable endpoint still leaves a record of why.
-async fn agent_identity(cloud: &dyn Cloud, journal: &Journal) -> Result<crate::cloud::Identity> {
-    let started = Instant::now();
-    let answer = cloud.agent_identity().await;
-    let (outcome, code, message, request_id, identity) = match &answer {
-        Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone(), reply.value.arn.clone()),
-        Err(e) => (
-            CallOutcome::CloudError,
-            Some(e.code.clone()),
-            Some(e.message.clone()),
-            e.request_id.clone(),
-            "(credential chain)".to_owned(),
-        ),
-    };
-    journal.record(Event::Call(CallRecord {
-        step: "(host)".into(),
-        service: "sts".into(),
-        operation: "GetCallerIdentity".into(),
-        resource: "*".into(),
-        identity,
-        outcome,
-        code,
-        message,
-        duration_us: started.elapsed().as_micros() as u64,
-        request_id,
-        session_policy: None,
-    }));
-    answer
-        .map(|reply| reply.value)
-        .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))
+/// sts GetCallerIdentity with the agent's own credentials, timed; journaled like
+/// every cloud call (as the host's, before any step) once the journal exists, so a
+/// run that cannot start on bad credentials still leaves a record of why.
+struct TimedAgent {
+    answer: crate::cloud::CloudResult<crate::cloud::Identity>,
+    duration_us: u64,
+}
+
+impl TimedAgent {
+    async fn ask(cloud: &dyn Cloud) -> TimedAgent {
+        let started = Instant::now();
+        let answer = cloud.agent_identity().await;
+        TimedAgent {
+            answer,
+            duration_us: started.elapsed().as_micros() as u64,
+        }
+    }
+
+    fn record(self, journal: &Journal) -> Result<crate::cloud::Identity> {
+        let (outcome, code, message, request_id, identity) = match &self.answer {
+            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone(), reply.value.arn.clone()),
+            Err(e) => (
+                CallOutcome::CloudError,
+                Some(e.code.clone()),
+                Some(e.message.clone()),
+                e.request_id.clone(),
+                "(credential chain)".to_owned(),
+            ),
+        };
+        journal.record(Event::Call(CallRecord {
+            step: "(host)".into(),
+            service: "sts".into(),
+            operation: "GetCallerIdentity".into(),
+            resource: "*".into(),
+            identity,
+            outcome,
+            code,
+            message,
+            duration_us: self.duration_us,
+            request_id,
+            session_policy: None,
+        }));
+        self.answer
+            .map(|reply| reply.value)
+            .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))
+    }
 }
 
 async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
