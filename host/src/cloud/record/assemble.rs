@@ -18,23 +18,29 @@ const PROVISIONED_STATUSES: [&str; 3] = ["IN_PROGRESS", "READY", "FAILED"];
 pub(super) fn fixture(seen: &Seen) -> (Fixture, Vec<String>) {
     let mut notes = Vec::new();
     let agent_account = seen.agent.as_ref().map(|(_, account)| account.clone());
-    // The sim keeps Lambda functions and secrets in one account: the first the run
-    // met them in, else the agent's.
-    let account = seen
-        .functions
-        .iter()
-        .filter(|(_, f)| f.exists)
-        .map(|(key, _)| key.0.clone())
-        .chain(seen.secrets.iter().filter(|(_, s)| s.existed).map(|(key, _)| key.0.clone()))
-        .next()
-        .or(agent_account);
+    // The sim keeps Lambda functions and secrets in one account: the agent's when it
+    // holds any, else the one holding the most.
+    let mut holding: BTreeMap<&String, usize> = BTreeMap::new();
+    let functions_at = seen.functions.iter().filter(|(_, f)| f.exists).map(|(key, _)| &key.0);
+    let secrets_at = seen.secrets.iter().filter(|(_, s)| s.existed).map(|(key, _)| &key.0);
+    for account in functions_at.chain(secrets_at) {
+        *holding.entry(account).or_default() += 1;
+    }
+    let account = match agent_account {
+        Some(agent) if holding.contains_key(&agent) || holding.is_empty() => Some(agent),
+        _ => holding
+            .iter()
+            .max_by_key(|(a, n)| (**n, std::cmp::Reverse(**a)))
+            .map(|(a, _)| (*a).clone()),
+    };
 
     let mut functions = Vec::new();
     for (key, f) in seen.functions.iter().filter(|(_, f)| f.exists) {
         if Some(&key.0) != account.as_ref() {
+            // Named by ARN, so that the account is scrubbed from the note like any other.
             notes.push(format!(
-                "lambda function {} in account {}: the simulated cloud holds one account's functions, left out",
-                key.2, key.0
+                "lambda function arn:aws:lambda:{}:{}:function:{}: the simulated cloud holds one account's functions; left out",
+                key.1, key.0, key.2
             ));
             continue;
         }
@@ -45,8 +51,8 @@ pub(super) fn fixture(seen: &Seen) -> (Fixture, Vec<String>) {
     for (key, s) in seen.secrets.iter().filter(|(_, s)| s.existed) {
         if Some(&key.0) != account.as_ref() {
             notes.push(format!(
-                "secret {} in account {}: the simulated cloud holds one account's secrets, left out",
-                key.2, key.0
+                "secret arn:aws:secretsmanager:{}:{}:secret:{}: the simulated cloud holds one account's secrets; left out",
+                key.1, key.0, key.2
             ));
             continue;
         }
@@ -140,11 +146,15 @@ fn roles(seen: &Seen, notes: &mut Vec<String>) -> Vec<RoleFixture> {
     out
 }
 
-/// When AWS refused a role's session something, the actions it let through (and
-/// the ones the sim checks alongside them); otherwise no limit.
+/// When AWS refused a role's session something, the actions it let through at least
+/// once (and the ones the sim checks alongside them); otherwise no limit.
+///
+/// An action both let through and refused was refused by something narrower than the
+/// role — a step's session policy, which the replay applies itself, or a resource
+/// the role's policy leaves out, which the sim's action list cannot say — so it stays.
 fn allowed_actions(usage: Option<&RoleUse>) -> Option<Vec<String>> {
     let usage = usage.filter(|u| !u.denied.is_empty())?;
-    let mut allowed: BTreeSet<String> = usage.allowed.difference(&usage.denied).cloned().collect();
+    let mut allowed = usage.allowed.clone();
     if allowed.contains("secretsmanager:CreateSecret") && !usage.denied.contains("secretsmanager:TagResource") {
         allowed.insert("secretsmanager:TagResource".to_owned());
     }

@@ -284,3 +284,34 @@ async fn secrets_request_ids_and_accounts_never_reach_the_file() {
     assert_eq!(doc["recording"]["inputs"]["context"]["account"], "000000000001");
     assert_eq!(doc["recording"]["accounts"], json!(["000000000001", "000000000002"]));
 }
+
+#[test]
+fn what_the_sim_cannot_hold_is_left_out_with_a_note_that_is_scrubbed_too() {
+    let mut seen = Seen::new("us-east-1".into());
+    seen.agent = Some(("arn:aws:iam::999988887777:user/agent".into(), ACCOUNT.into()));
+    for account in [ACCOUNT, "444455556666"] {
+        let f = seen
+            .functions
+            .entry((account.into(), "us-east-1".into(), FUNCTION.into()))
+            .or_default();
+        f.exists = true;
+    }
+    let recorder = Recorder {
+        seen: Arc::new(Mutex::new(seen)),
+        backend: "aws",
+        inputs: Inputs::default(),
+        target: "test".into(),
+    };
+    let (text, doc, notes) = document(&recorder, &Redactor::new());
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("444455556666") && notes[0].contains("left out"), "{notes:?}");
+    assert!(!text.contains("444455556666") && !text.contains(ACCOUNT), "{text}");
+    assert_eq!(doc["lambda"]["functions"].as_array().unwrap().len(), 1, "{doc}");
+    assert!(
+        doc["recording"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains(":000000000002:function:fn-1"),
+        "{doc}"
+    );
+}
