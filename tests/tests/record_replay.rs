@@ -170,6 +170,10 @@ async fn an_initial_deployment_recorded_against_moto_replays_on_the_simulated_cl
         "{text}"
     );
     assert_eq!(doc["recording"]["outcome"], "ok");
+    // The alias was moved before anything read it: the user is told what stands in.
+    let note = "alias `main` was changed before the run read it, to a version of the run's; recorded pointing at $LATEST";
+    assert!(aws_text.contains("note: --record: ") && aws_text.contains(note), "{aws_text}");
+    assert!(doc["recording"]["notes"].to_string().contains(note), "{text}");
     let recorded_ops: Vec<&Value> = doc["recording"]["calls"]
         .as_array()
         .unwrap()
