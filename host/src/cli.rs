@@ -3,7 +3,7 @@
 
 use crate::caps::{LogLevel, LogSink, RunEnv};
 use crate::cloud::sim::SimCloud;
-use crate::cloud::Cloud;
+use crate::cloud::{record, Cloud};
 use crate::engine::{EngineOptions, LoadSource, Runtime};
 use crate::grants::Policy;
 use crate::journal::{new_run_id, CallOutcome, CallRecord, Event, Journal};
@@ -193,12 +193,17 @@ struct RunOptions {
     /// With --cloud aws: send every call to this endpoint (e.g. a local emulator).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
-    /// Seed the simulated cloud from this fixture [default: an empty account].
+    /// Seed the simulated cloud from this fixture, or a --record recording [default: an empty account].
     #[arg(long, value_name = "JSON")]
     cloud_state: Option<PathBuf>,
     /// Write the simulated cloud's state here after the run (loadable with --cloud-state).
     #[arg(long, value_name = "JSON")]
     dump_state: Option<PathBuf>,
+    /// With --cloud aws: save what the run read of the cloud and the calls it made
+    /// here, as a fixture with account ids, request ids and secrets scrubbed, even when
+    /// the run fails. Replay it with --cloud-state FILE and the same inputs.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// Operator policy file: {"allow": [{"action": "lambda:*", "resource": "arn:…"}]}.
     /// Without --policy or --grant, plugins get what they declare.
     #[arg(long, value_name = "JSON")]
@@ -410,6 +415,8 @@ struct Session {
     pub context: Arc<str>,
     pub limits: Limits,
     started: Instant,
+    /// `--record`: where to, and what the run learnt.
+    recorder: Option<(PathBuf, record::Recorder)>,
 }
 
 impl Session {
@@ -433,6 +440,10 @@ impl Session {
         if opts.endpoint_url.is_some() && opts.cloud != "aws" {
             bail!("--endpoint-url is for --cloud aws (the simulated cloud needs no endpoint)");
         }
+        if opts.record.is_some() && opts.cloud != "aws" {
+            bail!("--record records a run against AWS: add --cloud aws (the simulated cloud's state is saved with --dump-state)");
+        }
+        let inputs = record::Inputs::new(&context, &providers, &vars);
         let sim = match opts.cloud.as_str() {
             "aws" => {
                 if opts.cloud_state.is_some() || opts.dump_state.is_some() {
@@ -441,7 +452,8 @@ impl Session {
                 None
             }
             _ => Some(Arc::new(match &opts.cloud_state {
-                Some(p) => SimCloud::from_fixture_file(p)?,
+                // A recording gets its accounts back from this run's inputs.
+                Some(p) => record::load_sim(p, &inputs)?,
                 None => SimCloud::new_empty(),
             })),
         };
@@ -454,10 +466,21 @@ impl Session {
                 region: opts.region.clone(),
                 ..Default::default()
             };
+            let record_to = opts.record.clone();
+            let (inputs, target) = (inputs, target.to_owned());
             tokio::spawn(async move {
-                let cloud: Arc<dyn Cloud> = Arc::new(crate::cloud::aws::AwsCloud::new(options).await?);
+                let aws: Arc<dyn Cloud> = Arc::new(crate::cloud::aws::AwsCloud::new(options).await?);
+                // With --record every call, the agent's identity included, goes
+                // through the recorder.
+                let (cloud, recorder): (Arc<dyn Cloud>, _) = match record_to {
+                    Some(path) => {
+                        let (cloud, r) = record::record(aws, inputs, &target);
+                        (cloud, Some((path, r)))
+                    }
+                    None => (aws, None),
+                };
                 let agent = TimedAgent::ask(cloud.as_ref()).await;
-                Ok::<_, crate::cloud::CloudError>((cloud, agent))
+                Ok::<_, crate::cloud::CloudError>((cloud, agent, recorder))
             })
         });
         let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
@@ -481,11 +504,11 @@ impl Session {
             Journal::to_file(&journal_path, redactor.clone())
                 .with_context(|| format!("creating the journal {}", journal_path.display()))?,
         );
-        let (cloud, agent) = match (&sim, reaching) {
+        let (cloud, agent, recorder) = match (&sim, reaching) {
             (Some(sim), _) => {
                 let cloud: Arc<dyn Cloud> = sim.clone();
                 let agent = TimedAgent::ask(cloud.as_ref()).await;
-                (cloud, agent)
+                (cloud, agent, None)
             }
             (None, Some(reaching)) => reaching
                 .await
@@ -530,6 +553,7 @@ impl Session {
             context: context.to_string().into(),
             limits,
             started,
+            recorder,
         })
     }
 
@@ -545,7 +569,13 @@ impl Session {
             let state = serde_json::to_string_pretty(&self.redactor.redact_json(&sim.dump_json()))?;
             std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
         }
-        Ok(self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect())
+        let calls: Vec<serde_json::Value> = self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect();
+        if let Some((path, recorder)) = &self.recorder {
+            for note in recorder.write(path, ok, &calls, &self.redactor)? {
+                eprintln!("note: --record: {note}");
+            }
+        }
+        Ok(calls)
     }
 }
 

@@ -2,13 +2,13 @@
 //! capability. Loaded from a JSON file or a folder of JSON files; the platform API
 //! is a later source behind the same type.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
 /// One provider entry, as the platform describes it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct Provider {
     #[serde(default)]
     pub id: String,
@@ -57,6 +57,11 @@ pub struct ProviderStore {
 impl ProviderStore {
     pub fn new(providers: Vec<Provider>) -> Self {
         ProviderStore { providers }
+    }
+
+    /// Every provider, in the order loaded.
+    pub fn all(&self) -> &[Provider] {
+        &self.providers
     }
 
     /// Loads a JSON file, or every `*.json` file of a folder (sorted by name).

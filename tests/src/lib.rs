@@ -383,6 +383,16 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::launch(None)
+    }
+
+    /// Moto serving every request as `account` (MOTO_ACCOUNT_ID) rather than its
+    /// default 123456789012.
+    pub fn start_in_account(account: &str) -> Moto {
+        Moto::launch(Some(account))
+    }
+
+    fn launch(account: Option<&str>) -> Moto {
         let bin = target_dir().join("moto-venv/bin/moto_server");
         assert!(
             bin.exists(),
@@ -395,6 +405,7 @@ impl Moto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .current_dir(dir.path())
             .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
+            .envs(account.map(|a| ("MOTO_ACCOUNT_ID", a)))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

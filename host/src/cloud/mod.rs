@@ -4,9 +4,12 @@
 //! A backend performs calls; it does not decide whether a step may make them — the
 //! grant check in `caps` has already run. It may still refuse, as AWS would
 //! (a role's trust policy, a role's own permissions in the simulated cloud).
+//!
+//! [`record`] wraps a backend to save what a run read as a `sim` fixture, to replay.
 
 pub mod aws;
 pub mod model;
+pub mod record;
 pub mod sim;
 
 use async_trait::async_trait;

@@ -4,6 +4,9 @@
 //! error with a line and column rather than a silently ignored setting. Everything
 //! but names is optional; `load` fills in AWS's defaults. A dump writes the same
 //! format with every setting explicit, except secret values (only their SHA-256).
+//!
+//! The types are the crate's, not only the sim's: `cloud::record` writes a run's
+//! recording in this format so that the sim validates what it wrote.
 
 use crate::cloud::PackageType;
 use serde::{Deserialize, Serialize};
@@ -13,7 +16,7 @@ use std::collections::BTreeMap;
 /// A whole simulated cloud.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Fixture {
+pub(crate) struct Fixture {
     /// The account the agent, Lambda functions and secrets live in (default `123456789012`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
@@ -35,11 +38,16 @@ pub(super) struct Fixture {
     /// The sim's id counters, so that a reloaded dump goes on minting fresh ids.
     #[serde(default)]
     pub counters: CountersFixture,
+    /// What `--record` adds about the run this state was recorded from (its calls,
+    /// scrubbed inputs and account placeholders). The simulation ignores it; a replay
+    /// reads it (see `cloud::record::replay`). Dumps do not carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct AgentFixture {
+pub(crate) struct AgentFixture {
     /// Default `arn:aws:iam::<account_id>:user/np-agent`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -47,14 +55,14 @@ pub(super) struct AgentFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct IamFixture {
+pub(crate) struct IamFixture {
     #[serde(default)]
     pub roles: Vec<RoleFixture>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RoleFixture {
+pub(crate) struct RoleFixture {
     pub name: String,
     /// Default: the fixture's account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,7 +85,7 @@ pub(super) struct RoleFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct LambdaFixture {
+pub(crate) struct LambdaFixture {
     #[serde(default)]
     pub functions: Vec<FunctionFixture>,
 }
@@ -86,7 +94,7 @@ pub(super) struct LambdaFixture {
 /// (on a version, where every field overrides the function's).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FunctionFixture {
+pub(crate) struct FunctionFixture {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -174,7 +182,7 @@ pub(super) struct FunctionFixture {
 /// A published version: its number, description, and whatever differs from `$LATEST`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct VersionFixture {
+pub(crate) struct VersionFixture {
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -214,7 +222,7 @@ pub(super) struct VersionFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct AliasFixture {
+pub(crate) struct AliasFixture {
     pub name: String,
     /// A published version number or `$LATEST` (default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +238,7 @@ pub(super) struct AliasFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ProvisionedFixture {
+pub(crate) struct ProvisionedFixture {
     /// An alias name or a version number.
     pub qualifier: String,
     pub requested: u32,
@@ -245,7 +253,7 @@ pub(super) struct ProvisionedFixture {
 /// The statuses one update goes through (`InProgress`, `Successful`, `Failed`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct UpdateScriptFixture {
+pub(crate) struct UpdateScriptFixture {
     pub statuses: Vec<String>,
     /// Becomes `LastUpdateStatusReason` when the update ends `Failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,14 +262,14 @@ pub(super) struct UpdateScriptFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct EcrFixture {
+pub(crate) struct EcrFixture {
     #[serde(default)]
     pub repositories: Vec<RepositoryFixture>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RepositoryFixture {
+pub(crate) struct RepositoryFixture {
     pub name: String,
     /// The owning account; default the fixture's account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,7 +287,7 @@ pub(super) struct RepositoryFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ImageFixture {
+pub(crate) struct ImageFixture {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// Default: `sha256:` and a hash of the repository and the image's tags.
@@ -294,7 +302,7 @@ pub(super) struct ImageFixture {
 /// A Secrets Manager secret. Give its value, or only the value's SHA-256 (as dumps do).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SecretFixture {
+pub(crate) struct SecretFixture {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -316,7 +324,7 @@ pub(super) struct SecretFixture {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct S3Fixture {
+pub(crate) struct S3Fixture {
     #[serde(default)]
     pub objects: Vec<S3ObjectFixture>,
 }
@@ -324,7 +332,7 @@ pub(super) struct S3Fixture {
 /// An S3 object a Zip function's code may come from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct S3ObjectFixture {
+pub(crate) struct S3ObjectFixture {
     pub bucket: String,
     pub key: String,
     #[serde(default)]
@@ -337,7 +345,7 @@ pub(super) struct S3ObjectFixture {
 /// Counters the sim mints ids from (revision ids, secret version ids, sessions).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CountersFixture {
+pub(crate) struct CountersFixture {
     #[serde(default)]
     pub revisions: u64,
     #[serde(default)]

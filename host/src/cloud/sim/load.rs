@@ -493,6 +493,7 @@ pub(super) fn dump(st: &State) -> Fixture {
             secret_versions: st.counters.secret_versions,
             sessions: st.counters.sessions,
         },
+        recording: None,
     }
 }
 

@@ -18,7 +18,7 @@
 
 mod ecr;
 mod errors;
-mod fixture;
+pub(crate) mod fixture;
 mod iam_sts;
 mod lambda;
 mod load;
@@ -86,7 +86,8 @@ impl SimCloud {
         SimCloud::from_named_json(&text, &file)
     }
 
-    fn from_named_json(text: &str, file: &str) -> Result<SimCloud, FixtureError> {
+    /// Loads fixture text read from `file` (named in errors).
+    pub(crate) fn from_named_json(text: &str, file: &str) -> Result<SimCloud, FixtureError> {
         let fixture: fixture::Fixture = serde_json::from_str(text).map_err(|e| FixtureError::from_json(file, &e))?;
         SimCloud::from_fixture(CloudFixture(fixture), file)
     }

@@ -1,0 +1,514 @@
+//! Record and replay: a run against AWS saved as a simulated-cloud fixture.
+//!
+//! [`RecordingCloud`] wraps any [`Cloud`]: it forwards every call unchanged and, from
+//! each answer, learns how the cloud was before the run (see `seen.rs` for the
+//! rule: the first read wins, and only before the run writes). At the end of the run
+//! [`Recorder::write`] turns that into a fixture of the state the run started from
+//! (`assemble.rs`), adds a `recording` section — the calls the run made and the
+//! inputs it was given — and scrubs the whole document:
+//!
+//! - secret values: every string passes through the run's redactor; Secrets Manager
+//!   values are never kept at all, and Lambda environment values are written masked
+//!   (they often hold secrets the run never learnt, such as an earlier deployment's);
+//! - request ids: none is written (calls keep no request id or message), and any
+//!   id AWS answered with is replaced wherever it might still appear;
+//! - account ids: each real account becomes a placeholder, the same one everywhere
+//!   (`scrub.rs`).
+//!
+//! The file loads with `--cloud-state` like any fixture, validated by the sim before
+//! it is written. On replay (`replay.rs`) the placeholders are put back to the real
+//! accounts the replaying run's own inputs name where the recorded inputs have a
+//! placeholder, so the same command with `--cloud-state <recording>` instead of
+//! `--cloud aws --record <recording>` runs against the same accounts and gives the
+//! same outputs — while the file itself holds no real account id.
+
+mod assemble;
+mod replay;
+mod scrub;
+mod seen;
+
+#[cfg(test)]
+mod tests;
+
+pub use replay::{load_sim, ReplayError};
+
+use super::*;
+use crate::providers::ProviderStore;
+use crate::redact::Redactor;
+use async_trait::async_trait;
+use seen::Seen;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use thiserror::Error;
+
+/// The version of the `recording` section's format.
+const FORMAT: u32 = 1;
+
+/// What replaces a request id that turns up in a recorded string.
+const REQUEST_ID_MASK: &str = "[request id]";
+
+/// What a run was given that may name accounts: its context, provider data and
+/// variables. Kept (scrubbed) in the recording, so that a replay can tell which real
+/// account each placeholder stands for from its own inputs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inputs {
+    pub context: Value,
+    pub providers: Value,
+    pub vars: BTreeMap<String, String>,
+}
+
+impl Inputs {
+    pub fn new(context: &Value, providers: &ProviderStore, vars: &BTreeMap<String, String>) -> Inputs {
+        Inputs {
+            context: context.clone(),
+            // Serializing plain structs and JSON values cannot fail.
+            providers: serde_json::to_value(providers.all()).unwrap_or(Value::Null),
+            vars: vars.clone(),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        serde_json::json!({"context": self.context, "providers": self.providers, "vars": self.vars})
+    }
+}
+
+/// The `recording` member of a recorded fixture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecordingSection {
+    /// The version of this format.
+    pub format: u32,
+    /// The cloud the run talked to (`aws`).
+    pub backend: String,
+    /// The workflow or plugin that ran.
+    pub target: String,
+    /// `ok` or `failed`.
+    pub outcome: String,
+    /// The account placeholders used; the first stands for the account the Lambda
+    /// functions live in (the fixture's `account_id`).
+    pub accounts: Vec<String>,
+    /// The run's context, provider data and variables, scrubbed like the rest.
+    pub inputs: Value,
+    /// Every call the run made (or the host refused), in order.
+    pub calls: Vec<RecordedCall>,
+    /// What the simulated cloud could not hold and was left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One call of the run, as the journal has it, without request id, message or timing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecordedCall {
+    pub step: String,
+    pub service: String,
+    pub operation: String,
+    pub resource: String,
+    pub identity: String,
+    /// `ok`, `cloud_error`, `denied` …
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl RecordedCall {
+    /// From a journal `call` entry.
+    fn from_journal(entry: &Value) -> RecordedCall {
+        let text = |k: &str| entry[k].as_str().unwrap_or_default().to_owned();
+        RecordedCall {
+            step: text("step"),
+            service: text("service"),
+            operation: text("operation"),
+            resource: text("resource"),
+            identity: text("identity"),
+            outcome: text("outcome"),
+            code: entry["code"].as_str().map(str::to_owned),
+        }
+    }
+}
+
+/// Why a recording could not be written.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    #[error("writing the recording to {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    /// The assembled fixture does not load: a host bug, reported rather than written.
+    #[error("the recording does not load as a simulated cloud ({0}); this is a scope-host bug, please report it")]
+    Invalid(String),
+}
+
+/// A [`Cloud`] that forwards every call to another and learns from the answers.
+pub struct RecordingCloud {
+    inner: Arc<dyn Cloud>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+/// Writes what a [`RecordingCloud`] learnt, at the end of the run.
+#[derive(Clone)]
+pub struct Recorder {
+    seen: Arc<Mutex<Seen>>,
+    backend: &'static str,
+    inputs: Inputs,
+    target: String,
+}
+
+/// Wraps `inner` for recording a run of `target` given `inputs`.
+pub fn record(inner: Arc<dyn Cloud>, inputs: Inputs, target: &str) -> (Arc<RecordingCloud>, Recorder) {
+    let seen = Arc::new(Mutex::new(Seen::new(inner.default_region())));
+    let recorder = Recorder {
+        seen: seen.clone(),
+        backend: inner.backend(),
+        inputs,
+        target: target.to_owned(),
+    };
+    (Arc::new(RecordingCloud { inner, seen }), recorder)
+}
+
+fn lock(seen: &Mutex<Seen>) -> MutexGuard<'_, Seen> {
+    // Observations are plain inserts; after a panic elsewhere keep what was learnt.
+    seen.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Recorder {
+    /// The recording as JSON text, and notes on what it leaves out. `calls` are the
+    /// journal's call entries; every string passes through `redactor`.
+    pub fn document(&self, ok: bool, calls: &[Value], redactor: &Redactor) -> Result<(String, Vec<String>), RecordError> {
+        let seen = lock(&self.seen);
+        let (mut fixture, notes) = assemble::fixture(&seen);
+        let section = RecordingSection {
+            format: FORMAT,
+            backend: self.backend.to_owned(),
+            target: self.target.clone(),
+            outcome: if ok { "ok" } else { "failed" }.to_owned(),
+            accounts: Vec::new(),
+            inputs: self.inputs.to_value(),
+            calls: calls.iter().map(RecordedCall::from_journal).collect(),
+            notes: notes.clone(),
+        };
+        let first_account = fixture.account_id.clone();
+        fixture.recording = Some(serde_json::to_value(section).map_err(|e| RecordError::Invalid(e.to_string()))?);
+        let doc = serde_json::to_value(&fixture).map_err(|e| RecordError::Invalid(e.to_string()))?;
+
+        let doc = redactor.redact_json(&doc);
+        let request_ids: Vec<String> = seen.request_ids.iter().filter(|id| id.len() >= 8).cloned().collect();
+        let doc = scrub::map_strings(&doc, &|s| scrub::replace_all(s, &request_ids, REQUEST_ID_MASK));
+        let accounts = scrub::placeholders(&doc, first_account.as_deref());
+        let mut doc = scrub::scrub(&doc, &accounts);
+        let mut placeholders: Vec<String> = accounts.into_values().collect();
+        placeholders.sort();
+        doc["recording"]["accounts"] = Value::from(placeholders);
+
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| RecordError::Invalid(e.to_string()))? + "\n";
+        crate::cloud::sim::SimCloud::from_fixture_json(&text).map_err(|e| RecordError::Invalid(e.to_string()))?;
+        Ok((text, notes))
+    }
+
+    /// Writes the recording to `path`; returns notes on what it leaves out.
+    pub fn write(&self, path: &Path, ok: bool, calls: &[Value], redactor: &Redactor) -> Result<Vec<String>, RecordError> {
+        let (text, notes) = self.document(ok, calls, redactor)?;
+        std::fs::write(path, text).map_err(|source| RecordError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(notes)
+    }
+}
+
+impl RecordingCloud {
+    /// Notes what every answer tells, and hands the state over for the rest.
+    fn answered<T>(&self, ctx: Option<&CallCtx>, action: &str, answer: &CloudResult<T>) -> MutexGuard<'_, Seen> {
+        let mut seen = lock(&self.seen);
+        seen.answered(ctx, action, answer);
+        seen
+    }
+}
+
+/// The error code of a refused call.
+fn code<T>(answer: &CloudResult<T>) -> Option<&str> {
+    answer.as_ref().err().map(|e| e.code.as_str())
+}
+
+#[async_trait]
+impl Cloud for RecordingCloud {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn default_region(&self) -> String {
+        self.inner.default_region()
+    }
+
+    async fn pause(&self, interval: Duration) {
+        self.inner.pause(interval).await
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.now()
+    }
+
+    async fn agent_identity(&self) -> CloudResult<Identity> {
+        let answer = self.inner.agent_identity().await;
+        let mut seen = self.answered(None, "sts:GetCallerIdentity", &answer);
+        if let Ok(r) = &answer {
+            seen.agent_identity(&r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
+        let answer = self.inner.assume_role(ctx, req).await;
+        let mut seen = self.answered(Some(ctx), "sts:AssumeRole", &answer);
+        if answer.is_ok() {
+            seen.assume_role(ctx, req);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
+        let answer = self.inner.lambda_get_function(ctx, name, qualifier).await;
+        let mut seen = self.answered(Some(ctx), "lambda:GetFunction", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_configuration(ctx, name, qualifier, &r.value.configuration);
+            seen.lambda_function_extras(ctx, name, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_get_function_configuration(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda_get_function_configuration(ctx, name, qualifier).await;
+        let mut seen = self.answered(Some(ctx), "lambda:GetFunctionConfiguration", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_configuration(ctx, name, qualifier, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
+        let answer = self.inner.lambda_list_versions_by_function(ctx, name).await;
+        let mut seen = self.answered(Some(ctx), "lambda:ListVersionsByFunction", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_list_versions(ctx, name, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda_update_function_code(ctx, req).await;
+        let mut seen = self.answered(Some(ctx), "lambda:UpdateFunctionCode", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_updated(ctx, &req.function_name, &r.value);
+            seen.s3_code_used(&req.code);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda_update_function_configuration(ctx, req).await;
+        let mut seen = self.answered(Some(ctx), "lambda:UpdateFunctionConfiguration", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_updated(ctx, &req.function_name, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
+        let answer = self.inner.lambda_publish_version(ctx, name, description).await;
+        let mut seen = self.answered(Some(ctx), "lambda:PublishVersion", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_published(ctx, name, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
+        let answer = self.inner.lambda_delete_function(ctx, name, qualifier).await;
+        let mut seen = self.answered(Some(ctx), "lambda:DeleteFunction", &answer);
+        if answer.is_ok() {
+            seen.lambda_deleted(ctx, name, qualifier);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
+        let answer = self.inner.lambda_get_alias(ctx, name, alias).await;
+        let mut seen = self.answered(Some(ctx), "lambda:GetAlias", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_alias_read(ctx, name, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
+        let answer = self.inner.lambda_create_alias(ctx, req).await;
+        let mut seen = self.answered(Some(ctx), "lambda:CreateAlias", &answer);
+        match code(&answer) {
+            None => seen.lambda_alias_created(ctx, req),
+            Some("ResourceConflictException") => seen.lambda_alias_exists(ctx, req),
+            Some(_) => {}
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
+        let answer = self.inner.lambda_update_alias(ctx, req).await;
+        let mut seen = self.answered(Some(ctx), "lambda:UpdateAlias", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_alias_updated(ctx, req, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
+        let answer = self.inner.lambda_get_policy(ctx, name, qualifier).await;
+        let mut seen = self.answered(Some(ctx), "lambda:GetPolicy", &answer);
+        match &answer {
+            Ok(r) => {
+                if let Ok(policy) = serde_json::from_str::<Value>(&r.value) {
+                    seen.lambda_policy(ctx, name, qualifier, Some(policy));
+                }
+            }
+            Err(e) if e.code == "ResourceNotFoundException" => seen.lambda_policy(ctx, name, qualifier, None),
+            Err(_) => {}
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn lambda_get_provisioned_concurrency_config(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: &str,
+    ) -> CloudResult<ProvisionedConcurrency> {
+        let answer = self.inner.lambda_get_provisioned_concurrency_config(ctx, name, qualifier).await;
+        let mut seen = self.answered(Some(ctx), "lambda:GetProvisionedConcurrencyConfig", &answer);
+        if let Ok(r) = &answer {
+            seen.lambda_provisioned(ctx, name, qualifier, &r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
+        let answer = self.inner.ecr_get_repository_policy(ctx, repo).await;
+        let mut seen = self.answered(Some(ctx), "ecr:GetRepositoryPolicy", &answer);
+        match &answer {
+            Ok(r) => {
+                if let Ok(policy) = serde_json::from_str::<Value>(&r.value) {
+                    seen.ecr_policy(ctx, repo, Some(policy));
+                }
+            }
+            Err(e) if e.code == "RepositoryPolicyNotFoundException" => seen.ecr_policy(ctx, repo, None),
+            Err(_) => {}
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
+        let answer = self.inner.ecr_set_repository_policy(ctx, repo, policy).await;
+        let mut seen = self.answered(Some(ctx), "ecr:SetRepositoryPolicy", &answer);
+        if answer.is_ok() {
+            seen.ecr_policy_set(ctx, repo);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
+        let answer = self.inner.ecr_describe_images(ctx, repo, tags).await;
+        let mut seen = self.answered(Some(ctx), "ecr:DescribeImages", &answer);
+        match &answer {
+            Ok(r) => seen.ecr_images(ctx, repo, &r.value),
+            // The repository is there; the tags asked for are not.
+            Err(e) if e.code == "ImageNotFoundException" => seen.ecr_exists(ctx, repo),
+            Err(_) => {}
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
+        let answer = self.inner.iam_get_role(ctx, role_name).await;
+        let mut seen = self.answered(Some(ctx), "iam:GetRole", &answer);
+        if let Ok(r) = &answer {
+            seen.iam_get_role(&r.value);
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
+        let answer = self.inner.secrets_put_secret_value(ctx, secret_id, value).await;
+        let mut seen = self.answered(Some(ctx), "secretsmanager:PutSecretValue", &answer);
+        if let Ok(r) = &answer {
+            seen.secret_existed(secret_key(ctx, &r.value));
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
+        let answer = self.inner.secrets_create_secret(ctx, req).await;
+        let mut seen = self.answered(Some(ctx), "secretsmanager:CreateSecret", &answer);
+        match &answer {
+            Ok(r) => seen.secret_created(secret_key(ctx, &r.value)),
+            Err(e) if e.code == "ResourceExistsException" => seen.secret_existed(seen::secret_ref(ctx, &req.name)),
+            Err(_) => {}
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
+        let answer = self.inner.secrets_delete_secret(ctx, secret_id, force).await;
+        let mut seen = self.answered(Some(ctx), "secretsmanager:DeleteSecret", &answer);
+        if answer.is_ok() {
+            seen.secret_existed(seen::secret_ref(ctx, secret_id));
+        }
+        drop(seen);
+        answer
+    }
+
+    async fn tagging_get_resources(
+        &self,
+        ctx: &CallCtx,
+        resource_types: &[String],
+        filters: &[TagFilter],
+    ) -> CloudResult<Vec<TaggedResource>> {
+        let answer = self.inner.tagging_get_resources(ctx, resource_types, filters).await;
+        let mut seen = self.answered(Some(ctx), "tag:GetResources", &answer);
+        if let Ok(r) = &answer {
+            seen.tagged_resources(&r.value);
+        }
+        drop(seen);
+        answer
+    }
+}
+
+/// A secret's key from an answer: account and region from its ARN, its plain name.
+fn secret_key(ctx: &CallCtx, r: &SecretRef) -> seen::RegionalKey {
+    let (account, region, _) = seen::secret_ref(ctx, &r.arn);
+    (account, region, r.name.clone())
+}
