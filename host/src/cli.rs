@@ -12,6 +12,7 @@ use crate::redact::{Redactor, MASK};
 use crate::sandbox::Limits;
 use crate::step::{run_step, StepReport, StepRequest};
 
+mod new_cmd;
 mod plugin_cmd;
 mod test_cmd;
 mod workflow_cmd;
@@ -94,6 +95,9 @@ Exit status: 0 when every scenario passed, 1 when any failed, 2 when a scenario 
 malformed, unknown keys, a file or plugin it names is missing); then nothing runs."
     )]
     Test(Box<test_cmd::TestArgs>),
+    /// Create a step or check project in Rust, Python or JavaScript, ready to build
+    /// and test (docs/first-step.md).
+    New(Box<new_cmd::NewArgs>),
     /// Run and test single steps.
     #[command(subcommand)]
     Step(StepCommand),
@@ -325,6 +329,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Step(StepCommand::Run(args)) => step_run(*args).await,
         Command::Test(args) => test_cmd::run(*args).await,
+        Command::New(args) => new_cmd::run(&args),
         Command::Run(args) => workflow_cmd::run(*args).await,
         Command::Render(args) => workflow_cmd::render(&args),
         Command::Check(args) => workflow_cmd::check(*args),

@@ -16,6 +16,7 @@ pub mod pack;
 pub mod providers;
 pub mod redact;
 pub mod sandbox;
+pub mod scaffold;
 pub mod scenario;
 pub mod step;
 pub mod workflow;

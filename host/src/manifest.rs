@@ -121,16 +121,8 @@ impl Manifest {
     /// one this host serves.
     pub fn validate(&self) -> Result<(), ManifestError> {
         let invalid = |m: String| Err(ManifestError::Invalid(m));
-        if self.name.is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        {
-            return invalid(format!(
-                "name `{}` must be non-empty lowercase letters, digits, `-` or `_`",
-                self.name
-            ));
+        if !is_plugin_name(&self.name) {
+            return invalid(format!("name `{}` must be non-empty {PLUGIN_NAME_RULE}", self.name));
         }
         if parse_version(&self.version).is_none() {
             return invalid(format!("version `{}` is not `MAJOR.MINOR.PATCH`", self.version));
@@ -152,6 +144,18 @@ impl Manifest {
     pub fn output(&self, name: &str) -> Option<&OutputDecl> {
         self.outputs.iter().find(|o| o.name == name)
     }
+}
+
+/// What a plugin name may hold, as error messages say it.
+pub const PLUGIN_NAME_RULE: &str = "lowercase letters, digits, `-` or `_`";
+
+/// Whether `name` may name a plugin: non-empty, [`PLUGIN_NAME_RULE`]. Plugins are
+/// found by this name on the plugin path, so it must be the same on every file system.
+pub fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 fn parse_version(v: &str) -> Option<(u64, u64, u64)> {

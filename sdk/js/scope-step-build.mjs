@@ -7,13 +7,19 @@
 //   sdk/js/scope-step-build.mjs plugins/examples/js -o stamp-version.wasm
 //
 // Tools, each from its environment variable, else where this repository puts it,
-// else PATH: COMPONENTIZE_JS_DIR (a folder whose node_modules holds
-// componentize-js and rolldown; scripts/guest-tools installs them into
-// target/guest-tools/js), SCOPE_HOST (target/debug or target/release after
-// `cargo build`), SCOPE_STEP_WIT (the contract, wit/ of this repository).
+// else PATH: SCOPE_HOST (target/debug or target/release after `cargo build`),
+// SCOPE_STEP_WIT (the contract, wit/ of this repository), COMPONENTIZE_JS_DIR (a
+// folder whose node_modules holds componentize-js and rolldown; scripts/guest-tools
+// installs them into target/guest-tools/js; also looked for in toolchain/ here,
+// after `npm ci --prefix <this folder>/toolchain`, and in guest-tools/js beside the
+// folder scope-host is in, so a project made by `scope-host new` finds the tools
+// of the checkout its scope-host was built in).
+//
+// `scope-host new` copies this SDK with the contract into a project's scope-step/
+// (sdk/js/ and wit/ there, as here), so "this repository" is then that folder.
 
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,17 +37,33 @@ function usage() {
   return 'usage: scope-step-build.mjs <folder with app.js and step.toml> -o <plugin.wasm> [--app app.js]';
 }
 
-function findToolchain() {
-  const dir = process.env.COMPONENTIZE_JS_DIR || join(REPO, 'target/guest-tools/js');
-  const cli = join(dir, 'node_modules/@bytecodealliance/componentize-js/src/cli.js');
-  const rolldown = join(dir, 'node_modules/rolldown/package.json');
-  if (!existsSync(cli) || !existsSync(rolldown)) {
+function findToolchain(scopeHost) {
+  const cliOf = (dir) => join(dir, 'node_modules/@bytecodealliance/componentize-js/src/cli.js');
+  const installed = (dir) => existsSync(cliOf(dir)) && existsSync(join(dir, 'node_modules/rolldown/package.json'));
+  const pins = join(SDK, 'toolchain');
+  const candidates = process.env.COMPONENTIZE_JS_DIR
+    ? [process.env.COMPONENTIZE_JS_DIR]
+    : [join(REPO, 'target/guest-tools/js'), pins, join(guestToolsBeside(scopeHost), 'js')];
+  const dir = candidates.find(installed);
+  if (!dir) {
     fail(
-      `componentize-js and rolldown not found in ${dir}: run scripts/guest-tools (it installs them into target/guest-tools/js), ` +
-        `or set COMPONENTIZE_JS_DIR to a folder where \`npm ci\` ran on a copy of ${join(SDK, 'toolchain')} (package.json and package-lock.json)`,
+      `componentize-js and rolldown not found in ${candidates.join(', ')}: install the pinned versions with ` +
+        `\`npm ci --prefix ${pins}\`, or run scripts/guest-tools in a scope-host checkout (it installs them into target/guest-tools/js), ` +
+        'or set COMPONENTIZE_JS_DIR to a folder whose node_modules holds them',
     );
   }
-  return { dir, cli };
+  return { dir, cli: cliOf(dir) };
+}
+
+// Where scripts/guest-tools put the toolchains of the checkout `scopeHost` was
+// built in: target/guest-tools, beside target/debug and target/release.
+function guestToolsBeside(scopeHost) {
+  const binary = scopeHost.includes('/') ? scopeHost : spawnSync('sh', ['-c', 'command -v "$0"', scopeHost], { encoding: 'utf8' }).stdout.trim();
+  try {
+    return resolve(dirname(realpathSync(binary)), '..', 'guest-tools');
+  } catch {
+    return resolve(dirname(binary || '.'), '..', 'guest-tools');
+  }
 }
 
 function findScopeHost() {
@@ -50,7 +72,7 @@ function findScopeHost() {
     if (existsSync(candidate)) return candidate;
   }
   const onPath = spawnSync('sh', ['-c', 'command -v scope-host'], { encoding: 'utf8' }).stdout.trim();
-  return onPath || fail('scope-host not found: build it with `cargo build -p scope-host`, or set SCOPE_HOST to its path');
+  return onPath || fail('scope-host not found: install it, or build it with `cargo build -p scope-host` in a scope-host checkout, or set SCOPE_HOST to its path');
 }
 
 // The world is the manifest's `kind`; `plugin pack` validates the whole file later
@@ -158,8 +180,8 @@ async function main() {
   if (!existsSync(entry)) {
     fail(`${entry} is missing: it exports \`${world === 'step' ? 'run' : 'check'}\` = define${world === 'step' ? 'Step' : 'Check'}(...)`);
   }
-  const toolchain = findToolchain();
   const scopeHost = findScopeHost();
+  const toolchain = findToolchain(scopeHost);
   const wit = process.env.SCOPE_STEP_WIT || join(REPO, 'wit');
 
   const started = Date.now();
