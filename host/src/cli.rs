@@ -38,7 +38,9 @@ scope-host handle plugins/lambda/examples/notifications/start-initial.json --ser
 --providers plugins/lambda/examples/providers.json --cloud-state plugins/lambda/examples/cloud-state.json\n  \
 scope-host check plugins/lambda/deployment/workflows/initial.yaml\n  \
 scope-host step run target/wasm/wasm32-wasip2/release/hello.wasm --var WHO=you\n  \
-scope-host plugin inspect target/wasm/wasm32-wasip2/release/update_code.wasm"
+scope-host plugin inspect target/wasm/wasm32-wasip2/release/update_code.wasm\n  \
+scope-host test plugins/lambda/tests/deployment.yaml\n  \
+scope-host new my-step --lang python      # then my-step/build.sh; see docs/first-step.md"
 )]
 struct Cli {
     #[command(subcommand)]
