@@ -49,6 +49,42 @@ pub struct CallRecord {
     pub session_policy: Option<String>,
 }
 
+impl CallRecord {
+    /// The record of a call the cloud answered (or refused): outcome, error code,
+    /// message and request id taken from the answer.
+    pub fn answered<T>(
+        step: &str,
+        (service, operation): (&str, &str),
+        resource: &str,
+        identity: &str,
+        answer: &crate::cloud::CloudResult<T>,
+        duration_us: u64,
+    ) -> CallRecord {
+        let (outcome, code, message, request_id) = match answer {
+            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone()),
+            Err(e) => (
+                CallOutcome::CloudError,
+                Some(e.code.clone()),
+                Some(e.message.clone()),
+                e.request_id.clone(),
+            ),
+        };
+        CallRecord {
+            step: step.to_owned(),
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            resource: resource.to_owned(),
+            identity: identity.to_owned(),
+            outcome,
+            code,
+            message,
+            duration_us,
+            request_id,
+            session_policy: None,
+        }
+    }
+}
+
 /// One journal entry.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

@@ -194,39 +194,29 @@ impl StepHost {
         let started = Instant::now();
         let result = self.env.cloud.assume_role(&ctx, request).await;
         let duration_us = started.elapsed().as_micros() as u64;
-        let (outcome, code, message, request_id) = match &result {
-            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone()),
-            Err(e) => (
-                CallOutcome::CloudError,
-                Some(e.code.clone()),
-                Some(e.message.clone()),
-                e.request_id.clone(),
-            ),
-        };
         if let Ok(reply) = &result {
             for secret in reply.value.credentials.iter().flat_map(|c| c.secret_values()) {
                 self.env.redactor.add(&secret);
             }
         }
-        self.env.journal.record(Event::Call(CallRecord {
-            step: self.step.clone(),
-            service: "sts".into(),
-            operation: "AssumeRole".into(),
-            resource: request.role_arn.clone(),
-            identity: ctx.identity.arn.clone(),
-            outcome,
-            code,
-            message,
-            duration_us,
-            request_id,
+        let record = CallRecord {
             session_policy: request.session_policy.clone(),
-        }));
+            ..CallRecord::answered(
+                &self.step,
+                ("sts", "AssumeRole"),
+                &request.role_arn,
+                &ctx.identity.arn,
+                &result,
+                duration_us,
+            )
+        };
+        self.env.journal.record(Event::Call(record));
         result
     }
 
     /// Records a call refused before it was sent (malformed argument).
     pub fn invalid(&mut self, op: Op, resource: &str, message: String) -> CallError {
-        self.record_call(op, resource, CallOutcome::InvalidInput, None, Some(message.clone()), 0, None);
+        self.record_unsent(op, resource, CallOutcome::InvalidInput, None, message.clone());
         CallError::InvalidInput(self.env.redactor.redact(&message))
     }
 
@@ -243,14 +233,12 @@ impl StepHost {
                     resource: denial.resource.clone(),
                     reason: denial.reason.clone(),
                 });
-                self.record_call(
+                self.record_unsent(
                     op,
                     &needs[0].1,
                     CallOutcome::Denied,
                     Some("HostDenied".into()),
-                    Some(denial.reason.clone()),
-                    0,
-                    None,
+                    denial.reason.clone(),
                 );
                 self.env.sink.line(
                     &self.step,
@@ -294,37 +282,21 @@ impl StepHost {
             Err(e) => Err(e),
         };
         let micros = started.elapsed().as_micros() as u64;
-        match result {
-            Ok(reply) => {
-                self.record_call(op, resource, CallOutcome::Ok, None, None, micros, reply.request_id);
-                Ok(reply.value)
-            }
-            Err(e) => {
-                self.record_call(
-                    op,
-                    resource,
-                    CallOutcome::CloudError,
-                    Some(e.code.clone()),
-                    Some(e.message.clone()),
-                    micros,
-                    e.request_id.clone(),
-                );
-                Err(self.to_wit_error(e))
-            }
-        }
+        let record = CallRecord::answered(
+            &self.step,
+            (op.service, op.operation),
+            resource,
+            &self.signing_identity().arn,
+            &result,
+            micros,
+        );
+        self.env.journal.record(Event::Call(record));
+        result.map(|reply| reply.value).map_err(|e| self.to_wit_error(e))
     }
 
-    #[allow(clippy::too_many_arguments)] // one flat journal record; a builder would only move the list
-    fn record_call(
-        &self,
-        op: Op,
-        resource: &str,
-        outcome: CallOutcome,
-        code: Option<String>,
-        message: Option<String>,
-        duration_us: u64,
-        request_id: Option<String>,
-    ) {
+    /// Records a call the host stopped before it was sent (a denial, a malformed
+    /// argument): no duration, no request id.
+    fn record_unsent(&self, op: Op, resource: &str, outcome: CallOutcome, code: Option<String>, message: String) {
         self.env.journal.record(Event::Call(CallRecord {
             step: self.step.clone(),
             service: op.service.to_owned(),
@@ -333,9 +305,9 @@ impl StepHost {
             identity: self.signing_identity().arn.clone(),
             outcome,
             code,
-            message,
-            duration_us,
-            request_id,
+            message: Some(message),
+            duration_us: 0,
+            request_id: None,
             session_policy: None,
         }));
     }

@@ -9,7 +9,7 @@ use crate::cloud::sim::SimCloud;
 use crate::cloud::{record, Cloud};
 use crate::engine::{EngineOptions, Runtime};
 use crate::grants::Policy;
-use crate::journal::{new_run_id, CallOutcome, CallRecord, Event, Journal};
+use crate::journal::{new_run_id, CallRecord, Event, Journal};
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
 use crate::sandbox::Limits;
@@ -244,29 +244,19 @@ impl TimedAgent {
     }
 
     fn record(self, journal: &Journal) -> Result<crate::cloud::Identity> {
-        let (outcome, code, message, request_id, identity) = match &self.answer {
-            Ok(reply) => (CallOutcome::Ok, None, None, reply.request_id.clone(), reply.value.arn.clone()),
-            Err(e) => (
-                CallOutcome::CloudError,
-                Some(e.code.clone()),
-                Some(e.message.clone()),
-                e.request_id.clone(),
-                "(credential chain)".to_owned(),
-            ),
+        let identity = match &self.answer {
+            Ok(reply) => reply.value.arn.as_str(),
+            Err(_) => "(credential chain)",
         };
-        journal.record(Event::Call(CallRecord {
-            step: "(host)".into(),
-            service: "sts".into(),
-            operation: "GetCallerIdentity".into(),
-            resource: "*".into(),
+        let record = CallRecord::answered(
+            "(host)",
+            ("sts", "GetCallerIdentity"),
+            "*",
             identity,
-            outcome,
-            code,
-            message,
-            duration_us: self.duration_us,
-            request_id,
-            session_policy: None,
-        }));
+            &self.answer,
+            self.duration_us,
+        );
+        journal.record(Event::Call(record));
         self.answer
             .map(|reply| reply.value)
             .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))
