@@ -306,12 +306,66 @@ pub struct Data {
     pub vars: Vec<(&'static str, String)>,
 }
 
+/// The Lambda scope's service path, `plugins/lambda`.
+pub fn lambda_service() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda")
+}
+
 /// The sample scope of plugins/lambda/examples: its context, providers and cloud.
 pub fn lambda_example(name: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/lambda/examples")
-        .join(name);
+    let path = lambda_service().join("examples").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// `scope-host handle <notification> --service-path plugins/lambda --providers
+/// <providers> --json` plus `args`, with the built-in plugins found beside the binary;
+/// returns the exit code, the JSON report and the whole output.
+pub fn handle_json<S: AsRef<std::ffi::OsStr>>(
+    notification: &std::path::Path,
+    providers: &std::path::Path,
+    args: &[S],
+    env: &[(&str, String)],
+) -> (Option<i32>, serde_json::Value, String) {
+    let out = scope_host_command()
+        .arg("handle")
+        .arg(notification)
+        .arg("--service-path")
+        .arg(lambda_service())
+        .arg("--providers")
+        .arg(providers)
+        .arg("--json")
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), report, output_text(&out))
+}
+
+/// Each step of a `--json` run report as what two clouds must agree on: its path,
+/// status, failure kind, output values and check verdicts — minus what differs by
+/// nature between two clouds (revision ids, code hashes).
+pub fn step_results(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no steps in {report}"))
+        .iter()
+        .map(|s| {
+            let mut values = s["values"].clone();
+            if let Some(m) = values.as_object_mut() {
+                m.retain(|k, _| !k.contains("REVISION") && !k.contains("SHA256"));
+            }
+            let checks: Vec<serde_json::Value> = s["checks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| serde_json::json!([c["check"], c["status"], c["summary"]]))
+                .collect();
+            serde_json::json!({"step": s["path"], "status": s["status"], "failure": s["failure"]["kind"],
+                "values": values, "checks": checks})
+        })
+        .collect()
 }
 
 /// Parses provider JSON (a list) into providers.

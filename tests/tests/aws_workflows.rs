@@ -5,7 +5,7 @@
 //! back with independent SDK calls, not through the host.
 
 use scope_host_tests::aws_state::{read_moto, read_sim_dump, seed, Clients};
-use scope_host_tests::{form_decode, output_text, scope_host_command, Moto};
+use scope_host_tests::{form_decode, handle_json, lambda_example, lambda_service, step_results, Moto};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -13,58 +13,25 @@ const FUNCTION: &str = "11-my-app-my-scope";
 const REPOSITORY: &str = "my-app";
 
 fn service() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda")
+    lambda_service()
 }
 
 fn fixture() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(service().join("examples/cloud-state.json")).unwrap()).unwrap()
+    lambda_example("cloud-state.json")
 }
 
-/// `scope-host handle <slug> --json` on one backend; returns the exit code, the
-/// JSON report and the whole output.
+/// `scope-host handle <slug> --json` on one backend, journaled beside the others of
+/// the chain; returns the exit code, the JSON report and the whole output.
 fn handle(slug: &str, dir: &Path, backend: &[String], extra_env: &[(&str, String)]) -> (Option<i32>, Value, String) {
     let svc = service();
-    let out = scope_host_command()
-        .arg("handle")
-        .arg(svc.join(format!("examples/notifications/{slug}.json")))
-        .arg("--service-path")
-        .arg(&svc)
-        .arg("--providers")
-        .arg(svc.join("examples/providers.json"))
-        .arg("--journal")
-        .arg(dir.join(format!("{slug}.jsonl")))
-        .arg("--json")
-        .args(backend)
-        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env_remove("SCOPE_HOST_PLUGINS")
-        .output()
-        .unwrap();
-    let text = output_text(&out);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), report, text)
-}
-
-/// Each step's name, status, output values and check verdicts, minus what differs by nature between
-/// two clouds (revision ids, code hashes).
-fn step_results(report: &Value) -> Vec<Value> {
-    report["steps"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no steps in {report}"))
-        .iter()
-        .map(|s| {
-            let mut values = s["values"].clone();
-            if let Some(m) = values.as_object_mut() {
-                m.retain(|k, _| !k.contains("REVISION") && !k.contains("SHA256"));
-            }
-            let checks: Vec<Value> = s["checks"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| json!([c["check"], c["status"], c["summary"]]))
-                .collect();
-            json!({"step": s["path"], "status": s["status"], "values": values, "checks": checks})
-        })
-        .collect()
+    let mut args = vec!["--journal".to_owned(), dir.join(format!("{slug}.jsonl")).display().to_string()];
+    args.extend_from_slice(backend);
+    handle_json(
+        &svc.join(format!("examples/notifications/{slug}.json")),
+        &svc.join("examples/providers.json"),
+        &args,
+        extra_env,
+    )
 }
 
 /// What moto 5.2.5 does not emulate, taken out of the comparison (and checked to be

@@ -522,7 +522,7 @@ async fn provisioned_concurrency_is_waited_for_or_fails_with_its_reason() {
 
 #[test]
 fn handle_runs_the_initial_deployment_of_the_sample_scope() {
-    let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let svc = scope_host_tests::lambda_service();
     let ex = svc.join("examples");
     let out = tempfile::tempdir().unwrap();
     let dump = out.path().join("after.json");
@@ -574,7 +574,7 @@ fn handle_runs_the_initial_deployment_of_the_sample_scope() {
 /// Runs `handle` for a sample notification on `state` (a cloud fixture file) and
 /// returns the state it left.
 fn handle(slug: &str, state: &std::path::Path, dir: &std::path::Path) -> (String, std::path::PathBuf) {
-    let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let svc = scope_host_tests::lambda_service();
     let after = dir.join(format!("after-{slug}.json"));
     let result = scope_host_tests::scope_host_command()
         .arg("handle")
@@ -617,7 +617,7 @@ fn alias_and_versions(state: &std::path::Path) -> (String, Value, Vec<String>) {
 #[test]
 fn blue_green_switch_rollback_and_finalize_chain_on_the_state_left_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let ex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda/examples/cloud-state.json");
+    let ex = scope_host_tests::lambda_service().join("examples/cloud-state.json");
     let (_, s1) = handle("start-initial", &ex, dir.path());
     let (_, s2) = handle("start-blue-green", &s1, dir.path());
     let (main, _, versions) = alias_and_versions(&s2);
@@ -797,7 +797,7 @@ async fn run_with_policy(check: &str, data: Data, grants: &[&str]) -> scope_host
 #[test]
 fn diagnose_runs_every_check_through_handle() {
     let dir = tempfile::tempdir().unwrap();
-    let ex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda/examples/cloud-state.json");
+    let ex = scope_host_tests::lambda_service().join("examples/cloud-state.json");
     let (text, _) = handle("diagnose-deployment", &ex, dir.path());
     let (scope_text, _) = handle("diagnose-scope", &ex, dir.path());
     assert!(scope_text.contains("notification → scope workflow `diagnose`"), "{scope_text}");

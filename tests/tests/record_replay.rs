@@ -4,7 +4,7 @@
 //! holds no real account id, request id or secret value.
 
 use scope_host_tests::aws_state::{seed, Clients};
-use scope_host_tests::{output_text, scope_host_command, Moto};
+use scope_host_tests::{handle_json, lambda_service, output_text, scope_host_command, step_results, Moto};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ const DB_PASSWORD: &str = "s3cr3t-db-password";
 const OLD_SECRET: &str = "0ld-s3cr3t-of-an-earlier-deployment";
 
 fn service() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda")
+    lambda_service()
 }
 
 fn read(path: &Path) -> String {
@@ -50,44 +50,6 @@ fn cloud_in_account() -> Value {
     fixture
 }
 
-/// `scope-host handle <notification> --json` plus `args`; returns the exit code, the
-/// JSON report and the whole output.
-fn handle(notification: &Path, providers: &Path, args: &[&str], env: &[(&str, String)]) -> (Option<i32>, Value, String) {
-    let svc = service();
-    let out = scope_host_command()
-        .arg("handle")
-        .arg(notification)
-        .arg("--service-path")
-        .arg(&svc)
-        .arg("--providers")
-        .arg(providers)
-        .arg("--json")
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env_remove("SCOPE_HOST_PLUGINS")
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), report, output_text(&out))
-}
-
-/// Each step's path, status and output values, minus what differs by nature between
-/// two clouds (revision ids, code hashes).
-fn step_results(report: &Value) -> Vec<Value> {
-    report["steps"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no steps in {report}"))
-        .iter()
-        .map(|s| {
-            let mut values = s["values"].clone();
-            if let Some(m) = values.as_object_mut() {
-                m.retain(|k, _| !k.contains("REVISION") && !k.contains("SHA256"));
-            }
-            json!({"step": s["path"], "status": s["status"], "values": values, "failure": s["failure"]["kind"]})
-        })
-        .collect()
-}
-
 /// Each call's step, service, operation, resource, outcome and error code.
 fn calls(report: &Value) -> Vec<Value> {
     report["calls"]
@@ -111,7 +73,7 @@ async fn an_initial_deployment_recorded_against_moto_replays_on_the_simulated_cl
     let recording = dir.path().join("recording.json");
     let aws_journal = dir.path().join("aws.jsonl");
 
-    let (code, on_aws, aws_text) = handle(
+    let (code, on_aws, aws_text) = handle_json(
         &notification,
         &providers,
         &[
@@ -185,7 +147,7 @@ async fn an_initial_deployment_recorded_against_moto_replays_on_the_simulated_cl
 
     // Replayed with the same inputs: the real accounts come back from them.
     let after = dir.path().join("after.json");
-    let (code, on_sim, sim_text) = handle(
+    let (code, on_sim, sim_text) = handle_json(
         &notification,
         &providers,
         &[
@@ -223,7 +185,7 @@ async fn an_initial_deployment_recorded_against_moto_replays_on_the_simulated_cl
     let recorded_providers = dir.path().join("recorded-providers.json");
     std::fs::write(&context, doc["recording"]["inputs"]["context"].to_string()).unwrap();
     std::fs::write(&recorded_providers, doc["recording"]["inputs"]["providers"].to_string()).unwrap();
-    let (code, on_placeholders, text) = handle(
+    let (code, on_placeholders, text) = handle_json(
         &notification,
         &recorded_providers,
         &["--cloud-state", recording.to_str().unwrap(), "--context", context.to_str().unwrap()],
@@ -343,7 +305,7 @@ async fn a_run_that_aws_refused_is_recorded_and_replays_failing_the_same_way() {
         "--record",
         recording.to_str().unwrap(),
     ];
-    let (code, on_aws, aws_text) = handle(&notification, &providers, &aws, &env);
+    let (code, on_aws, aws_text) = handle_json(&notification, &providers, &aws, &env);
     assert_eq!(code, Some(1), "the run fails on moto:\n{aws_text}");
     let doc: Value =
         serde_json::from_str(&read(&recording)).unwrap_or_else(|e| panic!("no recording of the failed run ({e}):\n{aws_text}"));
@@ -354,7 +316,7 @@ async fn a_run_that_aws_refused_is_recorded_and_replays_failing_the_same_way() {
         "the agent's key is in the recording"
     );
 
-    let (code, on_sim, sim_text) = handle(&notification, &providers, &["--cloud-state", recording.to_str().unwrap()], &[]);
+    let (code, on_sim, sim_text) = handle_json(&notification, &providers, &["--cloud-state", recording.to_str().unwrap()], &[]);
     assert_eq!(code, Some(1), "the replay fails too:\n{sim_text}");
     assert_eq!(step_results(&on_aws), step_results(&on_sim), "--- replay:\n{sim_text}");
     let publish = on_sim["steps"]
