@@ -81,23 +81,30 @@ impl PluginPath {
                         files.push(path);
                     }
                 }
-                for folder in &step.folders {
-                    let dir = self.folder(&super::expand::expand(folder, &var), &wf.dir);
-                    let mut checks: Vec<PathBuf> = std::fs::read_dir(dir)
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-                        .collect();
-                    checks.sort();
-                    files.extend(checks);
-                }
+                files.extend(self.check_files(&step.folders, &wf.dir, &var).unwrap_or_default());
             });
         }
         let mut seen = std::collections::HashSet::new();
         files.retain(|f| seen.insert(f.clone()));
         files
+    }
+
+    /// The check components of an executor step's folders (`${VAR}` expanded), in
+    /// the order they run; an unreadable folder is the error.
+    pub fn check_files(&self, folders: &[String], base_dir: &Path, var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<PathBuf>, String> {
+        let mut files = Vec::new();
+        for folder in folders {
+            let dir = self.folder(&super::expand::expand(folder, var), base_dir);
+            let entries = std::fs::read_dir(&dir).map_err(|e| format!("reading check folder {}: {e}", dir.display()))?;
+            files.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "wasm")),
+            );
+        }
+        files.sort();
+        Ok(files)
     }
 
     /// A folder of check components: a path relative to `base_dir` when it exists

@@ -313,28 +313,16 @@ impl Runner<'_> {
         record: &mut StepRecord,
         ctx: &mut Ctx<'_>,
     ) {
-        let mut files = Vec::new();
-        for folder in &step.folders {
-            let dir = self
-                .plugins
-                .folder(&super::expand::expand(folder, &|n| step_vars.get(n).cloned()), ctx.dir);
-            match std::fs::read_dir(&dir) {
-                Ok(entries) => files.extend(
-                    entries
-                        .flatten()
-                        .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|e| e == "wasm")),
-                ),
-                Err(e) => {
-                    record.failure = Some(Failure {
-                        kind: "plugin".into(),
-                        message: format!("reading check folder {}: {e}", dir.display()),
-                    });
-                    return;
-                }
+        let files = match self.plugins.check_files(&step.folders, ctx.dir, &|n| step_vars.get(n).cloned()) {
+            Ok(files) => files,
+            Err(message) => {
+                record.failure = Some(Failure {
+                    kind: "plugin".into(),
+                    message,
+                });
+                return;
             }
-        }
-        files.sort();
+        };
         let mut failed = 0;
         for file in files {
             let mut entry = CheckEntry {
