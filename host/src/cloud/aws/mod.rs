@@ -9,6 +9,7 @@
 
 mod ecr;
 mod errors;
+mod http;
 mod iam_sts;
 mod lambda;
 mod payload_hash;
@@ -114,7 +115,9 @@ impl AwsCloud {
                     .connect_timeout(options.call_timeout)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)));
+            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
+            // One connection pool for every client of every identity (see http.rs).
+            .http_client(http::shared_client());
         if let Some(url) = &options.endpoint_url {
             loader = loader.endpoint_url(url.clone());
         }

@@ -727,3 +727,125 @@ async fn listings_follow_every_page_and_codeless_errors_are_named_by_status() {
     assert!(busy.retryable, "a 5xx is worth retrying: {busy:?}");
     assert_eq!(busy.request_id.as_deref(), Some("fake-503"));
 }
+
+/// A stand-in Lambda endpoint that keeps connections open (HTTP/1.1 keep-alive) and
+/// counts the connections it accepted; every request gets one function configuration.
+fn keep_alive_lambda() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+                loop {
+                    // Headers, then the body by Content-Length (GETs have none).
+                    let mut length = 0;
+                    let mut first = true;
+                    loop {
+                        let mut line = String::new();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" && !first => break,
+                            Ok(_) => {}
+                        }
+                        first = false;
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let answer = format!(
+                        r#"{{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f","Version":"$LATEST","State":"Active"}}"#
+                    );
+                    let written = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-amzn-RequestId: kept\r\nContent-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    if written.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+fn session_identity(key: &str) -> Identity {
+    Identity {
+        arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/{key}"),
+        account: ACCOUNT.into(),
+        expires_at: Some(now_secs() + 900),
+        credentials: Some(Credentials {
+            access_key_id: key.into(),
+            secret_access_key: format!("{key}-secret"),
+            session_token: Some(format!("{key}-token")),
+        }),
+    }
+}
+
+#[tokio::test]
+async fn every_identity_shares_one_connection_pool() {
+    // Each step signs as a session of its own, so each has its own SDK clients; they
+    // must still share connections (and the TLS set-up), not open one pool apiece.
+    let (port, accepted) = keep_alive_lambda();
+    let cloud = cloud_at(format!("http://127.0.0.1:{port}")).await;
+    let agent = Identity {
+        arn: format!("arn:aws:iam::{ACCOUNT}:user/agent"),
+        account: ACCOUNT.into(),
+        expires_at: None,
+        credentials: None,
+    };
+    let identities = [
+        agent,
+        session_identity("ASIASTEPONE000000001"),
+        session_identity("ASIASTEPTWO000000002"),
+    ];
+    for round in 0..2 {
+        for identity in &identities {
+            let ctx = CallCtx {
+                identity: identity.clone(),
+                region: REGION.into(),
+            };
+            let reply = cloud
+                .lambda_get_function_configuration(&ctx, "f", None)
+                .await
+                .unwrap_or_else(|e| panic!("round {round} as {}: {e}", identity.arn));
+            assert_eq!(reply.value.function_name, "f");
+        }
+    }
+    assert_eq!(cloud.cached_client_sets(), 3, "one client set per identity");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "six calls as three identities, one after the other, should share one connection"
+    );
+}
+
+#[tokio::test]
+async fn an_https_endpoint_is_reached_over_tls() {
+    // A plain-HTTP server behind an https:// URL: the request must attempt a TLS
+    // handshake (and fail on the plain answer), never fall back to plain HTTP.
+    let (port, _) = keep_alive_lambda();
+    let cloud = cloud_at(format!("https://127.0.0.1:{port}")).await;
+    let ctx = CallCtx {
+        identity: session_identity("ASIATLSPROBE00000001"),
+        region: REGION.into(),
+    };
+    let e = err(cloud.lambda_get_function_configuration(&ctx, "f", None).await);
+    assert_eq!(e.code, "NetworkError", "{e:?}");
+    let message = e.message.to_ascii_lowercase();
+    assert!(
+        message.contains("tls") || message.contains("handshake") || message.contains("corrupt"),
+        "{}",
+        e.message
+    );
+}
