@@ -4,6 +4,7 @@
 //! Every string that leaves the host towards a person or a file (log lines, outputs,
 //! error messages, journal entries) passes through [`Redactor::redact`].
 
+use memchr::memmem;
 use std::sync::{Arc, RwLock};
 
 /// What a redacted value is replaced with.
@@ -17,7 +18,17 @@ pub const MIN_SECRET_LEN: usize = 4;
 /// A shared, growing set of secret values. Cloning shares the set.
 #[derive(Clone, Default, Debug)]
 pub struct Redactor {
-    secrets: Arc<RwLock<Vec<String>>>,
+    secrets: Arc<RwLock<Vec<Secret>>>,
+}
+
+/// A secret and a searcher for it, built once. Every string of every journal
+/// entry, log line and message is redacted, against dozens of secrets (two per role
+/// session): a substring search set up afresh per secret per string cost more than
+/// the steps themselves.
+#[derive(Debug)]
+struct Secret {
+    value: String,
+    finder: memmem::Finder<'static>,
 }
 
 impl Redactor {
@@ -32,28 +43,54 @@ impl Redactor {
             return value.is_empty();
         }
         let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        if !secrets.iter().any(|s| s == value) {
-            secrets.push(value.to_owned());
-            // Longest first, so a secret containing another is masked whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if !secrets.iter().any(|s| s.value == value) {
+            secrets.push(Secret {
+                value: value.to_owned(),
+                finder: memmem::Finder::new(value.as_bytes()).into_owned(),
+            });
         }
         true
     }
 
     /// Whether `value` is a registered secret.
     pub fn is_secret(&self, value: &str) -> bool {
-        self.secrets.read().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s == value)
+        self.secrets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|s| s.value == value)
     }
 
-    /// `text` with every registered secret replaced by [`MASK`].
+    /// `text` with every registered secret replaced by [`MASK`]. Where secrets
+    /// overlap in the text, their union is masked, so neither shows in part.
     pub fn redact(&self, text: &str) -> String {
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = text.to_owned();
-        for s in secrets.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
-            }
+        let haystack = text.as_bytes();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for secret in secrets.iter() {
+            spans.extend(secret.finder.find_iter(haystack).map(|at| (at, at + secret.value.len())));
         }
+        if spans.is_empty() {
+            return text.to_owned();
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut spans = spans.into_iter().peekable();
+        while let Some((start, mut end)) = spans.next() {
+            while let Some(&(next_start, next_end)) = spans.peek() {
+                if next_start >= end {
+                    break;
+                }
+                end = end.max(next_end);
+                spans.next();
+            }
+            // Secrets are whole strings, so every span starts and ends on a char boundary.
+            out.push_str(&text[copied..start]);
+            out.push_str(MASK);
+            copied = end;
+        }
+        out.push_str(&text[copied..]);
         out
     }
 
@@ -79,6 +116,19 @@ mod tests {
         assert!(r.add("s3cr3t"));
         assert!(r.add("s3cr3t-and-more"));
         assert_eq!(r.redact("a s3cr3t-and-more b s3cr3t"), format!("a {MASK} b {MASK}"));
+    }
+
+    #[test]
+    fn overlapping_secrets_and_many_of_them_are_all_masked() {
+        let r = Redactor::new();
+        for i in 0..50 {
+            assert!(r.add(&format!("key-{i:03}-material")));
+        }
+        assert!(r.add("abcdef"));
+        assert!(r.add("cdefgh-longer"));
+        let text = "x key-007-material y key-049-material z abcdefgh-longer";
+        assert_eq!(r.redact(text), format!("x {MASK} y {MASK} z {MASK}"));
+        assert_eq!(r.redact("nothing secret here"), "nothing secret here");
     }
 
     #[test]
