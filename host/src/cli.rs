@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub(crate) use session::load_policy;
-use session::Session;
+use session::{Opening, Session};
 
 #[derive(Parser)]
 #[command(
@@ -429,6 +429,7 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
             session.journal.write_error(),
         );
     }
+    session.leave_to_exit();
     Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -60,19 +60,37 @@ pub(super) struct Session {
     recorder: Option<(PathBuf, record::Recorder)>,
 }
 
+/// A session being opened: the inputs read and checked, and the cloud on its way
+/// (the simulated one built, AWS being reached on a task of its own). The caller
+/// does its own reading (the workflow's YAML) meanwhile, then calls [`Opening::open`].
+pub(super) struct Opening<'o> {
+    opts: &'o RunOptions,
+    target: String,
+    started: Instant,
+    vars: BTreeMap<String, String>,
+    secret_vars: BTreeMap<String, String>,
+    context: serde_json::Value,
+    providers: ProviderStore,
+    policy: Policy,
+    sim: Option<Arc<SimCloud>>,
+    reaching: Option<tokio::task::JoinHandle<Result<Reached, crate::cloud::CloudError>>>,
+}
+
+/// AWS as reached: the cloud (wrapped by the recorder with --record), the agent's
+/// answer, and the recorder.
+type Reached = (Arc<dyn Cloud>, TimedAgent, Option<(PathBuf, record::Recorder)>);
+
 impl Session {
-    /// Reads every input first, so bad input fails before anything runs. A
-    /// `context` given here (from a notification) is used when --context is absent.
-    /// `prefetch`: component files the run will load, loaded on a thread of their
-    /// own from here on, while the cloud is being reached.
-    pub(super) async fn open(
-        opts: &RunOptions,
-        target: &str,
-        fallback_context: Option<serde_json::Value>,
-        prefetch: Vec<PathBuf>,
-    ) -> Result<Session> {
+    /// Reads and checks the inputs given on the command line (so bad input fails
+    /// before anything runs), then starts on the cloud. A `context` given here (from
+    /// a notification) is used when --context is absent.
+    ///
+    /// Reaching AWS (the SDK's configuration, the agent's GetCallerIdentity) takes
+    /// milliseconds of waiting: it starts here, on a task of its own, so that the
+    /// workflow's YAML, the engine and the journal are ready by the time it answers.
+    pub(super) fn begin<'o>(opts: &'o RunOptions, target: &str, fallback_context: Option<serde_json::Value>) -> Result<Opening<'o>> {
         let started = Instant::now();
-        let mut vars = parse_vars(&opts.vars)?;
+        let vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
         let context = match (&opts.context, fallback_context) {
             (Some(p), _) => crate::context::load(p)?,
@@ -89,6 +107,7 @@ impl Session {
         if opts.record.is_some() && opts.cloud != "aws" {
             bail!("--record records a run against AWS: add --cloud aws (the simulated cloud's state is saved with --dump-state)");
         }
+        let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
         let inputs = record::Inputs::new(&context, &providers, &vars);
         let sim = match opts.cloud.as_str() {
             "aws" => {
@@ -103,9 +122,6 @@ impl Session {
                 None => SimCloud::new_empty(),
             })),
         };
-        // Reaching AWS (the SDK's configuration, its TLS roots, the agent's
-        // GetCallerIdentity) takes milliseconds of its own: start it now and build
-        // the engine and read the rest of the inputs meanwhile.
         let reaching = sim.is_none().then(|| {
             let options = crate::cloud::aws::AwsOptions {
                 endpoint_url: opts.endpoint_url.clone(),
@@ -113,7 +129,7 @@ impl Session {
                 ..Default::default()
             };
             let record_to = opts.record.clone();
-            let (inputs, target) = (inputs, target.to_owned());
+            let target = target.to_owned();
             tokio::spawn(async move {
                 let aws: Arc<dyn Cloud> = Arc::new(crate::cloud::aws::AwsCloud::new(options).await?);
                 // With --record every call, the agent's identity included, goes
@@ -126,81 +142,31 @@ impl Session {
                     None => (aws, None),
                 };
                 let agent = TimedAgent::ask(cloud.as_ref()).await;
-                Ok::<_, crate::cloud::CloudError>((cloud, agent, recorder))
+                Ok((cloud, agent, recorder))
             })
         });
-        let policy = load_policy(opts.policy.as_deref(), &opts.grants)?;
-        // The pooling allocator's memory slots must be able to hold the step's cap.
-        let runtime = Arc::new(opts.engine.runtime_with(EngineOptions {
-            max_memory_bytes: opts.memory.max(EngineOptions::default().max_memory_bytes),
-            ..EngineOptions::default()
-        })?);
-        runtime.prefetch(prefetch);
-        let run_id = new_run_id();
-        let journal_path = opts.journal.clone().unwrap_or_else(|| default_journal(&run_id));
-        let redactor = Redactor::new();
-        crate::context::register_secrets(&context, &redactor);
-        for (name, value) in secret_vars {
-            if !redactor.add(&value) {
-                eprintln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
-            }
-            vars.insert(name, value);
-        }
-        let journal = Arc::new(
-            Journal::to_file(&journal_path, redactor.clone())
-                .with_context(|| format!("creating the journal {}", journal_path.display()))?,
-        );
-        let (cloud, agent, recorder) = match (&sim, reaching) {
-            (Some(sim), _) => {
-                let cloud: Arc<dyn Cloud> = sim.clone();
-                let agent = TimedAgent::ask(cloud.as_ref()).await;
-                (cloud, agent, None)
-            }
-            (None, Some(reaching)) => reaching
-                .await
-                .context("reaching AWS")?
-                .map_err(|e| anyhow::anyhow!("connecting to AWS: {e}"))?,
-            (None, None) => unreachable!("AWS is reached whenever the simulated cloud is not used"),
-        };
-        journal.record(Event::RunStarted {
-            run_id,
-            backend: cloud.backend().into(),
+        Ok(Opening {
+            opts,
             target: target.to_owned(),
-        });
-        let agent = agent.record(&journal).inspect_err(|_| {
-            journal.record(Event::RunFinished {
-                outcome: "failed".into(),
-                duration_us: started.elapsed().as_micros() as u64,
-            });
-        })?;
-        let mut env = RunEnv::with_agent(cloud.clone(), agent);
-        env.redactor = redactor.clone();
-        env.journal = journal.clone();
-        env.policy = Arc::new(policy);
-        env.providers = Arc::new(providers);
-        env.sink = Arc::new(TermSink { to_stderr: opts.json });
-        // --region, else the scope's own region (context or provider data), else the cloud's.
-        if let Some(region) = opts.region.clone().or_else(|| env.providers.scope_region(&context)) {
-            env.region = region;
-        }
-        let limits = Limits {
-            deadline: opts.timeout,
-            memory_bytes: opts.memory,
-            ..Limits::default()
-        };
-        Ok(Session {
-            runtime,
-            sim,
-            env: Arc::new(env),
-            journal,
-            journal_path,
-            redactor,
-            vars,
-            context: context.to_string().into(),
-            limits,
             started,
-            recorder,
+            vars,
+            secret_vars,
+            context,
+            providers,
+            policy,
+            sim,
+            reaching,
         })
+    }
+
+    /// [`Session::begin`] and [`Opening::open`] in one go.
+    pub(super) async fn open(
+        opts: &RunOptions,
+        target: &str,
+        fallback_context: Option<serde_json::Value>,
+        prefetch: Vec<PathBuf>,
+    ) -> Result<Session> {
+        Session::begin(opts, target, fallback_context)?.open(prefetch).await
     }
 
     /// Closes the record and writes the cloud state when asked; returns the calls made.
@@ -222,6 +188,96 @@ impl Session {
             }
         }
         Ok(calls)
+    }
+
+    /// Ends the session as the command is about to exit, without tearing it down:
+    /// unmapping the engine's instance pool and compiled components and closing the
+    /// SDK's connections one by one took a millisecond of every run, and the kernel
+    /// reclaims all of it when the process exits anyway. Everything the run wrote
+    /// (journal, recording, cloud state) was flushed by [`Session::finish`].
+    pub(super) fn leave_to_exit(self) {
+        self.journal.flush();
+        std::mem::forget(self);
+    }
+}
+
+impl Opening<'_> {
+    /// Builds the engine (prefetching `prefetch`, the component files the run will
+    /// load, on a thread of its own), opens the journal, and waits for the cloud.
+    pub(super) async fn open(self, prefetch: Vec<PathBuf>) -> Result<Session> {
+        let opts = self.opts;
+        let (context, sim, mut vars) = (self.context, self.sim, self.vars);
+        // The pooling allocator's memory slots must be able to hold the step's cap.
+        let runtime = Arc::new(opts.engine.runtime_with(EngineOptions {
+            max_memory_bytes: opts.memory.max(EngineOptions::default().max_memory_bytes),
+            ..EngineOptions::default()
+        })?);
+        runtime.prefetch(prefetch);
+        let run_id = new_run_id();
+        let journal_path = opts.journal.clone().unwrap_or_else(|| default_journal(&run_id));
+        let redactor = Redactor::new();
+        crate::context::register_secrets(&context, &redactor);
+        for (name, value) in self.secret_vars {
+            if !redactor.add(&value) {
+                eprintln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
+            }
+            vars.insert(name, value);
+        }
+        let journal = Arc::new(
+            Journal::to_file(&journal_path, redactor.clone())
+                .with_context(|| format!("creating the journal {}", journal_path.display()))?,
+        );
+        let (cloud, agent, recorder) = match (&sim, self.reaching) {
+            (Some(sim), _) => {
+                let cloud: Arc<dyn Cloud> = sim.clone();
+                let agent = TimedAgent::ask(cloud.as_ref()).await;
+                (cloud, agent, None)
+            }
+            (None, Some(reaching)) => reaching
+                .await
+                .context("reaching AWS")?
+                .map_err(|e| anyhow::anyhow!("connecting to AWS: {e}"))?,
+            (None, None) => unreachable!("AWS is reached whenever the simulated cloud is not used"),
+        };
+        journal.record(Event::RunStarted {
+            run_id,
+            backend: cloud.backend().into(),
+            target: self.target,
+        });
+        let agent = agent.record(&journal).inspect_err(|_| {
+            journal.record(Event::RunFinished {
+                outcome: "failed".into(),
+                duration_us: self.started.elapsed().as_micros() as u64,
+            });
+        })?;
+        let mut env = RunEnv::with_agent(cloud.clone(), agent);
+        env.redactor = redactor.clone();
+        env.journal = journal.clone();
+        env.policy = Arc::new(self.policy);
+        env.providers = Arc::new(self.providers);
+        env.sink = Arc::new(TermSink { to_stderr: opts.json });
+        // --region, else the scope's own region (context or provider data), else the cloud's.
+        if let Some(region) = opts.region.clone().or_else(|| env.providers.scope_region(&context)) {
+            env.region = region;
+        }
+        let limits = Limits {
+            deadline: opts.timeout,
+            memory_bytes: opts.memory,
+            ..Limits::default()
+        };
+        Ok(Session {
+            runtime,
+            sim,
+            env: Arc::new(env),
+            journal,
+            journal_path,
+            redactor,
+            vars,
+            context: context.to_string().into(),
+            limits,
+            started: self.started,
+            recorder,
+        })
     }
 }
 

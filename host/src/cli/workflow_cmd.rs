@@ -1,6 +1,6 @@
 //! `run`, `render`, `check` and `handle`: workflows from the command line.
 
-use super::{load_policy, HandleArgs, RunOptions, Session, WorkflowArgs, WorkflowCheckArgs, WorkflowRunArgs};
+use super::{load_policy, HandleArgs, Opening, RunOptions, Session, WorkflowArgs, WorkflowCheckArgs, WorkflowRunArgs};
 use crate::redact::Redactor;
 use crate::workflow::check::check as check_workflow;
 use crate::workflow::model::Step;
@@ -105,10 +105,13 @@ fn count_steps(steps: &[Step]) -> usize {
 
 pub(super) async fn run(args: WorkflowRunArgs) -> Result<ExitCode> {
     let w = &args.workflow;
+    let target = w.workflow.display().to_string();
+    // The cloud is reached while the workflow is read.
+    let opening = Session::begin(&args.run, &target, None)?;
     let service = service_path(w.service_path.as_deref(), &w.workflow);
     let loaded = load_workflow(&w.workflow, w.overrides.clone(), w.values.clone(), &service)?;
     let plugins = PluginPath::new(&w.plugins, Some(&service));
-    execute(&loaded, plugins, &args.run, None, &w.workflow.display().to_string()).await
+    execute(&loaded, plugins, &args.run, opening, &target).await
 }
 
 pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
@@ -145,6 +148,14 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
     if args.run.context.is_none() && context.is_none() {
         bail!("no built context: pass --context <json>, or put a `context` member in the notification (building it from the platform's API is not supported yet)");
     }
+    if let Some(ctx) = &context {
+        if !ctx.is_object() {
+            bail!("the notification's `context` must be a JSON object (the built context)");
+        }
+    }
+    let target = workflow.display().to_string();
+    // The cloud is reached while the workflow is read.
+    let opening = Session::begin(&args.run, &target, context)?;
     if !args.run.json {
         println!(
             "notification → {} workflow `{}` ({}){}",
@@ -161,22 +172,11 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
     let service = service_path(Some(&args.service_path), &workflow);
     let loaded = load_workflow(&workflow, overrides, args.values.clone(), &service)?;
     let plugins = PluginPath::new(&args.plugins, Some(&service));
-    execute(&loaded, plugins, &args.run, context, &workflow.display().to_string()).await
+    execute(&loaded, plugins, &args.run, opening, &target).await
 }
 
-async fn execute(
-    loaded: &LoadedWorkflow,
-    plugins: PluginPath,
-    opts: &RunOptions,
-    context: Option<serde_json::Value>,
-    target: &str,
-) -> Result<ExitCode> {
-    if let Some(ctx) = &context {
-        if !ctx.is_object() {
-            bail!("the notification's `context` must be a JSON object (the built context)");
-        }
-    }
-    let session = Session::open(opts, target, context, plugins.files_of(loaded)).await?;
+async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions, opening: Opening<'_>, target: &str) -> Result<ExitCode> {
+    let session = opening.open(plugins.files_of(loaded)).await?;
     let mut vars = loaded.variables.clone();
     vars.extend(session.vars.clone());
     let progress = Arc::new(TermProgress {
@@ -213,6 +213,7 @@ async fn execute(
             session.journal.write_error(),
         );
     }
+    session.leave_to_exit();
     Ok(if report.succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
