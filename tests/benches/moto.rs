@@ -69,6 +69,9 @@ fn main() {
             .env("SCOPE_HOST_CACHE", &cache)
             .env_remove("SCOPE_HOST_PLUGINS")
             .env_remove("AWS_PROFILE")
+            // `cargo bench` points LD_LIBRARY_PATH at every build script's output
+            // folder; the dynamic loader would search them all for libc at each start.
+            .env_remove("LD_LIBRARY_PATH")
             .envs(moto.env())
             .output()
             .unwrap();
