@@ -157,6 +157,9 @@ impl EngineArgs {
         // for a long-lived agent; its 1000 slots cost a process milliseconds of
         // mprotect at start and munmap at exit, more than a whole step.
         options.max_instances = CLI_MAX_INSTANCES;
+        // A slot a step leaves is reset only when the pool needs it again (most
+        // commands never do), instead of an madvise of its memory as each step ends.
+        options.decommit_batch = CLI_MAX_INSTANCES as usize;
         if self.no_cache {
             options.cache_dir = None;
         } else if let Some(dir) = &self.cache_dir {

@@ -30,6 +30,11 @@ pub struct EngineOptions {
     pub max_memory_bytes: usize,
     /// Instances that may be alive at once with pooling.
     pub max_instances: u32,
+    /// Pool slots whose memory is reset (decommitted) together, when enough have
+    /// been freed or when a new instance needs a slot (1: each as it is freed).
+    /// A short-lived command that uses fewer slots than it has never pays for a
+    /// reset; a long-lived agent keeps the default, so freed memory is returned.
+    pub decommit_batch: usize,
 }
 
 impl Default for EngineOptions {
@@ -39,6 +44,7 @@ impl Default for EngineOptions {
             pooling: true,
             max_memory_bytes: 256 << 20,
             max_instances: 1000,
+            decommit_batch: 1,
         }
     }
 }
@@ -311,7 +317,8 @@ fn build_engine(options: &EngineOptions) -> anyhow::Result<(Engine, bool)> {
             .total_memories(options.max_instances * 2)
             .total_tables(options.max_instances * 4)
             .total_stacks(options.max_instances)
-            .max_memory_size(options.max_memory_bytes);
+            .max_memory_size(options.max_memory_bytes)
+            .decommit_batch_size(options.decommit_batch.max(1));
         let mut config = base_config();
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         if let Ok(engine) = Engine::new(&config) {

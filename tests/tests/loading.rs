@@ -82,3 +82,39 @@ fn compiled_once_then_loaded_from_the_disk_cache() {
     let again = Runtime::new(options()).unwrap().load_file(&guest("check-sample")).unwrap();
     assert_eq!(again.source, LoadSource::Compiled);
 }
+
+#[tokio::test]
+async fn a_pool_that_resets_slots_in_batches_still_gives_every_step_fresh_memory() {
+    use scope_host::caps::RunEnv;
+    use scope_host::cloud::sim::SimCloud;
+    use scope_host::sandbox::Limits;
+    use scope_host::step::{run_step, StepRequest};
+    // The CLI's engine resets freed slots only when it needs them again: with two
+    // slots and ten steps, slots are reused, and no step may see another's memory.
+    let runtime = Runtime::new(EngineOptions {
+        cache_dir: Some(scope_host_tests::target_dir().join("test-compile-cache")),
+        max_instances: 2,
+        decommit_batch: 2,
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    assert!(runtime.pooling, "two 256 MiB slots should always be reservable");
+    let plugin = runtime.load_file(&guest("emit")).unwrap();
+    let env = std::sync::Arc::new(RunEnv::with_defaults(std::sync::Arc::new(SimCloud::new_empty())).await.unwrap());
+    for step in 0..10 {
+        let report = run_step(
+            env.clone(),
+            StepRequest {
+                name: format!("step-{step}"),
+                plugin: plugin.clone(),
+                vars: [("COUNT_RUNS".to_owned(), "1".to_owned())].into(),
+                context: "{}".into(),
+                limits: Limits::default(),
+            },
+        )
+        .await;
+        assert!(report.succeeded(), "step {step}: {:?}", report.failure);
+        let runs = report.outputs.iter().find(|o| o.name == "RUNS").map(|o| o.value.as_str());
+        assert_eq!(runs, Some("1"), "step {step} ran in memory an earlier step had used");
+    }
+}

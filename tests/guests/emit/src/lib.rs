@@ -2,8 +2,13 @@
 //! - `EMIT=A=1,B=2`: returns those outputs; `EMIT_SECRET=S=value`: returns secret outputs;
 //! - `ECHO_VARS=X,Y`: logs `X=<value>` and returns `SAW_X` for each (`<unset>` when unset);
 //! - `ASSUME_ROLE=<arn>`: assumes the role and makes it the workflow's identity;
-//! - `FAIL=<message>`: fails with that message.
+//! - `FAIL=<message>`: fails with that message;
+//! - `COUNT_RUNS` (any value): returns `RUNS`, how often this instance's memory has
+//!   seen `run` (1 unless memory leaked from an earlier instance).
 use scope_step::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static RUNS: AtomicU32 = AtomicU32::new(0);
 
 struct Emit;
 
@@ -25,6 +30,10 @@ impl Step for Emit {
             scope_step::credentials::use_for_workflow(&id);
         }
         let mut out = Vec::new();
+        let runs = RUNS.fetch_add(1, Ordering::SeqCst) + 1;
+        if var("COUNT_RUNS").is_some() {
+            out.push(output("RUNS", runs.to_string()));
+        }
         for name in var("ECHO_VARS").unwrap_or_default().split(',').filter(|n| !n.is_empty()) {
             let value = var(name).unwrap_or_else(|| "<unset>".into());
             log::info(&format!("{name}={value}"));
@@ -47,7 +56,8 @@ scope_step::step!(
             Input::optional("EMIT_SECRET"),
             Input::optional("ECHO_VARS"),
             Input::optional("FAIL"),
-            Input::optional("ASSUME_ROLE")
+            Input::optional("ASSUME_ROLE"),
+            Input::optional("COUNT_RUNS")
         ],
         outputs: &[OutputDecl::plain("A"), OutputDecl::plain("B"), OutputDecl::secret("S")],
         capabilities: &[Capability::new("sts:AssumeRole", "${ASSUME_ROLE}")],
