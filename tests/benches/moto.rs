@@ -5,7 +5,10 @@
 //! at most 10 % of the wall time.
 //!
 //! Run: `scripts/bench-moto` (builds the release binary, then
-//! `cargo bench -p scope-host-tests --bench moto`). BENCH_RUNS sets the runs (15).
+//! `cargo bench -p scope-host-tests --bench moto`). BENCH_RUNS sets the runs (15);
+//! BENCH_BINARY measures another build (say, a copy of an older one saved in
+//! target/release, where it finds the built-in plugins) to compare two builds
+//! run for run on the same machine.
 
 use scope_host_tests::aws_state::{seed, Clients};
 use scope_host_tests::{target_dir, Moto};
@@ -33,10 +36,12 @@ struct Sample {
 }
 
 fn main() {
-    let binary = target_dir().join("release/scope-host");
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/scope-host"));
     assert!(
         binary.exists(),
-        "{} is missing: run scripts/bench-moto (it builds it)",
+        "{} is missing: run scripts/bench-moto (it builds target/release/scope-host)",
         binary.display()
     );
     let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
