@@ -193,8 +193,9 @@ impl Session {
     /// Ends the session as the command is about to exit, without tearing it down:
     /// unmapping the engine's instance pool and compiled components and closing the
     /// SDK's connections one by one took a millisecond of every run, and the kernel
-    /// reclaims all of it when the process exits anyway. Everything the run wrote
-    /// (journal, recording, cloud state) was flushed by [`Session::finish`].
+    /// reclaims all of it when the process exits anyway. The recording and cloud
+    /// state were written by [`Session::finish`]; the journal is flushed here once
+    /// more, for anything recorded since.
     pub(super) fn leave_to_exit(self) {
         self.journal.flush();
         std::mem::forget(self);

@@ -640,6 +640,32 @@ async fn unreachable_and_silent_endpoints_fail_fast_and_retryable() {
     drop(silent);
 }
 
+/// Reads one HTTP/1.1 request from `reader`: the request line, then the headers,
+/// then the body by its Content-Length (body-less GETs have none). Returns the
+/// request line, or `None` when the connection ends first.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<String> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).ok()? == 0 {
+        return None;
+    }
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(request_line)
+}
+
 /// A stand-in Lambda endpoint: versions in two pages, and error answers moto cannot
 /// be made to give. Each connection gets one answer.
 fn fake_lambda() -> u16 {
@@ -649,18 +675,7 @@ fn fake_lambda() -> u16 {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) if line == "\r\n" => break,
-                    Ok(_) => {}
-                }
-            }
+            let Some(request_line) = read_request(&mut reader) else { continue };
             let path = request_line.split(' ').nth(1).unwrap_or_default().to_string();
             let version = |v: &str| {
                 format!(
@@ -700,16 +715,7 @@ async fn listings_follow_every_page_and_codeless_errors_are_named_by_status() {
     let port = fake_lambda();
     let cloud = cloud_at(format!("http://127.0.0.1:{port}")).await;
     let ctx = CallCtx {
-        identity: Identity {
-            arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s"),
-            account: ACCOUNT.into(),
-            expires_at: Some(now_secs() + 900),
-            credentials: Some(Credentials {
-                access_key_id: "ASIAFAKESESSIONKEY01".into(),
-                secret_access_key: "fake-secret".into(),
-                session_token: Some("fake-token".into()),
-            }),
-        },
+        identity: session_identity("ASIAFAKESESSIONKEY01"),
         region: REGION.into(),
     };
     let reply = cloud.lambda_list_versions_by_function(&ctx, "f").await.expect("versions");
@@ -741,26 +747,7 @@ fn keep_alive_lambda() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
-                loop {
-                    // Headers, then the body by Content-Length (GETs have none).
-                    let mut length = 0;
-                    let mut first = true;
-                    loop {
-                        let mut line = String::new();
-                        match reader.read_line(&mut line) {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) if line == "\r\n" && !first => break,
-                            Ok(_) => {}
-                        }
-                        first = false;
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
+                while read_request(&mut reader).is_some() {
                     let answer = format!(
                         r#"{{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f","Version":"$LATEST","State":"Active"}}"#
                     );
