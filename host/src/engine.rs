@@ -105,6 +105,9 @@ pub struct Plugin {
     pub export: ComponentExportIndex,
     pub source: LoadSource,
     pub load_time: Duration,
+    /// The component or one of its core modules has a start function, so
+    /// instantiating it runs guest code (see [`crate::step::prepare`]).
+    pub starts_when_instantiated: bool,
 }
 
 /// A loaded file: its length, its modification time, and the plugin.
@@ -238,6 +241,7 @@ impl Runtime {
             export,
             source,
             load_time: started.elapsed(),
+            starts_when_instantiated: has_start_function(bytes),
         });
         self.loaded.lock().unwrap_or_else(|e| e.into_inner()).insert(digest, plugin.clone());
         Ok(plugin)
@@ -302,6 +306,17 @@ fn write_atomically(path: &Path, bytes: wasmtime::Result<Vec<u8>>) -> anyhow::Re
     Ok(())
 }
 
+/// Whether a component, or a module nested in it, has a start function (a bytes
+/// that do not parse count as having one).
+fn has_start_function(bytes: &[u8]) -> bool {
+    wasmparser::Parser::new(0).parse_all(bytes).any(|payload| {
+        matches!(
+            payload,
+            Err(_) | Ok(wasmparser::Payload::StartSection { .. } | wasmparser::Payload::ComponentStartSection { .. })
+        )
+    })
+}
+
 fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
@@ -341,4 +356,28 @@ fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_start_function;
+
+    #[test]
+    fn a_start_function_is_found_at_any_depth() {
+        let plain = wat::parse_str("(module (func))").unwrap();
+        let started = wat::parse_str("(module (func) (start 0))").unwrap();
+        let nested = wat::parse_str("(component (core module (func) (start 0)))").unwrap();
+        let nested_plain = wat::parse_str("(component (core module (func)))").unwrap();
+        assert!(!has_start_function(&plain));
+        assert!(has_start_function(&started));
+        assert!(
+            has_start_function(&nested),
+            "a start function inside a component's module runs at instantiation too"
+        );
+        assert!(!has_start_function(&nested_plain));
+        assert!(
+            has_start_function(b"\0asm\x0d\0\x01\0garbage"),
+            "what does not parse counts as having one"
+        );
+    }
 }

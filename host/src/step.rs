@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Instance, ResourceTable};
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 /// What to run.
@@ -123,39 +123,72 @@ enum Returned {
     Check(Result<CheckResult, StepError>),
 }
 
-/// Runs one step to its end. Never panics on guest behaviour; every failure is in
-/// the report and in the journal.
-pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
-    let started = Instant::now();
-    let plugin = req.plugin.clone();
-    env.journal.record(Event::StepStarted {
-        step: req.name.clone(),
-        plugin: plugin.manifest.name.clone(),
-        digest: plugin.digest.clone(),
-    });
+/// A step's sandbox made ahead of its turn by [`prepare`]: its store, and the
+/// component instantiated in it.
+pub struct Prepared {
+    step: String,
+    plugin: Arc<Plugin>,
+    store: Store<StepState>,
+    instance: Instance,
+    stdout: CappedPipe,
+    stderr: CappedPipe,
+}
 
-    let stdout = CappedPipe::new(req.limits.stdio_bytes);
-    let stderr = CappedPipe::new(req.limits.stdio_bytes);
+/// Builds the sandbox of step `name` and instantiates `plugin` in it before the
+/// step's turn — while the step before it waits for the cloud — so that its turn
+/// starts with the guest's own code. Only for components that run no code when
+/// instantiated: the instance cannot have seen the step's variables, identity or
+/// deadline, which [`run_step`] sets when the step starts. `None` when the plugin
+/// has a start function or does not instantiate (its turn reports why).
+pub async fn prepare(env: &Arc<RunEnv>, name: &str, plugin: Arc<Plugin>, context: Arc<str>, limits: &Limits) -> Option<Prepared> {
+    if plugin.starts_when_instantiated || plugin.manifest.kind != Kind::Step {
+        return None;
+    }
+    let (mut store, stdout, stderr) = new_store(env, name, &plugin, BTreeMap::new(), context, limits, Instant::now());
+    let instance = plugin.pre.instantiate_async(&mut store).await.ok()?;
+    Some(Prepared {
+        step: name.to_owned(),
+        plugin,
+        store,
+        instance,
+        stdout,
+        stderr,
+    })
+}
+
+/// A step's store: its host state (grant, variables, identity, deadline), WASI with
+/// captured stdio, and the memory cap.
+fn new_store(
+    env: &Arc<RunEnv>,
+    name: &str,
+    plugin: &Plugin,
+    vars: BTreeMap<String, String>,
+    context: Arc<str>,
+    limits: &Limits,
+    started: Instant,
+) -> (Store<StepState>, CappedPipe, CappedPipe) {
+    let stdout = CappedPipe::new(limits.stdio_bytes);
+    let stderr = CappedPipe::new(limits.stdio_bytes);
     let host = StepHost {
         env: env.clone(),
-        step: req.name.clone(),
+        step: name.to_owned(),
         plugin: plugin.manifest.name.clone(),
         grant: Grant::new(&plugin.manifest.name, &plugin.manifest.capabilities, env.policy.clone()),
-        vars: Arc::new(req.vars),
-        context: req.context,
-        limits: req.limits.clone(),
+        vars: Arc::new(vars),
+        context,
+        limits: limits.clone(),
         identity: env.workflow_identity(),
         log_bytes: 0,
         log_dropped: 0,
         handles: 0,
         denials: Vec::new(),
         session: None,
-        deadline_at: started + req.limits.deadline,
+        deadline_at: started + limits.deadline,
     };
     let state = StepState {
         wasi: sandbox::wasi_ctx(&stdout, &stderr),
         table: ResourceTable::new(),
-        memory: MemoryCap::new(req.limits.memory_bytes),
+        memory: MemoryCap::new(limits.memory_bytes),
         host,
     };
     let mut store = Store::new(plugin.component.engine(), state);
@@ -164,9 +197,50 @@ pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
     // even while the guest spins without calling the host.
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    (store, stdout, stderr)
+}
+
+/// Runs one step to its end. Never panics on guest behaviour; every failure is in
+/// the report and in the journal.
+pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
+    run_prepared(env, req, None).await
+}
+
+/// [`run_step`], in `prepared` when that was made for this step and plugin.
+pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepared>) -> StepReport {
+    let started = Instant::now();
+    let plugin = req.plugin.clone();
+    env.journal.record(Event::StepStarted {
+        step: req.name.clone(),
+        plugin: plugin.manifest.name.clone(),
+        digest: plugin.digest.clone(),
+    });
+
+    let prepared = prepared.filter(|p| p.step == req.name && Arc::ptr_eq(&p.plugin, &plugin));
+    let (mut store, stdout, stderr, instance) = match prepared {
+        Some(p) => {
+            let mut store = p.store;
+            // What the step is given is known only now.
+            let host = &mut store.data_mut().host;
+            host.vars = Arc::new(req.vars);
+            host.context = req.context;
+            host.limits = req.limits.clone();
+            host.identity = env.workflow_identity();
+            host.deadline_at = started + req.limits.deadline;
+            store.set_epoch_deadline(1);
+            (store, p.stdout, p.stderr, Some(p.instance))
+        }
+        None => {
+            let (store, stdout, stderr) = new_store(&env, &req.name, &plugin, req.vars, req.context, &req.limits, started);
+            (store, stdout, stderr, None)
+        }
+    };
 
     let call = async {
-        let instance = plugin.pre.instantiate_async(&mut store).await?;
+        let instance = match instance {
+            Some(instance) => instance,
+            None => plugin.pre.instantiate_async(&mut store).await?,
+        };
         match plugin.manifest.kind {
             Kind::Step => {
                 let f = instance.get_typed_func::<(), (Result<Vec<Output>, StepError>,)>(&mut store, &plugin.export)?;

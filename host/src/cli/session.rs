@@ -76,19 +76,44 @@ pub(super) struct Opening<'o> {
     reaching: Option<tokio::task::JoinHandle<Result<Reached, crate::cloud::CloudError>>>,
 }
 
+/// The AWS SDK's configuration (environment, profile files, the credential chain's
+/// set-up: local work, no call), loading on a task of its own from the moment the
+/// command starts, so that it is ready once the inputs are read and checked.
+pub(super) struct CloudLoading(Option<tokio::task::JoinHandle<Result<crate::cloud::aws::AwsCloud, crate::cloud::CloudError>>>);
+
 /// AWS as reached: the cloud (wrapped by the recorder with --record), the agent's
 /// answer, and the recorder.
 type Reached = (Arc<dyn Cloud>, TimedAgent, Option<(PathBuf, record::Recorder)>);
 
 impl Session {
+    /// Starts loading the SDK's configuration when the run goes to AWS; call it
+    /// first thing, before reading the command's inputs. Must run inside the runtime.
+    pub(super) fn prepare(opts: &RunOptions) -> CloudLoading {
+        if opts.cloud != "aws" {
+            return CloudLoading(None);
+        }
+        let options = crate::cloud::aws::AwsOptions {
+            endpoint_url: opts.endpoint_url.clone(),
+            region: opts.region.clone(),
+            ..Default::default()
+        };
+        CloudLoading(Some(tokio::spawn(crate::cloud::aws::AwsCloud::new(options))))
+    }
+
     /// Reads and checks the inputs given on the command line (so bad input fails
     /// before anything runs), then starts on the cloud. A `context` given here (from
     /// a notification) is used when --context is absent.
     ///
-    /// Reaching AWS (the SDK's configuration, the agent's GetCallerIdentity) takes
-    /// milliseconds of waiting: it starts here, on a task of its own, so that the
-    /// workflow's YAML, the engine and the journal are ready by the time it answers.
-    pub(super) fn begin<'o>(opts: &'o RunOptions, target: &str, fallback_context: Option<serde_json::Value>) -> Result<Opening<'o>> {
+    /// Reaching AWS (the agent's GetCallerIdentity, on the configuration `loading`
+    /// since [`Session::prepare`]) takes milliseconds of waiting: it starts here, on a
+    /// task of its own, so that the workflow's YAML, the engine and the journal are
+    /// ready by the time it answers.
+    pub(super) fn begin<'o>(
+        opts: &'o RunOptions,
+        loading: CloudLoading,
+        target: &str,
+        fallback_context: Option<serde_json::Value>,
+    ) -> Result<Opening<'o>> {
         let started = Instant::now();
         let vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
@@ -122,16 +147,20 @@ impl Session {
                 None => SimCloud::new_empty(),
             })),
         };
-        let reaching = sim.is_none().then(|| {
-            let options = crate::cloud::aws::AwsOptions {
-                endpoint_url: opts.endpoint_url.clone(),
-                region: opts.region.clone(),
-                ..Default::default()
-            };
+        let loading = sim.is_none().then(|| loading.0.or_else(|| Session::prepare(opts).0)).flatten();
+        let reaching = loading.map(|loading| {
             let record_to = opts.record.clone();
             let target = target.to_owned();
             tokio::spawn(async move {
-                let aws: Arc<dyn Cloud> = Arc::new(crate::cloud::aws::AwsCloud::new(options).await?);
+                let aws = loading.await.map_err(|e| crate::cloud::CloudError {
+                    service: "sts".into(),
+                    operation: "Configure".into(),
+                    code: "Internal".into(),
+                    message: format!("loading the SDK configuration stopped: {e}"),
+                    request_id: None,
+                    retryable: false,
+                })??;
+                let aws: Arc<dyn Cloud> = Arc::new(aws);
                 // With --record every call, the agent's identity included, goes
                 // through the recorder.
                 let (cloud, recorder): (Arc<dyn Cloud>, _) = match record_to {
@@ -166,7 +195,9 @@ impl Session {
         fallback_context: Option<serde_json::Value>,
         prefetch: Vec<PathBuf>,
     ) -> Result<Session> {
-        Session::begin(opts, target, fallback_context)?.open(prefetch).await
+        Session::begin(opts, Session::prepare(opts), target, fallback_context)?
+            .open(prefetch)
+            .await
     }
 
     /// Closes the record and writes the cloud state when asked; returns the calls made.

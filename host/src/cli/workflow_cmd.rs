@@ -104,10 +104,11 @@ fn count_steps(steps: &[Step]) -> usize {
 }
 
 pub(super) async fn run(args: WorkflowRunArgs) -> Result<ExitCode> {
+    let loading = Session::prepare(&args.run);
     let w = &args.workflow;
     let target = w.workflow.display().to_string();
     // The cloud is reached while the workflow is read.
-    let opening = Session::begin(&args.run, &target, None)?;
+    let opening = Session::begin(&args.run, loading, &target, None)?;
     let service = service_path(w.service_path.as_deref(), &w.workflow);
     let loaded = load_workflow(&w.workflow, w.overrides.clone(), w.values.clone(), &service)?;
     let plugins = PluginPath::new(&w.plugins, Some(&service));
@@ -115,6 +116,7 @@ pub(super) async fn run(args: WorkflowRunArgs) -> Result<ExitCode> {
 }
 
 pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
+    let loading = Session::prepare(&args.run);
     let text =
         std::fs::read_to_string(&args.notification).with_context(|| format!("reading the notification {}", args.notification.display()))?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -155,7 +157,7 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
     }
     let target = workflow.display().to_string();
     // The cloud is reached while the workflow is read.
-    let opening = Session::begin(&args.run, &target, context)?;
+    let opening = Session::begin(&args.run, loading, &target, context)?;
     if !args.run.json {
         println!(
             "notification → {} workflow `{}` ({}){}",

@@ -62,17 +62,21 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
     let path_s = src.path.display().to_string();
     let text = read(&src.path)?;
     // Typed first: unknown keys and wrong types are reported where they are.
-    let _: Workflow = parse_typed(&text, &path_s)?;
-    let mut tree: serde_yaml::Value = parse_typed(&text, &path_s)?;
-    for ov in &src.overrides {
-        let ov_s = ov.display().to_string();
-        let ov_text = read(ov)?;
-        let _: OverridesFile = parse_typed(&ov_text, &ov_s)?;
-        let ov_tree: serde_yaml::Value = parse_typed(&ov_text, &ov_s)?;
-        merge::apply(&mut tree, &ov_tree, &ov_s).map_err(WorkflowError::Invalid)?;
-    }
-    let workflow: Workflow =
-        serde_yaml::from_value(tree).map_err(|e| WorkflowError::Invalid(format!("{path_s}: after applying the overrides: {e}")))?;
+    let typed: Workflow = parse_typed(&text, &path_s)?;
+    let workflow = if src.overrides.is_empty() {
+        typed
+    } else {
+        // Overrides merge into the untyped tree, which is typed again afterwards.
+        let mut tree: serde_yaml::Value = parse_typed(&text, &path_s)?;
+        for ov in &src.overrides {
+            let ov_s = ov.display().to_string();
+            let ov_text = read(ov)?;
+            let _: OverridesFile = parse_typed(&ov_text, &ov_s)?;
+            let ov_tree: serde_yaml::Value = parse_typed(&ov_text, &ov_s)?;
+            merge::apply(&mut tree, &ov_tree, &ov_s).map_err(WorkflowError::Invalid)?;
+        }
+        serde_yaml::from_value(tree).map_err(|e| WorkflowError::Invalid(format!("{path_s}: after applying the overrides: {e}")))?
+    };
 
     let dir = src.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut variables = base.clone();

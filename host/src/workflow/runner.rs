@@ -11,7 +11,7 @@ use crate::caps::RunEnv;
 use crate::engine::Runtime;
 use crate::manifest::Kind;
 use crate::sandbox::Limits;
-use crate::step::{run_step, CheckVerdict, StepRequest};
+use crate::step::{prepare, run_prepared, run_step, CheckVerdict, Prepared, StepRequest};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -118,6 +118,8 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 struct Ctx<'w> {
     dir: &'w Path,
     records: Vec<StepRecord>,
+    /// The sandbox of the step to run next, made while the one before ran.
+    prepared: Option<Prepared>,
 }
 
 impl Runner<'_> {
@@ -127,6 +129,7 @@ impl Runner<'_> {
         let mut ctx = Ctx {
             dir: &wf.dir,
             records: Vec::new(),
+            prepared: None,
         };
         let ok = self
             .run_steps(&wf.workflow.steps, &mut vars, "", wf.workflow.continue_on_error, &mut ctx)
@@ -158,7 +161,14 @@ impl Runner<'_> {
                     }
                     break;
                 }
-                ok &= self.run_one(step, vars, prefix, continue_on_error, ctx).await;
+                // The next step's sandbox is made while this one waits for the
+                // cloud (the run polls this step first, the preparation when it waits).
+                let next = steps.get(i + 1).filter(|_| step.post.is_none());
+                let dir = ctx.dir;
+                let (step_ok, prepared) =
+                    tokio::join!(biased; self.run_one(step, vars, prefix, continue_on_error, ctx), self.prepare(next, dir));
+                ctx.prepared = prepared;
+                ok &= step_ok;
             }
             ok
         })
@@ -232,14 +242,25 @@ impl Runner<'_> {
         })
     }
 
+    /// The sandbox of `step`, made ahead of its turn (see [`prepare`]), when it is a
+    /// plain wasm step whose plugin names no variable (a variable may be set by the
+    /// step running now) and whose component is loaded or loads without waiting.
+    async fn prepare(&self, step: Option<&Step>, dir: &Path) -> Option<Prepared> {
+        let step = step.filter(|s| s.kind == StepKind::Wasm && s.pre.is_none())?;
+        let spec = step.plugin.as_deref().filter(|p| !p.contains('$'))?;
+        let plugin = self.plugins.load(self.runtime, spec, dir).ok()?;
+        prepare(&self.env, &step.name, plugin, self.context.clone(), &self.limits).await
+    }
+
     async fn run_wasm(
         &self,
         step: &Step,
         step_vars: &BTreeMap<String, String>,
         vars: &mut BTreeMap<String, String>,
         record: &mut StepRecord,
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) {
+        let prepared = ctx.prepared.take();
         let spec = super::expand::expand(step.plugin.as_deref().unwrap_or(""), &|n| step_vars.get(n).cloned());
         let plugin = match self.plugins.load(self.runtime, &spec, ctx.dir) {
             Ok(p) => p,
@@ -265,7 +286,7 @@ impl Runner<'_> {
             context: self.context.clone(),
             limits: self.limits.clone(),
         };
-        let report = run_step(self.env.clone(), request).await;
+        let report = run_prepared(self.env.clone(), request, prepared).await;
         record.identity = Some(report.identity.clone());
         if let Some(f) = report.failure {
             record.failure = Some(Failure {
