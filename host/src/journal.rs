@@ -1,15 +1,16 @@
 //! The run record: every step, every cloud call, every denial and trap, as JSON lines.
 //!
-//! Entries are buffered and written at step boundaries (and when the journal is
-//! dropped), redacted at write time — so a value a step logged and only later
-//! returned as a secret output is still masked in the record.
+//! Entries are buffered and written at step boundaries (by a writer thread, just
+//! after the boundary; and when the journal is flushed or dropped), redacted at
+//! write time — so a value a step logged and only later returned as a secret
+//! output is still masked in the record.
 
 use crate::redact::Redactor;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How a capability call ended.
@@ -139,91 +140,149 @@ impl Event {
 
 #[derive(Default)]
 struct Inner {
-    pending: Vec<serde_json::Value>,
+    /// Recorded, not yet written: the event and when it was recorded.
+    pending: Vec<(Event, u64)>,
     written: Vec<serde_json::Value>,
     file: Option<BufWriter<File>>,
     write_error: Option<String>,
+    /// A boundary was recorded since the writer last wrote.
+    due: bool,
+    /// The journal was dropped: the writer ends.
+    closed: bool,
+}
+
+/// What the journal and its writer thread share.
+struct Shared {
+    redactor: Redactor,
+    inner: Mutex<Inner>,
+    /// Wakes the writer when a boundary is recorded.
+    wake: Condvar,
 }
 
 /// A run's journal. Shared by every step of the run (`Arc<Journal>`).
+///
+/// A file journal is written by a thread of its own, woken at each boundary, so a
+/// step does not wait for the disk (or the redaction and serialisation of what it
+/// recorded) before the next one starts; [`Journal::flush`], [`Journal::entries`]
+/// and dropping the journal write everything recorded so far before they return.
 pub struct Journal {
     path: Option<PathBuf>,
-    redactor: Redactor,
-    inner: Mutex<Inner>,
+    shared: Arc<Shared>,
 }
 
 impl Journal {
-    /// A journal that writes JSON lines to `path` (created with its parent folders).
     pub fn to_file(path: &Path, redactor: Redactor) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let file = File::create(path)?;
-        Ok(Journal {
-            path: Some(path.to_owned()),
+        let journal = Journal::new(
+            Some(path.to_owned()),
             redactor,
-            inner: Mutex::new(Inner {
+            Inner {
                 file: Some(BufWriter::new(file)),
                 ..Inner::default()
-            }),
-        })
+            },
+        );
+        let shared = journal.shared.clone();
+        let writer = std::thread::Builder::new()
+            .name("scope-host-journal".into())
+            .spawn(move || shared.write_when_due());
+        if writer.is_err() {
+            // No thread: boundaries are written by whoever records them.
+            journal.shared.lock().closed = true;
+        }
+        Ok(journal)
     }
 
-    /// A journal kept in memory only (tests, benches).
     pub fn in_memory(redactor: Redactor) -> Self {
-        Journal {
-            path: None,
+        // Nothing to wait for: boundaries are turned into entries where they are recorded.
+        Journal::new(
+            None,
             redactor,
-            inner: Mutex::new(Inner::default()),
+            Inner {
+                closed: true,
+                ..Inner::default()
+            },
+        )
+    }
+
+    fn new(path: Option<PathBuf>, redactor: Redactor, inner: Inner) -> Self {
+        Journal {
+            path,
+            shared: Arc::new(Shared {
+                redactor,
+                inner: Mutex::new(inner),
+                wake: Condvar::new(),
+            }),
         }
     }
 
-    /// Where the journal is written, if anywhere.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    /// Appends an entry; writes the buffer out at step boundaries.
     pub fn record(&self, event: Event) {
         let boundary = event.is_boundary();
-        let mut value =
-            serde_json::to_value(&event).unwrap_or_else(|e| serde_json::json!({"event": "unserialisable", "error": e.to_string()}));
-        if let serde_json::Value::Object(map) = &mut value {
-            map.insert("ts_ms".into(), serde_json::json!(now_ms()));
-        }
-        let mut inner = self.lock();
-        inner.pending.push(value);
+        let mut inner = self.shared.lock();
+        inner.pending.push((event, now_ms()));
         if boundary {
-            self.flush_locked(&mut inner);
+            if inner.closed {
+                self.shared.write_locked(&mut inner);
+            } else {
+                inner.due = true;
+                self.shared.wake.notify_one();
+            }
         }
     }
 
-    /// Writes every buffered entry out (redacted).
+    /// Writes everything recorded so far.
     pub fn flush(&self) {
-        let mut inner = self.lock();
-        self.flush_locked(&mut inner);
+        let mut inner = self.shared.lock();
+        self.shared.write_locked(&mut inner);
     }
 
-    /// Every entry written so far, redacted (flushes first).
+    /// Every entry recorded so far, as written (redacted).
     pub fn entries(&self) -> Vec<serde_json::Value> {
-        let mut inner = self.lock();
-        self.flush_locked(&mut inner);
+        let mut inner = self.shared.lock();
+        self.shared.write_locked(&mut inner);
         inner.written.clone()
     }
 
-    /// The first error met while writing the file, if any: the run goes on, the
-    /// CLI reports it.
     pub fn write_error(&self) -> Option<String> {
-        self.lock().write_error.clone()
+        self.shared.lock().write_error.clone()
     }
+}
 
+impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn flush_locked(&self, inner: &mut Inner) {
+    /// The writer thread: writes whenever a boundary is due, until the journal closes.
+    fn write_when_due(&self) {
+        let mut inner = self.lock();
+        loop {
+            while !inner.due && !inner.closed {
+                inner = self.wake.wait(inner).unwrap_or_else(|e| e.into_inner());
+            }
+            if inner.closed {
+                return;
+            }
+            self.write_locked(&mut inner);
+        }
+    }
+
+    /// Redacts (with every secret known by now), serialises and writes what is pending.
+    fn write_locked(&self, inner: &mut Inner) {
+        inner.due = false;
         let pending = std::mem::take(&mut inner.pending);
-        for value in pending {
+        for (event, ts_ms) in pending {
+            let mut value =
+                serde_json::to_value(&event).unwrap_or_else(|e| serde_json::json!({"event": "unserialisable", "error": e.to_string()}));
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("ts_ms".into(), serde_json::json!(ts_ms));
+            }
             let value = self.redactor.redact_json(&value);
             if let Some(file) = inner.file.as_mut() {
                 let res = serde_json::to_writer(&mut *file, &value)
@@ -245,7 +304,10 @@ impl Journal {
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        self.flush();
+        let mut inner = self.shared.lock();
+        self.shared.write_locked(&mut inner);
+        inner.closed = true;
+        self.shared.wake.notify_one();
     }
 }
 
@@ -267,22 +329,30 @@ pub fn new_run_id() -> String {
 mod tests {
     use super::*;
 
+    fn started(step: &str) -> Event {
+        Event::StepStarted {
+            step: step.into(),
+            plugin: "p".into(),
+            digest: "d".into(),
+        }
+    }
+
+    fn log(step: &str, message: &str) -> Event {
+        Event::Log {
+            step: step.into(),
+            level: "info".into(),
+            message: message.into(),
+        }
+    }
+
     #[test]
     fn secrets_registered_after_logging_are_still_masked_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let redactor = Redactor::new();
         let journal = Journal::to_file(&path, redactor.clone()).unwrap();
-        journal.record(Event::StepStarted {
-            step: "s".into(),
-            plugin: "p".into(),
-            digest: "d".into(),
-        });
-        journal.record(Event::Log {
-            step: "s".into(),
-            level: "info".into(),
-            message: "pw=topsecret".into(),
-        });
+        journal.record(started("s"));
+        journal.record(log("s", "pw=topsecret"));
         redactor.add("topsecret");
         journal.record(Event::StepFinished {
             step: "s".into(),
@@ -292,9 +362,32 @@ mod tests {
             outputs: vec![],
             duration_us: 1,
         });
+        journal.flush();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("topsecret"), "{text}");
         assert_eq!(text.lines().count(), 3);
         assert!(text.contains("[REDACTED]"));
+    }
+
+    #[test]
+    fn a_boundary_reaches_the_file_without_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let journal = Journal::to_file(&path, Redactor::new()).unwrap();
+        journal.record(log("s", "before the step"));
+        journal.record(started("s"));
+        // The writer thread writes it while the run goes on; a crash after this
+        // point still leaves both entries on disk.
+        let mut lines = 0;
+        for _ in 0..500 {
+            lines = std::fs::read_to_string(&path).unwrap().lines().count();
+            if lines == 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(lines, 2, "the boundary and what came before it are written");
+        drop(journal);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
     }
 }

@@ -7,12 +7,13 @@
 //! Run: `scripts/bench-moto` (builds the release binary, then
 //! `cargo bench -p scope-host-tests --bench moto`). BENCH_RUNS sets the runs (15);
 //! BENCH_BINARY measures another build (say, a copy of an older one saved in
-//! target/release, where it finds the built-in plugins) to compare two builds
-//! run for run on the same machine.
+//! target/release, where it finds the built-in plugins); BENCH_COMPARE names a
+//! second build to run in turn with the first, run for run on the same machine,
+//! and reports both and their paired difference.
 
 use scope_host_tests::aws_state::{seed, Clients};
 use scope_host_tests::{target_dir, Moto};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -35,49 +36,39 @@ struct Sample {
     in_steps_ms: f64,
 }
 
-fn main() {
-    let binary = std::env::var_os("BENCH_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("release/scope-host"));
-    assert!(
-        binary.exists(),
-        "{} is missing: run scripts/bench-moto (it builds target/release/scope-host)",
-        binary.display()
-    );
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
-    let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
-    let fixture: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(svc.join("examples/cloud-state.json")).unwrap()).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let moto = Moto::start();
-    let clients = rt.block_on(Clients::new(&moto.endpoint));
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("compile-cache");
+/// One whole `scope-host handle` process against the freshly seeded emulator.
+struct Bench<'a> {
+    moto: &'a Moto,
+    clients: &'a Clients,
+    fixture: &'a serde_json::Value,
+    rt: &'a tokio::runtime::Runtime,
+    svc: PathBuf,
+    dir: &'a Path,
+}
 
-    let mut samples = Vec::new();
-    // One warm-up run fills the compile cache, as on an agent that has run before.
-    for i in 0..=runs {
-        assert_eq!(moto.api("POST", "/moto-api/reset", "").0, 200);
-        rt.block_on(seed(&clients, &fixture));
-        let journal = dir.path().join(format!("run-{i}.jsonl"));
+impl Bench<'_> {
+    fn run(&self, binary: &Path, journal: &Path) -> Sample {
+        assert_eq!(self.moto.api("POST", "/moto-api/reset", "").0, 200);
+        self.rt.block_on(seed(self.clients, self.fixture));
+        let svc = &self.svc;
         let started = Instant::now();
-        let out = std::process::Command::new(&binary)
+        let out = std::process::Command::new(binary)
             .arg("handle")
             .arg(svc.join("examples/notifications/start-initial.json"))
             .arg("--service-path")
-            .arg(&svc)
+            .arg(svc)
             .arg("--providers")
             .arg(svc.join("examples/providers.json"))
-            .args(["--cloud", "aws", "--endpoint-url", &moto.endpoint])
+            .args(["--cloud", "aws", "--endpoint-url", &self.moto.endpoint])
             .arg("--journal")
-            .arg(&journal)
-            .env("SCOPE_HOST_CACHE", &cache)
+            .arg(journal)
+            .env("SCOPE_HOST_CACHE", self.dir.join("compile-cache"))
             .env_remove("SCOPE_HOST_PLUGINS")
             .env_remove("AWS_PROFILE")
             // `cargo bench` points LD_LIBRARY_PATH at every build script's output
             // folder; the dynamic loader would search them all for libc at each start.
             .env_remove("LD_LIBRARY_PATH")
-            .envs(moto.env())
+            .envs(self.moto.env())
             .output()
             .unwrap();
         let wall = started.elapsed();
@@ -87,7 +78,7 @@ fn main() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let record = std::fs::read_to_string(&journal).unwrap();
+        let record = std::fs::read_to_string(journal).unwrap();
         let events: Vec<serde_json::Value> = record.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let of = |kind: &'static str| events.iter().filter(move |e| e["event"] == kind);
         let us = |e: &serde_json::Value| e["duration_us"].as_u64().unwrap() as f64 / 1e3;
@@ -96,23 +87,28 @@ fn main() {
         let run_ms: f64 = of("run_finished").map(us).sum();
         let steps_ms: f64 = of("step_finished").map(us).sum();
         let step_calls_ms: f64 = calls.iter().filter(|c| c["step"] != "(host)").map(|c| us(c)).sum();
-        if i > 0 {
-            samples.push(Sample {
-                wall_ms: wall.as_secs_f64() * 1e3,
-                calls_ms: calls_us as f64 / 1e3,
-                calls: calls.len(),
-                outside_ms: wall.as_secs_f64() * 1e3 - run_ms,
-                in_steps_ms: steps_ms - step_calls_ms,
-            });
+        Sample {
+            wall_ms: wall.as_secs_f64() * 1e3,
+            calls_ms: calls_us as f64 / 1e3,
+            calls: calls.len(),
+            outside_ms: wall.as_secs_f64() * 1e3 - run_ms,
+            in_steps_ms: steps_ms - step_calls_ms,
         }
     }
-    let last = target_dir().join("bench-moto-last.jsonl");
-    std::fs::copy(dir.path().join(format!("run-{runs}.jsonl")), &last).unwrap();
+}
+
+impl Sample {
+    fn overhead_ms(&self) -> f64 {
+        self.wall_ms - self.calls_ms
+    }
+}
+
+fn report(name: &str, runs: usize, samples: &[Sample]) {
     let wall = median(samples.iter().map(|s| s.wall_ms).collect());
     let waiting = median(samples.iter().map(|s| s.calls_ms).collect());
-    let overhead = median(samples.iter().map(|s| s.wall_ms - s.calls_ms).collect());
-    let share = median(samples.iter().map(|s| (s.wall_ms - s.calls_ms) / s.wall_ms * 100.0).collect());
-    println!("initial deployment against moto, whole `scope-host handle` process, {runs} runs (medians):");
+    let overhead = median(samples.iter().map(Sample::overhead_ms).collect());
+    let share = median(samples.iter().map(|s| s.overhead_ms() / s.wall_ms * 100.0).collect());
+    println!("{name}: initial deployment against moto, whole `scope-host handle` process, {runs} runs (medians):");
     println!("  wall time                 {wall:8.1} ms");
     println!("  waiting for the cloud     {waiting:8.1} ms  ({} calls)", samples[0].calls);
     println!("  host overhead             {overhead:8.1} ms  = {share:.1} % of the wall time (target ≤ 10 %)");
@@ -123,5 +119,60 @@ fn main() {
     let min = samples.iter().map(|s| s.wall_ms).fold(f64::MAX, f64::min);
     let max = samples.iter().map(|s| s.wall_ms).fold(0.0, f64::max);
     println!("  wall time range           {min:8.1} – {max:.1} ms");
-    println!("  the last run's record: {}", last.display());
+}
+
+fn main() {
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/scope-host"));
+    let mut binaries = vec![binary];
+    binaries.extend(std::env::var_os("BENCH_COMPARE").map(PathBuf::from));
+    for b in &binaries {
+        assert!(
+            b.exists(),
+            "{} is missing: run scripts/bench-moto (it builds target/release/scope-host)",
+            b.display()
+        );
+    }
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
+    let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(svc.join("examples/cloud-state.json")).unwrap()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let moto = Moto::start();
+    let clients = rt.block_on(Clients::new(&moto.endpoint));
+    let dir = tempfile::tempdir().unwrap();
+    let bench = Bench {
+        moto: &moto,
+        clients: &clients,
+        fixture: &fixture,
+        rt: &rt,
+        svc,
+        dir: dir.path(),
+    };
+
+    let mut samples: Vec<Vec<Sample>> = binaries.iter().map(|_| Vec::new()).collect();
+    // One warm-up run of each fills the compile cache, as on an agent that has run
+    // before. Compared builds take turns, first one then the other, so that both
+    // meet the same machine (its speed drifts by tens of percent over minutes).
+    for i in 0..=runs {
+        for k in 0..binaries.len() {
+            let k = (k + i) % binaries.len();
+            let sample = bench.run(&binaries[k], &dir.path().join(format!("run-{k}-{i}.jsonl")));
+            if i > 0 {
+                samples[k].push(sample);
+            }
+        }
+    }
+    let last = target_dir().join("bench-moto-last.jsonl");
+    std::fs::copy(dir.path().join(format!("run-0-{runs}.jsonl")), &last).unwrap();
+    for (b, s) in binaries.iter().zip(&samples) {
+        report(&b.display().to_string(), runs, s);
+    }
+    if let [a, b] = &samples[..] {
+        let diff = median(a.iter().zip(b).map(|(a, b)| b.overhead_ms() - a.overhead_ms()).collect());
+        let wall = median(a.iter().zip(b).map(|(a, b)| b.wall_ms - a.wall_ms).collect());
+        println!("BENCH_COMPARE − BENCH_BINARY, run for run (medians): host overhead {diff:+.2} ms, wall time {wall:+.2} ms");
+    }
+    println!("the last run's record: {}", last.display());
 }
