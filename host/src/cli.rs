@@ -326,7 +326,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match rt.block_on(dispatch(cli)) {
+    let result = rt.block_on(dispatch(cli));
+    // The command is over: its worker threads and connections go with the process
+    // (shutting the runtime down first only joins threads the kernel ends anyway).
+    std::mem::forget(rt);
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", error_chain(&e));

@@ -137,14 +137,16 @@ pub struct Prepared {
 /// Builds the sandbox of step `name` and instantiates `plugin` in it before the
 /// step's turn — while the step before it waits for the cloud — so that its turn
 /// starts with the guest's own code. Only for components that run no code when
-/// instantiated: the instance cannot have seen the step's variables, identity or
-/// deadline, which [`run_step`] sets when the step starts. `None` when the plugin
+/// instantiated: the instance cannot have seen its host side (`env`, which may be
+/// a stand-in, the variables, identity and deadline), which [`run_prepared`] makes
+/// afresh when the step starts. `None` when the plugin
 /// has a start function or does not instantiate (its turn reports why).
 pub async fn prepare(env: &Arc<RunEnv>, name: &str, plugin: Arc<Plugin>, context: Arc<str>, limits: &Limits) -> Option<Prepared> {
     if plugin.starts_when_instantiated || plugin.manifest.kind != Kind::Step {
         return None;
     }
-    let (mut store, stdout, stderr) = new_store(env, name, &plugin, BTreeMap::new(), context, limits, Instant::now());
+    let host = new_host(env, name, &plugin, BTreeMap::new(), context, limits, Instant::now());
+    let (mut store, stdout, stderr) = new_store(&plugin, host, limits);
     let instance = plugin.pre.instantiate_async(&mut store).await.ok()?;
     Some(Prepared {
         step: name.to_owned(),
@@ -156,9 +158,8 @@ pub async fn prepare(env: &Arc<RunEnv>, name: &str, plugin: Arc<Plugin>, context
     })
 }
 
-/// A step's store: its host state (grant, variables, identity, deadline), WASI with
-/// captured stdio, and the memory cap.
-fn new_store(
+/// The host side of step `name`: its grant, variables, identity and deadline.
+fn new_host(
     env: &Arc<RunEnv>,
     name: &str,
     plugin: &Plugin,
@@ -166,10 +167,8 @@ fn new_store(
     context: Arc<str>,
     limits: &Limits,
     started: Instant,
-) -> (Store<StepState>, CappedPipe, CappedPipe) {
-    let stdout = CappedPipe::new(limits.stdio_bytes);
-    let stderr = CappedPipe::new(limits.stdio_bytes);
-    let host = StepHost {
+) -> StepHost {
+    StepHost {
         env: env.clone(),
         step: name.to_owned(),
         plugin: plugin.manifest.name.clone(),
@@ -184,7 +183,13 @@ fn new_store(
         denials: Vec::new(),
         session: None,
         deadline_at: started + limits.deadline,
-    };
+    }
+}
+
+/// A step's store: its host state, WASI with captured stdio, and the memory cap.
+fn new_store(plugin: &Plugin, host: StepHost, limits: &Limits) -> (Store<StepState>, CappedPipe, CappedPipe) {
+    let stdout = CappedPipe::new(limits.stdio_bytes);
+    let stderr = CappedPipe::new(limits.stdio_bytes);
     let state = StepState {
         wasi: sandbox::wasi_ctx(&stdout, &stderr),
         table: ResourceTable::new(),
@@ -220,18 +225,15 @@ pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<P
     let (mut store, stdout, stderr, instance) = match prepared {
         Some(p) => {
             let mut store = p.store;
-            // What the step is given is known only now.
-            let host = &mut store.data_mut().host;
-            host.vars = Arc::new(req.vars);
-            host.context = req.context;
-            host.limits = req.limits.clone();
-            host.identity = env.workflow_identity();
-            host.deadline_at = started + req.limits.deadline;
+            // What the step is given (the run's environment, its variables, identity
+            // and deadline) is known only now: its host side is made afresh.
+            store.data_mut().host = new_host(&env, &req.name, &plugin, req.vars, req.context, &req.limits, started);
             store.set_epoch_deadline(1);
             (store, p.stdout, p.stderr, Some(p.instance))
         }
         None => {
-            let (store, stdout, stderr) = new_store(&env, &req.name, &plugin, req.vars, req.context, &req.limits, started);
+            let host = new_host(&env, &req.name, &plugin, req.vars, req.context, &req.limits, started);
+            let (store, stdout, stderr) = new_store(&plugin, host, &req.limits);
             (store, stdout, stderr, None)
         }
     };

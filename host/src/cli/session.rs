@@ -55,6 +55,8 @@ pub(super) struct Session {
     pub vars: BTreeMap<String, String>,
     pub context: Arc<str>,
     pub limits: Limits,
+    /// The first step's sandbox, made while the cloud was being reached.
+    pub first: Option<crate::step::Prepared>,
     started: Instant,
     /// `--record`: where to, and what the run learnt.
     recorder: Option<(PathBuf, record::Recorder)>,
@@ -196,7 +198,7 @@ impl Session {
         prefetch: Vec<PathBuf>,
     ) -> Result<Session> {
         Session::begin(opts, Session::prepare(opts), target, fallback_context)?
-            .open(prefetch)
+            .open(prefetch, None)
             .await
     }
 
@@ -235,8 +237,9 @@ impl Session {
 
 impl Opening<'_> {
     /// Builds the engine (prefetching `prefetch`, the component files the run will
-    /// load, on a thread of its own), opens the journal, and waits for the cloud.
-    pub(super) async fn open(self, prefetch: Vec<PathBuf>) -> Result<Session> {
+    /// load, on a thread of its own), opens the journal, makes the sandbox of the
+    /// `first` step (its name and component file), and waits for the cloud.
+    pub(super) async fn open(self, prefetch: Vec<PathBuf>, first: Option<(String, PathBuf)>) -> Result<Session> {
         let opts = self.opts;
         let (context, sim, mut vars) = (self.context, self.sim, self.vars);
         // The pooling allocator's memory slots must be able to hold the step's cap.
@@ -259,6 +262,28 @@ impl Opening<'_> {
             Journal::to_file(&journal_path, redactor.clone())
                 .with_context(|| format!("creating the journal {}", journal_path.display()))?,
         );
+        let context_text: Arc<str> = context.to_string().into();
+        let limits = Limits {
+            deadline: opts.timeout,
+            memory_bytes: opts.memory,
+            ..Limits::default()
+        };
+        // The sandbox's host side is made afresh when the step starts (see
+        // step::prepare), so a stand-in environment serves until the cloud answers.
+        let first = match first {
+            Some((name, path)) => match runtime.load_file(&path) {
+                Ok(plugin) => {
+                    let cloud: Arc<dyn Cloud> = match &sim {
+                        Some(sim) => sim.clone(),
+                        None => Arc::new(SimCloud::new_empty()),
+                    };
+                    let stand_in = Arc::new(RunEnv::with_agent(cloud, stand_in_identity()));
+                    crate::step::prepare(&stand_in, &name, plugin, context_text.clone(), &limits).await
+                }
+                Err(_) => None,
+            },
+            None => None,
+        };
         let (cloud, agent, recorder) = match (&sim, self.reaching) {
             (Some(sim), _) => {
                 let cloud: Arc<dyn Cloud> = sim.clone();
@@ -292,11 +317,6 @@ impl Opening<'_> {
         if let Some(region) = opts.region.clone().or_else(|| env.providers.scope_region(&context)) {
             env.region = region;
         }
-        let limits = Limits {
-            deadline: opts.timeout,
-            memory_bytes: opts.memory,
-            ..Limits::default()
-        };
         Ok(Session {
             runtime,
             sim,
@@ -305,11 +325,22 @@ impl Opening<'_> {
             journal_path,
             redactor,
             vars,
-            context: context.to_string().into(),
+            context: context_text,
             limits,
+            first,
             started: self.started,
             recorder,
         })
+    }
+}
+
+/// The identity of the stand-in environment a sandbox is prepared in: nobody.
+fn stand_in_identity() -> crate::cloud::Identity {
+    crate::cloud::Identity {
+        arn: String::new(),
+        account: String::new(),
+        expires_at: None,
+        credentials: None,
     }
 }
 

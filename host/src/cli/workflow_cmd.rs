@@ -178,7 +178,8 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
 }
 
 async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions, opening: Opening<'_>, target: &str) -> Result<ExitCode> {
-    let session = opening.open(plugins.files_of(loaded)).await?;
+    let first = crate::workflow::runner::first_preparable(loaded, &plugins);
+    let mut session = opening.open(plugins.files_of(loaded), first).await?;
     let mut vars = loaded.variables.clone();
     vars.extend(session.vars.clone());
     let progress = Arc::new(TermProgress {
@@ -193,7 +194,8 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
         progress,
         context: session.context.clone(),
     };
-    let report = runner.run(loaded, vars).await;
+    let first = session.first.take();
+    let report = runner.run_from(loaded, vars, first).await;
     let calls = session.finish(report.succeeded, opts.dump_state.as_deref())?;
     if opts.json {
         let doc = serde_json::json!({

@@ -124,12 +124,18 @@ struct Ctx<'w> {
 
 impl Runner<'_> {
     /// Runs `wf` with `vars` (its starting variables, plus `--var`s).
-    pub async fn run(&self, wf: &LoadedWorkflow, mut vars: BTreeMap<String, String>) -> RunReport {
+    pub async fn run(&self, wf: &LoadedWorkflow, vars: BTreeMap<String, String>) -> RunReport {
+        self.run_from(wf, vars, None).await
+    }
+
+    /// [`Runner::run`], its first step in `first` when that was made for it (see
+    /// [`first_preparable`]).
+    pub async fn run_from(&self, wf: &LoadedWorkflow, mut vars: BTreeMap<String, String>, first: Option<Prepared>) -> RunReport {
         let started = Instant::now();
         let mut ctx = Ctx {
             dir: &wf.dir,
             records: Vec::new(),
-            prepared: None,
+            prepared: first,
         };
         let ok = self
             .run_steps(&wf.workflow.steps, &mut vars, "", wf.workflow.continue_on_error, &mut ctx)
@@ -246,8 +252,8 @@ impl Runner<'_> {
     /// plain wasm step whose plugin names no variable (a variable may be set by the
     /// step running now) and whose component is loaded or loads without waiting.
     async fn prepare(&self, step: Option<&Step>, dir: &Path) -> Option<Prepared> {
-        let step = step.filter(|s| s.kind == StepKind::Wasm && s.pre.is_none())?;
-        let spec = step.plugin.as_deref().filter(|p| !p.contains('$'))?;
+        let step = step?;
+        let spec = preparable(step)?;
         let plugin = self.plugins.load(self.runtime, spec, dir).ok()?;
         prepare(&self.env, &step.name, plugin, self.context.clone(), &self.limits).await
     }
@@ -421,6 +427,24 @@ impl Runner<'_> {
             });
         }
     }
+}
+
+/// The plugin of `step` when its sandbox can be made ahead of its turn: a plain
+/// wasm step (no `pre`) whose plugin names no variable (a variable may be set by
+/// the step running before it).
+fn preparable(step: &Step) -> Option<&str> {
+    if step.kind != StepKind::Wasm || step.pre.is_some() {
+        return None;
+    }
+    step.plugin.as_deref().filter(|p| !p.contains('$'))
+}
+
+/// The name and component file of `wf`'s first step when its sandbox can be made
+/// before the run starts (for [`Runner::run_from`]).
+pub fn first_preparable(wf: &LoadedWorkflow, plugins: &PluginPath) -> Option<(String, std::path::PathBuf)> {
+    let step = wf.workflow.steps.first()?;
+    let (path, _pin) = plugins.resolve(preparable(step)?, &wf.dir).ok()?;
+    Some((step.name.clone(), path))
 }
 
 /// `outer/inner` for a step inside `outer`.
