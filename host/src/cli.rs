@@ -133,7 +133,7 @@ enum PluginCommand {
     Pack(plugin_cmd::PackArgs),
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct EngineArgs {
     /// Where compiled components are cached [default: $SCOPE_HOST_CACHE, else ~/.cache/scope-host].
     #[arg(long, value_name = "DIR", global = true)]

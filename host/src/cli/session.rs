@@ -76,6 +76,17 @@ pub(super) struct Opening<'o> {
     policy: Policy,
     sim: Option<Arc<SimCloud>>,
     reaching: Option<tokio::task::JoinHandle<Result<Reached, crate::cloud::CloudError>>>,
+    /// The engine being built on a thread of its own.
+    building: Option<std::thread::JoinHandle<Result<Runtime>>>,
+}
+
+/// Builds the engine for a run of `opts`: the pooling allocator's memory slots must
+/// be able to hold the step's cap.
+fn build_runtime(engine: &super::EngineArgs, memory: usize) -> Result<Runtime> {
+    engine.runtime_with(EngineOptions {
+        max_memory_bytes: memory.max(EngineOptions::default().max_memory_bytes),
+        ..EngineOptions::default()
+    })
 }
 
 /// The AWS SDK's configuration (environment, profile files, the credential chain's
@@ -117,6 +128,13 @@ impl Session {
         fallback_context: Option<serde_json::Value>,
     ) -> Result<Opening<'o>> {
         let started = Instant::now();
+        // The engine (its instance pool and the linker of every host interface, a
+        // millisecond of work) is built meanwhile; only the run's components need it.
+        let (engine, memory) = (opts.engine.clone(), opts.memory);
+        let building = std::thread::Builder::new()
+            .name("scope-host-engine".into())
+            .spawn(move || build_runtime(&engine, memory))
+            .ok();
         let vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
         let context = match (&opts.context, fallback_context) {
@@ -187,6 +205,7 @@ impl Session {
             policy,
             sim,
             reaching,
+            building,
         })
     }
 
@@ -242,11 +261,11 @@ impl Opening<'_> {
     pub(super) async fn open(self, prefetch: Vec<PathBuf>, first: Option<(String, PathBuf)>) -> Result<Session> {
         let opts = self.opts;
         let (context, sim, mut vars) = (self.context, self.sim, self.vars);
-        // The pooling allocator's memory slots must be able to hold the step's cap.
-        let runtime = Arc::new(opts.engine.runtime_with(EngineOptions {
-            max_memory_bytes: opts.memory.max(EngineOptions::default().max_memory_bytes),
-            ..EngineOptions::default()
-        })?);
+        let runtime = Arc::new(match self.building.map(std::thread::JoinHandle::join) {
+            Some(Ok(built)) => built?,
+            Some(Err(_)) => bail!("starting the WebAssembly engine: its thread panicked"),
+            None => build_runtime(&opts.engine, opts.memory)?,
+        });
         runtime.prefetch(prefetch);
         let run_id = new_run_id();
         let journal_path = opts.journal.clone().unwrap_or_else(|| default_journal(&run_id));
