@@ -194,8 +194,13 @@ impl Runtime {
         }
         let runtime = self.clone();
         let spawned = std::thread::Builder::new().name("scope-host-prefetch".into()).spawn(move || {
-            for path in paths {
-                let _ = runtime.load_file(&path);
+            for (i, path) in paths.iter().enumerate() {
+                if i == 1 {
+                    // The first step waits for its component; the others have the
+                    // steps before them to load in, and yield the CPU to the run.
+                    lower_this_threads_priority();
+                }
+                let _ = runtime.load_file(path);
             }
         });
         // Without a thread the steps simply load their components themselves.
@@ -304,6 +309,17 @@ fn write_atomically(path: &Path, bytes: wasmtime::Result<Vec<u8>>) -> anyhow::Re
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+/// Lets the calling thread run only when the run's own threads (and, on the same
+/// machine, the cloud it waits for) leave a core idle.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread's id changes only its nice value;
+    // a failure (no permission to change it) leaves the priority as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
 }
 
 /// Whether a component, or a module nested in it, has a start function (a bytes

@@ -244,9 +244,19 @@ impl Journal {
 
     /// Every entry recorded so far, as written (redacted).
     pub fn entries(&self) -> Vec<serde_json::Value> {
+        self.entries_of("")
+    }
+
+    /// The entries of one `event` kind (`call`, `step_finished` …; `""`: all).
+    pub fn entries_of(&self, kind: &str) -> Vec<serde_json::Value> {
         let mut inner = self.shared.lock();
         self.shared.write_locked(&mut inner);
-        inner.written.clone()
+        inner
+            .written
+            .iter()
+            .filter(|e| kind.is_empty() || e["event"] == kind)
+            .cloned()
+            .collect()
     }
 
     pub fn write_error(&self) -> Option<String> {

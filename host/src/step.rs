@@ -134,6 +134,18 @@ pub struct Prepared {
     stderr: CappedPipe,
 }
 
+impl Prepared {
+    /// The step it was made for.
+    pub fn step(&self) -> &str {
+        &self.step
+    }
+
+    /// The plugin instantiated in it.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+}
+
 /// Builds the sandbox of step `name` and instantiates `plugin` in it before the
 /// step's turn — while the step before it waits for the cloud — so that its turn
 /// starts with the guest's own code. Only for components that run no code when

@@ -128,13 +128,6 @@ impl Session {
         fallback_context: Option<serde_json::Value>,
     ) -> Result<Opening<'o>> {
         let started = Instant::now();
-        // The engine (its instance pool and the linker of every host interface, a
-        // millisecond of work) is built meanwhile; only the run's components need it.
-        let (engine, memory) = (opts.engine.clone(), opts.memory);
-        let building = std::thread::Builder::new()
-            .name("scope-host-engine".into())
-            .spawn(move || build_runtime(&engine, memory))
-            .ok();
         let vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
         let context = match (&opts.context, fallback_context) {
@@ -194,6 +187,15 @@ impl Session {
                 Ok((cloud, agent, recorder))
             })
         });
+        // The engine (its instance pool and the linker of every host interface, a
+        // millisecond of work) is built meanwhile; only the run's components need it.
+        // It starts after the cloud is on its way, which it would slow down on a
+        // machine with few cores.
+        let (engine, memory) = (opts.engine.clone(), opts.memory);
+        let building = std::thread::Builder::new()
+            .name("scope-host-engine".into())
+            .spawn(move || build_runtime(&engine, memory))
+            .ok();
         Ok(Opening {
             opts,
             target: target.to_owned(),
@@ -233,7 +235,7 @@ impl Session {
             let state = serde_json::to_string_pretty(&self.redactor.redact_json(&sim.dump_json()))?;
             std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
         }
-        let calls: Vec<serde_json::Value> = self.journal.entries().into_iter().filter(|e| e["event"] == "call").collect();
+        let calls = self.journal.entries_of("call");
         if let Some((path, recorder)) = &self.recorder {
             for note in recorder.write(path, ok, &calls, &self.redactor)? {
                 eprintln!("note: --record: {note}");

@@ -142,6 +142,9 @@ fn include(
 
 /// Adds configuration values as variables, expanding references to earlier ones.
 pub fn apply_configuration(config: &BTreeMap<String, ConfigValue>, variables: &mut BTreeMap<String, String>) {
+    if config.is_empty() {
+        return;
+    }
     let snapshot = variables.clone();
     for (k, v) in config {
         let value = expand(&config_string(v), &|n| snapshot.get(n).cloned());

@@ -211,7 +211,7 @@ impl Runner<'_> {
                         message: super::check::refusal(step),
                     });
                 }
-                StepKind::Wasm => self.run_wasm(step, &step_vars, vars, &mut record, ctx).await,
+                StepKind::Wasm => self.run_wasm(step, step_vars, vars, &mut record, ctx).await,
                 StepKind::Workflow => {
                     // Nested steps share the variables: their declared outputs reach
                     // the steps after the workflow step too.
@@ -261,14 +261,22 @@ impl Runner<'_> {
     async fn run_wasm(
         &self,
         step: &Step,
-        step_vars: &BTreeMap<String, String>,
+        step_vars: BTreeMap<String, String>,
         vars: &mut BTreeMap<String, String>,
         record: &mut StepRecord,
         ctx: &mut Ctx<'_>,
     ) {
-        let prepared = ctx.prepared.take();
-        let spec = super::expand::expand(step.plugin.as_deref().unwrap_or(""), &|n| step_vars.get(n).cloned());
-        let plugin = match self.plugins.load(self.runtime, &spec, ctx.dir) {
+        let prepared = ctx.prepared.take().filter(|p| p.step() == step.name);
+        // A sandbox prepared for this step holds its plugin, found, loaded and its
+        // pin verified when the sandbox was made (its spec names no variable).
+        let found = match &prepared {
+            Some(p) => Ok(p.plugin().clone()),
+            None => {
+                let spec = super::expand::expand(step.plugin.as_deref().unwrap_or(""), &|n| step_vars.get(n).cloned());
+                self.plugins.load(self.runtime, &spec, ctx.dir)
+            }
+        };
+        let plugin = match found {
             Ok(p) => p,
             Err(message) => {
                 record.failure = Some(Failure {
@@ -288,7 +296,7 @@ impl Runner<'_> {
         let request = StepRequest {
             name: step.name.clone(),
             plugin: plugin.clone(),
-            vars: step_vars.clone(),
+            vars: step_vars,
             context: self.context.clone(),
             limits: self.limits.clone(),
         };
