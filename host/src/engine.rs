@@ -155,6 +155,17 @@ impl Runtime {
     /// A file whose length and modification time are unchanged since it was loaded
     /// is not read again.
     pub fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
+        self.load_file_or_not(path, true)
+            .map(|loaded| loaded.expect("a load that waits always loads"))
+    }
+
+    /// [`Runtime::load_file`], unless another thread is loading a file right now
+    /// (the prefetch thread, say): then `None` rather than waiting for it.
+    pub fn try_load_file(&self, path: &Path) -> Option<Result<Arc<Plugin>, LoadError>> {
+        self.load_file_or_not(path, false).transpose()
+    }
+
+    fn load_file_or_not(&self, path: &Path, wait: bool) -> Result<Option<Arc<Plugin>>, LoadError> {
         let read_err = |source| LoadError::Read {
             path: path.display().to_string(),
             source,
@@ -169,11 +180,19 @@ impl Runtime {
                 .map(|(_, _, plugin)| plugin.clone())
         };
         if let Some(plugin) = known() {
-            return Ok(plugin);
+            return Ok(Some(plugin));
         }
-        let _loading = self.file_load.lock().unwrap_or_else(|e| e.into_inner());
+        let _loading = if wait {
+            self.file_load.lock().unwrap_or_else(|e| e.into_inner())
+        } else {
+            match self.file_load.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+            }
+        };
         if let Some(plugin) = known() {
-            return Ok(plugin);
+            return Ok(Some(plugin));
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
         let plugin = self.load_bytes(&bytes, &path.display().to_string())?;
@@ -181,7 +200,7 @@ impl Runtime {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(path.to_path_buf(), (stamp.0, stamp.1, plugin.clone()));
-        Ok(plugin)
+        Ok(Some(plugin))
     }
 
     /// Loads `paths` in order on a thread of its own, so a workflow's components are
@@ -376,7 +395,7 @@ fn start_epoch_ticker(engine: &Engine) {
 
 #[cfg(test)]
 mod tests {
-    use super::has_start_function;
+    use super::{has_start_function, EngineOptions, Runtime};
 
     #[test]
     fn a_start_function_is_found_at_any_depth() {
@@ -395,5 +414,25 @@ mod tests {
             has_start_function(b"\0asm\x0d\0\x01\0garbage"),
             "what does not parse counts as having one"
         );
+    }
+
+    #[test]
+    fn a_load_that_would_wait_for_another_thread_is_not_tried() {
+        let runtime = Runtime::new(EngineOptions {
+            pooling: false,
+            cache_dir: None,
+            ..EngineOptions::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("step.wasm");
+        std::fs::write(&path, b"not wasm").unwrap();
+        let loading = runtime.file_load.lock().unwrap();
+        assert!(runtime.try_load_file(&path).is_none(), "another thread is loading a file");
+        drop(loading);
+        match runtime.try_load_file(&path).expect("nobody else is loading") {
+            Err(e) => assert!(e.to_string().contains("not a WebAssembly file"), "{e}"),
+            Ok(_) => panic!("`not wasm` loaded"),
+        }
     }
 }

@@ -122,16 +122,32 @@ impl PluginPath {
     pub fn load(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Result<Arc<Plugin>, String> {
         let (path, pin) = self.resolve(spec, base_dir)?;
         let plugin = runtime.load_file(&path).map_err(|e| e.to_string())?;
-        if let Some(want) = pin {
-            if plugin.digest != want {
-                return Err(format!(
-                    "plugin `{spec}`: {} has digest {}, not the pinned {want}; refusing to run it",
-                    path.display(),
-                    plugin.digest
-                ));
-            }
-        }
-        Ok(plugin)
+        check_pin(spec, &path, plugin, pin)
+    }
+
+    /// [`PluginPath::load`], unless another thread is loading a component right now
+    /// (`None`: the caller would have to wait for it).
+    pub fn load_unless_busy(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Option<Result<Arc<Plugin>, String>> {
+        let (path, pin) = match self.resolve(spec, base_dir) {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(match runtime.try_load_file(&path)? {
+            Ok(plugin) => check_pin(spec, &path, plugin, pin),
+            Err(e) => Err(e.to_string()),
+        })
+    }
+}
+
+/// `plugin`, when its digest is the pinned one (or nothing is pinned).
+fn check_pin(spec: &str, path: &Path, plugin: Arc<Plugin>, pin: Option<String>) -> Result<Arc<Plugin>, String> {
+    match pin {
+        Some(want) if plugin.digest != want => Err(format!(
+            "plugin `{spec}`: {} has digest {}, not the pinned {want}; refusing to run it",
+            path.display(),
+            plugin.digest
+        )),
+        _ => Ok(plugin),
     }
 }
 

@@ -250,11 +250,13 @@ impl Runner<'_> {
 
     /// The sandbox of `step`, made ahead of its turn (see [`prepare`]), when it is a
     /// plain wasm step whose plugin names no variable (a variable may be set by the
-    /// step running now) and whose component is loaded or loads without waiting.
+    /// step running now) and whose component is loaded or loads without waiting for
+    /// another thread.
     async fn prepare(&self, step: Option<&Step>, dir: &Path) -> Option<Prepared> {
         let step = step?;
         let spec = preparable(step)?;
-        let plugin = self.plugins.load(self.runtime, spec, dir).ok()?;
+        // Never wait for the prefetch thread here: the step running now would wait too.
+        let plugin = self.plugins.load_unless_busy(self.runtime, spec, dir)?.ok()?;
         prepare(&self.env, &step.name, plugin, self.context.clone(), &self.limits).await
     }
 
