@@ -186,3 +186,25 @@ fn handle_routes_a_notification_and_runs_its_workflow() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no built context"), "{}", text(&out));
 }
+
+#[test]
+fn a_first_step_pinned_to_another_digest_is_refused_although_its_sandbox_was_made_early() {
+    let svc = service();
+    let wf = svc.path().join("pinned.yaml");
+    std::fs::write(
+        &wf,
+        "steps:\n  - {name: first, type: wasm, plugin: 'emit@sha256:0000000000000000000000000000000000000000000000000000000000000000'}\n  - {name: second, type: wasm, plugin: emit}\n",
+    )
+    .unwrap();
+    let journal = svc.path().join("run.jsonl");
+    let out = scope_host(&["run", s(&wf), "--journal", s(&journal)]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("not the pinned sha256:0000") && t.contains("refusing to run it"), "{t}");
+    assert!(t.contains("– second skipped"), "{t}");
+    let record = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !record.contains("\"step_started\""),
+        "the refused component never started: {record}"
+    );
+}

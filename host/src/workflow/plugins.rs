@@ -28,15 +28,7 @@ impl PluginPath {
     /// Resolves `spec` (a name, `name@sha256:<hex>`, or a path) to a file and the
     /// digest it must have, if pinned.
     pub fn resolve(&self, spec: &str, base_dir: &Path) -> Result<(PathBuf, Option<String>), String> {
-        let (name, pin) = match spec.split_once("@sha256:") {
-            Some((n, hex)) => {
-                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(format!("plugin `{spec}`: a pin is `name@sha256:<64 hex digits>`"));
-                }
-                (n, Some(format!("sha256:{}", hex.to_ascii_lowercase())))
-            }
-            None => (spec, None),
-        };
+        let (name, pin) = split_pin(spec)?;
         if name.is_empty() {
             return Err("a wasm step needs `plugin: <name or path>`".into());
         }
@@ -125,6 +117,14 @@ impl PluginPath {
         check_pin(spec, &path, plugin, pin)
     }
 
+    /// `plugin`, loaded for `spec` earlier (a prepared sandbox's), when its digest is
+    /// the one `spec` pins: a pin is checked at the step's turn whoever loaded it.
+    pub fn verify(&self, spec: &str, plugin: Arc<Plugin>) -> Result<Arc<Plugin>, String> {
+        let (_, pin) = split_pin(spec)?;
+        let origin = PathBuf::from(&plugin.origin);
+        check_pin(spec, &origin, plugin, pin)
+    }
+
     /// [`PluginPath::load`], unless another thread is loading a component right now
     /// (`None`: the caller would have to wait for it).
     pub fn load_unless_busy(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Option<Result<Arc<Plugin>, String>> {
@@ -136,6 +136,19 @@ impl PluginPath {
             Ok(plugin) => check_pin(spec, &path, plugin, pin),
             Err(e) => Err(e.to_string()),
         })
+    }
+}
+
+/// The name (or path) of a plugin spec, and the digest it pins, if any.
+fn split_pin(spec: &str) -> Result<(&str, Option<String>), String> {
+    match spec.split_once("@sha256:") {
+        Some((name, hex)) => {
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!("plugin `{spec}`: a pin is `name@sha256:<64 hex digits>`"));
+            }
+            Ok((name, Some(format!("sha256:{}", hex.to_ascii_lowercase()))))
+        }
+        None => Ok((spec, None)),
     }
 }
 

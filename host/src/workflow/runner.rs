@@ -269,14 +269,12 @@ impl Runner<'_> {
         ctx: &mut Ctx<'_>,
     ) {
         let prepared = ctx.prepared.take().filter(|p| p.step() == step.name);
-        // A sandbox prepared for this step holds its plugin, found, loaded and its
-        // pin verified when the sandbox was made (its spec names no variable).
+        let spec = super::expand::expand(step.plugin.as_deref().unwrap_or(""), &|n| step_vars.get(n).cloned());
+        // A sandbox prepared for this step holds its plugin, found and loaded when the
+        // sandbox was made (its spec names no variable); its pin is checked now.
         let found = match &prepared {
-            Some(p) => Ok(p.plugin().clone()),
-            None => {
-                let spec = super::expand::expand(step.plugin.as_deref().unwrap_or(""), &|n| step_vars.get(n).cloned());
-                self.plugins.load(self.runtime, &spec, ctx.dir)
-            }
+            Some(p) => self.plugins.verify(&spec, p.plugin().clone()),
+            None => self.plugins.load(self.runtime, &spec, ctx.dir),
         };
         let plugin = match found {
             Ok(p) => p,
