@@ -171,6 +171,7 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// A journal that writes JSON lines to `path` (created with its parent folders).
     pub fn to_file(path: &Path, redactor: Redactor) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -195,6 +196,7 @@ impl Journal {
         Ok(journal)
     }
 
+    /// A journal kept in memory only (tests, benches).
     pub fn in_memory(redactor: Redactor) -> Self {
         // Nothing to wait for: boundaries are turned into entries where they are recorded.
         Journal::new(
@@ -218,10 +220,12 @@ impl Journal {
         }
     }
 
+    /// Where the journal is written, if anywhere.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
+    /// Appends an entry; the buffer is written out at step boundaries.
     pub fn record(&self, event: Event) {
         let boundary = event.is_boundary();
         let mut inner = self.shared.lock();
@@ -236,29 +240,30 @@ impl Journal {
         }
     }
 
-    /// Writes everything recorded so far.
+    /// Writes every buffered entry out (redacted).
     pub fn flush(&self) {
         let mut inner = self.shared.lock();
         self.shared.write_locked(&mut inner);
     }
 
-    /// Every entry recorded so far, as written (redacted).
+    /// Every entry written so far, redacted (flushes first).
     pub fn entries(&self) -> Vec<serde_json::Value> {
-        self.entries_of("")
+        self.entries_where(|_| true)
     }
 
-    /// The entries of one `event` kind (`call`, `step_finished` …; `""`: all).
+    /// The entries of one `event` kind (`call`, `step_finished` …), flushing first.
     pub fn entries_of(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.entries_where(|e| e["event"] == kind)
+    }
+
+    fn entries_where(&self, keep: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
         let mut inner = self.shared.lock();
         self.shared.write_locked(&mut inner);
-        inner
-            .written
-            .iter()
-            .filter(|e| kind.is_empty() || e["event"] == kind)
-            .cloned()
-            .collect()
+        inner.written.iter().filter(|e| keep(e)).cloned().collect()
     }
 
+    /// The first error met while writing the file, if any: the run goes on, the
+    /// CLI reports it.
     pub fn write_error(&self) -> Option<String> {
         self.shared.lock().write_error.clone()
     }

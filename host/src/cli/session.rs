@@ -160,8 +160,8 @@ impl Session {
                 None => SimCloud::new_empty(),
             })),
         };
-        let loading = sim.is_none().then(|| loading.0.or_else(|| Session::prepare(opts).0)).flatten();
-        let reaching = loading.map(|loading| {
+        // `loading` is there exactly when the run goes to AWS, that is without `sim`.
+        let reaching = loading.0.map(|loading| {
             let record_to = opts.record.clone();
             let target = target.to_owned();
             tokio::spawn(async move {
