@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How a capability call ended.
@@ -138,24 +138,35 @@ impl Event {
     }
 }
 
+/// Recorded, not yet written. Recording takes only this lock, and only to push, so a
+/// step never waits while a batch is serialised, redacted and written.
 #[derive(Default)]
-struct Inner {
-    /// Recorded, not yet written: the event and when it was recorded.
-    pending: Vec<(Event, u64)>,
-    written: Vec<serde_json::Value>,
-    file: Option<BufWriter<File>>,
-    write_error: Option<String>,
-    /// A boundary was recorded since the writer last wrote.
+struct Pending {
+    /// The event and when it was recorded.
+    events: Vec<(Event, u64)>,
+    /// A boundary was recorded since the writer last took the events.
     due: bool,
-    /// The journal was dropped: the writer ends.
+    /// No writer thread (in memory, or it could not start) or the journal was
+    /// dropped: boundaries are written by whoever records them.
     closed: bool,
 }
 
-/// What the journal and its writer thread share.
+/// What has been written. Whoever writes (the writer thread, a flush) holds it from
+/// taking the pending events until they are on disk, so batches land in order.
+#[derive(Default)]
+struct Output {
+    written: Vec<serde_json::Value>,
+    file: Option<BufWriter<File>>,
+    write_error: Option<String>,
+}
+
+/// What the journal and its writer thread share. Locks are taken output first,
+/// then pending, never the other way.
 struct Shared {
     redactor: Redactor,
-    inner: Mutex<Inner>,
-    /// Wakes the writer when a boundary is recorded.
+    pending: Mutex<Pending>,
+    output: Mutex<Output>,
+    /// Wakes the writer when a boundary is recorded (paired with `pending`).
     wake: Condvar,
 }
 
@@ -177,21 +188,14 @@ impl Journal {
             std::fs::create_dir_all(dir)?;
         }
         let file = File::create(path)?;
-        let journal = Journal::new(
-            Some(path.to_owned()),
-            redactor,
-            Inner {
-                file: Some(BufWriter::new(file)),
-                ..Inner::default()
-            },
-        );
+        let journal = Journal::new(Some(path.to_owned()), redactor, Some(BufWriter::new(file)), false);
         let shared = journal.shared.clone();
         let writer = std::thread::Builder::new()
             .name("scope-host-journal".into())
             .spawn(move || shared.write_when_due());
         if writer.is_err() {
             // No thread: boundaries are written by whoever records them.
-            journal.shared.lock().closed = true;
+            journal.shared.pending().closed = true;
         }
         Ok(journal)
     }
@@ -199,22 +203,19 @@ impl Journal {
     /// A journal kept in memory only (tests, benches).
     pub fn in_memory(redactor: Redactor) -> Self {
         // Nothing to wait for: boundaries are turned into entries where they are recorded.
-        Journal::new(
-            None,
-            redactor,
-            Inner {
-                closed: true,
-                ..Inner::default()
-            },
-        )
+        Journal::new(None, redactor, None, true)
     }
 
-    fn new(path: Option<PathBuf>, redactor: Redactor, inner: Inner) -> Self {
+    fn new(path: Option<PathBuf>, redactor: Redactor, file: Option<BufWriter<File>>, closed: bool) -> Self {
         Journal {
             path,
             shared: Arc::new(Shared {
                 redactor,
-                inner: Mutex::new(inner),
+                pending: Mutex::new(Pending {
+                    closed,
+                    ..Pending::default()
+                }),
+                output: Mutex::new(Output { file, ..Output::default() }),
                 wake: Condvar::new(),
             }),
         }
@@ -228,13 +229,14 @@ impl Journal {
     /// Appends an entry; the buffer is written out at step boundaries.
     pub fn record(&self, event: Event) {
         let boundary = event.is_boundary();
-        let mut inner = self.shared.lock();
-        inner.pending.push((event, now_ms()));
+        let mut pending = self.shared.pending();
+        pending.events.push((event, now_ms()));
         if boundary {
-            if inner.closed {
-                self.shared.write_locked(&mut inner);
+            if pending.closed {
+                drop(pending);
+                drop(self.shared.write_out());
             } else {
-                inner.due = true;
+                pending.due = true;
                 self.shared.wake.notify_one();
             }
         }
@@ -242,8 +244,7 @@ impl Journal {
 
     /// Writes every buffered entry out (redacted).
     pub fn flush(&self) {
-        let mut inner = self.shared.lock();
-        self.shared.write_locked(&mut inner);
+        drop(self.shared.write_out());
     }
 
     /// Every entry written so far, redacted (flushes first).
@@ -257,72 +258,87 @@ impl Journal {
     }
 
     fn entries_where(&self, keep: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
-        let mut inner = self.shared.lock();
-        self.shared.write_locked(&mut inner);
-        inner.written.iter().filter(|e| keep(e)).cloned().collect()
+        let output = self.shared.write_out();
+        output.written.iter().filter(|e| keep(e)).cloned().collect()
     }
 
     /// The first error met while writing the file, if any: the run goes on, the
     /// CLI reports it.
     pub fn write_error(&self) -> Option<String> {
-        self.shared.lock().write_error.clone()
+        self.shared.output().write_error.clone()
     }
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn output(&self) -> MutexGuard<'_, Output> {
+        self.output.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The writer thread: writes whenever a boundary is due, until the journal closes.
     fn write_when_due(&self) {
-        let mut inner = self.lock();
         loop {
-            while !inner.due && !inner.closed {
-                inner = self.wake.wait(inner).unwrap_or_else(|e| e.into_inner());
+            {
+                let mut pending = self.pending();
+                while !pending.due && !pending.closed {
+                    pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                }
+                if pending.closed {
+                    return;
+                }
             }
-            if inner.closed {
-                return;
-            }
-            self.write_locked(&mut inner);
+            drop(self.write_out());
         }
     }
 
-    /// Redacts (with every secret known by now), serialises and writes what is pending.
-    fn write_locked(&self, inner: &mut Inner) {
-        inner.due = false;
-        let pending = std::mem::take(&mut inner.pending);
-        for (event, ts_ms) in pending {
+    /// Takes what is pending and redacts (with every secret known by now),
+    /// serialises and writes it; returns the output, still held.
+    fn write_out(&self) -> MutexGuard<'_, Output> {
+        let mut output = self.output();
+        let events = {
+            let mut pending = self.pending();
+            pending.due = false;
+            std::mem::take(&mut pending.events)
+        };
+        if events.is_empty() {
+            return output;
+        }
+        let output_ref = &mut *output;
+        for (event, ts_ms) in events {
             let mut value =
                 serde_json::to_value(&event).unwrap_or_else(|e| serde_json::json!({"event": "unserialisable", "error": e.to_string()}));
             if let serde_json::Value::Object(map) = &mut value {
                 map.insert("ts_ms".into(), serde_json::json!(ts_ms));
             }
             let value = self.redactor.redact_json(&value);
-            if let Some(file) = inner.file.as_mut() {
+            if let Some(file) = output_ref.file.as_mut() {
                 let res = serde_json::to_writer(&mut *file, &value)
                     .map_err(std::io::Error::from)
                     .and_then(|_| file.write_all(b"\n"));
                 if let Err(e) = res {
-                    inner.write_error.get_or_insert_with(|| e.to_string());
+                    output_ref.write_error.get_or_insert_with(|| e.to_string());
                 }
             }
-            inner.written.push(value);
+            output_ref.written.push(value);
         }
-        if let Some(file) = inner.file.as_mut() {
+        if let Some(file) = output_ref.file.as_mut() {
             if let Err(e) = file.flush() {
-                inner.write_error.get_or_insert_with(|| e.to_string());
+                output_ref.write_error.get_or_insert_with(|| e.to_string());
             }
         }
+        output
     }
 }
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        let mut inner = self.shared.lock();
-        self.shared.write_locked(&mut inner);
-        inner.closed = true;
+        // Nobody records any more: the writer thread ends, and what is left is written here.
+        self.shared.pending().closed = true;
         self.shared.wake.notify_one();
+        drop(self.shared.write_out());
     }
 }
 
@@ -382,6 +398,27 @@ mod tests {
         assert!(!text.contains("topsecret"), "{text}");
         assert_eq!(text.lines().count(), 3);
         assert!(text.contains("[REDACTED]"));
+    }
+
+    #[test]
+    fn recording_does_not_wait_for_a_write_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Arc::new(Journal::to_file(&dir.path().join("j.jsonl"), Redactor::new()).unwrap());
+        // A writer in the middle of a slow batch (a busy disk, a long redaction).
+        let writing = journal.shared.output();
+        let (done, recorded) = std::sync::mpsc::channel();
+        let recorder = journal.clone();
+        std::thread::spawn(move || {
+            recorder.record(started("s"));
+            recorder.record(log("s", "meanwhile"));
+            done.send(()).unwrap();
+        });
+        assert!(
+            recorded.recv_timeout(std::time::Duration::from_secs(10)).is_ok(),
+            "a step recording an entry waited for the writer"
+        );
+        drop(writing);
+        assert_eq!(journal.entries().len(), 2, "both entries are written once the writer is free");
     }
 
     #[test]
