@@ -188,6 +188,22 @@ fn handle_routes_a_notification_and_runs_its_workflow() {
 }
 
 #[test]
+fn a_workflow_of_more_steps_than_the_command_has_sandbox_slots_runs_to_its_end() {
+    // A command's engine has 16 instance slots; each finished step's sandbox is kept
+    // until the next step waits, then freed, so a long workflow never runs out.
+    let svc = service();
+    let wf = svc.path().join("long.yaml");
+    let steps: String = (0..40)
+        .map(|i| format!("  - {{name: s{i}, type: wasm, plugin: emit, configuration: {{EMIT: 'N{i}=x'}}}}\n"))
+        .collect();
+    std::fs::write(&wf, format!("steps:\n{steps}")).unwrap();
+    let out = scope_host(&["run", s(&wf)]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("✔ run succeeded: 40 ok, 0 failed"), "{t}");
+}
+
+#[test]
 fn a_first_step_pinned_to_another_digest_is_refused_although_its_sandbox_was_made_early() {
     let svc = service();
     let wf = svc.path().join("pinned.yaml");

@@ -11,7 +11,7 @@ use crate::caps::RunEnv;
 use crate::engine::Runtime;
 use crate::manifest::Kind;
 use crate::sandbox::Limits;
-use crate::step::{prepare, run_prepared, run_step, CheckVerdict, Prepared, StepRequest};
+use crate::step::{prepare, run_prepared_keeping, run_step, CheckVerdict, Prepared, Spent, StepRequest};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -120,6 +120,8 @@ struct Ctx<'w> {
     records: Vec<StepRecord>,
     /// The sandbox of the step to run next, made while the one before ran.
     prepared: Option<Prepared>,
+    /// The last finished step's sandbox, freed while the next one waits for the cloud.
+    spent: Option<Spent>,
 }
 
 impl Runner<'_> {
@@ -136,6 +138,7 @@ impl Runner<'_> {
             dir: &wf.dir,
             records: Vec::new(),
             prepared: first,
+            spent: None,
         };
         let ok = self
             .run_steps(&wf.workflow.steps, &mut vars, "", wf.workflow.continue_on_error, &mut ctx)
@@ -171,8 +174,12 @@ impl Runner<'_> {
                 // cloud (the run polls this step first, the preparation when it waits).
                 let next = steps.get(i + 1).filter(|_| step.post.is_none());
                 let dir = ctx.dir;
-                let (step_ok, prepared) =
-                    tokio::join!(biased; self.run_one(step, vars, prefix, continue_on_error, ctx), self.prepare(next, dir));
+                let spent = ctx.spent.take();
+                let (step_ok, prepared) = tokio::join!(
+                    biased;
+                    self.run_one(step, vars, prefix, continue_on_error, ctx),
+                    self.prepare(next, dir, spent)
+                );
                 ctx.prepared = prepared;
                 ok &= step_ok;
             }
@@ -251,8 +258,10 @@ impl Runner<'_> {
     /// The sandbox of `step`, made ahead of its turn (see [`prepare`]), when it is a
     /// plain wasm step whose plugin names no variable (a variable may be set by the
     /// step running now) and whose component is loaded or loads without waiting for
-    /// another thread.
-    async fn prepare(&self, step: Option<&Step>, dir: &Path) -> Option<Prepared> {
+    /// another thread. First it frees `spent`, the sandbox of the step before: this
+    /// runs once the step now running waits for the cloud.
+    async fn prepare(&self, step: Option<&Step>, dir: &Path, spent: Option<Spent>) -> Option<Prepared> {
+        drop(spent);
         let step = step?;
         let spec = preparable(step)?;
         // Never wait for the prefetch thread here: the step running now would wait too.
@@ -300,7 +309,8 @@ impl Runner<'_> {
             context: self.context.clone(),
             limits: self.limits.clone(),
         };
-        let report = run_prepared(self.env.clone(), request, prepared).await;
+        let (report, spent) = run_prepared_keeping(self.env.clone(), request, prepared).await;
+        ctx.spent = Some(spent);
         record.identity = Some(report.identity.clone());
         if let Some(f) = report.failure {
             record.failure = Some(Failure {
