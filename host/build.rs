@@ -4,11 +4,11 @@
 //! command before `main` — the dynamic loader applies ~72 000 relative relocations
 //! (vtables, static tables of the SDK, wasmtime and clap) and each page they touch is
 //! copied on write. An agent runs one short process per notification, so that is
-//! paid on every run (about 1.5 ms of the moto bench's ~9 ms of host overhead).
+//! paid on every run (1.4 ms of host overhead in the moto bench, paired runs).
 //!
 //! The cost: the executable's own code and data load at a fixed address (the
 //! heap, stack, shared libraries and guest memories stay randomised) — the default
-//! of Go-built infrastructure tools. Operators who prefer a position-independent
+//! of `go build` on linux/amd64, which most infrastructure CLIs use. Operators who prefer a position-independent
 //! build set `SCOPE_HOST_PIE=1` when building.
 fn main() {
     println!("cargo:rerun-if-env-changed=SCOPE_HOST_PIE");
