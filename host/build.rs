@@ -7,9 +7,10 @@
 //! paid on every run (1.4 ms of host overhead in the moto bench, paired runs).
 //!
 //! The cost: the executable's own code and data load at a fixed address (the
-//! heap, stack, shared libraries and guest memories stay randomised) — the default
-//! of `go build` on linux/amd64, which most infrastructure CLIs use. Operators who prefer a position-independent
-//! build set `SCOPE_HOST_PIE=1` when building.
+//! heap, stack, shared libraries and guest memories stay randomised) — the
+//! default of `go build` on linux/amd64, which most infrastructure CLIs use.
+//! Operators who prefer a position-independent build set `SCOPE_HOST_PIE=1`
+//! when building.
 fn main() {
     println!("cargo:rerun-if-env-changed=SCOPE_HOST_PIE");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
