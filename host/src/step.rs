@@ -220,12 +220,7 @@ fn new_store(plugin: &Plugin, host: StepHost, limits: &Limits) -> (Store<StepSta
 /// Runs one step to its end. Never panics on guest behaviour; every failure is in
 /// the report and in the journal.
 pub async fn run_step(env: Arc<RunEnv>, req: StepRequest) -> StepReport {
-    run_prepared(env, req, None).await
-}
-
-/// [`run_step`], in `prepared` when that was made for this step and plugin.
-pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepared>) -> StepReport {
-    run_prepared_keeping(env, req, prepared).await.0
+    run_prepared(env, req, None).await.0
 }
 
 /// A finished step's sandbox (its instance, memory and host side), left to be
@@ -235,8 +230,9 @@ pub struct Spent {
     _sandbox: Store<StepState>,
 }
 
-/// [`run_prepared`], handing back the finished step's sandbox instead of dropping it.
-pub async fn run_prepared_keeping(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepared>) -> (StepReport, Spent) {
+/// [`run_step`], in `prepared` when that was made for this step and plugin; hands
+/// back the finished step's sandbox instead of dropping it.
+pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepared>) -> (StepReport, Spent) {
     let started = Instant::now();
     let plugin = req.plugin.clone();
     env.journal.record(Event::StepStarted {

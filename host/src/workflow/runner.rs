@@ -11,7 +11,7 @@ use crate::caps::RunEnv;
 use crate::engine::Runtime;
 use crate::manifest::Kind;
 use crate::sandbox::Limits;
-use crate::step::{prepare, run_prepared_keeping, run_step, CheckVerdict, Prepared, Spent, StepRequest};
+use crate::step::{prepare, run_prepared, run_step, CheckVerdict, Prepared, Spent, StepRequest};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -309,7 +309,7 @@ impl Runner<'_> {
             context: self.context.clone(),
             limits: self.limits.clone(),
         };
-        let (report, spent) = run_prepared_keeping(self.env.clone(), request, prepared).await;
+        let (report, spent) = run_prepared(self.env.clone(), request, prepared).await;
         ctx.spent = Some(spent);
         record.identity = Some(report.identity.clone());
         if let Some(f) = report.failure {
