@@ -1,7 +1,7 @@
 //! scope-host: runs infrastructure workflow steps as sandboxed WebAssembly
 //! components. The host holds every credential and offers the cloud through the
 //! typed contract in `wit/`; a step can only do what it declares and the operator
-//! grants. See DESIGN.md for the module map.
+//! grants. See docs/architecture.md for the module map.
 
 pub mod bindings;
 pub mod caps;

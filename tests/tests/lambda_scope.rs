@@ -1,5 +1,5 @@
-//! The built-in Lambda-scope steps on the simulated cloud, rule by rule
-//! (LAMBDA-SCOPE.md), and the initial deployment end to end.
+//! The built-in Lambda-scope steps on the simulated cloud, rule by rule (the behaviour of
+//! the bash steps they replace, known defects fixed), and the initial deployment end to end.
 
 use scope_host_tests::{lambda_example, providers_from, run_with, Data};
 use serde_json::{json, Value};

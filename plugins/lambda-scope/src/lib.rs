@@ -1,7 +1,7 @@
-//! Rules shared by the Lambda-scope steps (see LAMBDA-SCOPE.md): reading the built
-//! context, config precedence (context path → variable → default), the function
-//! name rule, image and asset URIs, and the ECR pull-policy merge. Pure functions
-//! where possible, so they are tested natively.
+//! Rules shared by the Lambda-scope steps, kept from the bash steps they replace:
+//! reading the built context, config precedence (context path → variable →
+//! default), the function name rule, image and asset URIs, and the ECR pull-policy
+//! merge. Pure functions where possible, so they are tested natively.
 
 pub mod ecr_policy;
 pub mod uri;

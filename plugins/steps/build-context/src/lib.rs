@@ -1,7 +1,7 @@
 //! build_context (deployment): turns the built context, the scope's providers and
-//! the function's current versions into the variables later steps read. Rules in
-//! LAMBDA-SCOPE.md; the known defect "an absent provider value wiped a value the
-//! agent already had" is fixed: provider → existing variable → default.
+//! the function's current versions into the variables later steps read, as the bash step
+//! it replaces did, except its defect "an absent provider value wiped a value the agent
+//! already had": here provider → existing variable → default.
 
 use lambda_scope::{config, function_name, Context};
 use scope_step::prelude::*;
