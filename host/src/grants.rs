@@ -216,76 +216,273 @@ impl Grant {
 pub const SESSION_POLICY_LIMIT: usize = 2048;
 
 impl Grant {
-    /// The grant as an IAM session policy: every declared capability the operator
-    /// policy also grants, with variables resolved, narrowed to the more specific of
-    /// the two patterns. AWS then enforces the same least privilege the host does, so
-    /// a host bug cannot widen what a step's session may do.
+    /// The grant as an IAM session policy: for every declared capability and every
+    /// operator statement, the actions and resources both allow, with variables
+    /// resolved. AWS then enforces the same least privilege the host does, so a host
+    /// bug cannot widen what a step's session may do; and it allows every call the
+    /// host allows, so AWS does not refuse what the grant permits.
     ///
     /// Capabilities whose variables are unset are left out (the host would deny them
-    /// too). Where neither pattern contains the other the declaration is kept: the
-    /// session is then wider than the grant, never wider than the declaration, and the
-    /// host's own check still applies. `None` when nothing is granted.
+    /// too). `None` when nothing is granted. An error when the exact policy cannot be
+    /// written within AWS's limits: a wider one would outgrow the grant, and a
+    /// narrower one would refuse calls the step is allowed to make.
     pub fn session_policy(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for cap in self.declared.iter() {
             let Ok(declared) = resolve(&cap.resource, var) else { continue };
             for s in &self.policy.allow {
                 let Ok(granted) = resolve(&s.resource, var) else { continue };
-                let action = if action_matches(&s.action, &cap.action) {
-                    cap.action.clone()
-                } else if action_matches(&cap.action, &s.action) {
-                    s.action.clone()
-                } else {
+                let actions = intersect_actions(&cap.action, &s.action).map_err(|e| self.inexpressible(&e))?;
+                if actions.is_empty() {
                     continue;
-                };
-                let resource = if glob_matches(&granted, &declared) {
-                    declared.clone()
-                } else if glob_matches(&declared, &granted) {
-                    granted
-                } else if patterns_may_overlap(&declared, &granted) {
-                    declared.clone()
-                } else {
-                    continue;
-                };
-                if !pairs.contains(&(action.clone(), resource.clone())) {
-                    pairs.push((action, resource));
+                }
+                let resources = intersect_globs(&declared, &granted).map_err(|e| self.inexpressible(&e))?;
+                for action in &actions {
+                    for resource in &resources {
+                        pairs.push((action.clone(), resource.clone()));
+                    }
                 }
             }
         }
+        // The union of what each pair allows is the grant; a pair inside another adds
+        // nothing but length.
+        let pairs = drop_covered(pairs, |outer, inner| {
+            glob_contains(&outer.0.to_ascii_lowercase(), &inner.0.to_ascii_lowercase()) && glob_contains(&outer.1, &inner.1)
+        });
         if pairs.is_empty() {
             return Ok(None);
         }
-        let grouped = policy_document(group_by_resources(&pairs));
-        if grouped.len() <= SESSION_POLICY_LIMIT {
-            return Ok(Some(grouped));
+        let document = policy_document(group_by_resources(&pairs));
+        if document.len() > SESSION_POLICY_LIMIT {
+            return Err(self.too_long(document.len(), &pairs));
         }
-        // Too long for AWS: one statement of every action on every resource is
-        // shorter, and still inside the declaration's actions and resources.
-        let mut actions: Vec<String> = pairs.iter().map(|p| p.0.clone()).collect();
-        let mut resources: Vec<String> = pairs.iter().map(|p| p.1.clone()).collect();
-        actions.sort();
-        actions.dedup();
-        resources.sort();
-        resources.dedup();
-        let flat = policy_document(vec![(actions, resources)]);
-        if flat.len() <= SESSION_POLICY_LIMIT {
-            return Ok(Some(flat));
+        Ok(Some(document))
+    }
+
+    fn inexpressible(&self, why: &str) -> String {
+        format!(
+            "plugin `{}`: the session policy for its grant cannot be written exactly: {why}",
+            self.plugin
+        )
+    }
+
+    /// Names what makes the policy long: the actions with the most resource patterns.
+    fn too_long(&self, length: usize, pairs: &[(String, String)]) -> String {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for (action, _) in pairs {
+            match counts.iter_mut().find(|(a, _)| a == action) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((action, 1)),
+            }
         }
-        Err(format!(
-            "plugin `{}` is granted {} (action, resource) pairs; as a session policy that is {} characters, more than AWS's {SESSION_POLICY_LIMIT}: declare fewer, broader capabilities",
+        counts.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+        let widest: Vec<String> = counts.iter().take(3).map(|(a, n)| format!("`{a}` ({n})")).collect();
+        format!(
+            "plugin `{}` is granted {} (action, resource pattern) pairs; as a session policy that is {length} characters, more than AWS's {SESSION_POLICY_LIMIT}. \
+             The actions with the most resource patterns are {}: declare fewer capabilities or broader resource patterns in the plugin's manifest, \
+             or narrow the operator policy (--policy, --grant) to the resources this plugin needs",
             self.plugin,
             pairs.len(),
-            flat.len()
-        ))
+            widest.join(", ")
+        )
     }
 }
 
-/// Whether two globs could match a common text: their literal prefixes up to the
-/// first wildcard agree. (A cheap test; a false "maybe" only keeps a declaration.)
-fn patterns_may_overlap(a: &str, b: &str) -> bool {
-    let prefix = |p: &str| p.split(['*', '?']).next().unwrap_or("").to_owned();
-    let (pa, pb) = (prefix(a), prefix(b));
-    pa.starts_with(&pb) || pb.starts_with(&pa)
+/// More glob patterns than this for one intersection is refused: a policy that long
+/// is better fixed by simpler patterns than written out.
+const MAX_PIECES: usize = 16;
+
+/// The bound while intersecting: partial results may hold patterns that a later
+/// step finds redundant, so they get more room than the final answer.
+const MAX_WORKING_PIECES: usize = 4 * MAX_PIECES;
+
+/// The action patterns matching what both action patterns match. IAM compares
+/// actions without regard to case, so the comparison is lowercased; when one pattern
+/// lies inside the other it is kept as written (it is what the manifest or the
+/// operator spelled), otherwise the pieces are lowercase, which AWS reads the same.
+fn intersect_actions(declared: &str, granted: &str) -> Result<Vec<String>, String> {
+    let (d, g) = (declared.to_ascii_lowercase(), granted.to_ascii_lowercase());
+    if glob_contains(&g, &d) {
+        return Ok(vec![declared.to_owned()]);
+    }
+    if glob_contains(&d, &g) {
+        return Ok(vec![granted.to_owned()]);
+    }
+    intersect_globs(&d, &g)
+}
+
+/// The glob patterns whose union matches exactly the texts both `a` and `b` match;
+/// empty when they share none. An error naming both when that takes more than
+/// [`MAX_PIECES`] patterns.
+fn intersect_globs(a: &str, b: &str) -> Result<Vec<String>, String> {
+    let (na, nb) = (normalize_glob(a), normalize_glob(b));
+    // The common case, and the one whose output should read as the input did.
+    if glob_contains(&nb, &na) {
+        return Ok(vec![a.to_owned()]);
+    }
+    if glob_contains(&na, &nb) {
+        return Ok(vec![b.to_owned()]);
+    }
+    let too_many = || format!("`{a}` and `{b}` overlap in more ways than {MAX_PIECES} patterns can say; simplify one of them (fewer `*`)");
+    let pieces = GlobProduct::new(&na, &nb).pieces().ok_or_else(too_many)?;
+    if pieces.len() > MAX_PIECES {
+        return Err(too_many());
+    }
+    Ok(pieces)
+}
+
+/// The product of two glob automata. A glob is a chain of states, one per pattern
+/// character, where `*` loops on any character; the pair of positions `(i, j)`
+/// stands for the texts both suffixes `a[i..]` and `b[j..]` match. Every move goes
+/// forward in `i + j` except the loop where both sides sit on a `*`, which becomes a
+/// `*` in the output: so the language is a finite union of globs, one per path.
+struct GlobProduct {
+    a: Vec<char>,
+    b: Vec<char>,
+}
+
+/// One way out of a product state: the pattern character it writes (none for a
+/// move where one side skips its `*`), and the state it leads to.
+type Move = (Option<char>, (usize, usize));
+
+impl GlobProduct {
+    fn new(a: &str, b: &str) -> Self {
+        GlobProduct {
+            a: a.chars().collect(),
+            b: b.chars().collect(),
+        }
+    }
+
+    /// The texts both suffixes match: a single empty text once both are used up.
+    fn accepts(&self, (i, j): (usize, usize)) -> bool {
+        i == self.a.len() && j == self.b.len()
+    }
+
+    fn moves(&self, (i, j): (usize, usize)) -> Vec<Move> {
+        match (self.a.get(i).copied(), self.b.get(j).copied()) {
+            // Both loop together on any text, then one of them moves on.
+            (Some('*'), Some('*')) => vec![(Some('*'), (i + 1, j)), (Some('*'), (i, j + 1))],
+            // A `*` facing a character either matches nothing or takes that character.
+            (Some('*'), other) => {
+                let mut moves = vec![(None, (i + 1, j))];
+                moves.extend(other.map(|c| (Some(c), (i, j + 1))));
+                moves
+            }
+            (other, Some('*')) => {
+                let mut moves = vec![(None, (i, j + 1))];
+                moves.extend(other.map(|c| (Some(c), (i + 1, j))));
+                moves
+            }
+            (Some(x), Some(y)) => match (x, y) {
+                ('?', c) | (c, '?') => vec![(Some(c), (i + 1, j + 1))],
+                _ if x == y => vec![(Some(x), (i + 1, j + 1))],
+                _ => Vec::new(),
+            },
+            // One side needs a character the other cannot give.
+            _ => Vec::new(),
+        }
+    }
+
+    /// The states reachable from the start, each after every state it moves to.
+    fn reachable(&self) -> Vec<(usize, usize)> {
+        let mut seen = std::collections::HashSet::from([(0, 0)]);
+        let mut todo = vec![(0, 0)];
+        while let Some(state) = todo.pop() {
+            for (_, next) in self.moves(state) {
+                if seen.insert(next) {
+                    todo.push(next);
+                }
+            }
+        }
+        let mut states: Vec<(usize, usize)> = seen.into_iter().collect();
+        // Moves only ever increase `i + j`.
+        states.sort_by_key(|&(i, j)| std::cmp::Reverse((i + j, i)));
+        states
+    }
+
+    /// The intersection as globs, built from the end states back to the start
+    /// (iteratively: patterns can be long). `None` when it grows past the bound.
+    fn pieces(&self) -> Option<Vec<String>> {
+        let mut done: std::collections::HashMap<(usize, usize), Vec<String>> = std::collections::HashMap::new();
+        for state in self.reachable() {
+            let mut out = Vec::new();
+            if self.accepts(state) {
+                out.push(String::new());
+            }
+            for (written, next) in self.moves(state) {
+                for rest in &done[&next] {
+                    out.push(written.map_or_else(|| rest.clone(), |c| format!("{c}{rest}")));
+                }
+            }
+            let out = simplest_union(out);
+            if out.len() > MAX_WORKING_PIECES {
+                return None;
+            }
+            done.insert(state, out);
+        }
+        done.remove(&(0, 0))
+    }
+}
+
+/// The same union of globs, normalised, shortest first, without a pattern another
+/// one already covers.
+fn simplest_union(pieces: Vec<String>) -> Vec<String> {
+    let mut pieces: Vec<String> = pieces.iter().map(|p| normalize_glob(p)).collect();
+    pieces.sort_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
+    drop_covered(pieces, |outer, inner| glob_contains(outer, inner))
+}
+
+/// Drops every item another covers; of equal ones the first stays, and an item that
+/// replaces others takes the place of the first (so statements keep the order of
+/// the declaration). The union is kept because an item is dropped only for one that
+/// stays or for one covering that.
+fn drop_covered<T>(items: Vec<T>, covers: impl Fn(&T, &T) -> bool) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::new();
+    for item in items {
+        if kept.iter().any(|k| covers(k, &item)) {
+            continue;
+        }
+        // Nothing before the first covered item is removed, so its place stays put.
+        let at = kept.iter().position(|k| covers(&item, k)).unwrap_or(kept.len());
+        kept.retain(|k| !covers(&item, k));
+        kept.insert(at, item);
+    }
+    kept
+}
+
+/// Writes each run of wildcards as its `?`s followed by at most one `*`: the run
+/// means "at least that many characters, more if it has a `*`", so the language is
+/// the same and equal patterns read the same.
+fn normalize_glob(pattern: &str) -> String {
+    fn flush(out: &mut String, questions: &mut usize, star: &mut bool) {
+        out.extend(std::iter::repeat_n('?', *questions));
+        if *star {
+            out.push('*');
+        }
+        (*questions, *star) = (0, false);
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let (mut questions, mut star) = (0, false);
+    for c in pattern.chars() {
+        match c {
+            '?' => questions += 1,
+            '*' => star = true,
+            _ => {
+                flush(&mut out, &mut questions, &mut star);
+                out.push(c);
+            }
+        }
+    }
+    flush(&mut out, &mut questions, &mut star);
+    out
+}
+
+/// Whether every text `inner` matches, `outer` matches too: `outer` matches `inner`
+/// read as text, where a `?` of `outer` may take a `?` of `inner` (one character
+/// either way) but not a `*` (any run). A "no" may be wrong for some unusual pairs
+/// (and costs only length), a "yes" never is.
+fn glob_contains(outer: &str, inner: &str) -> bool {
+    glob_walk(outer, inner, |o, i| i != '*' && (o == '?' || o == i))
 }
 
 /// Statements sharing a resource list become one: `[(actions, resources)]`.
@@ -324,18 +521,28 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 
 /// IAM globbing: `*` any run of characters (also none), `?` exactly one.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    glob_walk(pattern, text, |p, t| p == '?' || p == t)
+}
+
+/// The matcher behind [`glob_matches`] and [`glob_contains`]: a `*` of the pattern
+/// takes any run of the text, any other pattern character takes one text character
+/// that `takes` accepts. Matching each stretch between stars as early as it fits is
+/// enough, so only the last `*` is ever retried.
+fn glob_walk(pattern: &str, text: &str, takes: impl Fn(char, char) -> bool) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // A `*` is a wildcard even facing a `*` in the text (a pattern read as text,
+        // in `glob_contains`): taken as a literal it would leave no point to retry.
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && takes(p[pi], t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -409,8 +616,19 @@ mod tests {
             ("a?c", "ac", false),
             ("a*b*c", "axxbyyc", true),
             ("a*b*c", "axxbyy", false),
+            ("a*:b", "a*:*:b", true),
+            ("*b", "*ab", true),
         ] {
             assert_eq!(glob_matches(p, t), want, "{p} vs {t}");
+        }
+        for (outer, inner, want) in [
+            ("a*", "a?b*", true),
+            ("??*", "a?*", true),
+            ("?", "*", false),
+            ("a?", "a*", false),
+            ("*a*", "*b*", false),
+        ] {
+            assert_eq!(glob_contains(outer, inner), want, "{outer} ⊇ {inner}");
         }
         assert!(action_matches("lambda:get*", "lambda:GetFunction"));
         assert!(!action_matches("lambda:Get*", "lambda:UpdateAlias"));
@@ -468,10 +686,18 @@ mod tests {
         };
         let g = Grant::new("p", &declared, Arc::new(policy));
         let doc: serde_json::Value = serde_json::from_str(&g.session_policy(&vars).unwrap().unwrap()).unwrap();
+        // PublishVersion is declared in any region and account but granted only in
+        // one: the session gets the function there, no longer the declaration as
+        // written (which was wider than the grant). A glob's `*` spans colons, so the
+        // granted `11-*` also reaches a name that itself ends in the declared
+        // `:function:11-app-web`; the host allows that text too, and so must AWS.
         assert_eq!(
             doc,
             serde_json::json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["lambda:PublishVersion"], "Resource": ["arn:aws:lambda:*:*:function:11-app-web"]},
+                {"Effect": "Allow", "Action": ["lambda:PublishVersion"], "Resource": [
+                    "arn:aws:lambda:us-east-1:1:function:11-*:function:11-app-web",
+                    "arn:aws:lambda:us-east-1:1:function:11-app-web",
+                ]},
                 {"Effect": "Allow", "Action": ["lambda:GetFunction"], "Resource": ["arn:aws:lambda:us-east-1:1:function:11-*"]},
                 {"Effect": "Allow", "Action": ["ecr:GetRepositoryPolicy"], "Resource": ["arn:aws:ecr:*:*:repository/*"]},
             ]})
@@ -482,25 +708,192 @@ mod tests {
     }
 
     #[test]
-    fn a_session_policy_too_long_for_aws_is_flattened_then_refused() {
-        let many: Vec<Capability> = (0..40)
+    fn a_session_policy_too_long_for_aws_is_refused_with_what_to_narrow() {
+        let many: Vec<Capability> = (0..8)
             .map(|i| cap(&format!("lambda:Action{i}"), &format!("arn:aws:lambda:*:*:function:fn-{i}")))
             .collect();
-        let g = Grant::new("p", &many[..20], Arc::new(Policy::allow_all()));
-        let text = g.session_policy(&|_| None).unwrap().unwrap();
+        let text = Grant::new("p", &many, Arc::new(Policy::allow_all()))
+            .session_policy(&|_| None)
+            .unwrap()
+            .unwrap();
         assert!(text.len() <= SESSION_POLICY_LIMIT, "{}", text.len());
-        let wide: Vec<Capability> = (0..60)
+        // Each action on its own resource: pairing every action with every resource
+        // would be shorter but would grant what nobody declared, so it is refused.
+        let wide: Vec<Capability> = (0..40)
             .map(|i| {
                 cap(
-                    &format!("lambda:SomeLongActionName{i}"),
+                    &format!("lambda:SomeLongActionName{}", i % 20),
                     &format!("arn:aws:lambda:*:*:function:function-name-{i}"),
                 )
             })
             .collect();
-        let err = Grant::new("p", &wide, Arc::new(Policy::allow_all()))
+        let err = Grant::new("big-plugin", &wide, Arc::new(Policy::allow_all()))
             .session_policy(&|_| None)
             .unwrap_err();
+        assert!(err.contains("plugin `big-plugin`"), "{err}");
         assert!(err.contains("more than AWS's 2048"), "{err}");
+        assert!(err.contains("`lambda:SomeLongActionName0` (2)"), "names the widest actions: {err}");
+        assert!(err.contains("operator policy"), "{err}");
+    }
+
+    #[test]
+    fn overlapping_patterns_are_narrowed_to_their_intersection() {
+        let declared = [cap("lambda:GetFunction", "arn:aws:lambda:*:*:function:app-*")];
+        let policy = Policy::from_flags(&["lambda:GetFunction=arn:aws:lambda:us-east-1:1:function:*-web"]).unwrap();
+        let g = Grant::new("p", &declared, Arc::new(policy));
+        let doc: serde_json::Value = serde_json::from_str(&g.session_policy(&|_| None).unwrap().unwrap()).unwrap();
+        let allows = |resource: &str| session_allows(&doc, "lambda:GetFunction", resource);
+        assert!(allows("arn:aws:lambda:us-east-1:1:function:app-web"), "{doc}");
+        assert!(allows("arn:aws:lambda:us-east-1:1:function:app-x-web"), "{doc}");
+        assert!(!allows("arn:aws:lambda:us-east-1:1:function:app-api"), "{doc}");
+        assert!(!allows("arn:aws:lambda:us-west-2:1:function:app-web"), "{doc}");
+        assert!(!allows("arn:aws:lambda:us-east-1:2:function:app-web"), "{doc}");
+        assert!(!session_allows(
+            &doc,
+            "lambda:DeleteFunction",
+            "arn:aws:lambda:us-east-1:1:function:app-web"
+        ));
+    }
+
+    #[test]
+    fn glob_intersections() {
+        let cases: [(&str, &str, &[&str]); 7] = [
+            ("a*", "*b", &["a*b"]),
+            ("a*", "b*", &[]),
+            ("a?c", "*b*", &["abc"]),
+            ("*", "x?y", &["x?y"]),
+            ("a**?", "*", &["a**?"]),
+            ("*a*", "*b*", &["*a*b*", "*b*a*"]),
+            ("??", "*a", &["?a"]),
+        ];
+        for (a, b, want) in cases {
+            let mut got = intersect_globs(a, b).unwrap();
+            got.sort();
+            assert_eq!(got, want, "{a} ∩ {b}");
+        }
+        // Every interleaving of two runs of distinct letters is its own pattern.
+        let err = intersect_globs("*a*b*c*", "*d*e*f*").unwrap_err();
+        assert!(err.contains("`*a*b*c*` and `*d*e*f*`"), "{err}");
+        // The narrower action keeps its spelling; a true overlap is written lowercase.
+        assert_eq!(intersect_actions("lambda:GetFunction", "lambda:*").unwrap(), ["lambda:GetFunction"]);
+        assert_eq!(intersect_actions("LAMBDA:*", "lambda:Get*").unwrap(), ["lambda:Get*"]);
+        assert_eq!(
+            intersect_actions("lambda:Get*", "lambda:*Function").unwrap(),
+            ["lambda:get*function"]
+        );
+        assert!(intersect_actions("lambda:Get*", "ecr:*").unwrap().is_empty());
+        let kept = drop_covered(vec!["x", "a1", "y", "a2", "a*", "a1"], |o, i| glob_contains(o, i));
+        assert_eq!(kept, ["x", "a*", "y"]);
+    }
+
+    /// IAM's reading of a session policy of Allow statements: some statement matches
+    /// the action (without regard to case) and the resource.
+    fn session_allows(doc: &serde_json::Value, action: &str, resource: &str) -> bool {
+        let strings =
+            |v: &serde_json::Value| -> Vec<String> { v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect() };
+        doc["Statement"].as_array().unwrap().iter().any(|s| {
+            assert_eq!(s["Effect"], "Allow");
+            strings(&s["Action"]).iter().any(|a| action_matches(a, action))
+                && strings(&s["Resource"]).iter().any(|r| glob_matches(r, resource))
+        })
+    }
+
+    mod property {
+        use super::*;
+        use proptest::prelude::*;
+
+        const ACTIONS: [&str; 6] = ["svc:A", "svc:B", "svc:*", "*", "SVC:a", "svc:?"];
+        const PROBE_ACTIONS: [&str; 5] = ["svc:A", "svc:a", "svc:B", "svc:AB", "other:A"];
+        const TEXT: [char; 3] = ['a', 'b', ':'];
+
+        fn text(max: usize) -> impl Strategy<Value = String> {
+            prop::collection::vec(prop::sample::select(TEXT.to_vec()), 0..=max).prop_map(|cs| cs.into_iter().collect())
+        }
+
+        /// A resource pattern over a tiny alphabet, sometimes with a variable (`W`
+        /// is never set).
+        fn resource() -> impl Strategy<Value = String> {
+            let chars = prop::collection::vec(prop::sample::select(vec!['a', 'b', ':', '*', '?']), 0..=6);
+            let variable = prop::option::of((0..=6usize, prop::sample::select(vec!["${V}", "${W}"])));
+            (chars, variable).prop_map(|(cs, variable)| {
+                let mut p: String = cs.into_iter().collect();
+                if let Some((at, name)) = variable {
+                    p.insert_str(at.min(p.len()), name);
+                }
+                p
+            })
+        }
+
+        fn capabilities(max: usize) -> impl Strategy<Value = Vec<Capability>> {
+            prop::collection::vec((prop::sample::select(ACTIONS.to_vec()), resource()), 1..=max)
+                .prop_map(|list| list.into_iter().map(|(a, r)| cap(a, &r)).collect())
+        }
+
+        /// Every text up to a short length, and texts shaped like each pattern (its
+        /// wildcards filled in), so that the probes land inside the grant often.
+        fn probes(patterns: &[String], fills: &[String]) -> Vec<String> {
+            let mut level = vec![String::new()];
+            let mut out = level.clone();
+            for _ in 0..4 {
+                level = level.iter().flat_map(|t| TEXT.iter().map(move |c| format!("{t}{c}"))).collect();
+                out.extend(level.iter().cloned());
+            }
+            for p in patterns {
+                for shift in 0..fills.len() {
+                    let mut t = String::new();
+                    for (n, c) in p.chars().enumerate() {
+                        match c {
+                            '*' => t.push_str(&fills[(shift + n) % fills.len()]),
+                            '?' => t.push(TEXT[(shift + n) % TEXT.len()]),
+                            c => t.push(c),
+                        }
+                    }
+                    out.push(t);
+                }
+            }
+            out
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn the_session_policy_allows_exactly_what_the_grant_allows(
+                declared in capabilities(3),
+                granted in capabilities(3),
+                value in prop::option::of(text(3)),
+                fills in prop::collection::vec(text(3), 1..=4),
+            ) {
+                let var = |n: &str| if n == "V" { value.clone() } else { None };
+                let policy = Policy {
+                    allow: granted.iter().map(|c| Statement { action: c.action.clone(), resource: c.resource.clone() }).collect(),
+                };
+                let grant = Grant::new("p", &declared, Arc::new(policy));
+                let patterns: Vec<String> =
+                    declared.iter().chain(&granted).filter_map(|c| resolve(&c.resource, &var).ok()).collect();
+                let probes = probes(&patterns, &fills);
+                match grant.session_policy(&var) {
+                    Ok(Some(text)) => {
+                        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        for action in PROBE_ACTIONS {
+                            for resource in &probes {
+                                let by_host = grant.check(action, resource, &var).is_ok();
+                                let by_aws = session_allows(&doc, action, resource);
+                                prop_assert_eq!(by_host, by_aws, "{} on `{}` under {}", action, resource, doc);
+                            }
+                        }
+                    }
+                    Ok(None) => {
+                        for action in PROBE_ACTIONS {
+                            for resource in &probes {
+                                prop_assert!(grant.check(action, resource, &var).is_err(), "{} on `{}` with no policy", action, resource);
+                            }
+                        }
+                    }
+                    Err(e) => prop_assert!(e.contains("cannot be written exactly"), "{}", e),
+                }
+            }
+        }
     }
 
     #[test]
