@@ -1,21 +1,21 @@
-//! Links the `scope-host` executable at a fixed address (non-PIE) on Linux with glibc.
+//! Build settings of the `scope-host` executable.
 //!
-//! Why: a position-independent `scope-host` spends about a millisecond of every
-//! command before `main` — the dynamic loader applies ~72 000 relative relocations
-//! (vtables, static tables of the SDK, wasmtime and clap) and each page they touch is
-//! copied on write. An agent runs one short process per notification, so that is
-//! paid on every run (1.4 ms of host overhead in the moto bench, paired runs).
+//! The executable is position-independent (Rust's default on Linux), so the kernel
+//! loads its code and data at a random address: a host that holds cloud credentials
+//! and maps native code compiled from untrusted components keeps ASLR of its own
+//! image. That costs the dynamic loader some relocations at every start.
 //!
-//! The cost: the executable's own code and data load at a fixed address (the
-//! heap, stack, shared libraries and guest memories stay randomised) — the
-//! default of `go build` on linux/amd64, which most infrastructure CLIs use.
-//! Operators who prefer a position-independent build set `SCOPE_HOST_PIE=1`
-//! when building.
+//! `SCOPE_HOST_BENCH_NO_PIE=1` links it at a fixed address instead, for
+//! benchmarking only — to measure what the relocations cost. It is never the
+//! default, and a build made so says so in `scope-host --version`.
 fn main() {
-    println!("cargo:rerun-if-env-changed=SCOPE_HOST_PIE");
+    println!("cargo:rerun-if-env-changed=SCOPE_HOST_BENCH_NO_PIE");
+    println!("cargo:rustc-check-cfg=cfg(scope_host_no_pie)");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if os == "linux" && env == "gnu" && std::env::var_os("SCOPE_HOST_PIE").is_none() {
+    let no_pie = std::env::var_os("SCOPE_HOST_BENCH_NO_PIE").is_some_and(|v| v == "1");
+    if no_pie && os == "linux" && env == "gnu" {
         println!("cargo:rustc-link-arg-bins=-no-pie");
+        println!("cargo:rustc-cfg=scope_host_no_pie");
     }
 }

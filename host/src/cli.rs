@@ -6,6 +6,33 @@ use crate::engine::{EngineOptions, LoadSource, Runtime};
 use crate::redact::{Redactor, MASK};
 use crate::step::{run_step, StepReport, StepRequest};
 
+/// Writes to stdout, ignoring a closed or broken stdout: the run and its record
+/// matter more than a line nobody can read (an agent whose log pipe is gone must
+/// not lose the run). `println!` would panic there.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// [`outln!`] without the newline.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Writes to stderr, ignoring a closed stderr (see [`outln!`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+mod exit;
 mod new_cmd;
 mod plugin_cmd;
 mod session;
@@ -23,9 +50,10 @@ pub(crate) use session::load_policy;
 use session::{Opening, Session};
 
 #[derive(Parser)]
+#[cfg_attr(not(scope_host_no_pie), command(version))]
+#[cfg_attr(scope_host_no_pie, command(version = concat!(env!("CARGO_PKG_VERSION"), " (benchmark build: linked without PIE)")))]
 #[command(
     name = "scope-host",
-    version,
     about = "Run infrastructure workflow steps as sandboxed WebAssembly components",
     long_about = "scope-host runs workflow steps that are WebAssembly components. The host alone holds cloud \
 credentials; a step reaches the cloud only through the typed scope:step contract, and only for the actions its \
@@ -37,7 +65,9 @@ scope-host check plugins/lambda/deployment/workflows/initial.yaml\n  \
 scope-host step run target/wasm/wasm32-wasip2/release/hello.wasm --var WHO=you\n  \
 scope-host plugin inspect target/wasm/wasm32-wasip2/release/update_code.wasm\n  \
 scope-host test plugins/lambda/tests/deployment.yaml\n  \
-scope-host new my-step --lang python      # then my-step/build.sh; see docs/first-step.md"
+scope-host new my-step --lang python      # then my-step/build.sh; see docs/first-step.md\n\n\
+Exit status: 0 everything succeeded; 1 a step (or scenario) failed; 2 bad arguments or input, nothing ran; \
+3 the environment failed (the cloud unreachable, the journal or cloud state unwritable, the engine did not start)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,7 +78,8 @@ struct Cli {
 enum Command {
     /// Run a workflow (YAML) whose steps are components, with live progress.
     #[command(
-        after_help = "Exit status: 0 when every step succeeded, 1 when the run failed, 2 on bad arguments or input.\n\n\
+        after_help = "Exit status: 0 when every step succeeded, 1 when the run failed, 2 on bad arguments or input (nothing ran), \
+3 when the environment failed (the cloud unreachable, the journal unwritable).\n\n\
 Variables, lowest precedence first: SERVICE_PATH, included values files, the workflow's configuration, --values files, --var/--secret-var."
     )]
     Run(Box<WorkflowRunArgs>),
@@ -64,7 +95,9 @@ Variables, lowest precedence first: SERVICE_PATH, included values files, the wor
 finalize-blue-green→finalize, delete-deployment→delete, diagnose-deployment→diagnose); any other notification runs \
 <service>/scope/workflows/<type>.yaml (type custom: delete-scope→delete, diagnose-scope→diagnose, other slugs as named).\n\n\
 The built context comes from --context, else from a `context` member of the notification file. Building it from the \
-platform's API is not supported yet."
+platform's API is not supported yet.\n\n\
+Exit status: 0 when every step succeeded, 1 when the run failed, 2 on bad arguments or input (an unroutable or \
+malformed notification: nothing ran), 3 when the environment failed (the cloud unreachable, the journal unwritable)."
     )]
     Handle(Box<HandleArgs>),
     /// Run scenario files: a step or workflow on the simulated cloud, with expected
@@ -109,7 +142,8 @@ malformed, unknown keys, a file or plugin it names is missing); then nothing run
 enum StepCommand {
     /// Run one step (or check) component against the simulated cloud.
     #[command(
-        after_help = "Exit status: 0 when the step succeeded (or the check ran), 1 when it failed, 2 on bad arguments or input.\n\n\
+        after_help = "Exit status: 0 when the step succeeded (or the check ran), 1 when it failed, 2 on bad arguments or input, \
+3 when the environment failed (the cloud unreachable, the journal unwritable).\n\n\
 Secrets: values of secret parameters in the context, secret outputs, values written to Secrets Manager and \
 assumed-role keys are redacted from every line printed and from the journal."
     )]
@@ -211,21 +245,26 @@ struct RunOptions {
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
     /// Operator policy file: {"allow": [{"action": "lambda:*", "resource": "arn:…"}]}.
-    /// Without --policy or --grant, plugins get what they declare.
+    /// Without --policy or --grant, plugins get what they declare on the simulated
+    /// cloud; against AWS that needs --grant-declared.
     #[arg(long, value_name = "JSON")]
     policy: Option<PathBuf>,
     /// Grant ACTION[=RESOURCE-PATTERN] (repeatable; adds to --policy).
     #[arg(long = "grant", value_name = "ACTION[=RESOURCE]")]
     grants: Vec<String>,
+    /// With --cloud aws and no --policy or --grant: grant every plugin whatever its
+    /// manifest declares (recorded in the journal). Without it such a run is refused.
+    #[arg(long, conflicts_with_all = ["policy", "grants"])]
+    grant_declared: bool,
     /// Region of the calls [default: the scope's (`scope.region` in the context, else
     /// `account.region` of its cloud provider), else the credential chain's].
     #[arg(long)]
     region: Option<String>,
-    /// Each step's deadline, e.g. 30s, 5m, 1h.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    /// Each step's deadline, e.g. 30s, 5m, 1h (10ms to 24h).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = exit::parse_timeout)]
     timeout: Duration,
-    /// Each step's memory cap, e.g. 256MiB, 1GiB.
-    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    /// Each step's memory cap, e.g. 256MiB, 1GiB (1MiB to 4GiB).
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = exit::parse_memory)]
     memory: usize,
     /// Where to write the run record (JSON lines) [default: ~/.local/state/scope-host/runs/<run id>.jsonl].
     #[arg(long, value_name = "FILE")]
@@ -318,12 +357,12 @@ pub fn main() -> ExitCode {
     let rt = match starting.join() {
         Ok(Ok(rt)) => rt,
         Ok(Err(e)) => {
-            eprintln!("error: starting the async runtime: {e}");
-            return ExitCode::from(2);
+            errln!("error: starting the async runtime: {e}");
+            return ExitCode::from(3);
         }
         Err(_) => {
-            eprintln!("error: starting the async runtime: its thread panicked");
-            return ExitCode::from(2);
+            errln!("error: starting the async runtime: its thread panicked");
+            return ExitCode::from(3);
         }
     };
     let result = rt.block_on(dispatch(cli));
@@ -333,8 +372,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
-            ExitCode::from(2)
+            errln!("error: {}", crate::terminal::printable(&error_chain(&e)));
+            exit::code_of(&e)
         }
     }
 }
@@ -374,6 +413,8 @@ pub(crate) struct TermSink {
 
 impl LogSink for TermSink {
     fn line(&self, _step: &str, level: LogLevel, message: &str) {
+        // What a guest logs may hold terminal controls: shown escaped, never obeyed.
+        let message = crate::terminal::printable(message);
         let line = format!("  {:<5} {}\n", level.as_str(), message.replace('\n', "\n        "));
         if self.to_stderr {
             let _ = std::io::stderr().write_all(line.as_bytes());
@@ -408,7 +449,7 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         LoadSource::Memory => "loaded".to_owned(),
     };
     if !opts.json {
-        println!(
+        outln!(
             "▶ {} ({} {} {}, {}…, {load_note})",
             m.name,
             m.kind.as_str(),
@@ -456,6 +497,11 @@ fn shown_value(value: &str, secret: bool, redactor: &Redactor) -> String {
     }
 }
 
+/// Guest text as the terminal shows it: redacted already, controls escaped.
+fn shown(text: &str) -> String {
+    crate::terminal::printable(text)
+}
+
 fn print_human(
     report: &StepReport,
     calls: &[serde_json::Value],
@@ -466,62 +512,63 @@ fn print_human(
 ) {
     for (name, text) in [("stdout", &report.stdout), ("stderr", &report.stderr)] {
         if !text.trim().is_empty() && (report.succeeded() || name == "stdout") {
-            println!("  {name}:");
+            outln!("  {name}:");
             for line in text.lines() {
-                println!("    {line}");
+                outln!("    {}", shown(line));
             }
         }
     }
     let took = crate::step::human(report.duration);
     match &report.failure {
-        None => println!("✔ {} ok in {took}", report.step),
-        Some(f) => println!("✘ {} failed ({}) in {took}: {}", report.step, f.kind.as_str(), f.message),
+        None => outln!("✔ {} ok in {took}", report.step),
+        Some(f) => outln!("✘ {} failed ({}) in {took}: {}", report.step, f.kind.as_str(), shown(&f.message)),
     }
     if let Some(c) = &report.check {
-        println!("check: {} — {}", c.status, c.summary);
+        outln!("check: {} — {}", c.status, shown(&c.summary));
         for (k, v) in &c.evidence {
-            println!("  {k}: {v}");
+            outln!("  {}: {}", shown(k), shown(v));
         }
         for a in &c.suggested_actions {
-            println!("  → {a}");
+            outln!("  → {}", shown(a));
         }
     }
     if !report.outputs.is_empty() {
-        println!("outputs:");
+        outln!("outputs:");
         for o in &report.outputs {
             let note = if o.declared {
                 ""
             } else {
                 "   (warning: not declared in the plugin's manifest)"
             };
-            println!("  {} = {}{note}", o.name, shown_value(&o.value, o.secret, redactor));
+            outln!("  {} = {}{note}", shown(&o.name), shown(&shown_value(&o.value, o.secret, redactor)));
         }
     }
     if report.dropped_stdio_bytes > 0 || report.dropped_log_lines > 0 {
-        println!(
+        outln!(
             "note: output past the caps was dropped: {} bytes of stdout/stderr, {} log lines",
-            report.dropped_stdio_bytes, report.dropped_log_lines
+            report.dropped_stdio_bytes,
+            report.dropped_log_lines
         );
     }
-    println!("cloud calls ({}):", calls.len());
+    outln!("cloud calls ({}):", calls.len());
     for c in calls {
         let outcome = c["outcome"].as_str().unwrap_or("?");
         let code = c["code"].as_str().map(|s| format!(" {s}")).unwrap_or_default();
         let us = c["duration_us"].as_u64().unwrap_or(0);
         let rid = c["request_id"].as_str().map(|s| format!(" [{s}]")).unwrap_or_default();
-        println!(
+        outln!(
             "  {} {} {} → {outcome}{code} ({us} µs){rid}",
             c["service"].as_str().unwrap_or(""),
             c["operation"].as_str().unwrap_or(""),
             c["resource"].as_str().unwrap_or("")
         );
     }
-    println!("journal: {}", journal.display());
+    outln!("journal: {}", journal.display());
     if let Some(e) = journal_error {
-        println!("warning: the journal could not be written completely: {e}");
+        outln!("warning: the journal could not be written completely: {e}");
     }
     if let Some(d) = dump {
-        println!("cloud state: {}", d.display());
+        outln!("cloud state: {}", d.display());
     }
 }
 
@@ -549,44 +596,6 @@ fn print_json(report: &StepReport, calls: &[serde_json::Value], redactor: &Redac
         "journal": journal,
         "cloud_state": dump,
     });
-    println!("{}", serde_json::to_string_pretty(&redactor.redact_json(&doc))?);
+    outln!("{}", serde_json::to_string_pretty(&redactor.redact_json(&doc))?);
     Ok(())
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 30s, 5m, 1h or 500ms"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
-    };
-    if secs <= 0.0 {
-        return Err("the duration must be positive".into());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-fn parse_size(s: &str) -> Result<usize, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: usize = num.parse().map_err(|_| format!("`{s}` is not a size like 256MiB or 1GiB"))?;
-    let mult = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" | "kb" => 1 << 10,
-        "m" | "mib" | "mb" => 1 << 20,
-        "g" | "gib" | "gb" => 1 << 30,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use KiB, MiB or GiB)")),
-    };
-    if n == 0 {
-        return Err("the size must be positive".into());
-    }
-    Ok(n * mult)
 }

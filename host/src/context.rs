@@ -59,10 +59,14 @@ pub fn register_secrets(context: &serde_json::Value, redactor: &Redactor) -> usi
             continue;
         }
         for value in param.get("values").and_then(|v| v.as_array()).into_iter().flatten() {
-            if let Some(s) = value.get("value").and_then(|v| v.as_str()) {
-                redactor.add(s);
-                n += 1;
-            }
+            // A number is as secret as a string (a PIN, a numeric token).
+            let text = match value.get("value") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            redactor.add(&text);
+            n += 1;
         }
     }
     n
@@ -79,7 +83,17 @@ mod tests {
             {"variable": "DB_PASSWORD", "secret": true, "values": [{"value": "s3cr3t"}]}]}});
         let r = Redactor::new();
         assert_eq!(register_secrets(&ctx, &r), 1);
-        assert_eq!(r.redact("db.example.com s3cr3t"), "db.example.com [REDACTED]");
+        let shown = r.redact("db.example.com s3cr3t");
+        assert!(shown.starts_with("db.example.com [REDACTED:"), "{shown}");
+    }
+
+    #[test]
+    fn numeric_secret_parameters_are_registered_too() {
+        let ctx = serde_json::json!({"parameters": {"results": [
+            {"variable": "PIN", "secret": true, "values": [{"value": 48151623}]}]}});
+        let r = Redactor::new();
+        assert_eq!(register_secrets(&ctx, &r), 1);
+        assert!(!r.redact("pin 48151623").contains("48151623"));
     }
 
     #[test]

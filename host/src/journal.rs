@@ -129,6 +129,39 @@ pub enum Event {
 }
 
 impl Event {
+    /// About how many bytes the entry takes in the record (its text fields and a
+    /// fixed share for the rest): what a step's record quota counts.
+    pub fn approximate_size(&self) -> usize {
+        const FIXED: usize = 96;
+        let texts: usize = match self {
+            Event::RunStarted { run_id, backend, target } => run_id.len() + backend.len() + target.len(),
+            Event::StepStarted { step, plugin, digest } => step.len() + plugin.len() + digest.len(),
+            Event::Log { step, level, message } => step.len() + level.len() + message.len(),
+            Event::Call(c) => {
+                c.step.len()
+                    + c.service.len()
+                    + c.operation.len()
+                    + c.resource.len()
+                    + c.identity.len()
+                    + c.code.as_ref().map_or(0, String::len)
+                    + c.message.as_ref().map_or(0, String::len)
+                    + c.request_id.as_ref().map_or(0, String::len)
+                    + c.session_policy.as_ref().map_or(0, String::len)
+            }
+            Event::Denied {
+                step,
+                action,
+                resource,
+                reason,
+            } => step.len() + action.len() + resource.len() + reason.len(),
+            Event::StepFinished { step, error, outputs, .. } => {
+                step.len() + error.as_ref().map_or(0, String::len) + outputs.iter().map(String::len).sum::<usize>()
+            }
+            Event::RunFinished { outcome, .. } => outcome.len(),
+        };
+        FIXED + texts
+    }
+
     /// Entries after which the buffer is written out.
     fn is_boundary(&self) -> bool {
         matches!(
@@ -397,7 +430,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("topsecret"), "{text}");
         assert_eq!(text.lines().count(), 3);
-        assert!(text.contains("[REDACTED]"));
+        assert!(text.contains("[REDACTED:"));
     }
 
     #[test]

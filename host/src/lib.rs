@@ -20,4 +20,5 @@ pub mod sandbox;
 pub mod scaffold;
 pub mod scenario;
 pub mod step;
+pub mod terminal;
 pub mod workflow;

@@ -31,6 +31,14 @@ pub struct Limits {
     pub outputs: usize,
     /// Live identity handles at once. 64.
     pub handles: usize,
+    /// Cloud calls sent (waiter polls and role sessions included). 10 000.
+    pub calls: u32,
+    /// Calls refused before they were sent (denied or malformed). 1 000.
+    pub denials: u32,
+    /// Secret values registered (written to Secrets Manager). 1 000.
+    pub secrets: u32,
+    /// Bytes the step adds to the run record (calls, denials, log lines). 16 MiB.
+    pub journal_bytes: usize,
 }
 
 impl Default for Limits {
@@ -44,6 +52,10 @@ impl Default for Limits {
             output_bytes: 1 << 20,
             outputs: 256,
             handles: 64,
+            calls: 10_000,
+            denials: 1_000,
+            secrets: 1_000,
+            journal_bytes: 16 << 20,
         }
     }
 }

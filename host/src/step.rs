@@ -49,6 +49,8 @@ pub enum FailureKind {
     Trap,
     /// The outputs broke the host's caps or naming rules.
     OutputLimit,
+    /// The step used up a quota (cloud calls, refused calls, secrets, run record).
+    Limit,
 }
 
 impl FailureKind {
@@ -63,6 +65,7 @@ impl FailureKind {
             FailureKind::Panic => "panic",
             FailureKind::Trap => "trap",
             FailureKind::OutputLimit => "output-limit",
+            FailureKind::Limit => "limit",
         }
     }
 }
@@ -195,6 +198,7 @@ fn new_host(
         denials: Vec::new(),
         session: None,
         deadline_at: started + limits.deadline,
+        usage: Default::default(),
     }
 }
 
@@ -318,15 +322,11 @@ pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<P
                 for o in outputs {
                     let declared = plugin.manifest.output(&o.name);
                     let secret = o.secret || declared.is_some_and(|d| d.secret);
-                    if secret && !redactor.add(&o.value) {
-                        env.sink.line(
-                            &req.name,
-                            crate::caps::LogLevel::Warn,
-                            &format!(
-                                "secret output {} is shorter than 4 characters and cannot be redacted reliably",
-                                o.name
-                            ),
-                        );
+                    if secret {
+                        if let Err(why) = register_secret_output(&state.host, &o.value) {
+                            env.sink
+                                .line(&req.name, crate::caps::LogLevel::Warn, &format!("secret output {} {why}", o.name));
+                        }
                     }
                     report.outputs.push(StepOutput {
                         name: o.name,
@@ -348,10 +348,19 @@ pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<P
                 }
                 .to_owned(),
                 summary: redactor.redact(&c.summary),
-                evidence: c.evidence.into_iter().map(|(k, v)| (k, redactor.redact(&v))).collect(),
+                evidence: c
+                    .evidence
+                    .into_iter()
+                    .map(|(k, v)| (redactor.redact(&k), redactor.redact(&v)))
+                    .collect(),
                 suggested_actions: c.suggested_actions.iter().map(|a| redactor.redact(a)).collect(),
             });
         }
+    }
+    // A quota that ran out is why the step ended, whatever it returned after.
+    if let Some(why) = &state.host.usage.exhausted {
+        report.failure = fail(FailureKind::Limit, why.clone());
+        report.outputs.clear();
     }
     report.stdout = redactor.redact(&out);
     report.stderr = redactor.redact(&err);
@@ -365,6 +374,23 @@ pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<P
         duration_us: report.duration.as_micros() as u64,
     });
     (report, Spent { _sandbox: store })
+}
+
+/// Registers a secret output's value, unless it is too short, shaped like the
+/// record's structure, or the value of a variable the step was given in clear (its
+/// step or plugin name, say): masking those would censor the record, not protect a
+/// secret.
+fn register_secret_output(host: &StepHost, value: &str) -> Result<(), String> {
+    if host.is_clear_name(value) {
+        return Err("has the value of a name or variable given in clear; it is not registered as a secret".into());
+    }
+    match host.env.redactor.try_add(value) {
+        Ok(()) => Ok(()),
+        Err(crate::redact::Refused::TooShort) => Err("is shorter than 4 characters and cannot be redacted reliably".into()),
+        Err(crate::redact::Refused::Structural) => {
+            Err("is an ARN, account id or action name, which are never redacted; it is not registered as a secret".into())
+        }
+    }
 }
 
 fn describe_step_error(e: StepError) -> (FailureKind, String) {
@@ -420,7 +446,9 @@ fn classify_trap(
     redactor: &crate::redact::Redactor,
 ) -> StepFailure {
     let trap = error.downcast_ref::<Trap>().copied();
-    let (kind, message) = if memory_hit {
+    let (kind, message) = if let Some(refusal) = error.downcast_ref::<crate::caps::credentials::Refusal>() {
+        (FailureKind::Denied, refusal.to_string())
+    } else if memory_hit {
         (
             FailureKind::MemoryLimit,
             format!(

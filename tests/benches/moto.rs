@@ -59,7 +59,7 @@ impl Bench<'_> {
             .arg(svc)
             .arg("--providers")
             .arg(svc.join("examples/providers.json"))
-            .args(["--cloud", "aws", "--endpoint-url", &self.moto.endpoint])
+            .args(["--cloud", "aws", "--endpoint-url", &self.moto.endpoint, "--grant-declared"])
             .arg("--journal")
             .arg(journal)
             .env("SCOPE_HOST_CACHE", self.dir.join("compile-cache"))

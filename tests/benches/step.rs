@@ -30,10 +30,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("compile (cranelift)", |b| {
         b.iter(|| wasmtime::component::Component::new(runtime.engine(), &bytes).unwrap())
     });
-    let cached = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
-    group.bench_function("load from compile cache (mmap)", |b| {
-        // SAFETY: the file was written by scope-host's own compile cache just above.
-        b.iter(|| unsafe { wasmtime::component::Component::deserialize_file(runtime.engine(), &cached) }.unwrap())
+    group.bench_function("load from compile cache (read, MAC checked, deserialized)", |b| {
+        b.iter(|| {
+            let (_, source) = runtime.compile(&bytes, "hello.wasm").unwrap();
+            assert_eq!(source, scope_host::engine::LoadSource::DiskCache);
+        })
     });
     group.finish();
 
@@ -92,6 +93,7 @@ fn bench(c: &mut Criterion) {
                         denials: Vec::new(),
                         session: None,
                         deadline_at: std::time::Instant::now() + Limits::default().deadline,
+                        usage: Default::default(),
                     };
                     let out = scope_host::sandbox::CappedPipe::new(1 << 20);
                     let state = scope_host::sandbox::StepState {

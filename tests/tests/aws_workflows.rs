@@ -52,11 +52,19 @@ fn emulator_gaps(aws_steps: &mut [Value], sim_steps: &mut [Value]) {
 /// Runs a chain of notifications on moto (seeded from the fixture) and on the
 /// simulated cloud (from the same fixture, each run on the state the last left),
 /// asserting after every notification that both agree; returns the moto clients.
+/// `--cloud aws` at the emulator, every plugin granted what it declares (a test
+/// of the backend, not of an operator's policy).
+fn aws_args(moto: &Moto) -> Vec<String> {
+    ["--cloud", "aws", "--endpoint-url", &moto.endpoint, "--grant-declared"]
+        .map(String::from)
+        .to_vec()
+}
+
 async fn run_chain_on_both(chain: &[&str], moto: &Moto) -> (Clients, Vec<Value>) {
     let clients = Clients::new(&moto.endpoint).await;
     seed(&clients, &fixture()).await;
     let dir = tempfile::tempdir().unwrap();
-    let aws = vec!["--cloud".into(), "aws".into(), "--endpoint-url".into(), moto.endpoint.clone()];
+    let aws = aws_args(moto);
     let mut sim_state = service().join("examples/cloud-state.json");
     let mut states = Vec::new();
     for slug in chain {
@@ -178,7 +186,7 @@ async fn every_step_session_carries_the_steps_grant_as_its_session_policy() {
     seed(&clients, &fixture()).await;
     moto.start_recording();
     let dir = tempfile::tempdir().unwrap();
-    let aws = vec!["--cloud".into(), "aws".into(), "--endpoint-url".into(), moto.endpoint.clone()];
+    let aws = aws_args(&moto);
     let (code, _, text) = handle("start-initial", dir.path(), &aws, &moto.env());
     assert_eq!(code, Some(0), "{text}");
 
@@ -269,7 +277,7 @@ async fn with_iam_enforced_a_role_without_publish_version_fails_the_publish_step
     moto.enforce_iam();
 
     let dir = tempfile::tempdir().unwrap();
-    let aws = vec!["--cloud".into(), "aws".into(), "--endpoint-url".into(), moto.endpoint.clone()];
+    let aws = aws_args(&moto);
     let mut env = moto.env();
     env.retain(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY"));
     env.push(("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()));

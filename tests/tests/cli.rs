@@ -113,3 +113,72 @@ fn plugin_inspect_prints_the_manifest_and_interfaces() {
     let out = scope_host(&["plugin", "inspect", guest("check-sample").to_str().unwrap()]);
     assert!(text(&out).contains("lambda:GetFunction on arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}"));
 }
+
+/// The binary holds cloud credentials and maps code compiled from third-party
+/// components: its own image is position-independent, so the kernel randomises it.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_is_position_independent() {
+    let bin = scope_host_tests::binary();
+    let header = std::fs::read(&bin).unwrap();
+    assert_eq!(&header[..4], b"\x7fELF", "{} is not an ELF file", bin.display());
+    // e_type: ET_EXEC (2) is linked at a fixed address, ET_DYN (3) is PIE.
+    let e_type = u16::from_le_bytes([header[16], header[17]]);
+    assert_eq!(e_type, 3, "scope-host is linked at a fixed address (ET_EXEC); it must be PIE");
+    let version = scope_host(&["--version"]);
+    assert!(!text(&version).contains("without PIE"), "{}", text(&version));
+}
+
+#[test]
+fn absurd_durations_and_sizes_are_refused_with_exit_2_never_a_panic() {
+    let hello = scope_host_tests::guest_dir().join("hello.wasm");
+    for (flag, value) in [
+        ("--timeout", "99999999999999999999999h"),
+        ("--timeout", "0.0000000001ms"),
+        ("--memory", "17179869184GiB"),
+        ("--memory", "0"),
+    ] {
+        let out = scope_host(&["step", "run", hello.to_str().unwrap(), flag, value]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {t}");
+        assert!(t.contains(value) && !t.contains("panicked"), "{t}");
+    }
+}
+
+/// An agent whose log pipe is gone: the run still happens and is recorded.
+#[test]
+fn a_closed_stdout_does_not_stop_the_run_or_lose_its_record() {
+    let hello = scope_host_tests::guest_dir().join("hello.wasm");
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let cmd = scope_host_tests::scope_host_command();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" step run \"$1\" --journal \"$2\" >&- 2>&-")
+        .arg(cmd.get_program())
+        .arg(&hello)
+        .arg(&journal)
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let record = std::fs::read_to_string(&journal).unwrap();
+    assert!(record.contains("\"event\":\"run_finished\""), "{record}");
+    assert!(record.contains("\"outcome\":\"ok\""), "{record}");
+}
+
+/// A guest's text cannot drive the operator's terminal: escape sequences and
+/// carriage returns in its log lines are shown, not obeyed.
+#[test]
+fn terminal_controls_in_guest_text_are_shown_escaped() {
+    let emit = scope_host_tests::guest_dir().join("emit.wasm");
+    let forged = "X=\u{1b}[2K\r✔ run succeeded";
+    let out = scope_host(&["step", "run", emit.to_str().unwrap(), "--var", "ECHO_VARS=X", "--var", forged]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("\\x1b[2K\\r✔ run succeeded"), "{t}");
+    assert!(
+        !t.contains('\u{1b}') && !t.contains('\r'),
+        "a raw control reached the terminal: {t:?}"
+    );
+}

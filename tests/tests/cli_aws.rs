@@ -21,6 +21,7 @@ fn a_step_runs_against_the_aws_backend() {
             "aws",
             "--endpoint-url",
             &moto.endpoint,
+            "--grant-declared",
             "--var",
             "ASSUME_ROLE_ARN=arn:aws:iam::123456789012:role/deployer",
         ],
@@ -59,9 +60,11 @@ fn an_unreachable_endpoint_is_a_clear_error() {
             "aws",
             "--endpoint-url",
             &endpoint,
+            "--grant-declared",
         ],
     );
-    assert_eq!(code, Some(2), "{text}");
+    // The environment failed, not the input: exit 3.
+    assert_eq!(code, Some(3), "{text}");
     assert!(text.contains("GetCallerIdentity") && text.contains(&endpoint), "{text}");
 }
 
@@ -84,6 +87,7 @@ fn wrong_credentials_are_a_clear_error_and_the_run_record_says_why() {
             "aws",
             "--endpoint-url",
             &moto.endpoint,
+            "--grant-declared",
         ])
         .arg("--journal")
         .arg(&journal)
@@ -91,7 +95,7 @@ fn wrong_credentials_are_a_clear_error_and_the_run_record_says_why() {
         .output()
         .unwrap();
     let text = output_text(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
         text.contains("asking the cloud who the agent is") && text.contains("GetCallerIdentity"),
         "{text}"
@@ -106,4 +110,33 @@ fn wrong_credentials_are_a_clear_error_and_the_run_record_says_why() {
     assert_eq!(entries.last().unwrap()["event"], "run_finished", "{record}");
     assert_eq!(entries.last().unwrap()["outcome"], "failed", "{record}");
     assert!(!record.contains("testing"), "the secret key is not in the record: {record}");
+}
+
+#[test]
+fn against_aws_a_run_without_a_policy_is_refused_unless_the_operator_says_so() {
+    let moto = Moto::start();
+    moto.start_recording();
+    let plugin = guest_dir().join("hello.wasm");
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let base = [
+        "step",
+        "run",
+        plugin.to_str().unwrap(),
+        "--cloud",
+        "aws",
+        "--endpoint-url",
+        &moto.endpoint,
+    ];
+    let (code, text) = scope_host(&moto, &base);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--grant-declared") && text.contains("--policy"), "{text}");
+    assert!(moto.recorded_bodies().is_empty(), "nothing was sent to the cloud");
+
+    let mut explicit = base.to_vec();
+    explicit.extend(["--grant-declared", "--journal", journal.to_str().unwrap()]);
+    let (code, text) = scope_host(&moto, &explicit);
+    assert_eq!(code, Some(0), "{text}");
+    let record = std::fs::read_to_string(&journal).unwrap();
+    assert!(record.contains("granted what its manifest declares (--grant-declared)"), "{record}");
 }

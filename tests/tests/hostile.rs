@@ -118,17 +118,22 @@ async fn a_panic_is_reported_with_its_message() {
 
 #[tokio::test]
 async fn files_environment_arguments_and_network_are_out_of_reach() {
-    let ran = run(
-        "ambient",
-        Setup {
-            vars: scope_vars(),
-            ..Setup::default()
-        },
-    )
-    .await;
+    // A real listener on loopback: the guest tries to connect to it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let mut vars = scope_vars();
+    vars.push(("NET_TARGET", target.clone()));
+    let ran = run("ambient", Setup { vars, ..Setup::default() }).await;
     assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
     for name in ["FS_ROOT", "FS_PASSWD", "FS_WRITE", "NET_TCP", "NET_DNS"] {
         assert!(ran.output(name).starts_with("denied"), "{name} = {}", ran.output(name));
+    }
+    // The attempt was made and refused inside the sandbox: nothing reached the listener.
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, from)) => panic!("the guest connected to {target} from {from}"),
+        Err(e) => panic!("the listener failed: {e}"),
     }
     assert_eq!(ran.output("ENV_COUNT"), "0");
     assert_eq!(ran.output("ARGS_COUNT"), "0");

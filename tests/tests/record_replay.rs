@@ -81,6 +81,7 @@ async fn an_initial_deployment_recorded_against_moto_replays_on_the_simulated_cl
             "aws",
             "--endpoint-url",
             &moto.endpoint,
+            "--grant-declared",
             "--record",
             recording.to_str().unwrap(),
             "--journal",
@@ -302,6 +303,7 @@ async fn a_run_that_aws_refused_is_recorded_and_replays_failing_the_same_way() {
         "aws",
         "--endpoint-url",
         &moto.endpoint,
+        "--grant-declared",
         "--record",
         recording.to_str().unwrap(),
     ];

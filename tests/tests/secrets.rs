@@ -37,7 +37,7 @@ async fn no_secret_reaches_logs_outputs_or_the_journal() {
     assert_clean("stderr", &ran.report.stderr, &keys);
     assert_clean("the journal", &ran.journal_text(), &keys);
     // The guest really tried: its log line is there, masked.
-    assert!(ran.sink.text().contains("wrote [REDACTED]"));
+    assert!(ran.sink.text().contains("wrote [REDACTED:"));
 
     // Outputs as a person sees them: secret ones masked, plain ones redacted.
     let token = ran.report.outputs.iter().find(|o| o.name == "TOKEN").unwrap();

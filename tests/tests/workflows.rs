@@ -209,7 +209,7 @@ steps:
     let ran = run_workflow(&[("workflow.yaml", wf)], &[], vec![]).await;
     assert!(ran.report.succeeded);
     assert_eq!(ran.report.variables["S"], "downstream-secret-789", "the value itself flows on");
-    assert!(ran.sink.text().contains("S=[REDACTED]"), "{}", ran.sink.text());
+    assert!(ran.sink.text().contains("S=[REDACTED:"), "{}", ran.sink.text());
     assert!(!ran.journal_text().contains("downstream-secret-789"));
 }
 

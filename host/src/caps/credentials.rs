@@ -42,6 +42,59 @@ impl StepState {
     }
 }
 
+/// A refusal the contract has no error value for (`use-for-workflow` returns
+/// nothing): it stops the step, which fails with kind `denied`.
+#[derive(Debug)]
+pub struct Refusal(pub crate::bindings::types::Denial);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "denied: {} on {}: {}", self.0.action, self.0.resource, self.0.reason)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl super::StepHost {
+    /// Stops the step for a refused identity switch; the refusal is recorded (a
+    /// grant check records its own).
+    fn refuse_switch(&mut self, error: CallError) -> wasmtime::Error {
+        let denial = match error {
+            CallError::Denied(d) => d,
+            CallError::Limit(why) => {
+                return wasmtime::Error::msg(why);
+            }
+            other => crate::bindings::types::Denial {
+                action: "sts:AssumeRole".into(),
+                resource: String::new(),
+                reason: format!("{other:?}"),
+            },
+        };
+        if !self
+            .denials
+            .iter()
+            .any(|d| d.resource == denial.resource && d.action == denial.action)
+        {
+            self.record(crate::journal::Event::Denied {
+                step: self.step.clone(),
+                action: denial.action.clone(),
+                resource: denial.resource.clone(),
+                reason: denial.reason.clone(),
+            });
+            self.show(
+                LogLevel::Warn,
+                &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason),
+            );
+            self.denials.push(crate::grants::Denial {
+                action: denial.action.clone(),
+                resource: denial.resource.clone(),
+                reason: denial.reason.clone(),
+            });
+        }
+        wasmtime::Error::new(Refusal(denial))
+    }
+}
+
 impl HostIdentity for StepState {
     async fn arn(&mut self, id: Resource<IdentityHandle>) -> wasmtime::Result<String> {
         Ok(self.table.get(&id)?.identity.arn.clone())
@@ -124,6 +177,29 @@ impl Host for StepState {
 
     async fn use_for_workflow(&mut self, id: Resource<IdentityHandle>) -> wasmtime::Result<()> {
         let identity = self.table.get(&id)?.identity.clone();
+        if identity.arn == self.host.env.workflow_identity().arn {
+            return Ok(());
+        }
+        // Only a role the host assumed may become the workflow's identity: later
+        // steps then sign with sessions of it narrowed to their own grants (the
+        // AWS-side bound). The agent's own identity, or any other, never may: every
+        // later step would sign outside any session policy. And switching needs the
+        // grant that assuming the role needs, so a step without it cannot redirect
+        // the steps after it.
+        let Some(how) = self.host.env.sessions.how_assumed(&identity.arn) else {
+            let denial = CallError::Denied(crate::bindings::types::Denial {
+                action: "sts:AssumeRole".into(),
+                resource: identity.arn.clone(),
+                reason: format!(
+                    "`{}` is not a role the host assumed in this run: only an assumed role (narrowed per step by a session policy) can become the workflow's identity",
+                    identity.arn
+                ),
+            });
+            return Err(self.host.refuse_switch(denial));
+        };
+        if let Err(denial) = self.host.authorize(ASSUME_ROLE, &[need(ASSUME_ROLE, how.role_arn.clone())]) {
+            return Err(self.host.refuse_switch(denial));
+        }
         self.host.log(LogLevel::Info, &format!("workflow identity is now {}", identity.arn));
         *self.host.env.workflow_identity.lock().unwrap_or_else(|e| e.into_inner()) = identity.clone();
         self.host.identity = identity;

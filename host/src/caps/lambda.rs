@@ -66,7 +66,7 @@ impl StepHost {
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         loop {
-            let answer = self.send(op, resource, &mut poll).await.map_err(CallError::Cloud)?;
+            let answer = self.send(op, resource, &mut poll).await?;
             if is_final(self, &answer) {
                 return Ok(Some(answer));
             }

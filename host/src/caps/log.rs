@@ -42,6 +42,19 @@ impl StepHost {
     /// Writes one line from the step (or from the host about the step), under the
     /// log cap: past it, lines are counted and dropped.
     pub fn log(&mut self, level: LogLevel, message: &str) {
+        if let Some(message) = self.show(level, message) {
+            self.record(Event::Log {
+                step: self.step.clone(),
+                level: level.as_str().into(),
+                message,
+            });
+        }
+    }
+
+    /// Shows one line live (redacted, cut to the line cap) under the step's log cap
+    /// without recording it (the caller records what it stands for); the line as
+    /// shown, or `None` when it was dropped past the cap.
+    pub(crate) fn show(&mut self, level: LogLevel, message: &str) -> Option<String> {
         let mut message = self.env.redactor.redact(message);
         if message.len() > self.limits.log_line_bytes {
             let mut cut = self.limits.log_line_bytes;
@@ -53,15 +66,11 @@ impl StepHost {
         }
         if self.log_bytes + message.len() > self.limits.log_bytes {
             self.log_dropped += 1;
-            return;
+            return None;
         }
         self.log_bytes += message.len();
         self.env.sink.line(&self.step, level, &message);
-        self.env.journal.record(Event::Log {
-            step: self.step.clone(),
-            level: level.as_str().into(),
-            message,
-        });
+        Some(message)
     }
 }
 

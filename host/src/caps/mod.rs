@@ -10,6 +10,7 @@ pub mod iam;
 pub mod lambda;
 pub mod log;
 pub mod providers;
+pub mod quota;
 pub mod secrets;
 pub mod sessions;
 pub mod tagging;
@@ -83,6 +84,8 @@ pub struct StepHost {
     pub session: Option<(String, Identity)>,
     /// When the step's deadline passes.
     pub deadline_at: Instant,
+    /// What the step has used of its quotas.
+    pub usage: quota::Usage,
 }
 
 /// Service and operation of a call, as AWS names them (`lambda`, `PublishVersion`).
@@ -210,12 +213,72 @@ impl StepHost {
                 duration_us,
             )
         };
-        self.env.journal.record(Event::Call(record));
+        self.record(Event::Call(record));
         result
+    }
+
+    /// Adds one entry to the run record, counted against the step's record quota.
+    /// Past the quota nothing more is recorded, and nothing more is sent either
+    /// ([`StepHost::admit`] refuses every later call), so what the step did in the
+    /// cloud is always in the record.
+    pub(crate) fn record(&mut self, event: Event) {
+        let size = event.approximate_size();
+        let was_exhausted = self.usage.exhausted.is_some();
+        if self.usage.count_journal(size, &self.limits) || !was_exhausted {
+            self.env.journal.record(event);
+        }
+        self.note_exhausted(was_exhausted);
+    }
+
+    /// The first time a quota runs out: says so in the record and on the terminal.
+    fn note_exhausted(&mut self, was_exhausted: bool) {
+        if was_exhausted {
+            return;
+        }
+        if let Some(why) = self.usage.exhausted.clone() {
+            self.env.journal.record(Event::Log {
+                step: self.step.clone(),
+                level: LogLevel::Error.as_str().into(),
+                message: why.clone(),
+            });
+            self.env.sink.line(&self.step, LogLevel::Error, &why);
+        }
+    }
+
+    /// Counts a call against the step's quotas before anything else is done for it;
+    /// once a quota ran out every call is refused with `limit`, unsent and unrecorded
+    /// (the one record saying the quota ran out is written when it does).
+    fn admit(&mut self, quota: quota::Quota, op: Op, resource: &str) -> Result<(), CallError> {
+        let was_exhausted = self.usage.exhausted.is_some();
+        match self.usage.count(quota, &self.limits) {
+            Ok(()) => Ok(()),
+            Err(why) => {
+                if !was_exhausted {
+                    self.env.journal.record(Event::Call(CallRecord {
+                        step: self.step.clone(),
+                        service: op.service.to_owned(),
+                        operation: op.operation.to_owned(),
+                        resource: resource.to_owned(),
+                        identity: self.signing_identity().arn.clone(),
+                        outcome: CallOutcome::Limit,
+                        code: Some("StepQuotaExceeded".into()),
+                        message: Some(why.clone()),
+                        duration_us: 0,
+                        request_id: None,
+                        session_policy: None,
+                    }));
+                    self.note_exhausted(false);
+                }
+                Err(CallError::Limit(why))
+            }
+        }
     }
 
     /// Records a call refused before it was sent (malformed argument).
     pub fn invalid(&mut self, op: Op, resource: &str, message: String) -> CallError {
+        if let Err(limit) = self.admit(quota::Quota::Denials, op, resource) {
+            return limit;
+        }
         self.record_unsent(op, resource, CallOutcome::InvalidInput, None, message.clone());
         CallError::InvalidInput(self.env.redactor.redact(&message))
     }
@@ -223,11 +286,15 @@ impl StepHost {
     /// Grant check of every (action, resource) the call needs; the first refusal
     /// is recorded (as a denial and as a call) and returned.
     pub fn authorize(&mut self, op: Op, needs: &[(String, String)]) -> Result<(), CallError> {
+        if let Some(why) = &self.usage.exhausted {
+            return Err(CallError::Limit(why.clone()));
+        }
         let vars = self.vars.clone();
         let lookup = |name: &str| vars.get(name).cloned();
         for (action, resource) in needs {
             if let Err(denial) = self.grant.check(action, resource, &lookup) {
-                self.env.journal.record(Event::Denied {
+                self.admit(quota::Quota::Denials, op, &needs[0].1)?;
+                self.record(Event::Denied {
                     step: self.step.clone(),
                     action: denial.action.clone(),
                     resource: denial.resource.clone(),
@@ -240,8 +307,8 @@ impl StepHost {
                     Some("HostDenied".into()),
                     denial.reason.clone(),
                 );
-                self.env.sink.line(
-                    &self.step,
+                // Shown live like a log line: redacted, and under the step's log cap.
+                self.show(
                     LogLevel::Warn,
                     &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason),
                 );
@@ -264,16 +331,17 @@ impl StepHost {
         Fut: Future<Output = CloudResult<T>>,
     {
         self.authorize(op, needs)?;
-        self.send(op, &needs[0].1, call).await.map_err(CallError::Cloud)
+        self.send(op, &needs[0].1, call).await
     }
 
     /// The call without a grant check (for operations whose grant was checked
     /// already, e.g. the polls of a waiter), timed and recorded.
-    pub async fn send<T, F, Fut>(&mut self, op: Op, resource: &str, call: F) -> Result<T, WitCloudError>
+    pub async fn send<T, F, Fut>(&mut self, op: Op, resource: &str, call: F) -> Result<T, CallError>
     where
         F: FnOnce(Arc<dyn Cloud>, CallCtx) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
+        self.admit(quota::Quota::Calls, op, resource)?;
         // Opening the step's session is journaled as its own call: time only this one.
         let ctx = self.call_ctx().await;
         let started = Instant::now();
@@ -290,19 +358,20 @@ impl StepHost {
             &result,
             micros,
         );
-        self.env.journal.record(Event::Call(record));
-        result.map(|reply| reply.value).map_err(|e| self.to_wit_error(e))
+        self.record(Event::Call(record));
+        result.map(|reply| reply.value).map_err(|e| CallError::Cloud(self.to_wit_error(e)))
     }
 
     /// Records a call the host stopped before it was sent (a denial, a malformed
     /// argument): no duration, no request id.
-    fn record_unsent(&self, op: Op, resource: &str, outcome: CallOutcome, code: Option<String>, message: String) {
-        self.env.journal.record(Event::Call(CallRecord {
+    fn record_unsent(&mut self, op: Op, resource: &str, outcome: CallOutcome, code: Option<String>, message: String) {
+        let identity = self.signing_identity().arn.clone();
+        self.record(Event::Call(CallRecord {
             step: self.step.clone(),
             service: op.service.to_owned(),
             operation: op.operation.to_owned(),
             resource: resource.to_owned(),
-            identity: self.signing_identity().arn.clone(),
+            identity,
             outcome,
             code,
             message: Some(message),

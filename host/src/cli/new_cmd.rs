@@ -71,7 +71,7 @@ pub fn run(args: &NewArgs) -> Result<ExitCode> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(&args.name));
     scaffold::create(&project, &dir)?;
 
-    println!(
+    outln!(
         "created {}: a {} {} in {}",
         project.name(),
         language.display_name(),
@@ -81,12 +81,12 @@ pub fn run(args: &NewArgs) -> Result<ExitCode> {
     let overview = project.overview();
     let width = overview.iter().map(|(path, _)| path.len()).max().unwrap_or(0);
     for (path, what) in &overview {
-        println!("  {path:width$}  {what}");
+        outln!("  {path:width$}  {what}");
     }
-    println!("\nnext, from this folder:");
-    println!("  {}", shell_word(&dir.join("build.sh")));
-    println!("  scope-host test {}", shell_word(&dir.join(project.scenario_path())));
-    println!(
+    outln!("\nnext, from this folder:");
+    outln!("  {}", shell_word(&dir.join("build.sh")));
+    outln!("  scope-host test {}", shell_word(&dir.join(project.scenario_path())));
+    outln!(
         "\nthe build needs (paths relative to {}): {}",
         dir.display(),
         language.toolchain_note()

@@ -48,7 +48,7 @@ pub fn pack(args: &PackArgs) -> Result<ExitCode> {
     let packed = pack::pack(&runtime, &bytes, &args.component.display().to_string(), &manifest)?;
     write_atomically(&args.output, &packed.bytes)?;
     let m = &packed.manifest;
-    println!(
+    outln!(
         "packed {} {} ({}; contract scope:step@{}) into {}",
         m.name,
         m.version,
@@ -57,9 +57,9 @@ pub fn pack(args: &PackArgs) -> Result<ExitCode> {
         args.output.display()
     );
     if packed.replaced > 0 {
-        println!("  replaced the manifest it carried before");
+        outln!("  replaced the manifest it carried before");
     }
-    println!(
+    outln!(
         "  checked: it links against this host and exports `{}`; digest {}",
         m.kind.export_name(),
         packed.plugin.digest
@@ -89,23 +89,23 @@ pub fn inspect(path: &Path, json: bool, engine: &EngineArgs) -> Result<ExitCode>
             "file": path, "digest": plugin.digest, "size_bytes": size,
             "manifest": plugin.manifest, "imports": imports, "exports": exports,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(ExitCode::SUCCESS);
     }
     let m = &plugin.manifest;
-    println!("{} {} ({}; contract scope:step@{})", m.name, m.version, m.kind.as_str(), m.contract);
+    outln!("{} {} ({}; contract scope:step@{})", m.name, m.version, m.kind.as_str(), m.contract);
     if !m.description.is_empty() {
-        println!("  {}", m.description);
+        outln!("  {}", m.description);
     }
-    println!("file:    {} ({} bytes)", path.display(), size);
-    println!("digest:  {}", plugin.digest);
+    outln!("file:    {} ({} bytes)", path.display(), size);
+    outln!("digest:  {}", plugin.digest);
     let list = |title: &str, items: Vec<String>| {
-        println!("{title}:");
+        outln!("{title}:");
         if items.is_empty() {
-            println!("  (none)");
+            outln!("  (none)");
         }
         for i in items {
-            println!("  {i}");
+            outln!("  {i}");
         }
     };
     list(

@@ -13,7 +13,7 @@ use crate::journal::{new_run_id, CallRecord, Event, Journal};
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
 use crate::sandbox::Limits;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,6 +74,8 @@ pub(super) struct Opening<'o> {
     context: serde_json::Value,
     providers: ProviderStore,
     policy: Policy,
+    /// What the journal says about the policy when none was given.
+    policy_note: Option<String>,
     sim: Option<Arc<SimCloud>>,
     reaching: Option<tokio::task::JoinHandle<Result<Reached, crate::cloud::CloudError>>>,
     /// The engine being built on a thread of its own.
@@ -160,6 +162,24 @@ impl Session {
                 None => SimCloud::new_empty(),
             })),
         };
+        let grants_declared = opts.policy.is_none() && opts.grants.is_empty();
+        if grants_declared && opts.cloud == "aws" && !opts.grant_declared {
+            bail!(
+                "against AWS an operator policy is required: pass --policy FILE or --grant ACTION[=RESOURCE] \
+(`scope-host plugin inspect PLUGIN` lists what a plugin declares), or --grant-declared to grant every plugin whatever \
+its manifest declares"
+            );
+        }
+        let policy_note = grants_declared.then(|| {
+            format!(
+                "operator policy: none given; every plugin is granted what its manifest declares{}",
+                if opts.grant_declared {
+                    " (--grant-declared)"
+                } else {
+                    " (simulated cloud)"
+                }
+            )
+        });
         // `loading` is there exactly when the run goes to AWS, that is without `sim`.
         let reaching = loading.0.map(|loading| {
             let record_to = opts.record.clone();
@@ -205,6 +225,7 @@ impl Session {
             context,
             providers,
             policy,
+            policy_note,
             sim,
             reaching,
             building,
@@ -233,12 +254,13 @@ impl Session {
             // Secret values the run knows (e.g. secret parameters in a function's
             // environment) are masked in the file too.
             let state = serde_json::to_string_pretty(&self.redactor.redact_json(&sim.dump_json()))?;
-            std::fs::write(path, state + "\n").with_context(|| format!("writing the cloud state to {}", path.display()))?;
+            std::fs::write(path, state + "\n")
+                .map_err(|e| super::exit::environment(format!("writing the cloud state to {}: {e}", path.display())))?;
         }
         let calls = self.journal.entries_of("call");
         if let Some((path, recorder)) = &self.recorder {
             for note in recorder.write(path, ok, &calls, &self.redactor)? {
-                eprintln!("note: --record: {note}");
+                errln!("note: --record: {note}");
             }
         }
         Ok(calls)
@@ -264,9 +286,9 @@ impl Opening<'_> {
         let opts = self.opts;
         let (context, sim, mut vars) = (self.context, self.sim, self.vars);
         let runtime = Arc::new(match self.building.map(std::thread::JoinHandle::join) {
-            Some(Ok(built)) => built?,
-            Some(Err(_)) => bail!("starting the WebAssembly engine: its thread panicked"),
-            None => build_runtime(&opts.engine, opts.memory)?,
+            Some(Ok(built)) => built.map_err(|e| super::exit::environment(format!("{e:#}")))?,
+            Some(Err(_)) => return Err(super::exit::environment("starting the WebAssembly engine: its thread panicked")),
+            None => build_runtime(&opts.engine, opts.memory).map_err(|e| super::exit::environment(format!("{e:#}")))?,
         });
         runtime.prefetch(prefetch);
         let run_id = new_run_id();
@@ -275,14 +297,16 @@ impl Opening<'_> {
         crate::context::register_secrets(&context, &redactor);
         for (name, value) in self.secret_vars {
             if !redactor.add(&value) {
-                eprintln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
+                errln!("warning: --secret-var {name} is shorter than 4 characters and cannot be redacted reliably");
             }
             vars.insert(name, value);
         }
-        let journal = Arc::new(
-            Journal::to_file(&journal_path, redactor.clone())
-                .with_context(|| format!("creating the journal {}", journal_path.display()))?,
-        );
+        let journal = Arc::new(Journal::to_file(&journal_path, redactor.clone()).map_err(|e| {
+            super::exit::environment(format!(
+                "creating the journal {}: {e} (choose another place with --journal FILE or $SCOPE_HOST_STATE)",
+                journal_path.display()
+            ))
+        })?);
         let context_text: Arc<str> = context.to_string().into();
         let limits = Limits {
             deadline: opts.timeout,
@@ -313,8 +337,8 @@ impl Opening<'_> {
             }
             (None, Some(reaching)) => reaching
                 .await
-                .context("reaching AWS")?
-                .map_err(|e| anyhow::anyhow!("connecting to AWS: {e}"))?,
+                .map_err(|e| super::exit::environment(format!("reaching AWS: {e}")))?
+                .map_err(|e| super::exit::environment(format!("connecting to AWS: {e}")))?,
             (None, None) => unreachable!("AWS is reached whenever the simulated cloud is not used"),
         };
         journal.record(Event::RunStarted {
@@ -322,6 +346,13 @@ impl Opening<'_> {
             backend: cloud.backend().into(),
             target: self.target,
         });
+        if let Some(note) = self.policy_note {
+            journal.record(Event::Log {
+                step: "(host)".into(),
+                level: "warn".into(),
+                message: note,
+            });
+        }
         let agent = agent.record(&journal).inspect_err(|_| {
             journal.record(Event::RunFinished {
                 outcome: "failed".into(),
@@ -399,6 +430,6 @@ impl TimedAgent {
         journal.record(Event::Call(record));
         self.answer
             .map(|reply| reply.value)
-            .map_err(|e| anyhow::anyhow!("asking the cloud who the agent is: {e}"))
+            .map_err(|e| super::exit::environment(format!("asking the cloud who the agent is: {e}")))
     }
 }

@@ -1,7 +1,7 @@
 //! `scope-host test`: runs scenario files and prints one line per scenario, the
 //! differences of the failed ones, and `N passed, N failed` last.
 
-use super::{error_chain, parse_duration, EngineArgs};
+use super::{error_chain, exit::parse_timeout, EngineArgs};
 use crate::sandbox::Limits;
 use crate::scenario::{self, Prepared};
 use anyhow::{bail, Result};
@@ -21,7 +21,7 @@ pub(super) struct TestArgs {
     filter: Option<String>,
     /// Each step's deadline, e.g. 30s, 5m. Time in the simulated cloud is virtual
     /// (waiters do not wait), so a step that takes long is stuck.
-    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_timeout)]
     timeout: Duration,
     #[command(flatten)]
     engine: EngineArgs,
@@ -41,7 +41,7 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
     }
     if !errors.is_empty() {
         for e in &errors {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
         bail!(
             "{} of {} scenario file(s) cannot be run; nothing was run",
@@ -68,10 +68,10 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
         if prepared.is_empty() {
             continue;
         }
-        println!("running {} scenario(s) from {}", prepared.len(), path.display());
+        outln!("running {} scenario(s) from {}", prepared.len(), path.display());
         for p in prepared {
             let (ok, line, detail) = run_one(p, &runtime, &limits).await;
-            println!("{line}");
+            outln!("{line}");
             let _ = std::io::stdout().flush();
             if ok {
                 passed += 1;
@@ -82,12 +82,12 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
         }
     }
     if !details.is_empty() {
-        println!("\nfailures:");
+        outln!("\nfailures:");
         for d in &details {
-            print!("\n{d}");
+            out!("\n{d}");
         }
     }
-    println!("\n{passed} passed, {failed} failed");
+    outln!("\n{passed} passed, {failed} failed");
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

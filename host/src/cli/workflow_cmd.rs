@@ -48,7 +48,7 @@ fn load_workflow(path: &Path, overrides: Vec<PathBuf>, values: Vec<PathBuf>, ser
 pub(super) fn render(args: &WorkflowArgs) -> Result<ExitCode> {
     let service = service_path(args.service_path.as_deref(), &args.workflow);
     let loaded = load_workflow(&args.workflow, args.overrides.clone(), args.values.clone(), &service)?;
-    print!("{}", serde_yaml::to_string(&loaded.workflow)?);
+    out!("{}", serde_yaml::to_string(&loaded.workflow)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -66,7 +66,7 @@ pub(super) fn check(args: WorkflowCheckArgs) -> Result<ExitCode> {
         .collect();
     let report = check_workflow(&loaded, &runtime, &plugins, policy, &provided);
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({"workflow": w.workflow, "ok": report.errors.is_empty(), "errors": report.errors, "warnings": report.warnings})
@@ -74,13 +74,13 @@ pub(super) fn check(args: WorkflowCheckArgs) -> Result<ExitCode> {
         );
     } else {
         for e in &report.errors {
-            println!("error: {e}");
+            outln!("error: {e}");
         }
         for w in &report.warnings {
-            println!("warning: {w}");
+            outln!("warning: {w}");
         }
         let steps = count_steps(&loaded.workflow.steps);
-        println!(
+        outln!(
             "{}: {} steps, {} errors, {} warnings",
             w.workflow.display(),
             steps,
@@ -159,7 +159,7 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
     // The cloud is reached while the workflow is read.
     let opening = Session::begin(&args.run, loading, &target, context)?;
     if !args.run.json {
-        println!(
+        outln!(
             "notification → {} workflow `{}` ({}){}",
             route.family.folder(),
             route.workflow,
@@ -207,7 +207,7 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
             "journal": session.journal_path,
             "cloud_state": opts.dump_state,
         });
-        println!("{}", serde_json::to_string_pretty(&session.redactor.redact_json(&doc))?);
+        outln!("{}", serde_json::to_string_pretty(&session.redactor.redact_json(&doc))?);
     } else {
         summary(
             &report,
@@ -222,7 +222,7 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
 }
 
 fn summary(report: &RunReport, calls: usize, journal: &Path, dump: Option<&Path>, journal_error: Option<String>) {
-    println!(
+    outln!(
         "{} {} ok, {} failed, {} skipped · {calls} cloud calls · {} · journal {}",
         if report.succeeded {
             "✔ run succeeded:"
@@ -236,10 +236,10 @@ fn summary(report: &RunReport, calls: usize, journal: &Path, dump: Option<&Path>
         journal.display()
     );
     if let Some(e) = journal_error {
-        println!("warning: the journal could not be written completely: {e}");
+        outln!("warning: the journal could not be written completely: {e}");
     }
     if let Some(d) = dump {
-        println!("cloud state: {}", d.display());
+        outln!("cloud state: {}", d.display());
     }
 }
 
@@ -251,7 +251,9 @@ struct TermProgress {
 
 impl TermProgress {
     fn out(&self, text: &str) {
-        let text = self.redactor.redact(text);
+        // Step failures and check verdicts carry guest text: redacted, and with any
+        // terminal control shown escaped rather than obeyed.
+        let text = crate::terminal::printable(&self.redactor.redact(text));
         if self.to_stderr {
             let _ = writeln!(std::io::stderr(), "{text}");
         } else {

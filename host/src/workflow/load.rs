@@ -82,15 +82,16 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
     let mut variables = base.clone();
     let mut included = Vec::new();
     let mut stack = vec![canonical(&src.path)];
+    let roots = IncludeRoots::of(src, base);
     for inc in &workflow.include {
-        include(inc, &dir, &mut variables, &mut included, &mut stack)?;
+        include(inc, &dir, &roots, &mut variables, &mut included, &mut stack)?;
     }
     apply_configuration(&workflow.configuration, &mut variables);
     for values in &src.values {
         let v: ValuesFile = parse_typed(&read(values)?, &values.display().to_string())?;
         let values_dir = values.parent().map(Path::to_path_buf).unwrap_or_default();
         for inc in &v.include {
-            include(inc, &values_dir, &mut variables, &mut included, &mut stack)?;
+            include(inc, &values_dir, &roots, &mut variables, &mut included, &mut stack)?;
         }
         apply_configuration(&v.configuration, &mut variables);
         included.push(values.clone());
@@ -104,9 +105,49 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
     })
 }
 
+/// The folders `include:` may read from: the service folder (`SERVICE_PATH`), the
+/// workflow's folder, and the folders of the overrides and values files given. An
+/// include is a values file; letting it name any file would let a workflow read
+/// anything the host can (a token, a key) and show it in a parse error.
+struct IncludeRoots(Vec<PathBuf>);
+
+impl IncludeRoots {
+    fn of(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Self {
+        let parent = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut roots: Vec<PathBuf> = base.get("SERVICE_PATH").map(PathBuf::from).into_iter().collect();
+        roots.push(parent(&src.path));
+        roots.extend(src.overrides.iter().chain(&src.values).map(|p| parent(p)));
+        IncludeRoots(
+            roots
+                .iter()
+                .map(|r| canonical(if r.as_os_str().is_empty() { Path::new(".") } else { r }))
+                .collect(),
+        )
+    }
+
+    fn check(&self, spec: &str, path: &Path) -> Result<(), WorkflowError> {
+        let real = canonical(path);
+        let yaml = real.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if yaml && self.0.iter().any(|root| real.starts_with(root)) {
+            return Ok(());
+        }
+        Err(WorkflowError::Invalid(format!(
+            "include `{spec}` resolves to {}, {}: includes read values files (.yaml) inside {}",
+            real.display(),
+            if yaml {
+                "outside the folders a workflow may include from"
+            } else {
+                "which is not a .yaml file"
+            },
+            self.0.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ")
+        )))
+    }
+}
+
 fn include(
     spec: &str,
     from_dir: &Path,
+    roots: &IncludeRoots,
     variables: &mut BTreeMap<String, String>,
     included: &mut Vec<PathBuf>,
     stack: &mut Vec<PathBuf>,
@@ -118,6 +159,7 @@ fn include(
         )));
     }
     let path = resolve_path(&expanded, from_dir);
+    roots.check(spec, &path)?;
     let key = canonical(&path);
     if let Some(pos) = stack.iter().position(|p| *p == key) {
         let chain: Vec<String> = stack[pos..]
@@ -132,7 +174,7 @@ fn include(
     stack.push(key);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for inner in &values.include {
-        include(inner, &dir, variables, included, stack)?;
+        include(inner, &dir, roots, variables, included, stack)?;
     }
     stack.pop();
     apply_configuration(&values.configuration, variables);
@@ -196,12 +238,39 @@ pub fn parse_typed<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, Wor
 }
 
 /// serde_yaml appends " at line X column Y" to messages; the location is printed
-/// separately.
+/// separately. A scalar the parser quotes (`invalid type: string "…"`) is left out:
+/// the location says where it is, and the file may not be meant to be shown (a file
+/// included by mistake, a secret in a values file).
 fn clean_message(m: &str) -> String {
-    match m.rfind(" at line ") {
-        Some(i) => m[..i].to_owned(),
-        None => m.to_owned(),
+    let m = match m.rfind(" at line ") {
+        Some(i) => &m[..i],
+        None => m,
+    };
+    without_quoted_scalars(m)
+}
+
+/// `m` with the content of `string "…"` / `value "…"` quotes replaced by `…`.
+fn without_quoted_scalars(m: &str) -> String {
+    let mut out = String::with_capacity(m.len());
+    let mut rest = m;
+    while let Some(at) = rest.find(" \"") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        // The closing quote is the last `"` before `, expected` or the end.
+        let end = after.find("\", expected").or_else(|| after.rfind('"'));
+        match end {
+            Some(end) => {
+                out.push_str(" \"…\"");
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(" \"");
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -273,6 +342,58 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("wf.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn includes_stay_inside_the_service_and_workflow_folders_and_never_echo_content() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "token.yaml", "ghp_s3cr3t-token-content\n");
+        write(outside.path(), "token", "ghp_s3cr3t-token-content\n");
+        let d = tempfile::tempdir().unwrap();
+        for inc in [
+            outside.path().join("token.yaml").display().to_string(),
+            outside.path().join("token").display().to_string(),
+            "../../../../../../etc/passwd".to_owned(),
+        ] {
+            let wf = write(d.path(), "wf.yaml", &format!("include: [\"{inc}\"]\nsteps: []\n"));
+            let e = load(
+                &WorkflowSource {
+                    path: wf,
+                    ..Default::default()
+                },
+                &BTreeMap::from([("SERVICE_PATH".to_owned(), d.path().display().to_string())]),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("includes read values files"), "{inc}: {e}");
+            assert!(!e.contains("s3cr3t") && !e.contains("root:"), "{e}");
+        }
+        // Inside the service folder, a values file that is not one is refused
+        // without its content.
+        write(d.path(), "wrong.yaml", "ghp_s3cr3t-token-content\n");
+        let wf = write(d.path(), "wf.yaml", "include: [wrong.yaml]\nsteps: []\n");
+        let e = load(
+            &WorkflowSource {
+                path: wf,
+                ..Default::default()
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("wrong.yaml:") && !e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn quoted_scalars_leave_parse_messages() {
+        assert_eq!(
+            without_quoted_scalars("invalid type: string \"hunter2, really\", expected struct ValuesFile"),
+            "invalid type: string \"…\", expected struct ValuesFile"
+        );
+        assert_eq!(
+            without_quoted_scalars("unknown field `typo`, expected one of `a`"),
+            "unknown field `typo`, expected one of `a`"
+        );
     }
 
     #[test]

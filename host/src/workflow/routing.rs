@@ -69,10 +69,29 @@ pub fn route(doc: &Value) -> Result<Route, String> {
         "" => return Err("scope notification without a `type` (e.g. create, delete, custom)".into()),
         other => other,
     };
+    check_workflow_name(workflow, if kind == "custom" { "slug" } else { "type" })?;
     Ok(Route {
         family: Family::Scope,
         workflow: workflow.to_owned(),
     })
+}
+
+/// A notification's field becomes a file name under the service folder: only a
+/// plain name may (letters, digits, `-`, `_`), never `..`, a separator or an
+/// absolute path that would reach a workflow file anywhere on the disk.
+fn check_workflow_name(name: &str, field: &str) -> Result<(), String> {
+    let plain = !name.is_empty()
+        && name.len() <= 128
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.starts_with('-');
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "the notification's `{field}` {} is not a workflow name (letters, digits, `-` and `_` only): it names a file under <service>/scope/workflows/ and cannot be a path",
+            serde_json::Value::String(name.chars().take(200).collect())
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -111,5 +130,27 @@ mod tests {
         let n = json!({"notification": {"type": "create", "parameters": {"deployment_id": null}}});
         assert_eq!(route(&n).unwrap().family, Family::Scope);
         assert!(route(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn notification_fields_never_become_paths() {
+        let scope = |t: &str, s: &str| route(&json!({"notification": {"type": t, "slug": s, "parameters": {"scope_id": 11}}}));
+        for hostile in [
+            "/etc/passwd",
+            "../../outside",
+            "..",
+            "a/b",
+            "a\\b",
+            "create\u{0}",
+            "~root",
+            "-rf",
+            "x.yaml",
+        ] {
+            let e = scope(hostile, "").unwrap_err();
+            assert!(e.contains("not a workflow name") && e.contains("`type`"), "{hostile}: {e}");
+            let e = scope("custom", hostile).unwrap_err();
+            assert!(e.contains("`slug`"), "{hostile}: {e}");
+        }
+        assert_eq!(scope("update-scope", "").unwrap().workflow, "update-scope");
     }
 }

@@ -178,7 +178,10 @@ impl Cloud for SimCloud {
     }
 
     async fn pause(&self, _interval: Duration) {
-        // Virtual time: scripted statuses advance per read, not per second.
+        // Virtual time: scripted statuses advance per read, not per second. The
+        // waiter still yields to the executor here, so a step's deadline can fire
+        // while it polls (each simulated answer is ready at once).
+        tokio::task::yield_now().await;
     }
 
     fn now(&self) -> u64 {

@@ -33,7 +33,8 @@ impl Step for Guest {
         out.push(output("ARGS_COUNT", std::env::args().count().to_string()));
         out.push(output(
             "NET_TCP",
-            match std::net::TcpStream::connect("127.0.0.1:1") {
+            // NET_TARGET: a listener the test runs (it checks nobody connected).
+            match std::net::TcpStream::connect(var("NET_TARGET").unwrap_or_else(|| "127.0.0.1:1".into())) {
                 Ok(_) => "connected".into(),
                 Err(e) => format!("denied: {e}"),
             },
