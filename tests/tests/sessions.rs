@@ -5,7 +5,7 @@
 
 use scope_host::caps::RunEnv;
 use scope_host::cloud::sim::SimCloud;
-use scope_host::cloud::{CallCtx, Cloud};
+use scope_host::cloud::{CallCtx, LambdaApi};
 use scope_host::sandbox::Limits;
 use scope_host::step::{run_step, StepReport, StepRequest};
 use scope_host_tests::{fixture, load};
@@ -66,7 +66,7 @@ async fn step_sessions_are_reused_then_renewed_before_they_expire() {
         identity: workflow_identity.clone(),
         region: "us-east-1".into(),
     };
-    let expired = sim.lambda_get_function(&ctx, "11-my-app-my-scope", None).await.unwrap_err();
+    let expired = sim.get_function(&ctx, "11-my-app-my-scope", None).await.unwrap_err();
     assert_eq!(expired.code, "ExpiredTokenException", "{expired}");
     // The host renews the step's session from the agent, so the step still works.
     let later = step(&env, "check_function_exists", &check).await;

@@ -45,7 +45,7 @@ impl wit::Host for StepState {
             Err(e) => return Ok(Err(e)),
         };
         Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
-            c.ecr_get_repository_policy(&ctx, &repo).await
+            c.ecr.get_repository_policy(&ctx, &repo).await
         })
         .await)
     }
@@ -61,7 +61,7 @@ impl wit::Host for StepState {
             return Ok(Err(h.invalid(OP, &resource, format!("the policy is not JSON: {e}"))));
         }
         Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
-            c.ecr_set_repository_policy(&ctx, &repo, &policy_text).await
+            c.ecr.set_repository_policy(&ctx, &repo, &policy_text).await
         })
         .await)
     }
@@ -75,7 +75,7 @@ impl wit::Host for StepState {
         };
         let images = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.ecr_describe_images(&ctx, &repo, &tags).await
+                c.ecr.describe_images(&ctx, &repo, &tags).await
             })
             .await;
         Ok(images.map(|v| {

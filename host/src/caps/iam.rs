@@ -23,7 +23,7 @@ impl wit::Host for StepState {
         }
         let resource = arn::role_arn(h.account(), &name);
         let role = h
-            .checked(OP, &[need(OP, resource)], |c, ctx| async move { c.iam_get_role(&ctx, &name).await })
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move { c.iam.get_role(&ctx, &name).await })
             .await;
         Ok(role.map(|r| wit::Role {
             role_name: r.role_name,

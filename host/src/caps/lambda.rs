@@ -6,7 +6,6 @@ use crate::bindings::types::CallError;
 use crate::cloud::model as m;
 use crate::cloud::{CallCtx, Cloud, CloudResult};
 use crate::sandbox::StepState;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const fn op(operation: &'static str) -> Op {
@@ -60,7 +59,7 @@ impl StepHost {
         mut is_final: impl FnMut(&mut StepHost, &T) -> bool,
     ) -> Result<Option<T>, CallError>
     where
-        F: FnMut(Arc<dyn Cloud>, CallCtx) -> Fut,
+        F: FnMut(Cloud, CallCtx) -> Fut,
         Fut: std::future::Future<Output = CloudResult<T>>,
     {
         let started = Instant::now();
@@ -184,7 +183,7 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
         let info = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_get_function(&ctx, &function_name, qualifier.as_deref()).await
+                c.lambda.get_function(&ctx, &function_name, qualifier.as_deref()).await
             })
             .await;
         Ok(info.map(|i| wit::FunctionInfo {
@@ -200,7 +199,8 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
         let c = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_get_function_configuration(&ctx, &function_name, qualifier.as_deref())
+                c.lambda
+                    .get_function_configuration(&ctx, &function_name, qualifier.as_deref())
                     .await
             })
             .await;
@@ -213,7 +213,7 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         let v = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_list_versions_by_function(&ctx, &function_name).await
+                c.lambda.list_versions_by_function(&ctx, &function_name).await
             })
             .await;
         Ok(v.map(|v| v.into_iter().map(to_wit_version).collect()))
@@ -250,7 +250,7 @@ impl wit::Host for StepState {
             architectures: request.architectures,
         };
         let c = h
-            .checked(OP, &needs, |c, ctx| async move { c.lambda_update_function_code(&ctx, &req).await })
+            .checked(OP, &needs, |c, ctx| async move { c.lambda.update_function_code(&ctx, &req).await })
             .await;
         Ok(c.map(to_wit_config))
     }
@@ -282,7 +282,7 @@ impl wit::Host for StepState {
         };
         let c = h
             .checked(OP, &needs, |c, ctx| async move {
-                c.lambda_update_function_configuration(&ctx, &req).await
+                c.lambda.update_function_configuration(&ctx, &req).await
             })
             .await;
         Ok(c.map(to_wit_config))
@@ -294,9 +294,9 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
         let max_wait = Duration::from_secs(max_wait_seconds.into());
-        let poll = |c: Arc<dyn Cloud>, ctx: CallCtx| {
+        let poll = |c: Cloud, ctx: CallCtx| {
             let name = function_name.clone();
-            async move { c.lambda_get_function_configuration(&ctx, &name, None).await }
+            async move { c.lambda.get_function_configuration(&ctx, &name, None).await }
         };
         match try_call!(h.poll_until(OP, &resource, WAIT_INTERVAL, max_wait, poll, |_, c| c.last_update_status != "InProgress").await) {
             Some(c) => Ok(Ok(to_wit_config(c))),
@@ -312,7 +312,7 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         let v = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_publish_version(&ctx, &function_name, &description).await
+                c.lambda.publish_version(&ctx, &function_name, &description).await
             })
             .await;
         Ok(v.map(to_wit_version))
@@ -330,7 +330,7 @@ impl wit::Host for StepState {
         }
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&version)));
         Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
-            c.lambda_delete_function(&ctx, &function_name, Some(&version)).await
+            c.lambda.delete_function(&ctx, &function_name, Some(&version)).await
         })
         .await)
     }
@@ -341,7 +341,7 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         let a = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_get_alias(&ctx, &function_name, &alias_name).await
+                c.lambda.get_alias(&ctx, &function_name, &alias_name).await
             })
             .await;
         Ok(a.map(to_wit_alias))
@@ -370,7 +370,7 @@ impl wit::Host for StepState {
         };
         let a = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_create_alias(&ctx, &req).await
+                c.lambda.create_alias(&ctx, &req).await
             })
             .await;
         Ok(a.map(to_wit_alias))
@@ -397,7 +397,7 @@ impl wit::Host for StepState {
         };
         let a = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_update_alias(&ctx, &req).await
+                c.lambda.update_alias(&ctx, &req).await
             })
             .await;
         Ok(a.map(to_wit_alias))
@@ -408,7 +408,7 @@ impl wit::Host for StepState {
         let h = &mut self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
         Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
-            c.lambda_get_policy(&ctx, &function_name, qualifier.as_deref()).await
+            c.lambda.get_policy(&ctx, &function_name, qualifier.as_deref()).await
         })
         .await)
     }
@@ -426,9 +426,9 @@ impl wit::Host for StepState {
         try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
         let interval = Duration::from_secs(poll_seconds.max(1).into());
         let max_wait = Duration::from_secs(max_wait_seconds.into());
-        let poll = |c: Arc<dyn Cloud>, ctx: CallCtx| {
+        let poll = |c: Cloud, ctx: CallCtx| {
             let (name, q) = (function_name.clone(), qualifier.clone());
-            async move { c.lambda_get_provisioned_concurrency_config(&ctx, &name, &q).await }
+            async move { c.lambda.get_provisioned_concurrency_config(&ctx, &name, &q).await }
         };
         let mut last = String::new();
         let is_final = |h: &mut StepHost, p: &m::ProvisionedConcurrency| {
@@ -462,7 +462,7 @@ impl wit::Host for StepState {
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
         let p = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda_get_provisioned_concurrency_config(&ctx, &function_name, &qualifier).await
+                c.lambda.get_provisioned_concurrency_config(&ctx, &function_name, &qualifier).await
             })
             .await;
         Ok(p.map(to_wit_provisioned))

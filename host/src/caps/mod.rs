@@ -34,7 +34,7 @@ use crate::cloud::AssumeRoleRequest;
 /// What every step of a run shares: the cloud, the operator policy, provider data,
 /// the redactor, the journal, and the workflow's identity.
 pub struct RunEnv {
-    pub cloud: Arc<dyn Cloud>,
+    pub cloud: Cloud,
     pub policy: Arc<Policy>,
     pub providers: Arc<ProviderStore>,
     pub redactor: Redactor,
@@ -195,7 +195,7 @@ impl StepHost {
             region: self.env.region.clone(),
         };
         let started = Instant::now();
-        let result = self.env.cloud.assume_role(&ctx, request).await;
+        let result = self.env.cloud.sts.assume_role(&ctx, request).await;
         let duration_us = started.elapsed().as_micros() as u64;
         if let Ok(reply) = &result {
             for secret in reply.value.credentials.iter().flat_map(|c| c.secret_values()) {
@@ -327,7 +327,7 @@ impl StepHost {
     /// contract with secrets redacted. `needs[0]` is the resource recorded.
     pub async fn checked<T, F, Fut>(&mut self, op: Op, needs: &[(String, String)], call: F) -> Result<T, CallError>
     where
-        F: FnOnce(Arc<dyn Cloud>, CallCtx) -> Fut,
+        F: FnOnce(Cloud, CallCtx) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
         self.authorize(op, needs)?;
@@ -338,7 +338,7 @@ impl StepHost {
     /// already, e.g. the polls of a waiter), timed and recorded.
     pub async fn send<T, F, Fut>(&mut self, op: Op, resource: &str, call: F) -> Result<T, CallError>
     where
-        F: FnOnce(Arc<dyn Cloud>, CallCtx) -> Fut,
+        F: FnOnce(Cloud, CallCtx) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
         self.admit(quota::Quota::Calls, op, resource)?;
@@ -405,13 +405,15 @@ impl RunEnv {
     /// An environment with the defaults: the cloud's agent identity and default
     /// region, a policy granting whatever plugins declare, no provider data, an
     /// in-memory journal and no live log output. Adjust the public fields after.
-    pub async fn with_defaults(cloud: Arc<dyn Cloud>) -> Result<RunEnv, CloudError> {
+    pub async fn with_defaults(cloud: impl Into<Cloud>) -> Result<RunEnv, CloudError> {
+        let cloud = cloud.into();
         let agent = cloud.agent_identity().await?.value;
         Ok(RunEnv::with_agent(cloud, agent))
     }
 
     /// [`RunEnv::with_defaults`] for an agent identity already known.
-    pub fn with_agent(cloud: Arc<dyn Cloud>, agent: Identity) -> RunEnv {
+    pub fn with_agent(cloud: impl Into<Cloud>, agent: Identity) -> RunEnv {
+        let cloud = cloud.into();
         let redactor = Redactor::new();
         RunEnv {
             region: cloud.default_region(),

@@ -75,7 +75,7 @@ impl wit::Host for StepState {
         let value = secret_string.clone();
         let r = h
             .checked(OP, &[need(OP, resource.clone())], |c, ctx| async move {
-                c.secrets_put_secret_value(&ctx, &secret_id, &secret_string).await
+                c.secrets.put_secret_value(&ctx, &secret_id, &secret_string).await
             })
             .await;
         if r.is_ok() {
@@ -111,7 +111,7 @@ impl wit::Host for StepState {
             tags,
         };
         let r = h
-            .checked(OP, &needs, |c, ctx| async move { c.secrets_create_secret(&ctx, &req).await })
+            .checked(OP, &needs, |c, ctx| async move { c.secrets.create_secret(&ctx, &req).await })
             .await;
         if r.is_ok() {
             if let Err(limit) = h.register_secret(OP, &resource, &value) {
@@ -129,7 +129,7 @@ impl wit::Host for StepState {
             Err(e) => return Ok(Err(e)),
         };
         Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
-            c.secrets_delete_secret(&ctx, &secret_id, force).await
+            c.secrets.delete_secret(&ctx, &secret_id, force).await
         })
         .await)
     }

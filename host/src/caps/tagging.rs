@@ -34,7 +34,7 @@ impl wit::Host for StepState {
             .collect();
         let found = h
             .checked(OP, &[need(OP, "*")], |c, ctx| async move {
-                c.tagging_get_resources(&ctx, &resource_types, &filters).await
+                c.tagging.get_resources(&ctx, &resource_types, &filters).await
             })
             .await;
         Ok(found.map(|v| v.into_iter().map(|r| wit::TaggedResource { arn: r.arn, tags: r.tags }).collect()))

@@ -98,7 +98,7 @@ pub(super) struct CloudLoading(Option<tokio::task::JoinHandle<Result<crate::clou
 
 /// AWS as reached: the cloud (wrapped by the recorder with --record), the agent's
 /// answer, and the recorder.
-type Reached = (Arc<dyn Cloud>, TimedAgent, Option<(PathBuf, record::Recorder)>);
+type Reached = (Cloud, TimedAgent, Option<(PathBuf, record::Recorder)>);
 
 impl Session {
     /// Starts loading the SDK's configuration when the run goes to AWS; call it
@@ -193,17 +193,17 @@ its manifest declares"
                     request_id: None,
                     retryable: false,
                 })??;
-                let aws: Arc<dyn Cloud> = Arc::new(aws);
+                let aws = Cloud::of(Arc::new(aws));
                 // With --record every call, the agent's identity included, goes
                 // through the recorder.
-                let (cloud, recorder): (Arc<dyn Cloud>, _) = match record_to {
+                let (cloud, recorder): (Cloud, _) = match record_to {
                     Some(path) => {
                         let (cloud, r) = record::record(aws, inputs, &target);
                         (cloud, Some((path, r)))
                     }
                     None => (aws, None),
                 };
-                let agent = TimedAgent::ask(cloud.as_ref()).await;
+                let agent = TimedAgent::ask(&cloud).await;
                 Ok((cloud, agent, recorder))
             })
         });
@@ -318,10 +318,10 @@ impl Opening<'_> {
         let first = match first {
             Some((name, path)) => match runtime.load_file(&path) {
                 Ok(plugin) => {
-                    let cloud: Arc<dyn Cloud> = match &sim {
+                    let cloud = Cloud::of(match &sim {
                         Some(sim) => sim.clone(),
                         None => Arc::new(SimCloud::new_empty()),
-                    };
+                    });
                     let stand_in = Arc::new(RunEnv::with_agent(cloud, stand_in_identity()));
                     crate::step::prepare(&stand_in, &name, plugin, context_text.clone(), &limits).await
                 }
@@ -331,8 +331,8 @@ impl Opening<'_> {
         };
         let (cloud, agent, recorder) = match (&sim, self.reaching) {
             (Some(sim), _) => {
-                let cloud: Arc<dyn Cloud> = sim.clone();
-                let agent = TimedAgent::ask(cloud.as_ref()).await;
+                let cloud = Cloud::of(sim.clone());
+                let agent = TimedAgent::ask(&cloud).await;
                 (cloud, agent, None)
             }
             (None, Some(reaching)) => reaching
@@ -405,7 +405,7 @@ struct TimedAgent {
 }
 
 impl TimedAgent {
-    async fn ask(cloud: &dyn Cloud) -> TimedAgent {
+    async fn ask(cloud: &Cloud) -> TimedAgent {
         let started = Instant::now();
         let answer = cloud.agent_identity().await;
         TimedAgent {

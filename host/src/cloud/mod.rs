@@ -1,11 +1,16 @@
-//! The cloud seam. Capability modules call a [`Cloud`]; two backends implement it:
-//! [`sim`] (in-memory AWS, the default) and, later, `aws` (the official SDK).
+//! The cloud seam. Capability modules call a [`Cloud`]: one backend per AWS service
+//! (a trait per service: [`StsApi`], [`LambdaApi`], [`EcrApi`], [`IamApi`],
+//! [`SecretsApi`], [`TaggingApi`]) and the [`CloudBase`] they share. Two backends
+//! implement every service: [`sim`] (in-memory AWS, the default) and [`aws`] (the
+//! official SDK), each service in a file of its own; [`record`] decorates each
+//! service of another backend to save what a run read as a `sim` fixture.
+//!
+//! Adding an operation touches the contract (`wit/`), the capability module of its
+//! interface, its service's trait here, and one method per backend of that service.
 //!
 //! A backend performs calls; it does not decide whether a step may make them — the
-//! grant check in `caps` has already run. It may still refuse, as AWS would
-//! (a role's trust policy, a role's own permissions in the simulated cloud).
-//!
-//! [`record`] wraps a backend to save what a run read as a `sim` fixture, to replay.
+//! call gate in `caps` has already run. It may still refuse, as AWS would (a role's
+//! trust policy, a role's own permissions in the simulated cloud).
 
 pub mod aws;
 pub mod model;
@@ -13,16 +18,14 @@ pub mod record;
 pub mod sim;
 
 use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use model::*;
 
-/// One cloud account's worth of AWS operations, as scope-host's steps need them.
-///
-/// Every method answers with the request id the cloud gave, or a [`CloudError`]
-/// carrying AWS's error code. Listing methods return every page.
+/// What a backend offers besides its services: its name, region and clock.
 #[async_trait]
-pub trait Cloud: Send + Sync + 'static {
+pub trait CloudBase: Send + Sync + 'static {
     /// `sim` or `aws`: shown in the run record.
     fn backend(&self) -> &'static str;
 
@@ -30,7 +33,7 @@ pub trait Cloud: Send + Sync + 'static {
     fn default_region(&self) -> String;
 
     /// Waits `interval` between two polls of a host-side waiter. The simulated cloud
-    /// returns at once (its clock is virtual), so waiters cost no wall time there.
+    /// does not wait (its clock is virtual), so waiters cost no wall time there.
     async fn pause(&self, interval: Duration);
 
     /// The cloud's clock, seconds since the Unix epoch: what session expiries are
@@ -41,53 +44,132 @@ pub trait Cloud: Send + Sync + 'static {
             .map(|d| d.as_secs())
             .unwrap_or(0)
     }
+}
 
-    /// The identity the agent itself runs as (sts GetCallerIdentity).
+/// AWS STS. Every method of every service answers with the request id the cloud
+/// gave, or a [`CloudError`] carrying AWS's error code; listings return every page.
+#[async_trait]
+pub trait StsApi: Send + Sync + 'static {
+    /// The identity the agent itself runs as (GetCallerIdentity).
     async fn agent_identity(&self) -> CloudResult<Identity>;
-
-    /// sts AssumeRole as `ctx.identity`.
+    /// AssumeRole as `ctx.identity`.
     async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity>;
+}
 
-    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo>;
-    async fn lambda_get_function_configuration(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<FunctionConfiguration>;
+/// AWS Lambda.
+#[async_trait]
+pub trait LambdaApi: Send + Sync + 'static {
+    async fn get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo>;
+    async fn get_function_configuration(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionConfiguration>;
     /// Every version, `$LATEST` first, then published versions in ascending order.
-    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>>;
-    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration>;
-    async fn lambda_update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration>;
-    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo>;
+    async fn list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>>;
+    async fn update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration>;
+    async fn update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration>;
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo>;
     /// DeleteFunction; `qualifier: None` deletes the whole function.
-    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()>;
-    async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias>;
-    async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias>;
-    async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias>;
-    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String>;
-    async fn lambda_get_provisioned_concurrency_config(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<ProvisionedConcurrency>;
+    async fn delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()>;
+    async fn get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias>;
+    async fn create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias>;
+    async fn update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias>;
+    async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String>;
+    async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency>;
+}
 
-    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String>;
-    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()>;
+/// Amazon ECR.
+#[async_trait]
+pub trait EcrApi: Send + Sync + 'static {
+    async fn get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String>;
+    async fn set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()>;
     /// DescribeImages for the given tags (empty: every image).
-    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>>;
+    async fn describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>>;
+}
 
-    async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role>;
+/// AWS IAM.
+#[async_trait]
+pub trait IamApi: Send + Sync + 'static {
+    async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role>;
+}
 
-    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef>;
-    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef>;
-    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()>;
+/// AWS Secrets Manager.
+#[async_trait]
+pub trait SecretsApi: Send + Sync + 'static {
+    async fn put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef>;
+    async fn create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef>;
+    async fn delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()>;
+}
 
-    async fn tagging_get_resources(
-        &self,
-        ctx: &CallCtx,
-        resource_types: &[String],
-        filters: &[TagFilter],
-    ) -> CloudResult<Vec<TaggedResource>>;
+/// The Resource Groups Tagging API.
+#[async_trait]
+pub trait TaggingApi: Send + Sync + 'static {
+    async fn get_resources(&self, ctx: &CallCtx, resource_types: &[String], filters: &[TagFilter]) -> CloudResult<Vec<TaggedResource>>;
+}
+
+/// A backend that serves every service (the simulated cloud, the SDK backend, the
+/// recorder around either).
+pub trait Backend: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + SecretsApi + TaggingApi {}
+
+impl<T: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + SecretsApi + TaggingApi> Backend for T {}
+
+/// The cloud a run uses: one backend per service. Cloning shares the backends.
+#[derive(Clone)]
+pub struct Cloud {
+    pub base: Arc<dyn CloudBase>,
+    pub sts: Arc<dyn StsApi>,
+    pub lambda: Arc<dyn LambdaApi>,
+    pub ecr: Arc<dyn EcrApi>,
+    pub iam: Arc<dyn IamApi>,
+    pub secrets: Arc<dyn SecretsApi>,
+    pub tagging: Arc<dyn TaggingApi>,
+}
+
+impl Cloud {
+    /// Every service served by `backend`.
+    pub fn of<B: Backend>(backend: Arc<B>) -> Cloud {
+        Cloud {
+            base: backend.clone(),
+            sts: backend.clone(),
+            lambda: backend.clone(),
+            ecr: backend.clone(),
+            iam: backend.clone(),
+            secrets: backend.clone(),
+            tagging: backend,
+        }
+    }
+
+    /// `sim` or `aws`.
+    pub fn backend(&self) -> &'static str {
+        self.base.backend()
+    }
+
+    /// The region calls go to when nothing else names one.
+    pub fn default_region(&self) -> String {
+        self.base.default_region()
+    }
+
+    /// Waits between two polls of a waiter (see [`CloudBase::pause`]).
+    pub async fn pause(&self, interval: Duration) {
+        self.base.pause(interval).await
+    }
+
+    /// The cloud's clock (see [`CloudBase::now`]).
+    pub fn now(&self) -> u64 {
+        self.base.now()
+    }
+
+    /// The identity the agent itself runs as.
+    pub async fn agent_identity(&self) -> CloudResult<Identity> {
+        self.sts.agent_identity().await
+    }
+}
+
+impl<B: Backend> From<Arc<B>> for Cloud {
+    fn from(backend: Arc<B>) -> Cloud {
+        Cloud::of(backend)
+    }
+}
+
+impl std::fmt::Debug for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cloud").field("backend", &self.backend()).finish_non_exhaustive()
+    }
 }

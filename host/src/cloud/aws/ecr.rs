@@ -4,14 +4,15 @@ use super::{reply, AwsCloud};
 use crate::cloud::{CallCtx, CloudResult, ImageDetail, Reply, RepositoryRef};
 use aws_sdk_ecr::types::ImageIdentifier;
 
-impl AwsCloud {
-    /// The clients and region for a repository: its own region when it names one.
-    fn ecr_region<'a>(ctx: &'a CallCtx, repo: &'a RepositoryRef) -> &'a str {
-        repo.region.as_deref().unwrap_or(&ctx.region)
-    }
+/// The region of a repository's calls: its own region when it names one.
+fn ecr_region<'a>(ctx: &'a CallCtx, repo: &'a RepositoryRef) -> &'a str {
+    repo.region.as_deref().unwrap_or(&ctx.region)
+}
 
-    pub(super) async fn ecr_get_repository_policy_impl(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
-        let region = Self::ecr_region(ctx, repo);
+#[async_trait::async_trait]
+impl crate::cloud::EcrApi for AwsCloud {
+    async fn get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
+        let region = ecr_region(ctx, repo);
         let api = self.api("ecr", "GetRepositoryPolicy", &ctx.identity, region);
         let out = self
             .clients(&ctx.identity, region)
@@ -25,8 +26,8 @@ impl AwsCloud {
         Ok(reply(out.policy_text().unwrap_or_default().to_string(), &out))
     }
 
-    pub(super) async fn ecr_set_repository_policy_impl(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
-        let region = Self::ecr_region(ctx, repo);
+    async fn set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
+        let region = ecr_region(ctx, repo);
         let api = self.api("ecr", "SetRepositoryPolicy", &ctx.identity, region);
         let out = self
             .clients(&ctx.identity, region)
@@ -43,13 +44,8 @@ impl AwsCloud {
 
     /// The images carrying `tags`, in the order asked and each once; no tags: every
     /// image (every page). The request id is the first page's.
-    pub(super) async fn ecr_describe_images_impl(
-        &self,
-        ctx: &CallCtx,
-        repo: &RepositoryRef,
-        tags: &[String],
-    ) -> CloudResult<Vec<ImageDetail>> {
-        let region = Self::ecr_region(ctx, repo);
+    async fn describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
+        let region = ecr_region(ctx, repo);
         let api = self.api("ecr", "DescribeImages", &ctx.identity, region);
         let clients = self.clients(&ctx.identity, region);
         let ids: Option<Vec<ImageIdentifier>> =

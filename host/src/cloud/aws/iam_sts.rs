@@ -32,9 +32,10 @@ pub(super) fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
-impl AwsCloud {
+#[async_trait::async_trait]
+impl crate::cloud::StsApi for AwsCloud {
     /// GetCallerIdentity with the chain's credentials, in the default region.
-    pub(super) async fn sts_agent_identity(&self) -> CloudResult<Identity> {
+    async fn agent_identity(&self) -> CloudResult<Identity> {
         let agent = Identity {
             arn: AGENT.to_string(),
             account: String::new(),
@@ -67,7 +68,7 @@ impl AwsCloud {
     }
 
     /// AssumeRole signed as `ctx.identity`; the answer carries the temporary keys.
-    pub(super) async fn sts_assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
+    async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
         let api = self.ctx_api("sts", "AssumeRole", ctx);
         let duration = i32::try_from(req.duration_seconds).unwrap_or(i32::MAX);
         let out = self
@@ -102,9 +103,12 @@ impl AwsCloud {
         };
         Ok(reply(identity, &out))
     }
+}
 
+#[async_trait::async_trait]
+impl crate::cloud::IamApi for AwsCloud {
     /// GetRole; the trust policy comes back as JSON text (IAM sends it URL-encoded).
-    pub(super) async fn iam_get_role_impl(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
+    async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
         let api = self.ctx_api("iam", "GetRole", ctx);
         let out = self
             .for_ctx(ctx)

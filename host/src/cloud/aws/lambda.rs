@@ -109,8 +109,9 @@ fn wire_count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-impl AwsCloud {
-    pub(super) async fn lambda_get_function_impl(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
+#[async_trait::async_trait]
+impl crate::cloud::LambdaApi for AwsCloud {
+    async fn get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
         let api = self.ctx_api("lambda", "GetFunction", ctx);
         let out = self
             .for_ctx(ctx)
@@ -137,12 +138,7 @@ impl AwsCloud {
         Ok(reply(info, &out))
     }
 
-    pub(super) async fn lambda_get_function_configuration_impl(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<FunctionConfiguration> {
+    async fn get_function_configuration(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionConfiguration> {
         let api = self.ctx_api("lambda", "GetFunctionConfiguration", ctx);
         let out = self
             .for_ctx(ctx)
@@ -158,7 +154,7 @@ impl AwsCloud {
 
     /// Every page; `$LATEST` first, then versions in ascending order. The request id
     /// is the first page's.
-    pub(super) async fn lambda_list_versions_impl(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
+    async fn list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
         let api = self.ctx_api("lambda", "ListVersionsByFunction", ctx);
         let clients = self.for_ctx(ctx);
         let mut versions = Vec::new();
@@ -195,7 +191,7 @@ impl AwsCloud {
         })
     }
 
-    pub(super) async fn lambda_update_code_impl(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
+    async fn update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
         let api = self.ctx_api("lambda", "UpdateFunctionCode", ctx);
         let mut call = self
             .for_ctx(ctx)
@@ -227,11 +223,7 @@ impl AwsCloud {
         Ok(reply(configuration, &out))
     }
 
-    pub(super) async fn lambda_update_configuration_impl(
-        &self,
-        ctx: &CallCtx,
-        req: &UpdateConfiguration,
-    ) -> CloudResult<FunctionConfiguration> {
+    async fn update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
         let api = self.ctx_api("lambda", "UpdateFunctionConfiguration", ctx);
         let ephemeral = match req.ephemeral_storage {
             Some(size) => Some(
@@ -271,7 +263,7 @@ impl AwsCloud {
         Ok(reply(function_configuration!(&out), &out))
     }
 
-    pub(super) async fn lambda_publish_version_impl(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
         let api = self.ctx_api("lambda", "PublishVersion", ctx);
         let out = self
             .for_ctx(ctx)
@@ -291,7 +283,7 @@ impl AwsCloud {
         Ok(reply(info, &out))
     }
 
-    pub(super) async fn lambda_delete_function_impl(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
+    async fn delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
         let api = self.ctx_api("lambda", "DeleteFunction", ctx);
         let out = self
             .for_ctx(ctx)
@@ -305,7 +297,7 @@ impl AwsCloud {
         Ok(reply((), &out))
     }
 
-    pub(super) async fn lambda_get_alias_impl(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
+    async fn get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
         let api = self.ctx_api("lambda", "GetAlias", ctx);
         let out = self
             .for_ctx(ctx)
@@ -319,7 +311,7 @@ impl AwsCloud {
         Ok(reply(alias_from!(&out), &out))
     }
 
-    pub(super) async fn lambda_create_alias_impl(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
+    async fn create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
         let api = self.ctx_api("lambda", "CreateAlias", ctx);
         let routing = (!req.routing.is_empty()).then(|| routing_to(&req.routing));
         let out = self
@@ -339,7 +331,7 @@ impl AwsCloud {
 
     /// `routing: Some(vec![])` sends an empty weight map, which clears routing;
     /// `None` leaves it as it is.
-    pub(super) async fn lambda_update_alias_impl(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
+    async fn update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
         let api = self.ctx_api("lambda", "UpdateAlias", ctx);
         let out = self
             .for_ctx(ctx)
@@ -355,7 +347,7 @@ impl AwsCloud {
         Ok(reply(alias_from!(&out), &out))
     }
 
-    pub(super) async fn lambda_get_policy_impl(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
+    async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
         let api = self.ctx_api("lambda", "GetPolicy", ctx);
         let out = self
             .for_ctx(ctx)
@@ -369,12 +361,7 @@ impl AwsCloud {
         Ok(reply(out.policy().unwrap_or_default().to_string(), &out))
     }
 
-    pub(super) async fn lambda_get_provisioned_concurrency_impl(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<ProvisionedConcurrency> {
+    async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency> {
         let api = self.ctx_api("lambda", "GetProvisionedConcurrencyConfig", ctx);
         let out = self
             .for_ctx(ctx)

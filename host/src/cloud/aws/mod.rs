@@ -300,7 +300,7 @@ fn sorted_pairs<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -
 }
 
 #[async_trait]
-impl Cloud for AwsCloud {
+impl CloudBase for AwsCloud {
     fn backend(&self) -> &'static str {
         "aws"
     }
@@ -311,108 +311,5 @@ impl Cloud for AwsCloud {
 
     async fn pause(&self, interval: Duration) {
         tokio::time::sleep(interval).await;
-    }
-
-    async fn agent_identity(&self) -> CloudResult<Identity> {
-        self.sts_agent_identity().await
-    }
-
-    async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
-        self.sts_assume_role(ctx, req).await
-    }
-
-    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
-        self.lambda_get_function_impl(ctx, name, qualifier).await
-    }
-
-    async fn lambda_get_function_configuration(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<FunctionConfiguration> {
-        self.lambda_get_function_configuration_impl(ctx, name, qualifier).await
-    }
-
-    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
-        self.lambda_list_versions_impl(ctx, name).await
-    }
-
-    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
-        self.lambda_update_code_impl(ctx, req).await
-    }
-
-    async fn lambda_update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
-        self.lambda_update_configuration_impl(ctx, req).await
-    }
-
-    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
-        self.lambda_publish_version_impl(ctx, name, description).await
-    }
-
-    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
-        self.lambda_delete_function_impl(ctx, name, qualifier).await
-    }
-
-    async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
-        self.lambda_get_alias_impl(ctx, name, alias).await
-    }
-
-    async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
-        self.lambda_create_alias_impl(ctx, req).await
-    }
-
-    async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
-        self.lambda_update_alias_impl(ctx, req).await
-    }
-
-    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
-        self.lambda_get_policy_impl(ctx, name, qualifier).await
-    }
-
-    async fn lambda_get_provisioned_concurrency_config(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<ProvisionedConcurrency> {
-        self.lambda_get_provisioned_concurrency_impl(ctx, name, qualifier).await
-    }
-
-    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
-        self.ecr_get_repository_policy_impl(ctx, repo).await
-    }
-
-    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
-        self.ecr_set_repository_policy_impl(ctx, repo, policy).await
-    }
-
-    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
-        self.ecr_describe_images_impl(ctx, repo, tags).await
-    }
-
-    async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
-        self.iam_get_role_impl(ctx, role_name).await
-    }
-
-    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
-        self.secrets_put_value_impl(ctx, secret_id, value).await
-    }
-
-    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
-        self.secrets_create_impl(ctx, req).await
-    }
-
-    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
-        self.secrets_delete_impl(ctx, secret_id, force).await
-    }
-
-    async fn tagging_get_resources(
-        &self,
-        ctx: &CallCtx,
-        resource_types: &[String],
-        filters: &[TagFilter],
-    ) -> CloudResult<Vec<TaggedResource>> {
-        self.tagging_get_resources_impl(ctx, resource_types, filters).await
     }
 }

@@ -4,8 +4,9 @@ use super::{reply, AwsCloud};
 use crate::cloud::{CallCtx, CloudResult, CreateSecret, SecretRef};
 use aws_sdk_secretsmanager::types::Tag;
 
-impl AwsCloud {
-    pub(super) async fn secrets_put_value_impl(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
+#[async_trait::async_trait]
+impl crate::cloud::SecretsApi for AwsCloud {
+    async fn put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
         let api = self.ctx_api("secretsmanager", "PutSecretValue", ctx);
         let out = self
             .for_ctx(ctx)
@@ -24,7 +25,7 @@ impl AwsCloud {
         Ok(reply(value, &out))
     }
 
-    pub(super) async fn secrets_create_impl(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
+    async fn create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
         let api = self.ctx_api("secretsmanager", "CreateSecret", ctx);
         let tags: Vec<Tag> = req.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         let out = self
@@ -48,7 +49,7 @@ impl AwsCloud {
 
     /// `force`: delete at once, without a recovery window; otherwise AWS's default
     /// window applies and the secret refuses writes until it ends.
-    pub(super) async fn secrets_delete_impl(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
+    async fn delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
         let api = self.ctx_api("secretsmanager", "DeleteSecret", ctx);
         let out = self
             .for_ctx(ctx)

@@ -4,15 +4,11 @@ use super::AwsCloud;
 use crate::cloud::{CallCtx, CloudResult, Reply, TagFilter, TaggedResource};
 use aws_sdk_resourcegroupstagging::types::TagFilter as SdkTagFilter;
 
-impl AwsCloud {
+#[async_trait::async_trait]
+impl crate::cloud::TaggingApi for AwsCloud {
     /// The tagged resources of the call's region matching the type filters and every
     /// tag filter, sorted by ARN, tags sorted by key. The request id is the first page's.
-    pub(super) async fn tagging_get_resources_impl(
-        &self,
-        ctx: &CallCtx,
-        resource_types: &[String],
-        filters: &[TagFilter],
-    ) -> CloudResult<Vec<TaggedResource>> {
+    async fn get_resources(&self, ctx: &CallCtx, resource_types: &[String], filters: &[TagFilter]) -> CloudResult<Vec<TaggedResource>> {
         let api = self.ctx_api("tag", "GetResources", ctx);
         let clients = self.for_ctx(ctx);
         let types = (!resource_types.is_empty()).then(|| resource_types.to_vec());

@@ -251,7 +251,7 @@ async fn the_agent_and_an_assumed_role_sign_their_own_calls() {
         region: REGION.to_string(),
     };
     let created = ok(cloud
-        .secrets_create_secret(
+        .create_secret(
             &session,
             &CreateSecret {
                 name: "nullplatform/11/session".into(),
@@ -264,7 +264,7 @@ async fn the_agent_and_an_assumed_role_sign_their_own_calls() {
     assert!(created.arn.contains("nullplatform/11/session"), "{}", created.arn);
     let sets = cloud.cached_client_sets();
     for _ in 0..3 {
-        ok(cloud.secrets_put_secret_value(&session, "nullplatform/11/session", "v2").await);
+        ok(cloud.put_secret_value(&session, "nullplatform/11/session", "v2").await);
         ok(cloud.agent_identity().await);
     }
     assert_eq!(cloud.cached_client_sets(), sets, "clients must be reused, not built per call");
@@ -320,7 +320,7 @@ async fn a_function_is_read_updated_published_and_routed() {
     let image = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v1");
     let role_arn = seed_function(&cloud, &ctx, f, &image).await;
 
-    let info = ok(cloud.lambda_get_function(&ctx, f, None).await);
+    let info = ok(cloud.get_function(&ctx, f, None).await);
     let c = &info.configuration;
     assert_eq!(
         (c.function_name.as_str(), c.version.as_str(), c.package_type, c.image_uri.as_deref()),
@@ -332,13 +332,13 @@ async fn a_function_is_read_updated_published_and_routed() {
     assert_eq!(info.tags, vec![("nullplatform:scope-id".to_string(), "11".to_string())]);
     assert_eq!(info.reserved_concurrency, Some(4));
 
-    let role = ok(cloud.iam_get_role(&ctx, "lambda-exec").await);
+    let role = ok(cloud.get_role(&ctx, "lambda-exec").await);
     assert_eq!((role.arn.as_str(), role.max_session_duration), (role_arn.as_str(), 3600));
     let trust: serde_json::Value = serde_json::from_str(&role.assume_role_policy_document).expect("trust policy is JSON");
     assert_eq!(trust["Statement"][0]["Principal"]["Service"], "lambda.amazonaws.com");
 
     let updated = ok(cloud
-        .lambda_update_function_configuration(
+        .update_function_configuration(
             &ctx,
             &UpdateConfiguration {
                 function_name: f.into(),
@@ -351,15 +351,15 @@ async fn a_function_is_read_updated_published_and_routed() {
         .await);
     assert_eq!(updated.memory_size, 512);
     assert_eq!(updated.environment, vec![("A".into(), "1".into()), ("B".into(), "2".into())]);
-    let read_back = ok(cloud.lambda_get_function_configuration(&ctx, f, None).await);
+    let read_back = ok(cloud.get_function_configuration(&ctx, f, None).await);
     assert_eq!((read_back.memory_size, read_back.description.as_str()), (512, "scope 11"));
     assert_eq!(read_back.timeout, 30, "settings not named stay as they were");
 
-    let v1 = ok(cloud.lambda_publish_version(&ctx, f, "deploy-1").await);
+    let v1 = ok(cloud.publish_version(&ctx, f, "deploy-1").await);
     assert_eq!((v1.version.as_str(), v1.description.as_str()), ("1", "deploy-1"));
     let image2 = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v2");
     let code = ok(cloud
-        .lambda_update_function_code(
+        .update_function_code(
             &ctx,
             &UpdateCode {
                 function_name: f.into(),
@@ -369,16 +369,16 @@ async fn a_function_is_read_updated_published_and_routed() {
         )
         .await);
     assert_eq!(code.image_uri.as_deref(), Some(image2.as_str()));
-    let v2 = ok(cloud.lambda_publish_version(&ctx, f, "deploy-2").await);
+    let v2 = ok(cloud.publish_version(&ctx, f, "deploy-2").await);
     assert_eq!((v2.version.as_str(), v2.description.as_str()), ("2", "deploy-2"));
-    let at_v1 = ok(cloud.lambda_get_function_configuration(&ctx, f, Some("1")).await);
+    let at_v1 = ok(cloud.get_function_configuration(&ctx, f, Some("1")).await);
     assert_eq!(
         (at_v1.version.as_str(), at_v1.memory_size),
         ("1", 512),
         "the published version's settings"
     );
 
-    let versions = ok(cloud.lambda_list_versions_by_function(&ctx, f).await);
+    let versions = ok(cloud.list_versions_by_function(&ctx, f).await);
     let listed: Vec<(&str, &str)> = versions.iter().map(|v| (v.version.as_str(), v.description.as_str())).collect();
     assert_eq!(listed[0].0, "$LATEST");
     assert_eq!(&listed[1..], [("1", "deploy-1"), ("2", "deploy-2")]);
@@ -388,7 +388,7 @@ async fn a_function_is_read_updated_published_and_routed() {
         weight: 0.1,
     }];
     let alias = ok(cloud
-        .lambda_create_alias(
+        .create_alias(
             &ctx,
             &CreateAlias {
                 function_name: f.into(),
@@ -403,7 +403,7 @@ async fn a_function_is_read_updated_published_and_routed() {
     assert_eq!(alias.alias_arn, format!("{}:main", c.function_arn));
     // Moving the alias without naming routing keeps the weights.
     let moved = ok(cloud
-        .lambda_update_alias(
+        .update_alias(
             &ctx,
             &UpdateAlias {
                 function_name: f.into(),
@@ -415,7 +415,7 @@ async fn a_function_is_read_updated_published_and_routed() {
         .await);
     assert_eq!(moved.routing, weights);
     let cleared = ok(cloud
-        .lambda_update_alias(
+        .update_alias(
             &ctx,
             &UpdateAlias {
                 function_name: f.into(),
@@ -426,22 +426,22 @@ async fn a_function_is_read_updated_published_and_routed() {
         )
         .await);
     assert_eq!((cleared.function_version.as_str(), cleared.routing.len()), ("2", 0));
-    let fetched = ok(cloud.lambda_get_alias(&ctx, f, "main").await);
+    let fetched = ok(cloud.get_alias(&ctx, f, "main").await);
     assert_eq!(
         (fetched.function_version.as_str(), fetched.routing.len()),
         ("2", 0),
         "routing stays cleared"
     );
 
-    let no_policy = err(cloud.lambda_get_policy(&ctx, f, None).await);
+    let no_policy = err(cloud.get_policy(&ctx, f, None).await);
     assert_eq!(
         (no_policy.service.as_str(), no_policy.operation.as_str(), no_policy.code.as_str()),
         ("lambda", "GetPolicy", "ResourceNotFoundException")
     );
     assert!(!no_policy.retryable && no_policy.request_id.is_some(), "{no_policy:?}");
 
-    ok(cloud.lambda_delete_function(&ctx, f, None).await);
-    let gone = err(cloud.lambda_get_function(&ctx, f, None).await);
+    ok(cloud.delete_function(&ctx, f, None).await);
+    let gone = err(cloud.get_function(&ctx, f, None).await);
     assert_eq!(
         (gone.code.as_str(), gone.operation.as_str()),
         ("ResourceNotFoundException", "GetFunction")
@@ -472,16 +472,16 @@ async fn repositories_secrets_and_tags() {
         region: None,
         name: "my-app".into(),
     };
-    let missing = err(cloud.ecr_get_repository_policy(&ctx, &repo).await);
+    let missing = err(cloud.get_repository_policy(&ctx, &repo).await);
     assert_eq!(
         (missing.service.as_str(), missing.code.as_str(), missing.retryable),
         ("ecr", "RepositoryPolicyNotFoundException", false)
     );
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "pull", "Effect": "Allow",
         "Principal": {"Service": "lambda.amazonaws.com"}, "Action": ["ecr:BatchGetImage"]}]});
-    ok(cloud.ecr_set_repository_policy(&ctx, &repo, &policy.to_string()).await);
+    ok(cloud.set_repository_policy(&ctx, &repo, &policy.to_string()).await);
     let text = ok(cloud
-        .ecr_get_repository_policy(
+        .get_repository_policy(
             &ctx,
             &RepositoryRef {
                 registry_id: None,
@@ -494,7 +494,7 @@ async fn repositories_secrets_and_tags() {
         region: Some("eu-west-1".into()),
         ..repo.clone()
     };
-    let other_region = err(cloud.ecr_get_repository_policy(&ctx, &elsewhere).await);
+    let other_region = err(cloud.get_repository_policy(&ctx, &elsewhere).await);
     assert_eq!(other_region.code, "RepositoryNotFoundException", "{other_region}");
     // Images: by tag, and all of them over pages of one.
     let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -512,12 +512,12 @@ async fn repositories_secrets_and_tags() {
             .await
             .expect("PutImage");
     }
-    let tagged = ok(cloud.ecr_describe_images(&ctx, &repo, &["v2".to_string()]).await);
+    let tagged = ok(cloud.describe_images(&ctx, &repo, &["v2".to_string()]).await);
     assert_eq!(tagged.len(), 1, "{tagged:?}");
     assert!(tagged[0].digest.starts_with("sha256:") && tagged[0].tags == ["v2"], "{tagged:?}");
-    let all = ok(cloud.ecr_describe_images(&ctx, &repo, &[]).await);
+    let all = ok(cloud.describe_images(&ctx, &repo, &[]).await);
     assert_eq!(all.len(), 2, "every page: {all:?}");
-    let missing_tag = err(cloud.ecr_describe_images(&ctx, &repo, &["v9".to_string()]).await);
+    let missing_tag = err(cloud.describe_images(&ctx, &repo, &["v9".to_string()]).await);
     assert_eq!(missing_tag.code, "ImageNotFoundException", "{missing_tag}");
 
     // Secrets: create, overwrite, refuse a duplicate, delete with and without recovery.
@@ -527,7 +527,7 @@ async fn repositories_secrets_and_tags() {
         secret_string: "first".into(),
         tags: vec![("nullplatform:scope-id".into(), scope.into())],
     };
-    let first = ok(cloud.secrets_create_secret(&ctx, &create("np/12/a", "12")).await);
+    let first = ok(cloud.create_secret(&ctx, &create("np/12/a", "12")).await);
     assert!(
         first
             .arn
@@ -536,26 +536,24 @@ async fn repositories_secrets_and_tags() {
         first.arn
     );
     assert_eq!(first.name, "np/12/a");
-    let put = ok(cloud.secrets_put_secret_value(&ctx, "np/12/a", "second").await);
+    let put = ok(cloud.put_secret_value(&ctx, "np/12/a", "second").await);
     assert_eq!(put.arn, first.arn);
     assert!(put.version_id.is_some() && put.version_id != first.version_id, "a new version");
-    let twice = err(cloud.secrets_create_secret(&ctx, &create("np/12/a", "12")).await);
+    let twice = err(cloud.create_secret(&ctx, &create("np/12/a", "12")).await);
     assert_eq!(
         (twice.service.as_str(), twice.code.as_str()),
         ("secretsmanager", "ResourceExistsException")
     );
-    ok(cloud.secrets_create_secret(&ctx, &create("np/12/b", "12")).await);
-    ok(cloud.secrets_create_secret(&ctx, &create("np/12/c", "12")).await);
-    ok(cloud.secrets_create_secret(&ctx, &create("np/13/a", "13")).await);
+    ok(cloud.create_secret(&ctx, &create("np/12/b", "12")).await);
+    ok(cloud.create_secret(&ctx, &create("np/12/c", "12")).await);
+    ok(cloud.create_secret(&ctx, &create("np/13/a", "13")).await);
 
     // Tagging: every page, only the matching scope, sorted by ARN.
     let filters = [TagFilter {
         key: "nullplatform:scope-id".into(),
         values: vec!["12".into()],
     }];
-    let found = ok(cloud
-        .tagging_get_resources(&ctx, &["secretsmanager:secret".to_string()], &filters)
-        .await);
+    let found = ok(cloud.get_resources(&ctx, &["secretsmanager:secret".to_string()], &filters).await);
     let names: Vec<&str> = found
         .iter()
         .map(|r| r.arn.split(":secret:").nth(1).unwrap_or_default())
@@ -568,7 +566,7 @@ async fn repositories_secrets_and_tags() {
 
     // Without force the secret is only scheduled for deletion (moto, unlike AWS, still
     // accepts values for it, so look at the schedule); with force it is gone at once.
-    ok(cloud.secrets_delete_secret(&ctx, "np/12/b", false).await);
+    ok(cloud.delete_secret(&ctx, "np/12/b", false).await);
     let described = cloud
         .for_ctx(&ctx)
         .secrets()
@@ -578,8 +576,8 @@ async fn repositories_secrets_and_tags() {
         .await
         .expect("a scheduled secret still exists");
     assert!(described.deleted_date().is_some(), "np/12/b is scheduled for deletion");
-    ok(cloud.secrets_delete_secret(&ctx, "np/12/c", true).await);
-    let deleted = err(cloud.secrets_put_secret_value(&ctx, "np/12/c", "x").await);
+    ok(cloud.delete_secret(&ctx, "np/12/c", true).await);
+    let deleted = err(cloud.put_secret_value(&ctx, "np/12/c", "x").await);
     assert_eq!(
         (deleted.operation.as_str(), deleted.code.as_str()),
         ("PutSecretValue", "ResourceNotFoundException")
@@ -630,7 +628,7 @@ async fn unreachable_and_silent_endpoints_fail_fast_and_retryable() {
         region: REGION.into(),
     };
     let started = Instant::now();
-    let e = err(cloud.lambda_get_function(&ctx, "f", None).await);
+    let e = err(cloud.get_function(&ctx, "f", None).await);
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     assert_eq!(
         (e.service.as_str(), e.code.as_str(), e.retryable),
@@ -718,18 +716,18 @@ async fn listings_follow_every_page_and_codeless_errors_are_named_by_status() {
         identity: session_identity("ASIAFAKESESSIONKEY01"),
         region: REGION.into(),
     };
-    let reply = cloud.lambda_list_versions_by_function(&ctx, "f").await.expect("versions");
+    let reply = cloud.list_versions_by_function(&ctx, "f").await.expect("versions");
     let versions: Vec<&str> = reply.value.iter().map(|v| v.version.as_str()).collect();
     assert_eq!(versions, ["$LATEST", "1", "2"], "both pages");
     assert_eq!(reply.value[2].description, "d2");
     assert_eq!(reply.request_id.as_deref(), Some("fake-200"));
 
-    let denied = err(cloud.lambda_get_policy(&ctx, "f", None).await);
+    let denied = err(cloud.get_policy(&ctx, "f", None).await);
     assert_eq!((denied.code.as_str(), denied.retryable), ("AccessDenied", false), "{denied:?}");
     assert!(denied.message.contains("not authorized"), "{}", denied.message);
     assert_eq!(denied.request_id.as_deref(), Some("fake-403"));
 
-    let busy = err(cloud.lambda_get_alias(&ctx, "f", "main").await);
+    let busy = err(cloud.get_alias(&ctx, "f", "main").await);
     assert!(busy.retryable, "a 5xx is worth retrying: {busy:?}");
     assert_eq!(busy.request_id.as_deref(), Some("fake-503"));
 }
@@ -803,7 +801,7 @@ async fn every_identity_shares_one_connection_pool() {
                 region: REGION.into(),
             };
             let reply = cloud
-                .lambda_get_function_configuration(&ctx, "f", None)
+                .get_function_configuration(&ctx, "f", None)
                 .await
                 .unwrap_or_else(|e| panic!("round {round} as {}: {e}", identity.arn));
             assert_eq!(reply.value.function_name, "f");
@@ -827,7 +825,7 @@ async fn an_https_endpoint_is_reached_over_tls() {
         identity: session_identity("ASIATLSPROBE00000001"),
         region: REGION.into(),
     };
-    let e = err(cloud.lambda_get_function_configuration(&ctx, "f", None).await);
+    let e = err(cloud.get_function_configuration(&ctx, "f", None).await);
     assert_eq!(e.code, "NetworkError", "{e:?}");
     let message = e.message.to_ascii_lowercase();
     assert!(

@@ -143,7 +143,7 @@ pub enum RecordError {
 
 /// A [`Cloud`] that forwards every call to another and learns from the answers.
 pub struct RecordingCloud {
-    inner: Arc<dyn Cloud>,
+    inner: Cloud,
     seen: Arc<Mutex<Seen>>,
 }
 
@@ -157,7 +157,7 @@ pub struct Recorder {
 }
 
 /// Wraps `inner` for recording a run of `target` given `inputs`.
-pub fn record(inner: Arc<dyn Cloud>, inputs: Inputs, target: &str) -> (Arc<RecordingCloud>, Recorder) {
+pub fn record(inner: Cloud, inputs: Inputs, target: &str) -> (Cloud, Recorder) {
     let seen = Arc::new(Mutex::new(Seen::new(inner.default_region())));
     let recorder = Recorder {
         seen: seen.clone(),
@@ -165,7 +165,7 @@ pub fn record(inner: Arc<dyn Cloud>, inputs: Inputs, target: &str) -> (Arc<Recor
         inputs,
         target: target.to_owned(),
     };
-    (Arc::new(RecordingCloud { inner, seen }), recorder)
+    (Cloud::of(Arc::new(RecordingCloud { inner, seen })), recorder)
 }
 
 fn lock(seen: &Mutex<Seen>) -> MutexGuard<'_, Seen> {
@@ -233,7 +233,7 @@ fn code<T>(answer: &CloudResult<T>) -> Option<&str> {
 }
 
 #[async_trait]
-impl Cloud for RecordingCloud {
+impl CloudBase for RecordingCloud {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -249,9 +249,12 @@ impl Cloud for RecordingCloud {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+}
 
+#[async_trait]
+impl StsApi for RecordingCloud {
     async fn agent_identity(&self) -> CloudResult<Identity> {
-        let answer = self.inner.agent_identity().await;
+        let answer = self.inner.sts.agent_identity().await;
         let mut seen = self.answered(None, "sts:GetCallerIdentity", &answer);
         if let Ok(r) = &answer {
             seen.agent_identity(&r.value);
@@ -261,7 +264,7 @@ impl Cloud for RecordingCloud {
     }
 
     async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
-        let answer = self.inner.assume_role(ctx, req).await;
+        let answer = self.inner.sts.assume_role(ctx, req).await;
         let mut seen = self.answered(Some(ctx), "sts:AssumeRole", &answer);
         if answer.is_ok() {
             seen.assume_role(ctx, req);
@@ -269,9 +272,12 @@ impl Cloud for RecordingCloud {
         drop(seen);
         answer
     }
+}
 
-    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
-        let answer = self.inner.lambda_get_function(ctx, name, qualifier).await;
+#[async_trait]
+impl LambdaApi for RecordingCloud {
+    async fn get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
+        let answer = self.inner.lambda.get_function(ctx, name, qualifier).await;
         let mut seen = self.answered(Some(ctx), "lambda:GetFunction", &answer);
         if let Ok(r) = &answer {
             seen.lambda_configuration(ctx, name, qualifier, &r.value.configuration);
@@ -281,13 +287,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_get_function_configuration(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<FunctionConfiguration> {
-        let answer = self.inner.lambda_get_function_configuration(ctx, name, qualifier).await;
+    async fn get_function_configuration(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda.get_function_configuration(ctx, name, qualifier).await;
         let mut seen = self.answered(Some(ctx), "lambda:GetFunctionConfiguration", &answer);
         if let Ok(r) = &answer {
             seen.lambda_configuration(ctx, name, qualifier, &r.value);
@@ -296,8 +297,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
-        let answer = self.inner.lambda_list_versions_by_function(ctx, name).await;
+    async fn list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
+        let answer = self.inner.lambda.list_versions_by_function(ctx, name).await;
         let mut seen = self.answered(Some(ctx), "lambda:ListVersionsByFunction", &answer);
         if let Ok(r) = &answer {
             seen.lambda_list_versions(ctx, name, &r.value);
@@ -306,8 +307,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
-        let answer = self.inner.lambda_update_function_code(ctx, req).await;
+    async fn update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda.update_function_code(ctx, req).await;
         let mut seen = self.answered(Some(ctx), "lambda:UpdateFunctionCode", &answer);
         if let Ok(r) = &answer {
             seen.lambda_updated(ctx, &req.function_name, &r.value);
@@ -317,8 +318,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
-        let answer = self.inner.lambda_update_function_configuration(ctx, req).await;
+    async fn update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda.update_function_configuration(ctx, req).await;
         let mut seen = self.answered(Some(ctx), "lambda:UpdateFunctionConfiguration", &answer);
         if let Ok(r) = &answer {
             seen.lambda_updated(ctx, &req.function_name, &r.value);
@@ -327,8 +328,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
-        let answer = self.inner.lambda_publish_version(ctx, name, description).await;
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
+        let answer = self.inner.lambda.publish_version(ctx, name, description).await;
         let mut seen = self.answered(Some(ctx), "lambda:PublishVersion", &answer);
         if let Ok(r) = &answer {
             seen.lambda_published(ctx, name, &r.value);
@@ -337,8 +338,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
-        let answer = self.inner.lambda_delete_function(ctx, name, qualifier).await;
+    async fn delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
+        let answer = self.inner.lambda.delete_function(ctx, name, qualifier).await;
         let mut seen = self.answered(Some(ctx), "lambda:DeleteFunction", &answer);
         if answer.is_ok() {
             seen.lambda_deleted(ctx, name, qualifier);
@@ -347,8 +348,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
-        let answer = self.inner.lambda_get_alias(ctx, name, alias).await;
+    async fn get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
+        let answer = self.inner.lambda.get_alias(ctx, name, alias).await;
         let mut seen = self.answered(Some(ctx), "lambda:GetAlias", &answer);
         if let Ok(r) = &answer {
             seen.lambda_alias_read(ctx, name, &r.value);
@@ -357,8 +358,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
-        let answer = self.inner.lambda_create_alias(ctx, req).await;
+    async fn create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
+        let answer = self.inner.lambda.create_alias(ctx, req).await;
         let mut seen = self.answered(Some(ctx), "lambda:CreateAlias", &answer);
         match code(&answer) {
             None => seen.lambda_alias_created(ctx, req),
@@ -369,8 +370,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
-        let answer = self.inner.lambda_update_alias(ctx, req).await;
+    async fn update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
+        let answer = self.inner.lambda.update_alias(ctx, req).await;
         let mut seen = self.answered(Some(ctx), "lambda:UpdateAlias", &answer);
         if let Ok(r) = &answer {
             seen.lambda_alias_updated(ctx, req, &r.value);
@@ -379,8 +380,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
-        let answer = self.inner.lambda_get_policy(ctx, name, qualifier).await;
+    async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
+        let answer = self.inner.lambda.get_policy(ctx, name, qualifier).await;
         let mut seen = self.answered(Some(ctx), "lambda:GetPolicy", &answer);
         match &answer {
             Ok(r) => {
@@ -395,13 +396,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn lambda_get_provisioned_concurrency_config(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<ProvisionedConcurrency> {
-        let answer = self.inner.lambda_get_provisioned_concurrency_config(ctx, name, qualifier).await;
+    async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency> {
+        let answer = self.inner.lambda.get_provisioned_concurrency_config(ctx, name, qualifier).await;
         let mut seen = self.answered(Some(ctx), "lambda:GetProvisionedConcurrencyConfig", &answer);
         if let Ok(r) = &answer {
             seen.lambda_provisioned(ctx, name, qualifier, &r.value);
@@ -409,9 +405,12 @@ impl Cloud for RecordingCloud {
         drop(seen);
         answer
     }
+}
 
-    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
-        let answer = self.inner.ecr_get_repository_policy(ctx, repo).await;
+#[async_trait]
+impl EcrApi for RecordingCloud {
+    async fn get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
+        let answer = self.inner.ecr.get_repository_policy(ctx, repo).await;
         let mut seen = self.answered(Some(ctx), "ecr:GetRepositoryPolicy", &answer);
         match &answer {
             Ok(r) => {
@@ -426,8 +425,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
-        let answer = self.inner.ecr_set_repository_policy(ctx, repo, policy).await;
+    async fn set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
+        let answer = self.inner.ecr.set_repository_policy(ctx, repo, policy).await;
         let mut seen = self.answered(Some(ctx), "ecr:SetRepositoryPolicy", &answer);
         if answer.is_ok() {
             seen.ecr_policy_set(ctx, repo);
@@ -436,8 +435,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
-        let answer = self.inner.ecr_describe_images(ctx, repo, tags).await;
+    async fn describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
+        let answer = self.inner.ecr.describe_images(ctx, repo, tags).await;
         let mut seen = self.answered(Some(ctx), "ecr:DescribeImages", &answer);
         match &answer {
             Ok(r) => seen.ecr_images(ctx, repo, &r.value),
@@ -448,9 +447,12 @@ impl Cloud for RecordingCloud {
         drop(seen);
         answer
     }
+}
 
-    async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
-        let answer = self.inner.iam_get_role(ctx, role_name).await;
+#[async_trait]
+impl IamApi for RecordingCloud {
+    async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
+        let answer = self.inner.iam.get_role(ctx, role_name).await;
         let mut seen = self.answered(Some(ctx), "iam:GetRole", &answer);
         if let Ok(r) = &answer {
             seen.iam_get_role(&r.value);
@@ -458,9 +460,12 @@ impl Cloud for RecordingCloud {
         drop(seen);
         answer
     }
+}
 
-    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
-        let answer = self.inner.secrets_put_secret_value(ctx, secret_id, value).await;
+#[async_trait]
+impl SecretsApi for RecordingCloud {
+    async fn put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
+        let answer = self.inner.secrets.put_secret_value(ctx, secret_id, value).await;
         let mut seen = self.answered(Some(ctx), "secretsmanager:PutSecretValue", &answer);
         if let Ok(r) = &answer {
             seen.secret_existed(secret_key(ctx, &r.value));
@@ -469,8 +474,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
-        let answer = self.inner.secrets_create_secret(ctx, req).await;
+    async fn create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
+        let answer = self.inner.secrets.create_secret(ctx, req).await;
         let mut seen = self.answered(Some(ctx), "secretsmanager:CreateSecret", &answer);
         match &answer {
             Ok(r) => seen.secret_created(secret_key(ctx, &r.value)),
@@ -481,8 +486,8 @@ impl Cloud for RecordingCloud {
         answer
     }
 
-    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
-        let answer = self.inner.secrets_delete_secret(ctx, secret_id, force).await;
+    async fn delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
+        let answer = self.inner.secrets.delete_secret(ctx, secret_id, force).await;
         let mut seen = self.answered(Some(ctx), "secretsmanager:DeleteSecret", &answer);
         if answer.is_ok() {
             seen.secret_existed(seen::secret_ref(ctx, secret_id));
@@ -490,14 +495,12 @@ impl Cloud for RecordingCloud {
         drop(seen);
         answer
     }
+}
 
-    async fn tagging_get_resources(
-        &self,
-        ctx: &CallCtx,
-        resource_types: &[String],
-        filters: &[TagFilter],
-    ) -> CloudResult<Vec<TaggedResource>> {
-        let answer = self.inner.tagging_get_resources(ctx, resource_types, filters).await;
+#[async_trait]
+impl TaggingApi for RecordingCloud {
+    async fn get_resources(&self, ctx: &CallCtx, resource_types: &[String], filters: &[TagFilter]) -> CloudResult<Vec<TaggedResource>> {
+        let answer = self.inner.tagging.get_resources(ctx, resource_types, filters).await;
         let mut seen = self.answered(Some(ctx), "tag:GetResources", &answer);
         if let Ok(r) = &answer {
             seen.tagged_resources(&r.value);

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::cloud::sim::SimCloud;
+#[allow(unused_imports)]
+use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
 use crate::redact::Redactor;
 use serde_json::json;
 
@@ -33,14 +35,14 @@ fn cloud(next_updates: Value) -> Arc<SimCloud> {
     Arc::new(SimCloud::from_fixture_json(&fixture.to_string()).expect("test fixture"))
 }
 
-async fn agent(cloud: &dyn Cloud) -> CallCtx {
+async fn agent(cloud: &Cloud) -> CallCtx {
     CallCtx {
         identity: cloud.agent_identity().await.expect("agent").value,
         region: cloud.default_region(),
     }
 }
 
-async fn deployer(cloud: &dyn Cloud, role_arn: &str) -> CallCtx {
+async fn deployer(cloud: &Cloud, role_arn: &str) -> CallCtx {
     let agent = agent(cloud).await;
     let req = AssumeRoleRequest {
         role_arn: role_arn.into(),
@@ -49,21 +51,21 @@ async fn deployer(cloud: &dyn Cloud, role_arn: &str) -> CallCtx {
         duration_seconds: 3600,
     };
     CallCtx {
-        identity: cloud.assume_role(&agent, &req).await.expect("assume role").value,
+        identity: cloud.sts.assume_role(&agent, &req).await.expect("assume role").value,
         region: agent.region,
     }
 }
 
-fn recording(inner: Arc<SimCloud>) -> (Arc<RecordingCloud>, Recorder) {
+fn recording(inner: Arc<SimCloud>) -> (Cloud, Recorder) {
     recording_with(inner, Value::Null)
 }
 
-fn recording_with(inner: Arc<SimCloud>, context: Value) -> (Arc<RecordingCloud>, Recorder) {
+fn recording_with(inner: Arc<SimCloud>, context: Value) -> (Cloud, Recorder) {
     let inputs = Inputs {
         context,
         ..Inputs::default()
     };
-    record(inner, inputs, "test")
+    record(Cloud::of(inner), inputs, "test")
 }
 
 /// The recording as text and as JSON, with the run's notes.
@@ -92,16 +94,16 @@ fn image(tag: &str) -> UpdateCode {
 #[tokio::test]
 async fn the_first_reads_before_a_write_make_the_state_and_reads_after_it_do_not() {
     let (cloud, recorder) = recording(cloud(json!([])));
-    let ctx = agent(cloud.as_ref()).await;
-    let c = cloud.as_ref();
-    c.lambda_get_function(&ctx, FUNCTION, None).await.unwrap();
-    c.lambda_list_versions_by_function(&ctx, FUNCTION).await.unwrap();
-    c.lambda_get_alias(&ctx, FUNCTION, "main").await.unwrap();
-    c.ecr_get_repository_policy(&ctx, &repo()).await.unwrap();
-    c.ecr_describe_images(&ctx, &repo(), &["v1".into()]).await.unwrap();
-    c.lambda_update_function_code(&ctx, &image("v2")).await.unwrap();
-    c.lambda_get_function_configuration(&ctx, FUNCTION, None).await.unwrap();
-    let published = c.lambda_publish_version(&ctx, FUNCTION, "second").await.unwrap().value;
+    let ctx = agent(&cloud).await;
+    let c = &cloud;
+    c.lambda.get_function(&ctx, FUNCTION, None).await.unwrap();
+    c.lambda.list_versions_by_function(&ctx, FUNCTION).await.unwrap();
+    c.lambda.get_alias(&ctx, FUNCTION, "main").await.unwrap();
+    c.ecr.get_repository_policy(&ctx, &repo()).await.unwrap();
+    c.ecr.describe_images(&ctx, &repo(), &["v1".into()]).await.unwrap();
+    c.lambda.update_function_code(&ctx, &image("v2")).await.unwrap();
+    c.lambda.get_function_configuration(&ctx, FUNCTION, None).await.unwrap();
+    let published = c.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap().value;
     assert_eq!(published.version, "2");
     let update = UpdateAlias {
         function_name: FUNCTION.into(),
@@ -109,14 +111,15 @@ async fn the_first_reads_before_a_write_make_the_state_and_reads_after_it_do_not
         function_version: Some("2".into()),
         routing: None,
     };
-    c.lambda_update_alias(&ctx, &update).await.unwrap();
-    c.lambda_get_alias(&ctx, FUNCTION, "main").await.unwrap();
-    c.lambda_get_function(&ctx, FUNCTION, Some("2")).await.unwrap();
-    c.lambda_list_versions_by_function(&ctx, FUNCTION).await.unwrap();
-    c.ecr_set_repository_policy(&ctx, &repo(), r#"{"Version": "2012-10-17", "Statement": []}"#)
+    c.lambda.update_alias(&ctx, &update).await.unwrap();
+    c.lambda.get_alias(&ctx, FUNCTION, "main").await.unwrap();
+    c.lambda.get_function(&ctx, FUNCTION, Some("2")).await.unwrap();
+    c.lambda.list_versions_by_function(&ctx, FUNCTION).await.unwrap();
+    c.ecr
+        .set_repository_policy(&ctx, &repo(), r#"{"Version": "2012-10-17", "Statement": []}"#)
         .await
         .unwrap();
-    c.ecr_get_repository_policy(&ctx, &repo()).await.unwrap();
+    c.ecr.get_repository_policy(&ctx, &repo()).await.unwrap();
 
     let (_, doc, notes) = document(&recorder, &Redactor::new());
     assert!(notes.is_empty(), "{notes:?}");
@@ -137,23 +140,23 @@ async fn the_first_reads_before_a_write_make_the_state_and_reads_after_it_do_not
 #[tokio::test]
 async fn a_write_the_run_made_without_reading_first_records_what_the_write_needed() {
     let (cloud, recorder) = recording(cloud(json!([])));
-    let ctx = agent(cloud.as_ref()).await;
-    let c = cloud.as_ref();
+    let ctx = agent(&cloud).await;
+    let c = &cloud;
     let update = UpdateAlias {
         function_name: FUNCTION.into(),
         alias_name: "main".into(),
         function_version: Some("1".into()),
         routing: None,
     };
-    c.lambda_update_alias(&ctx, &update).await.unwrap();
-    c.secrets_put_secret_value(&ctx, "app/params", "a-new-secret-value").await.unwrap();
+    c.lambda.update_alias(&ctx, &update).await.unwrap();
+    c.secrets.put_secret_value(&ctx, "app/params", "a-new-secret-value").await.unwrap();
     let create = CreateSecret {
         name: "app/new".into(),
         description: String::new(),
         secret_string: "a-created-secret-value".into(),
         tags: vec![],
     };
-    c.secrets_create_secret(&ctx, &create).await.unwrap();
+    c.secrets.create_secret(&ctx, &create).await.unwrap();
 
     let (text, doc, notes) = document(&recorder, &Redactor::new());
     let f = &doc["lambda"]["functions"][0];
@@ -176,17 +179,17 @@ async fn a_write_the_run_made_without_reading_first_records_what_the_write_neede
 #[tokio::test]
 async fn an_alias_moved_to_a_version_the_run_published_is_recorded_on_latest_with_a_note() {
     let (cloud, recorder) = recording(cloud(json!([])));
-    let ctx = agent(cloud.as_ref()).await;
-    let c = cloud.as_ref();
-    c.lambda_update_function_code(&ctx, &image("v2")).await.unwrap();
-    c.lambda_publish_version(&ctx, FUNCTION, "second").await.unwrap();
+    let ctx = agent(&cloud).await;
+    let c = &cloud;
+    c.lambda.update_function_code(&ctx, &image("v2")).await.unwrap();
+    c.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap();
     let update = UpdateAlias {
         function_name: FUNCTION.into(),
         alias_name: "main".into(),
         function_version: Some("2".into()),
         routing: None,
     };
-    c.lambda_update_alias(&ctx, &update).await.unwrap();
+    c.lambda.update_alias(&ctx, &update).await.unwrap();
 
     let (_, doc, notes) = document(&recorder, &Redactor::new());
     let f = &doc["lambda"]["functions"][0];
@@ -204,28 +207,29 @@ async fn an_alias_moved_to_a_version_the_run_published_is_recorded_on_latest_wit
     );
 
     // The replay publishes the same version number and moves the alias the same way.
-    let replay = SimCloud::from_fixture_json(&doc.to_string()).unwrap();
+    let replay = Cloud::of(Arc::new(SimCloud::from_fixture_json(&doc.to_string()).unwrap()));
     let ctx = agent(&replay).await;
-    replay.lambda_update_function_code(&ctx, &image("v2")).await.unwrap();
-    let published = replay.lambda_publish_version(&ctx, FUNCTION, "second").await.unwrap().value;
+    replay.lambda.update_function_code(&ctx, &image("v2")).await.unwrap();
+    let published = replay.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap().value;
     assert_eq!(published.version, "2");
-    let alias = replay.lambda_update_alias(&ctx, &update).await.unwrap().value;
+    let alias = replay.lambda.update_alias(&ctx, &update).await.unwrap().value;
     assert_eq!(alias.function_version, "2");
 }
 
 /// Every status `$LATEST` shows, from an update through `reads` configuration reads.
-async fn update_statuses(cloud: &dyn Cloud, reads: usize) -> Vec<String> {
+async fn update_statuses(cloud: &Cloud, reads: usize) -> Vec<String> {
     let ctx = agent(cloud).await;
     let mut statuses = vec![
         cloud
-            .lambda_update_function_code(&ctx, &image("v2"))
+            .lambda
+            .update_function_code(&ctx, &image("v2"))
             .await
             .unwrap()
             .value
             .last_update_status,
     ];
     for _ in 0..reads {
-        let config = cloud.lambda_get_function_configuration(&ctx, FUNCTION, None).await.unwrap().value;
+        let config = cloud.lambda.get_function_configuration(&ctx, FUNCTION, None).await.unwrap().value;
         statuses.push(config.last_update_status);
     }
     statuses
@@ -234,34 +238,34 @@ async fn update_statuses(cloud: &dyn Cloud, reads: usize) -> Vec<String> {
 #[tokio::test]
 async fn an_update_replays_with_the_statuses_each_read_showed() {
     let (cloud, recorder) = recording(cloud(json!([{"statuses": ["InProgress", "InProgress", "Successful"]}])));
-    let seen = update_statuses(cloud.as_ref(), 3).await;
+    let seen = update_statuses(&cloud, 3).await;
     assert_eq!(seen, ["InProgress", "InProgress", "Successful", "Successful"]);
 
     let (_, doc, _) = document(&recorder, &Redactor::new());
-    let replay = SimCloud::from_fixture_json(&doc.to_string()).unwrap();
+    let replay = Cloud::of(Arc::new(SimCloud::from_fixture_json(&doc.to_string()).unwrap()));
     assert_eq!(update_statuses(&replay, 3).await, seen);
 }
 
 #[tokio::test]
 async fn a_refusal_by_the_cloud_replays_as_a_refusal() {
     let (cloud, recorder) = recording(cloud(json!([])));
-    let ctx = deployer(cloud.as_ref(), ROLE_ARN).await;
-    let c = cloud.as_ref();
-    c.lambda_get_function(&ctx, FUNCTION, None).await.unwrap();
-    let refused = c.lambda_publish_version(&ctx, FUNCTION, "second").await.unwrap_err();
+    let ctx = deployer(&cloud, ROLE_ARN).await;
+    let c = &cloud;
+    c.lambda.get_function(&ctx, FUNCTION, None).await.unwrap();
+    let refused = c.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap_err();
     assert_eq!(refused.code, "AccessDeniedException");
 
     let (_, doc, _) = document(&recorder, &Redactor::new());
     let role = &doc["iam"]["roles"][0];
     assert_eq!(role["allowed_actions"], json!(["lambda:GetFunction"]), "{role}");
-    let replay = SimCloud::from_fixture_json(&doc.to_string()).unwrap();
+    let replay = Cloud::of(Arc::new(SimCloud::from_fixture_json(&doc.to_string()).unwrap()));
     let ctx = deployer(&replay, "arn:aws:iam::000000000001:role/deployer").await;
     assert_eq!(
         ctx.identity.arn, "arn:aws:sts::000000000001:assumed-role/deployer/np-test",
         "assumable as AWS let the agent"
     );
-    replay.lambda_get_function(&ctx, FUNCTION, None).await.unwrap();
-    let again = replay.lambda_publish_version(&ctx, FUNCTION, "second").await.unwrap_err();
+    replay.lambda.get_function(&ctx, FUNCTION, None).await.unwrap();
+    let again = replay.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap_err();
     assert_eq!(again.code, "AccessDeniedException");
 }
 
@@ -269,10 +273,10 @@ async fn a_refusal_by_the_cloud_replays_as_a_refusal() {
 async fn secrets_request_ids_and_accounts_never_reach_the_file() {
     let context = json!({"password": "registered-secret", "account": ACCOUNT});
     let (cloud, recorder) = recording_with(cloud(json!([])), context);
-    let ctx = agent(cloud.as_ref()).await;
-    let c = cloud.as_ref();
-    c.lambda_get_function(&ctx, FUNCTION, None).await.unwrap();
-    c.ecr_get_repository_policy(&ctx, &repo()).await.unwrap();
+    let ctx = agent(&cloud).await;
+    let c = &cloud;
+    c.lambda.get_function(&ctx, FUNCTION, None).await.unwrap();
+    c.ecr.get_repository_policy(&ctx, &repo()).await.unwrap();
     let redactor = Redactor::new();
     redactor.add("registered-secret");
 

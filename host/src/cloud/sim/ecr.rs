@@ -4,7 +4,9 @@
 use super::errors::{Api, Fault};
 use super::policy;
 use super::state::{repository_arn, Repository, State};
+use super::{ecr_api, SimCloud};
 use crate::cloud::{CallCtx, ImageDetail, RepositoryRef};
+use crate::cloud::{CloudResult, EcrApi};
 use serde_json::Value;
 
 const REPOSITORY_NOT_FOUND: &str = "RepositoryNotFoundException";
@@ -131,11 +133,37 @@ impl State {
     }
 }
 
+// The service as the simulated cloud serves it: each call runs on the state
+// under the cloud's lock (see `SimCloud::call`).
+
+#[async_trait::async_trait]
+impl EcrApi for SimCloud {
+    async fn get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
+        self.call(ecr_api("GetRepositoryPolicy"), |st, api| {
+            st.ecr_get_repository_policy(ctx, api, repo)
+        })
+        .await
+    }
+
+    async fn set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
+        self.call(ecr_api("SetRepositoryPolicy"), |st, api| {
+            st.ecr_set_repository_policy(ctx, api, repo, policy)
+        })
+        .await
+    }
+
+    async fn describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
+        self.call(ecr_api("DescribeImages"), |st, api| st.ecr_describe_images(ctx, api, repo, tags))
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{agent, err, ok, sim};
     use super::*;
-    use crate::cloud::Cloud;
+    #[allow(unused_imports)]
+    use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
     use serde_json::json;
 
     fn repo(registry_id: Option<&str>, region: Option<&str>, name: &str) -> RepositoryRef {
@@ -162,7 +190,7 @@ mod tests {
         let sim = sim(fixture());
         let ctx = agent(&sim).await;
         let mine = repo(None, None, "my-app");
-        let e = err(sim.ecr_get_repository_policy(&ctx, &mine).await);
+        let e = err(sim.get_repository_policy(&ctx, &mine).await);
         assert_eq!((e.service.as_str(), e.code.as_str()), ("ecr", "RepositoryPolicyNotFoundException"));
         assert_eq!(
             e.message,
@@ -176,17 +204,17 @@ mod tests {
             r#"{"Statement": {"Effect": "Allow"}}"#,
         ];
         for text in invalid {
-            let e = err(sim.ecr_set_repository_policy(&ctx, &mine, text).await);
+            let e = err(sim.set_repository_policy(&ctx, &mine, text).await);
             assert_eq!(e.code, "InvalidParameterException", "{text}");
         }
         assert_eq!(
-            err(sim.ecr_get_repository_policy(&ctx, &mine).await).code,
+            err(sim.get_repository_policy(&ctx, &mine).await).code,
             "RepositoryPolicyNotFoundException"
         );
 
         let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Sid\": \"LambdaECRImageRetrievalPolicy\", \"Effect\": \"Allow\",\n  \"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, \"Action\": [\"ecr:BatchGetImage\", \"ecr:GetDownloadUrlForLayer\"]}]}";
-        ok(sim.ecr_set_repository_policy(&ctx, &mine, text).await);
-        let stored = ok(sim.ecr_get_repository_policy(&ctx, &mine).await);
+        ok(sim.set_repository_policy(&ctx, &mine, text).await);
+        let stored = ok(sim.get_repository_policy(&ctx, &mine).await);
         assert!(!stored.contains('\n'), "stored normalised: {stored}");
         let parsed: serde_json::Value = serde_json::from_str(&stored).expect("policy JSON");
         assert_eq!(parsed, serde_json::from_str::<serde_json::Value>(text).expect("test policy JSON"));
@@ -197,7 +225,7 @@ mod tests {
         let sim = sim(fixture());
         let ctx = agent(&sim).await;
         let policy = ok(sim
-            .ecr_get_repository_policy(&ctx, &repo(Some("999999999999"), Some("eu-west-1"), "shared"))
+            .get_repository_policy(&ctx, &repo(Some("999999999999"), Some("eu-west-1"), "shared"))
             .await);
         assert!(policy.contains("ecr:BatchGetImage"), "{policy}");
         let misses = [
@@ -206,7 +234,7 @@ mod tests {
             (repo(None, None, "nope"), "123456789012"),
         ];
         for (r, registry) in misses {
-            let e = err(sim.ecr_get_repository_policy(&ctx, &r).await);
+            let e = err(sim.get_repository_policy(&ctx, &r).await);
             assert_eq!(e.code, "RepositoryNotFoundException", "{r:?}");
             assert_eq!(
                 e.message,
@@ -218,13 +246,13 @@ mod tests {
         }
         assert_eq!(
             err(sim
-                .ecr_set_repository_policy(&ctx, &repo(None, None, "nope"), r#"{"Statement": []}"#)
+                .set_repository_policy(&ctx, &repo(None, None, "nope"), r#"{"Statement": []}"#)
                 .await)
             .code,
             "RepositoryNotFoundException"
         );
         assert_eq!(
-            err(sim.ecr_describe_images(&ctx, &repo(None, None, "nope"), &[]).await).code,
+            err(sim.describe_images(&ctx, &repo(None, None, "nope"), &[]).await).code,
             "RepositoryNotFoundException"
         );
     }
@@ -235,18 +263,18 @@ mod tests {
         let ctx = agent(&sim).await;
         let mine = repo(None, None, "my-app");
         let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let all = ok(sim.ecr_describe_images(&ctx, &mine, &[]).await);
+        let all = ok(sim.describe_images(&ctx, &mine, &[]).await);
         assert_eq!(all.len(), 3);
         assert!(
             all[2].digest.starts_with("sha256:") && all[2].digest.len() == 71,
             "derived digest: {}",
             all[2].digest
         );
-        let found = ok(sim.ecr_describe_images(&ctx, &mine, &tags(&["v2.0.0", "v1.0.0", "stable"])).await);
+        let found = ok(sim.describe_images(&ctx, &mine, &tags(&["v2.0.0", "v1.0.0", "stable"])).await);
         let digests: Vec<&str> = found.iter().map(|d| d.digest.as_str()).collect();
         assert_eq!(digests, ["sha256:bbb", "sha256:aaa"], "in the order asked, each image once");
         assert_eq!((found[1].pushed_at, found[1].size_bytes), (Some(1700000000), Some(1234)));
-        let e = err(sim.ecr_describe_images(&ctx, &mine, &tags(&["v1.0.0", "v3.0.0"])).await);
+        let e = err(sim.describe_images(&ctx, &mine, &tags(&["v1.0.0", "v3.0.0"])).await);
         assert_eq!(e.code, "ImageNotFoundException");
         assert!(e.message.contains("imageTag:'v3.0.0'") && e.message.contains("'my-app'"), "{e}");
     }

@@ -1,10 +1,13 @@
 //! IAM and STS in the sim: the agent's identity, AssumeRole against fixture roles'
 //! trust policies, and GetRole.
 
+use super::errors::Service;
 use super::errors::{Api, Fault};
 use super::policy;
 use super::state::{arn_account, assumed_role_of, sha256_hex, RoleState, Session, State};
+use super::SimCloud;
 use crate::cloud::{AssumeRoleRequest, CallCtx, Credentials, Identity, Role};
+use crate::cloud::{CloudResult, IamApi, StsApi};
 use serde_json::Value;
 
 /// Where the sim's clock starts; it moves only when a test advances it.
@@ -190,11 +193,37 @@ impl State {
     }
 }
 
+// The service as the simulated cloud serves it: each call runs on the state
+// under the cloud's lock (see `SimCloud::call`).
+
+#[async_trait::async_trait]
+impl StsApi for SimCloud {
+    async fn agent_identity(&self) -> CloudResult<Identity> {
+        self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| Ok(st.sts_agent_identity()))
+            .await
+    }
+
+    async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
+        self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| st.sts_assume_role(ctx, api, req))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl IamApi for SimCloud {
+    async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
+        self.call(Api::new(Service::Iam, "GetRole"), |st, api| st.iam_get_role(ctx, api, role_name))
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{agent, as_role, err, ok, sim};
     use super::*;
-    use crate::cloud::{Cloud, CreateSecret, RepositoryRef, UpdateCode};
+    #[allow(unused_imports)]
+    use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
+    use crate::cloud::{CreateSecret, RepositoryRef, UpdateCode};
     use serde_json::json;
 
     const ACCOUNT: &str = "123456789012";
@@ -387,14 +416,14 @@ mod tests {
         let caller = format!("arn:aws:sts::{ACCOUNT}:assumed-role/readonly/test-session");
         let fn_arn = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:f");
         // Allowed by `lambda:Get*` (and by a pattern in another case).
-        ok(sim.lambda_get_function(&ctx, "f", None).await);
+        ok(sim.get_function(&ctx, "f", None).await);
         let repo = RepositoryRef {
             registry_id: None,
             region: None,
             name: "r".into(),
         };
         assert_eq!(
-            err(sim.ecr_get_repository_policy(&ctx, &repo).await).code,
+            err(sim.get_repository_policy(&ctx, &repo).await).code,
             "RepositoryNotFoundException"
         );
 
@@ -403,20 +432,20 @@ mod tests {
             code: crate::cloud::CodeSource::Image("img2".into()),
             architectures: None,
         };
-        let e = err(sim.lambda_update_function_code(&ctx, &update).await);
+        let e = err(sim.update_function_code(&ctx, &update).await);
         assert_eq!(e.code, "AccessDeniedException");
         assert_eq!(
             e.message,
             format!("User: {caller} is not authorized to perform: lambda:UpdateFunctionCode on resource: {fn_arn} because no identity-based policy allows the lambda:UpdateFunctionCode action")
         );
-        let e = err(sim.iam_get_role(&ctx, "readonly").await);
+        let e = err(sim.get_role(&ctx, "readonly").await);
         assert_eq!((e.code.as_str(), e.service.as_str()), ("AccessDenied", "iam"));
         assert!(
             e.message
                 .contains("iam:GetRole on resource: arn:aws:iam::123456789012:role/readonly"),
             "{e}"
         );
-        let e = err(sim.tagging_get_resources(&ctx, &[], &[]).await);
+        let e = err(sim.get_resources(&ctx, &[], &[]).await);
         assert_eq!(e.code, "AccessDeniedException");
         assert!(e.message.contains("tag:GetResources on resource: *"), "{e}");
         let secret = CreateSecret {
@@ -425,10 +454,10 @@ mod tests {
             secret_string: "v".into(),
             tags: vec![],
         };
-        assert_eq!(err(sim.secrets_create_secret(&ctx, &secret).await).code, "AccessDeniedException");
+        assert_eq!(err(sim.create_secret(&ctx, &secret).await).code, "AccessDeniedException");
         // The agent itself may do anything.
         let agent_ctx = agent(&sim).await;
-        ok(sim.lambda_update_function_code(&agent_ctx, &update).await);
+        ok(sim.update_function_code(&agent_ctx, &update).await);
     }
 
     #[tokio::test]
@@ -440,8 +469,8 @@ mod tests {
         ]})
         .to_string();
         let ctx = as_role(&sim, &role(ACCOUNT, "by-account"), Some(&policy)).await;
-        ok(sim.lambda_get_function(&ctx, "f", None).await);
-        let e = err(sim.lambda_get_function(&ctx, "g", None).await);
+        ok(sim.get_function(&ctx, "f", None).await);
+        let e = err(sim.get_function(&ctx, "g", None).await);
         assert_eq!(e.code, "AccessDeniedException", "resource outside the session policy");
         assert!(
             e.message
@@ -449,7 +478,7 @@ mod tests {
             "{e}"
         );
         assert_eq!(
-            err(sim.lambda_get_function_configuration(&ctx, "f", None).await).code,
+            err(sim.get_function_configuration(&ctx, "f", None).await).code,
             "AccessDeniedException"
         );
         let secret = |tags: Vec<(String, String)>| CreateSecret {
@@ -459,19 +488,19 @@ mod tests {
             tags,
         };
         // Tagging at creation also needs secretsmanager:TagResource.
-        let e = err(sim.secrets_create_secret(&ctx, &secret(vec![("k".into(), "v".into())])).await);
+        let e = err(sim.create_secret(&ctx, &secret(vec![("k".into(), "v".into())])).await);
         assert!(e.message.contains("secretsmanager:TagResource"), "{e}");
-        ok(sim.secrets_create_secret(&ctx, &secret(vec![])).await);
+        ok(sim.create_secret(&ctx, &secret(vec![])).await);
         // Another session of the same role is not narrowed.
         let wide = as_role(&sim, &role(ACCOUNT, "by-account"), None).await;
-        ok(sim.lambda_get_function_configuration(&wide, "f", None).await);
+        ok(sim.get_function_configuration(&wide, "f", None).await);
     }
 
     #[tokio::test]
     async fn get_role_answers_in_the_callers_account() {
         let sim = sim(fixture());
         let ctx = agent(&sim).await;
-        let r = ok(sim.iam_get_role(&ctx, "by-arn").await);
+        let r = ok(sim.get_role(&ctx, "by-arn").await);
         assert_eq!(
             (r.role_name.as_str(), r.arn.as_str()),
             ("by-arn", "arn:aws:iam::123456789012:role/agents/by-arn")
@@ -480,14 +509,14 @@ mod tests {
         assert_eq!(r.max_session_duration, 3600);
         let trust: serde_json::Value = serde_json::from_str(&r.assume_role_policy_document).expect("trust policy JSON");
         assert_eq!(trust["Statement"][0]["Principal"]["AWS"], AGENT);
-        assert_ne!(ok(sim.iam_get_role(&ctx, "by-star").await).role_id, r.role_id);
+        assert_ne!(ok(sim.get_role(&ctx, "by-star").await).role_id, r.role_id);
         // by-root lives in another account.
-        let e = err(sim.iam_get_role(&ctx, "by-root").await);
+        let e = err(sim.get_role(&ctx, "by-root").await);
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
             ("NoSuchEntity", "The role with name by-root cannot be found.")
         );
         let there = as_role(&sim, &role(OTHER, "by-root"), None).await;
-        assert_eq!(ok(sim.iam_get_role(&there, "by-root").await).arn, role(OTHER, "by-root"));
+        assert_eq!(ok(sim.get_role(&there, "by-root").await).arn, role(OTHER, "by-root"));
     }
 }

@@ -8,10 +8,12 @@
 
 use super::errors::{Api, Fault};
 use super::state::{sha256_hex, AliasState, Function, State, Version};
+use super::{lambda_api, SimCloud};
 use crate::cloud::{
     Alias, CallCtx, CodeSource, CreateAlias, FunctionConfiguration, FunctionInfo, PackageType, ProvisionedConcurrency, UpdateAlias,
     UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
 };
+use crate::cloud::{CloudResult, LambdaApi};
 use std::collections::BTreeMap;
 
 /// The unpublished, editable version.
@@ -756,12 +758,94 @@ pub(super) fn function_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:lambda:{region}:{account}:function:{name}")
 }
 
+// The service as the simulated cloud serves it: each call runs on the state
+// under the cloud's lock (see `SimCloud::call`).
+
+#[async_trait::async_trait]
+impl LambdaApi for SimCloud {
+    async fn get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
+        self.call(lambda_api("GetFunction"), |st, api| {
+            st.lambda_get_function(ctx, api, name, qualifier)
+        })
+        .await
+    }
+
+    async fn get_function_configuration(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionConfiguration> {
+        self.call(lambda_api("GetFunctionConfiguration"), |st, api| {
+            st.lambda_get_function_configuration(ctx, api, name, qualifier)
+        })
+        .await
+    }
+
+    async fn list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
+        self.call(lambda_api("ListVersionsByFunction"), |st, api| {
+            st.lambda_list_versions(ctx, api, name)
+        })
+        .await
+    }
+
+    async fn update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
+        self.call(lambda_api("UpdateFunctionCode"), |st, api| st.lambda_update_code(ctx, api, req))
+            .await
+    }
+
+    async fn update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
+        self.call(lambda_api("UpdateFunctionConfiguration"), |st, api| {
+            st.lambda_update_configuration(ctx, api, req)
+        })
+        .await
+    }
+
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
+        self.call(lambda_api("PublishVersion"), |st, api| {
+            st.lambda_publish_version(ctx, api, name, description)
+        })
+        .await
+    }
+
+    async fn delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
+        self.call(lambda_api("DeleteFunction"), |st, api| {
+            st.lambda_delete_function(ctx, api, name, qualifier)
+        })
+        .await
+    }
+
+    async fn get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
+        self.call(lambda_api("GetAlias"), |st, api| st.lambda_get_alias(ctx, api, name, alias))
+            .await
+    }
+
+    async fn create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
+        self.call(lambda_api("CreateAlias"), |st, api| st.lambda_create_alias(ctx, api, req))
+            .await
+    }
+
+    async fn update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
+        self.call(lambda_api("UpdateAlias"), |st, api| st.lambda_update_alias(ctx, api, req))
+            .await
+    }
+
+    async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
+        self.call(lambda_api("GetPolicy"), |st, api| st.lambda_get_policy(ctx, api, name, qualifier))
+            .await
+    }
+
+    async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency> {
+        self.call(lambda_api("GetProvisionedConcurrencyConfig"), |st, api| {
+            st.lambda_get_provisioned_concurrency(ctx, api, name, qualifier)
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{agent, err, ok, sim};
     use super::super::SimCloud;
     use super::*;
-    use crate::cloud::{CallCtx, Cloud, S3Location, VpcConfig};
+    use crate::cloud::{CallCtx, S3Location, VpcConfig};
+    #[allow(unused_imports)]
+    use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
     use serde_json::{json, Value};
 
     const FN: &str = "11-my-app-my-scope";
@@ -808,7 +892,7 @@ mod tests {
     }
 
     async fn status(sim: &SimCloud, ctx: &CallCtx) -> (String, Option<String>) {
-        let c = ok(sim.lambda_get_function_configuration(ctx, FN, None).await);
+        let c = ok(sim.get_function_configuration(ctx, FN, None).await);
         (c.last_update_status, c.last_update_status_reason)
     }
 
@@ -816,8 +900,8 @@ mod tests {
     async fn update_code_follows_its_script_to_success_then_updates_succeed_at_once() {
         let sim = sim(fixture(json!([{"statuses": ["InProgress", "InProgress", "Successful"]}])));
         let ctx = agent(&sim).await;
-        let before = ok(sim.lambda_get_function_configuration(&ctx, FN, None).await);
-        let updated = ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V2)).await);
+        let before = ok(sim.get_function_configuration(&ctx, FN, None).await);
+        let updated = ok(sim.update_function_code(&ctx, &image(IMAGE_V2)).await);
         assert_eq!(updated.last_update_status, "InProgress");
         assert_eq!(updated.image_uri.as_deref(), Some(IMAGE_V2));
         assert_eq!(updated.code_sha256, image_code_sha256(IMAGE_V2));
@@ -827,7 +911,7 @@ mod tests {
         assert_eq!(status(&sim, &ctx).await, ("Successful".to_string(), None));
         assert_eq!(status(&sim, &ctx).await, ("Successful".to_string(), None));
         // The script is used up: the next update succeeds at once.
-        let again = ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V1)).await);
+        let again = ok(sim.update_function_code(&ctx, &image(IMAGE_V1)).await);
         assert_eq!(again.last_update_status, "Successful");
     }
 
@@ -836,12 +920,12 @@ mod tests {
         let reason = "The image manifest or layer media type for the source image is not supported (architecture)";
         let sim = sim(fixture(json!([{"statuses": ["InProgress", "Failed"], "reason": reason}])));
         let ctx = agent(&sim).await;
-        let updated = ok(sim.lambda_update_function_configuration(&ctx, &memory(512)).await);
+        let updated = ok(sim.update_function_configuration(&ctx, &memory(512)).await);
         assert_eq!((updated.last_update_status.as_str(), updated.memory_size), ("InProgress", 512));
         assert_eq!(updated.last_update_status_reason, None);
         assert_eq!(status(&sim, &ctx).await, ("Failed".to_string(), Some(reason.to_string())));
         // A failed update does not block the next one, which clears the reason.
-        let next = ok(sim.lambda_update_function_configuration(&ctx, &memory(256)).await);
+        let next = ok(sim.update_function_configuration(&ctx, &memory(256)).await);
         assert_eq!(
             (next.last_update_status.as_str(), next.last_update_status_reason),
             ("Successful", None)
@@ -852,11 +936,11 @@ mod tests {
     async fn changes_conflict_while_an_update_is_in_progress() {
         let sim = sim(fixture(json!([{"statuses": ["InProgress", "Successful"]}])));
         let ctx = agent(&sim).await;
-        ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V2)).await);
+        ok(sim.update_function_code(&ctx, &image(IMAGE_V2)).await);
         let conflicts = [
-            err(sim.lambda_update_function_code(&ctx, &image(IMAGE_V1)).await),
-            err(sim.lambda_update_function_configuration(&ctx, &memory(512)).await),
-            err(sim.lambda_publish_version(&ctx, FN, "deploy-1").await),
+            err(sim.update_function_code(&ctx, &image(IMAGE_V1)).await),
+            err(sim.update_function_configuration(&ctx, &memory(512)).await),
+            err(sim.publish_version(&ctx, FN, "deploy-1").await),
         ];
         for e in conflicts {
             assert_eq!(e.code, "ResourceConflictException", "{e}");
@@ -868,9 +952,9 @@ mod tests {
         // Refusals change nothing: the code is still the first update's.
         let (s, _) = status(&sim, &ctx).await;
         assert_eq!(s, "Successful");
-        let c = ok(sim.lambda_get_function_configuration(&ctx, FN, None).await);
+        let c = ok(sim.get_function_configuration(&ctx, FN, None).await);
         assert_eq!((c.image_uri.as_deref(), c.memory_size), (Some(IMAGE_V2), 256));
-        ok(sim.lambda_update_function_configuration(&ctx, &memory(512)).await);
+        ok(sim.update_function_configuration(&ctx, &memory(512)).await);
     }
 
     #[tokio::test]
@@ -899,25 +983,25 @@ mod tests {
             ),
         ];
         for (req, message) in refused {
-            let e = err(sim.lambda_update_function_code(&ctx, &req).await);
+            let e = err(sim.update_function_code(&ctx, &req).await);
             assert_eq!(e.code, "InvalidParameterValueException", "{req:?}");
             assert!(e.message.contains(message), "{e}");
         }
-        let by_etag = ok(sim.lambda_update_function_code(&ctx, &s3("zip-fn", "app.zip", None)).await);
+        let by_etag = ok(sim.update_function_code(&ctx, &s3("zip-fn", "app.zip", None)).await);
         assert_eq!(by_etag.code_sha256, zip_code_sha256("assets", "app.zip", "etag-1"));
-        let by_version = ok(sim.lambda_update_function_code(&ctx, &s3("zip-fn", "app.zip", Some("v7"))).await);
+        let by_version = ok(sim.update_function_code(&ctx, &s3("zip-fn", "app.zip", Some("v7"))).await);
         assert_eq!(by_version.code_sha256, zip_code_sha256("assets", "app.zip", "v7"));
         let arm = UpdateCode {
             architectures: Some(vec!["arm64".to_string()]),
             ..s3("zip-fn", "app.zip", None)
         };
-        assert_eq!(ok(sim.lambda_update_function_code(&ctx, &arm).await).architectures, ["arm64"]);
+        assert_eq!(ok(sim.update_function_code(&ctx, &arm).await).architectures, ["arm64"]);
         let bad_arch = UpdateCode {
             architectures: Some(vec!["mips".to_string()]),
             ..image(IMAGE_V2)
         };
         assert_eq!(
-            err(sim.lambda_update_function_code(&ctx, &bad_arch).await).code,
+            err(sim.update_function_code(&ctx, &bad_arch).await).code,
             "InvalidParameterValueException"
         );
     }
@@ -989,7 +1073,7 @@ mod tests {
             ),
         ];
         for (req, field) in invalid {
-            let e = err(sim.lambda_update_function_configuration(&ctx, &req).await);
+            let e = err(sim.update_function_configuration(&ctx, &req).await);
             assert_eq!(e.code, "InvalidParameterValueException", "{req:?}");
             assert!(e.message.contains(field), "{field}: {e}");
         }
@@ -1006,8 +1090,8 @@ mod tests {
             description: Some("scope 11".to_string()),
             ..base()
         };
-        ok(sim.lambda_update_function_configuration(&ctx, &req).await);
-        let c = ok(sim.lambda_get_function_configuration(&ctx, FN, None).await);
+        ok(sim.update_function_configuration(&ctx, &req).await);
+        let c = ok(sim.get_function_configuration(&ctx, FN, None).await);
         assert_eq!((c.memory_size, c.timeout, c.ephemeral_storage), (10240, 900, 10240));
         // The environment is replaced, not merged.
         assert_eq!(c.environment, [("C".to_string(), "3".to_string())]);
@@ -1021,14 +1105,14 @@ mod tests {
             layers: Some(vec![]),
             ..base()
         };
-        assert!(ok(sim.lambda_update_function_configuration(&ctx, &cleared).await).layers.is_empty());
+        assert!(ok(sim.update_function_configuration(&ctx, &cleared).await).layers.is_empty());
         let zip = UpdateConfiguration {
             function_name: "zip-fn".to_string(),
             runtime: Some("python3.13".to_string()),
             handler: Some("app.main".to_string()),
             ..Default::default()
         };
-        let c = ok(sim.lambda_update_function_configuration(&ctx, &zip).await);
+        let c = ok(sim.update_function_configuration(&ctx, &zip).await);
         assert_eq!((c.runtime.as_deref(), c.handler.as_deref()), (Some("python3.13"), Some("app.main")));
     }
 
@@ -1037,26 +1121,26 @@ mod tests {
         let sim = sim(fixture(json!([])));
         let ctx = agent(&sim).await;
         // Version 1 has no overrides in the fixture: it is $LATEST as it stands.
-        let same = ok(sim.lambda_publish_version(&ctx, FN, "deploy-1").await);
+        let same = ok(sim.publish_version(&ctx, FN, "deploy-1").await);
         assert_eq!((same.version.as_str(), same.description.as_str()), ("1", "deploy-prev"));
         assert_eq!(same.function_arn, format!("{ARN}:1"));
 
-        ok(sim.lambda_update_function_configuration(&ctx, &memory(1024)).await);
-        let new = ok(sim.lambda_publish_version(&ctx, FN, "deploy-1").await);
+        ok(sim.update_function_configuration(&ctx, &memory(1024)).await);
+        let new = ok(sim.publish_version(&ctx, FN, "deploy-1").await);
         assert_eq!((new.version.as_str(), new.description.as_str()), ("2", "deploy-1"));
         assert_eq!(new.function_arn, format!("{ARN}:2"));
-        let again = ok(sim.lambda_publish_version(&ctx, FN, "deploy-2").await);
+        let again = ok(sim.publish_version(&ctx, FN, "deploy-2").await);
         assert_eq!(again, new);
-        let v2 = ok(sim.lambda_get_function_configuration(&ctx, FN, Some("2")).await);
+        let v2 = ok(sim.get_function_configuration(&ctx, FN, Some("2")).await);
         assert_eq!(
             (v2.version.as_str(), v2.memory_size, v2.description.as_str()),
             ("2", 1024, "deploy-1")
         );
-        let v1 = ok(sim.lambda_get_function_configuration(&ctx, FN, Some("1")).await);
+        let v1 = ok(sim.get_function_configuration(&ctx, FN, Some("1")).await);
         assert_eq!(v1.memory_size, 256, "a version is a snapshot");
         // New code alone is a change too.
-        ok(sim.lambda_update_function_code(&ctx, &image(IMAGE_V2)).await);
-        let v3 = ok(sim.lambda_publish_version(&ctx, FN, "deploy-3").await);
+        ok(sim.update_function_code(&ctx, &image(IMAGE_V2)).await);
+        let v3 = ok(sim.publish_version(&ctx, FN, "deploy-3").await);
         assert_eq!((v3.version.as_str(), v3.code_sha256), ("3", image_code_sha256(IMAGE_V2)));
     }
 
@@ -1067,14 +1151,14 @@ mod tests {
         let ctx = agent(&sim).await;
         let listed = |versions: Vec<VersionInfo>| versions.into_iter().map(|v| v.version).collect::<Vec<_>>();
         assert_eq!(
-            listed(ok(sim.lambda_list_versions_by_function(&ctx, "f").await)),
+            listed(ok(sim.list_versions_by_function(&ctx, "f").await)),
             ["$LATEST", "2", "9", "10"]
         );
-        ok(sim.lambda_delete_function(&ctx, "f", Some("10")).await);
+        ok(sim.delete_function(&ctx, "f", Some("10")).await);
         // $LATEST still equals the deleted version 10, but the newest left is 9.
-        let v = ok(sim.lambda_publish_version(&ctx, "f", "after-delete").await);
+        let v = ok(sim.publish_version(&ctx, "f", "after-delete").await);
         assert_eq!(v.version, "11");
-        let all = ok(sim.lambda_list_versions_by_function(&ctx, "f").await);
+        let all = ok(sim.list_versions_by_function(&ctx, "f").await);
         assert_eq!(all[0].function_arn, "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST");
         assert_eq!(listed(all), ["$LATEST", "2", "9", "11"]);
     }
@@ -1109,23 +1193,23 @@ mod tests {
             ),
         ];
         for (qualifier, code, message) in cases {
-            let e = err(sim.lambda_delete_function(&ctx, "f", Some(qualifier)).await);
+            let e = err(sim.delete_function(&ctx, "f", Some(qualifier)).await);
             assert_eq!((e.code.as_str(), e.message.as_str()), (code, message), "qualifier {qualifier}");
         }
-        ok(sim.lambda_delete_function(&ctx, "f", Some("3")).await);
-        let e = err(sim.lambda_get_provisioned_concurrency_config(&ctx, "f", "3").await);
+        ok(sim.delete_function(&ctx, "f", Some("3")).await);
+        let e = err(sim.get_provisioned_concurrency_config(&ctx, "f", "3").await);
         assert_eq!(
             e.code, "ProvisionedConcurrencyConfigNotFoundException",
             "its provisioned concurrency goes with it"
         );
-        ok(sim.lambda_delete_function(&ctx, "f:4", None).await);
-        let left: Vec<String> = ok(sim.lambda_list_versions_by_function(&ctx, "f").await)
+        ok(sim.delete_function(&ctx, "f:4", None).await);
+        let left: Vec<String> = ok(sim.list_versions_by_function(&ctx, "f").await)
             .into_iter()
             .map(|v| v.version)
             .collect();
         assert_eq!(left, ["$LATEST", "1", "2"]);
-        ok(sim.lambda_delete_function(&ctx, "f", None).await);
-        let e = err(sim.lambda_get_function(&ctx, "f", None).await);
+        ok(sim.delete_function(&ctx, "f", None).await);
+        let e = err(sim.get_function(&ctx, "f", None).await);
         assert_eq!(e.code, "ResourceNotFoundException");
         assert_eq!(e.message, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:f");
     }
@@ -1147,12 +1231,12 @@ mod tests {
             description: "d".to_string(),
             routing,
         };
-        let main = ok(sim.lambda_create_alias(&ctx, &create("main", "1", vec![])).await);
+        let main = ok(sim.create_alias(&ctx, &create("main", "1", vec![])).await);
         assert_eq!(
             (main.alias_arn.as_str(), main.function_version.as_str()),
             (&*format!("{arn}:main"), "1")
         );
-        assert_eq!(ok(sim.lambda_get_alias(&ctx, "f", "main").await), main);
+        assert_eq!(ok(sim.get_alias(&ctx, "f", "main").await), main);
 
         let refused = [
             (
@@ -1202,11 +1286,11 @@ mod tests {
             ),
         ];
         for (req, code, message) in refused {
-            let e = err(sim.lambda_create_alias(&ctx, &req).await);
+            let e = err(sim.create_alias(&ctx, &req).await);
             assert_eq!(e.code, code, "{req:?}: {e}");
             assert!(e.message.contains(&message), "{req:?}: {e}");
         }
-        let e = err(sim.lambda_get_alias(&ctx, "f", "next").await);
+        let e = err(sim.get_alias(&ctx, "f", "next").await);
         assert_eq!(
             (e.code.as_str(), e.message),
             ("ResourceNotFoundException", format!("Alias not found: {arn}:next"))
@@ -1218,28 +1302,28 @@ mod tests {
             function_version: version.map(str::to_string),
             routing,
         };
-        let routed = ok(sim.lambda_update_alias(&ctx, &update(None, Some(vec![weight("2", 0.1)]))).await);
+        let routed = ok(sim.update_alias(&ctx, &update(None, Some(vec![weight("2", 0.1)]))).await);
         assert_eq!(
             (routed.function_version.as_str(), routed.routing.clone()),
             ("1", vec![weight("2", 0.1)])
         );
         assert_ne!(routed.revision_id, main.revision_id);
         // None keeps the routing; Some(empty) clears it.
-        let kept = ok(sim.lambda_update_alias(&ctx, &update(None, None)).await);
+        let kept = ok(sim.update_alias(&ctx, &update(None, None)).await);
         assert_eq!(kept.routing, vec![weight("2", 0.1)]);
         // Moving the primary onto the routed version while keeping the routing is invalid.
-        let e = err(sim.lambda_update_alias(&ctx, &update(Some("2"), None)).await);
+        let e = err(sim.update_alias(&ctx, &update(Some("2"), None)).await);
         assert_eq!(e.code, "InvalidParameterValueException");
-        let moved = ok(sim.lambda_update_alias(&ctx, &update(Some("2"), Some(vec![]))).await);
+        let moved = ok(sim.update_alias(&ctx, &update(Some("2"), Some(vec![]))).await);
         assert_eq!((moved.function_version.as_str(), moved.routing.len()), ("2", 0));
-        assert_eq!(ok(sim.lambda_get_alias(&ctx, "f", "main").await), moved);
-        let e = err(sim.lambda_update_alias(&ctx, &update(Some("5"), None)).await);
+        assert_eq!(ok(sim.get_alias(&ctx, "f", "main").await), moved);
+        let e = err(sim.update_alias(&ctx, &update(Some("5"), None)).await);
         assert_eq!(e.code, "ResourceNotFoundException");
         let missing = UpdateAlias {
             alias_name: "nope".to_string(),
             ..update(Some("1"), None)
         };
-        assert_eq!(err(sim.lambda_update_alias(&ctx, &missing).await).code, "ResourceNotFoundException");
+        assert_eq!(err(sim.update_alias(&ctx, &missing).await).code, "ResourceNotFoundException");
     }
 
     #[tokio::test]
@@ -1253,7 +1337,7 @@ mod tests {
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
         let read = |name: &'static str, q: Option<&'static str>| {
             let (sim, ctx) = (&sim, &ctx);
-            async move { sim.lambda_get_function_configuration(ctx, name, q).await }
+            async move { sim.get_function_configuration(ctx, name, q).await }
         };
         let cases: [(&str, Option<&str>, &str, u32, String); 6] = [
             ("f", None, "$LATEST", 128, arn.to_string()),
@@ -1328,7 +1412,7 @@ mod tests {
     async fn get_function_carries_tags_reserved_concurrency_and_the_version_state() {
         let sim = sim(fixture(json!([])));
         let ctx = agent(&sim).await;
-        let info = ok(sim.lambda_get_function(&ctx, FN, None).await);
+        let info = ok(sim.get_function(&ctx, FN, None).await);
         assert_eq!(info.tags, [("nullplatform:scope-id".to_string(), "11".to_string())]);
         assert_eq!(info.reserved_concurrency, Some(3));
         let c = info.configuration;
@@ -1342,7 +1426,7 @@ mod tests {
             [("A".to_string(), "1".to_string()), ("B".to_string(), "2".to_string())]
         );
         assert_eq!((c.runtime, c.handler), (None, None));
-        let zip = ok(sim.lambda_get_function(&ctx, "zip-fn", None).await).configuration;
+        let zip = ok(sim.get_function(&ctx, "zip-fn", None).await).configuration;
         assert_eq!(
             (zip.package_type, zip.runtime.as_deref(), zip.memory_size, zip.timeout),
             (PackageType::Zip, Some("nodejs22.x"), 128, 3)
@@ -1354,20 +1438,17 @@ mod tests {
     async fn get_policy_returns_the_fixture_policy_or_not_found() {
         let sim = sim(fixture(json!([])));
         let ctx = agent(&sim).await;
-        let text = ok(sim.lambda_get_policy(&ctx, FN, None).await);
+        let text = ok(sim.get_policy(&ctx, FN, None).await);
         let policy: Value = serde_json::from_str(&text).expect("policy is JSON");
         assert_eq!(policy["Id"], "default");
         assert_eq!(policy["Statement"][0]["Principal"]["Service"], "apigateway.amazonaws.com");
-        assert_eq!(ok(sim.lambda_get_policy(&ctx, FN, Some("main")).await), text);
-        let e = err(sim.lambda_get_policy(&ctx, "zip-fn", None).await);
+        assert_eq!(ok(sim.get_policy(&ctx, FN, Some("main")).await), text);
+        let e = err(sim.get_policy(&ctx, "zip-fn", None).await);
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
             ("ResourceNotFoundException", "The resource you requested does not exist.")
         );
-        assert_eq!(
-            err(sim.lambda_get_policy(&ctx, FN, Some("7")).await).code,
-            "ResourceNotFoundException"
-        );
+        assert_eq!(err(sim.get_policy(&ctx, FN, Some("7")).await).code, "ResourceNotFoundException");
     }
 
     #[tokio::test]
@@ -1376,7 +1457,7 @@ mod tests {
         let ctx = agent(&sim).await;
         let mut seen = Vec::new();
         for _ in 0..4 {
-            let pc = ok(sim.lambda_get_provisioned_concurrency_config(&ctx, FN, "main").await);
+            let pc = ok(sim.get_provisioned_concurrency_config(&ctx, FN, "main").await);
             seen.push((pc.status, pc.requested, pc.allocated, pc.available));
         }
         let want = [
@@ -1386,15 +1467,15 @@ mod tests {
             ("READY", 5, 5, 5),
         ];
         assert_eq!(seen, want.map(|(s, r, a, v)| (s.to_string(), r, a, v)));
-        let failed = ok(sim.lambda_get_provisioned_concurrency_config(&ctx, FN, "1").await);
+        let failed = ok(sim.get_provisioned_concurrency_config(&ctx, FN, "1").await);
         assert_eq!(
             (failed.status.as_str(), failed.allocated, failed.status_reason.as_deref()),
             ("FAILED", 0, Some("no capacity"))
         );
-        let e = err(sim.lambda_get_provisioned_concurrency_config(&ctx, "zip-fn", "main").await);
+        let e = err(sim.get_provisioned_concurrency_config(&ctx, "zip-fn", "main").await);
         assert_eq!(e.code, "ProvisionedConcurrencyConfigNotFoundException");
         assert_eq!(e.message, "No Provisioned Concurrency Config found for this function");
-        let e = err(sim.lambda_get_provisioned_concurrency_config(&ctx, "nope", "main").await);
+        let e = err(sim.get_provisioned_concurrency_config(&ctx, "nope", "main").await);
         assert_eq!(e.code, "ResourceNotFoundException");
     }
 }

@@ -168,7 +168,7 @@ const fn secrets_api(operation: &'static str) -> Api {
 }
 
 #[async_trait]
-impl Cloud for SimCloud {
+impl CloudBase for SimCloud {
     fn backend(&self) -> &'static str {
         "sim"
     }
@@ -187,159 +187,14 @@ impl Cloud for SimCloud {
     fn now(&self) -> u64 {
         self.lock().clock
     }
-
-    async fn agent_identity(&self) -> CloudResult<Identity> {
-        self.call(Api::new(Service::Sts, "GetCallerIdentity"), |st, _| Ok(st.sts_agent_identity()))
-            .await
-    }
-
-    async fn assume_role(&self, ctx: &CallCtx, req: &AssumeRoleRequest) -> CloudResult<Identity> {
-        self.call(Api::new(Service::Sts, "AssumeRole"), |st, api| st.sts_assume_role(ctx, api, req))
-            .await
-    }
-
-    async fn lambda_get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
-        self.call(lambda_api("GetFunction"), |st, api| {
-            st.lambda_get_function(ctx, api, name, qualifier)
-        })
-        .await
-    }
-
-    async fn lambda_get_function_configuration(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<FunctionConfiguration> {
-        self.call(lambda_api("GetFunctionConfiguration"), |st, api| {
-            st.lambda_get_function_configuration(ctx, api, name, qualifier)
-        })
-        .await
-    }
-
-    async fn lambda_list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
-        self.call(lambda_api("ListVersionsByFunction"), |st, api| {
-            st.lambda_list_versions(ctx, api, name)
-        })
-        .await
-    }
-
-    async fn lambda_update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
-        self.call(lambda_api("UpdateFunctionCode"), |st, api| st.lambda_update_code(ctx, api, req))
-            .await
-    }
-
-    async fn lambda_update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
-        self.call(lambda_api("UpdateFunctionConfiguration"), |st, api| {
-            st.lambda_update_configuration(ctx, api, req)
-        })
-        .await
-    }
-
-    async fn lambda_publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
-        self.call(lambda_api("PublishVersion"), |st, api| {
-            st.lambda_publish_version(ctx, api, name, description)
-        })
-        .await
-    }
-
-    async fn lambda_delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()> {
-        self.call(lambda_api("DeleteFunction"), |st, api| {
-            st.lambda_delete_function(ctx, api, name, qualifier)
-        })
-        .await
-    }
-
-    async fn lambda_get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
-        self.call(lambda_api("GetAlias"), |st, api| st.lambda_get_alias(ctx, api, name, alias))
-            .await
-    }
-
-    async fn lambda_create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
-        self.call(lambda_api("CreateAlias"), |st, api| st.lambda_create_alias(ctx, api, req))
-            .await
-    }
-
-    async fn lambda_update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias> {
-        self.call(lambda_api("UpdateAlias"), |st, api| st.lambda_update_alias(ctx, api, req))
-            .await
-    }
-
-    async fn lambda_get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
-        self.call(lambda_api("GetPolicy"), |st, api| st.lambda_get_policy(ctx, api, name, qualifier))
-            .await
-    }
-
-    async fn lambda_get_provisioned_concurrency_config(
-        &self,
-        ctx: &CallCtx,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<ProvisionedConcurrency> {
-        self.call(lambda_api("GetProvisionedConcurrencyConfig"), |st, api| {
-            st.lambda_get_provisioned_concurrency(ctx, api, name, qualifier)
-        })
-        .await
-    }
-
-    async fn ecr_get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
-        self.call(ecr_api("GetRepositoryPolicy"), |st, api| {
-            st.ecr_get_repository_policy(ctx, api, repo)
-        })
-        .await
-    }
-
-    async fn ecr_set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
-        self.call(ecr_api("SetRepositoryPolicy"), |st, api| {
-            st.ecr_set_repository_policy(ctx, api, repo, policy)
-        })
-        .await
-    }
-
-    async fn ecr_describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
-        self.call(ecr_api("DescribeImages"), |st, api| st.ecr_describe_images(ctx, api, repo, tags))
-            .await
-    }
-
-    async fn iam_get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
-        self.call(Api::new(Service::Iam, "GetRole"), |st, api| st.iam_get_role(ctx, api, role_name))
-            .await
-    }
-
-    async fn secrets_put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
-        self.call(secrets_api("PutSecretValue"), |st, api| {
-            st.secrets_put_value(ctx, api, secret_id, value)
-        })
-        .await
-    }
-
-    async fn secrets_create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
-        self.call(secrets_api("CreateSecret"), |st, api| st.secrets_create(ctx, api, req))
-            .await
-    }
-
-    async fn secrets_delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
-        self.call(secrets_api("DeleteSecret"), |st, api| st.secrets_delete(ctx, api, secret_id, force))
-            .await
-    }
-
-    async fn tagging_get_resources(
-        &self,
-        ctx: &CallCtx,
-        resource_types: &[String],
-        filters: &[TagFilter],
-    ) -> CloudResult<Vec<TaggedResource>> {
-        self.call(Api::new(Service::Tagging, "GetResources"), |st, api| {
-            st.tagging_get_resources(ctx, api, resource_types, filters)
-        })
-        .await
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::test_support::{agent, err, ok, sim};
     use super::*;
+    #[allow(unused_imports)]
+    use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
     use serde_json::{json, Value};
     use std::sync::Arc;
 
@@ -347,7 +202,7 @@ mod tests {
     fn sim_cloud_is_a_shareable_cloud() {
         fn shareable<T: Send + Sync + 'static>() {}
         shareable::<SimCloud>();
-        let cloud: Arc<dyn Cloud> = Arc::new(SimCloud::new_empty());
+        let cloud = Cloud::of(Arc::new(SimCloud::new_empty()));
         assert_eq!((cloud.backend(), cloud.default_region()), ("sim", "us-east-1".to_string()));
     }
 
@@ -376,9 +231,9 @@ mod tests {
     async fn request_ids_count_every_call_including_refusals() {
         let sim = SimCloud::new_empty();
         let ctx = agent(&sim).await;
-        let missing = sim.lambda_get_function(&ctx, "nope", None).await.expect_err("no such function");
+        let missing = sim.get_function(&ctx, "nope", None).await.expect_err("no such function");
         assert_eq!(missing.request_id.as_deref(), Some("sim-req-000002"));
-        let listed = sim.tagging_get_resources(&ctx, &[], &[]).await.expect("tagging");
+        let listed = sim.get_resources(&ctx, &[], &[]).await.expect("tagging");
         assert_eq!(listed.request_id.as_deref(), Some("sim-req-000003"));
         // A fresh sim starts over: ids depend on the calls, never on time.
         let again = SimCloud::new_empty();
@@ -614,11 +469,11 @@ mod tests {
             code: CodeSource::Image("repo:v2".into()),
             architectures: None,
         };
-        ok(sim1.lambda_update_function_code(&ctx, &update).await);
-        ok(sim1.lambda_get_function_configuration(&ctx, f, None).await);
-        ok(sim1.lambda_get_provisioned_concurrency_config(&ctx, f, "main").await);
+        ok(sim1.update_function_code(&ctx, &update).await);
+        ok(sim1.get_function_configuration(&ctx, f, None).await);
+        ok(sim1.get_provisioned_concurrency_config(&ctx, f, "main").await);
         ok(sim1
-            .lambda_update_alias(
+            .update_alias(
                 &ctx,
                 &UpdateAlias {
                     function_name: f.into(),
@@ -628,22 +483,18 @@ mod tests {
                 },
             )
             .await);
-        ok(sim1.lambda_delete_function(&ctx, f, Some("2")).await);
+        ok(sim1.delete_function(&ctx, f, Some("2")).await);
         let create = CreateSecret {
             name: "nullplatform/11/deploy-1/parameters".into(),
             description: "p".into(),
             secret_string: CREATED_SECRET.into(),
             tags: vec![],
         };
-        ok(sim1.secrets_create_secret(&ctx, &create).await);
+        ok(sim1.create_secret(&ctx, &create).await);
+        ok(sim1.put_secret_value(&ctx, "nullplatform/11/deploy-1/parameters", PUT_SECRET).await);
+        ok(sim1.delete_secret(&ctx, "nullplatform/11/deploy-prev/parameters", false).await);
         ok(sim1
-            .secrets_put_secret_value(&ctx, "nullplatform/11/deploy-1/parameters", PUT_SECRET)
-            .await);
-        ok(sim1
-            .secrets_delete_secret(&ctx, "nullplatform/11/deploy-prev/parameters", false)
-            .await);
-        ok(sim1
-            .ecr_set_repository_policy(
+            .set_repository_policy(
                 &ctx,
                 &RepositoryRef {
                     registry_id: None,
@@ -684,7 +535,7 @@ mod tests {
         // Both clouds go on the same way: scripts, counters and numbering carried over.
         let ctx2 = agent(&sim2).await;
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
-            let config = ok(sim.lambda_get_function_configuration(ctx, f, None).await);
+            let config = ok(sim.get_function_configuration(ctx, f, None).await);
             assert_eq!(
                 (config.last_update_status.as_str(), config.image_uri.as_deref()),
                 ("Successful", Some("repo:v2"))
@@ -692,10 +543,10 @@ mod tests {
         }
         let mut answers = Vec::new();
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
-            let published = ok(sim.lambda_publish_version(ctx, f, "deploy-1").await);
-            let pc = ok(sim.lambda_get_provisioned_concurrency_config(ctx, f, "main").await);
+            let published = ok(sim.publish_version(ctx, f, "deploy-1").await);
+            let pc = ok(sim.get_provisioned_concurrency_config(ctx, f, "main").await);
             let updated = ok(sim
-                .lambda_update_function_configuration(
+                .update_function_configuration(
                     ctx,
                     &UpdateConfiguration {
                         function_name: f.into(),
@@ -704,12 +555,10 @@ mod tests {
                     },
                 )
                 .await);
-            let secret = ok(sim.secrets_put_secret_value(ctx, "nullplatform/11/deploy-1/parameters", "x").await);
-            let e = err(sim
-                .secrets_put_secret_value(ctx, "nullplatform/11/deploy-prev/parameters", "x")
-                .await);
+            let secret = ok(sim.put_secret_value(ctx, "nullplatform/11/deploy-1/parameters", "x").await);
+            let e = err(sim.put_secret_value(ctx, "nullplatform/11/deploy-prev/parameters", "x").await);
             let zip = ok(sim
-                .lambda_get_function(
+                .get_function(
                     &CallCtx {
                         region: "eu-west-1".into(),
                         ..ctx.clone()
@@ -718,7 +567,7 @@ mod tests {
                     None,
                 )
                 .await);
-            let role = ok(sim.iam_get_role(ctx, "np-lambda-agent").await);
+            let role = ok(sim.get_role(ctx, "np-lambda-agent").await);
             answers.push(format!("{published:?}|{pc:?}|{updated:?}|{secret:?}|{}|{zip:?}|{role:?}", e.code));
         }
         assert_eq!(answers[0], answers[1]);

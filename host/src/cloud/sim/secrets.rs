@@ -3,7 +3,9 @@
 
 use super::errors::{Api, Fault};
 use super::state::{sha256_hex, Secret, State};
+use super::{secrets_api, SimCloud};
 use crate::cloud::{CallCtx, CreateSecret, SecretRef};
+use crate::cloud::{CloudResult, SecretsApi};
 use sha2::{Digest, Sha256};
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
@@ -135,11 +137,35 @@ impl State {
     }
 }
 
+// The service as the simulated cloud serves it: each call runs on the state
+// under the cloud's lock (see `SimCloud::call`).
+
+#[async_trait::async_trait]
+impl SecretsApi for SimCloud {
+    async fn put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef> {
+        self.call(secrets_api("PutSecretValue"), |st, api| {
+            st.secrets_put_value(ctx, api, secret_id, value)
+        })
+        .await
+    }
+
+    async fn create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef> {
+        self.call(secrets_api("CreateSecret"), |st, api| st.secrets_create(ctx, api, req))
+            .await
+    }
+
+    async fn delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
+        self.call(secrets_api("DeleteSecret"), |st, api| st.secrets_delete(ctx, api, secret_id, force))
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{agent, err, ok, sim};
     use super::*;
-    use crate::cloud::Cloud;
+    #[allow(unused_imports)]
+    use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
     use serde_json::json;
 
     const NAME: &str = "nullplatform/11/deploy-1/parameters";
@@ -168,19 +194,19 @@ mod tests {
     async fn secrets_go_through_create_put_and_delete() {
         let sim = sim(json!({}));
         let ctx = agent(&sim).await;
-        let e = err(sim.secrets_put_secret_value(&ctx, NAME, "{}").await);
+        let e = err(sim.put_secret_value(&ctx, NAME, "{}").await);
         assert_eq!(
             (e.service.as_str(), e.code.as_str()),
             ("secretsmanager", "ResourceNotFoundException")
         );
         assert_eq!(e.message, "Secrets Manager can't find the specified secret.");
 
-        let created = ok(sim.secrets_create_secret(&ctx, &create(NAME, r#"{"DB_PASSWORD":"s3cr3t"}"#)).await);
+        let created = ok(sim.create_secret(&ctx, &create(NAME, r#"{"DB_PASSWORD":"s3cr3t"}"#)).await);
         assert_eq!(
             (created.name.as_str(), created.arn.clone()),
             (NAME, secret_arn("us-east-1", "123456789012", NAME))
         );
-        let e = err(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await);
+        let e = err(sim.create_secret(&ctx, &create(NAME, "{}")).await);
         assert_eq!(
             (e.code.as_str(), e.message),
             (
@@ -189,8 +215,8 @@ mod tests {
             )
         );
 
-        let by_name = ok(sim.secrets_put_secret_value(&ctx, NAME, r#"{"DB_PASSWORD":"n3w"}"#).await);
-        let by_arn = ok(sim.secrets_put_secret_value(&ctx, &created.arn, "{}").await);
+        let by_name = ok(sim.put_secret_value(&ctx, NAME, r#"{"DB_PASSWORD":"n3w"}"#).await);
+        let by_arn = ok(sim.put_secret_value(&ctx, &created.arn, "{}").await);
         assert_eq!(by_arn.arn, created.arn);
         let versions = [&created.version_id, &by_name.version_id, &by_arn.version_id];
         assert!(versions.iter().all(|v| v.is_some()));
@@ -198,43 +224,32 @@ mod tests {
             versions[0] != versions[1] && versions[1] != versions[2],
             "each write is a new version: {versions:?}"
         );
-        let e = err(sim.secrets_put_secret_value(&ctx, &format!("{}X", created.arn), "{}").await);
+        let e = err(sim.put_secret_value(&ctx, &format!("{}X", created.arn), "{}").await);
         assert_eq!(e.code, "ResourceNotFoundException", "an ARN must match exactly");
 
         // Without force: scheduled for deletion, refusing writes and re-creation.
-        ok(sim.secrets_delete_secret(&ctx, NAME, false).await);
+        ok(sim.delete_secret(&ctx, NAME, false).await);
         for e in [
-            err(sim.secrets_put_secret_value(&ctx, NAME, "{}").await),
-            err(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await),
-            err(sim.secrets_delete_secret(&ctx, NAME, false).await),
+            err(sim.put_secret_value(&ctx, NAME, "{}").await),
+            err(sim.create_secret(&ctx, &create(NAME, "{}")).await),
+            err(sim.delete_secret(&ctx, NAME, false).await),
         ] {
             assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidRequestException", DELETED));
         }
         // Force deletes at once, even a scheduled secret; then the name is free.
-        ok(sim.secrets_delete_secret(&ctx, &created.arn, true).await);
-        assert_eq!(
-            err(sim.secrets_put_secret_value(&ctx, NAME, "{}").await).code,
-            "ResourceNotFoundException"
-        );
-        assert_eq!(
-            err(sim.secrets_delete_secret(&ctx, NAME, true).await).code,
-            "ResourceNotFoundException"
-        );
-        ok(sim.secrets_create_secret(&ctx, &create(NAME, "{}")).await);
+        ok(sim.delete_secret(&ctx, &created.arn, true).await);
+        assert_eq!(err(sim.put_secret_value(&ctx, NAME, "{}").await).code, "ResourceNotFoundException");
+        assert_eq!(err(sim.delete_secret(&ctx, NAME, true).await).code, "ResourceNotFoundException");
+        ok(sim.create_secret(&ctx, &create(NAME, "{}")).await);
     }
 
     #[tokio::test]
     async fn secrets_are_regional() {
         let sim = sim(json!({"secrets": [{"name": "s", "region": "eu-west-1", "value": "v"}]}));
         let mut ctx = agent(&sim).await;
-        assert_eq!(
-            err(sim.secrets_put_secret_value(&ctx, "s", "w").await).code,
-            "ResourceNotFoundException"
-        );
-        ok(sim
-            .secrets_put_secret_value(&ctx, &secret_arn("eu-west-1", "123456789012", "s"), "w")
-            .await);
+        assert_eq!(err(sim.put_secret_value(&ctx, "s", "w").await).code, "ResourceNotFoundException");
+        ok(sim.put_secret_value(&ctx, &secret_arn("eu-west-1", "123456789012", "s"), "w").await);
         ctx.region = "eu-west-1".to_string();
-        ok(sim.secrets_put_secret_value(&ctx, "s", "w").await);
+        ok(sim.put_secret_value(&ctx, "s", "w").await);
     }
 }

@@ -1,10 +1,13 @@
 //! Resource Groups Tagging API in the sim: GetResources over Lambda functions,
 //! secrets and ECR repositories of the call's region.
 
+use super::errors::Service;
 use super::errors::{Api, Fault};
 use super::secrets::secret_arn;
 use super::state::State;
+use super::SimCloud;
 use crate::cloud::{CallCtx, TagFilter, TaggedResource};
+use crate::cloud::{CloudResult, TaggingApi};
 use std::collections::BTreeMap;
 
 /// Whether a resource of `service:kind` is wanted by the type filters
@@ -77,11 +80,25 @@ impl State {
     }
 }
 
+// The service as the simulated cloud serves it: each call runs on the state
+// under the cloud's lock (see `SimCloud::call`).
+
+#[async_trait::async_trait]
+impl TaggingApi for SimCloud {
+    async fn get_resources(&self, ctx: &CallCtx, resource_types: &[String], filters: &[TagFilter]) -> CloudResult<Vec<TaggedResource>> {
+        self.call(Api::new(Service::Tagging, "GetResources"), |st, api| {
+            st.tagging_get_resources(ctx, api, resource_types, filters)
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{agent, ok, sim};
     use super::*;
-    use crate::cloud::Cloud;
+    #[allow(unused_imports)]
+    use crate::cloud::{CloudBase, EcrApi, IamApi, LambdaApi, SecretsApi, StsApi, TaggingApi};
     use serde_json::json;
 
     fn fixture() -> serde_json::Value {
@@ -158,12 +175,12 @@ mod tests {
             (types(&[]), vec![filter("missing", &[])], vec![]),
         ];
         for (resource_types, filters, want) in cases {
-            let got = ok(sim.tagging_get_resources(&ctx, &resource_types, &filters).await);
+            let got = ok(sim.get_resources(&ctx, &resource_types, &filters).await);
             let arns: Vec<String> = got.iter().map(|r| r.arn.clone()).collect();
             assert_eq!(arns, want, "types {resource_types:?} filters {filters:?}");
         }
         let one = ok(sim
-            .tagging_get_resources(&ctx, &types(&["lambda"]), &[filter("nullplatform:scope-id", &["12"])])
+            .get_resources(&ctx, &types(&["lambda"]), &[filter("nullplatform:scope-id", &["12"])])
             .await);
         assert_eq!(
             one[0].tags,

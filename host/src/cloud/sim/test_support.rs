@@ -1,7 +1,7 @@
 //! Helpers shared by the sim's tests.
 
 use super::SimCloud;
-use crate::cloud::{AssumeRoleRequest, CallCtx, Cloud, CloudError, CloudResult, Identity};
+use crate::cloud::{AssumeRoleRequest, CallCtx, CloudBase, CloudError, CloudResult, Identity, StsApi};
 use serde_json::Value;
 
 /// A sim from a fixture written with `json!`.
