@@ -400,7 +400,7 @@ async fn run_plugin(plugin: Arc<Plugin>, name: &str, data: Data, policy: scope_h
     env.policy = Arc::new(policy);
     env.sink = sink.clone();
     if let Some(role) = data.assume {
-        use scope_host::cloud::{AssumeRoleRequest, CallCtx, Cloud};
+        use scope_host::cloud::{AssumeRoleRequest, CallCtx, StsApi};
         let ctx = CallCtx {
             identity: env.agent.clone(),
             region: env.region.clone(),
