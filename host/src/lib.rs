@@ -12,6 +12,7 @@ pub mod context;
 pub mod engine;
 pub mod grants;
 pub mod journal;
+pub mod limits;
 pub mod manifest;
 pub mod pack;
 pub mod providers;

@@ -2,63 +2,17 @@
 //! (no files, environment, arguments or sockets), captured stdout/stderr with a cap,
 //! a total memory cap and a deadline.
 
+use crate::caps::{CapsCtx, CapsView};
 use bytes::Bytes;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// The limits of one step. `Default` gives the documented defaults.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Total linear memory of the step's instance (all memories together). 256 MiB.
-    pub memory_bytes: usize,
-    /// Wall-clock deadline of the step, host calls included. 15 minutes.
-    pub deadline: Duration,
-    /// Bytes of stdout and of stderr kept each; the rest is dropped and counted. 1 MiB.
-    pub stdio_bytes: usize,
-    /// Bytes of log lines (via the `log` interface) kept; the rest is dropped and counted. 1 MiB.
-    pub log_bytes: usize,
-    /// Size of one log line; longer lines are cut. 16 KiB.
-    pub log_line_bytes: usize,
-    /// Total bytes of a step's outputs (names and values). 1 MiB.
-    pub output_bytes: usize,
-    /// Number of outputs. 256.
-    pub outputs: usize,
-    /// Live identity handles at once. 64.
-    pub handles: usize,
-    /// Cloud calls sent (waiter polls and role sessions included). 10 000.
-    pub calls: u32,
-    /// Calls refused before they were sent (denied or malformed). 1 000.
-    pub denials: u32,
-    /// Secret values registered (written to Secrets Manager). 1 000.
-    pub secrets: u32,
-    /// Bytes the step adds to the run record (calls, denials, log lines). 16 MiB.
-    pub journal_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            memory_bytes: 256 << 20,
-            deadline: Duration::from_secs(15 * 60),
-            stdio_bytes: 1 << 20,
-            log_bytes: 1 << 20,
-            log_line_bytes: 16 << 10,
-            output_bytes: 1 << 20,
-            outputs: 256,
-            handles: 64,
-            calls: 10_000,
-            denials: 1_000,
-            secrets: 1_000,
-            journal_bytes: 16 << 20,
-        }
-    }
-}
+pub use crate::limits::Limits;
 
 /// Caps the total linear memory of a store, across every memory of every core
 /// instance of the component (`StoreLimits` caps each memory on its own).
@@ -206,12 +160,22 @@ pub fn wasi_ctx(stdout: &CappedPipe, stderr: &CappedPipe) -> WasiCtx {
     b.build()
 }
 
-/// The store data of one step.
+/// The store data of one step: WASI, the resource table, the memory cap, and the
+/// host side of the step, whose capabilities are linked through [`CapsView`].
 pub struct StepState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub memory: MemoryCap,
     pub host: crate::caps::StepHost,
+}
+
+impl CapsView for StepState {
+    fn caps(&mut self) -> CapsCtx<'_> {
+        CapsCtx {
+            host: &mut self.host,
+            table: &mut self.table,
+        }
+    }
 }
 
 impl WasiView for StepState {

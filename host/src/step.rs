@@ -5,7 +5,6 @@
 use crate::bindings::types::{CheckResult, CheckStatus, Output, StepError};
 use crate::caps::{RunEnv, StepHost};
 use crate::engine::Plugin;
-use crate::grants::Grant;
 use crate::journal::Event;
 use crate::manifest::Kind;
 use crate::sandbox::{self, CappedPipe, Limits, MemoryCap, StepState};
@@ -160,7 +159,7 @@ pub async fn prepare(env: &Arc<RunEnv>, name: &str, plugin: Arc<Plugin>, context
     if plugin.starts_when_instantiated || plugin.manifest.kind != Kind::Step {
         return None;
     }
-    let host = new_host(env, name, &plugin, BTreeMap::new(), context, limits, Instant::now());
+    let host = StepHost::new(env, name, &plugin.manifest, BTreeMap::new(), context, limits, Instant::now());
     let (mut store, stdout, stderr) = new_store(&plugin, host, limits);
     let instance = plugin.pre.instantiate_async(&mut store).await.ok()?;
     Some(Prepared {
@@ -171,35 +170,6 @@ pub async fn prepare(env: &Arc<RunEnv>, name: &str, plugin: Arc<Plugin>, context
         stdout,
         stderr,
     })
-}
-
-/// The host side of step `name`: its grant, variables, identity and deadline.
-fn new_host(
-    env: &Arc<RunEnv>,
-    name: &str,
-    plugin: &Plugin,
-    vars: BTreeMap<String, String>,
-    context: Arc<str>,
-    limits: &Limits,
-    started: Instant,
-) -> StepHost {
-    StepHost {
-        env: env.clone(),
-        step: name.to_owned(),
-        plugin: plugin.manifest.name.clone(),
-        grant: Grant::new(&plugin.manifest.name, &plugin.manifest.capabilities, env.policy.clone()),
-        vars: Arc::new(vars),
-        context,
-        limits: limits.clone(),
-        identity: env.workflow_identity(),
-        log_bytes: 0,
-        log_dropped: 0,
-        handles: 0,
-        denials: Vec::new(),
-        session: None,
-        deadline_at: started + limits.deadline,
-        usage: Default::default(),
-    }
 }
 
 /// A step's store: its host state, WASI with captured stdio, and the memory cap.
@@ -251,12 +221,12 @@ pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<P
             let mut store = p.store;
             // What the step is given (the run's environment, its variables, identity
             // and deadline) is known only now: its host side is made afresh.
-            store.data_mut().host = new_host(&env, &req.name, &plugin, req.vars, req.context, &req.limits, started);
+            store.data_mut().host = StepHost::new(&env, &req.name, &plugin.manifest, req.vars, req.context, &req.limits, started);
             store.set_epoch_deadline(1);
             (store, p.stdout, p.stderr, Some(p.instance))
         }
         None => {
-            let host = new_host(&env, &req.name, &plugin, req.vars, req.context, &req.limits, started);
+            let host = StepHost::new(&env, &req.name, &plugin.manifest, req.vars, req.context, &req.limits, started);
             let (store, stdout, stderr) = new_store(&plugin, host, &req.limits);
             (store, stdout, stderr, None)
         }

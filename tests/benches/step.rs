@@ -78,23 +78,15 @@ fn bench(c: &mut Criterion) {
             new_env,
             |env| {
                 rt.block_on(async {
-                    let host = scope_host::caps::StepHost {
-                        env: env.clone(),
-                        step: "hello".into(),
-                        plugin: "hello".into(),
-                        grant: scope_host::grants::Grant::new("hello", &[], env.policy.clone()),
-                        vars: Arc::new(vars.clone()),
-                        context: context.clone(),
-                        limits: Limits::default(),
-                        identity: env.agent.clone(),
-                        log_bytes: 0,
-                        log_dropped: 0,
-                        handles: 0,
-                        denials: Vec::new(),
-                        session: None,
-                        deadline_at: std::time::Instant::now() + Limits::default().deadline,
-                        usage: Default::default(),
-                    };
+                    let host = scope_host::caps::StepHost::new(
+                        &env,
+                        "hello",
+                        &plugin.manifest,
+                        vars.clone(),
+                        context.clone(),
+                        &Limits::default(),
+                        std::time::Instant::now(),
+                    );
                     let out = scope_host::sandbox::CappedPipe::new(1 << 20);
                     let state = scope_host::sandbox::StepState {
                         wasi: scope_host::sandbox::wasi_ctx(&out, &out),

@@ -1,9 +1,9 @@
 //! `context`: the built context, the variables and the step's name. Read-only.
 
+use super::view::CapsCtx;
 use crate::bindings::context::Host;
-use crate::sandbox::StepState;
 
-impl Host for StepState {
+impl Host for CapsCtx<'_> {
     async fn built_context(&mut self) -> wasmtime::Result<String> {
         Ok(self.host.context.to_string())
     }

@@ -3,11 +3,11 @@
 //! redactor the moment it exists.
 
 use super::sessions::{self, AssumedRole};
+use super::view::CapsCtx;
 use super::{arn, need, LogLevel, Op};
 use crate::bindings::credentials::{Host, HostIdentity};
 use crate::bindings::types::CallError;
 use crate::cloud::{AssumeRoleRequest, Identity};
-use crate::sandbox::StepState;
 use wasmtime::component::Resource;
 
 /// The host object behind a guest's `identity` handle.
@@ -29,7 +29,7 @@ fn check_session_name(name: &str) -> Result<(), String> {
     }
 }
 
-impl StepState {
+impl CapsCtx<'_> {
     fn new_handle(&mut self, identity: Identity) -> wasmtime::Result<Resource<IdentityHandle>> {
         if self.host.handles >= self.host.limits.handles {
             wasmtime::bail!(
@@ -95,7 +95,7 @@ impl super::StepHost {
     }
 }
 
-impl HostIdentity for StepState {
+impl HostIdentity for CapsCtx<'_> {
     async fn arn(&mut self, id: Resource<IdentityHandle>) -> wasmtime::Result<String> {
         Ok(self.table.get(&id)?.identity.arn.clone())
     }
@@ -115,7 +115,7 @@ impl HostIdentity for StepState {
     }
 }
 
-impl Host for StepState {
+impl Host for CapsCtx<'_> {
     async fn agent_identity(&mut self) -> wasmtime::Result<Resource<IdentityHandle>> {
         let agent = self.host.env.agent.clone();
         self.new_handle(agent)
@@ -131,7 +131,7 @@ impl Host for StepState {
         role_arn: String,
         session_name: String,
     ) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
-        let host = &mut self.host;
+        let host = &mut *self.host;
         if let Err(m) = arn::check_role_arn(&role_arn).and_then(|_| check_session_name(&session_name)) {
             return Ok(Err(host.invalid(ASSUME_ROLE, &role_arn, m)));
         }

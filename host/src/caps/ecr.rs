@@ -1,11 +1,11 @@
 //! `ecr`: repository policies and image lookups, in the caller's registry or
 //! another account's.
 
+use super::view::CapsCtx;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::ecr as wit;
 use crate::bindings::types::CallError;
 use crate::cloud::model as m;
-use crate::sandbox::StepState;
 
 const fn op(operation: &'static str) -> Op {
     Op { service: "ecr", operation }
@@ -36,10 +36,10 @@ impl StepHost {
     }
 }
 
-impl wit::Host for StepState {
+impl wit::Host for CapsCtx<'_> {
     async fn get_repository_policy(&mut self, repository: wit::RepositoryRef) -> Answer<String> {
         const OP: Op = op("GetRepositoryPolicy");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (repo, resource) = match h.repository(OP, repository) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
@@ -52,7 +52,7 @@ impl wit::Host for StepState {
 
     async fn set_repository_policy(&mut self, repository: wit::RepositoryRef, policy_text: String) -> Answer<()> {
         const OP: Op = op("SetRepositoryPolicy");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (repo, resource) = match h.repository(OP, repository) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
@@ -68,7 +68,7 @@ impl wit::Host for StepState {
 
     async fn describe_images(&mut self, repository: wit::RepositoryRef, tags: Vec<String>) -> Answer<Vec<wit::ImageDetail>> {
         const OP: Op = op("DescribeImages");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (repo, resource) = match h.repository(OP, repository) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),

@@ -1,17 +1,17 @@
 //! `iam`: role reads.
 
+use super::view::CapsCtx;
 use super::{arn, need, Op};
 use crate::bindings::iam as wit;
 use crate::bindings::types::CallError;
-use crate::sandbox::StepState;
 
-impl wit::Host for StepState {
+impl wit::Host for CapsCtx<'_> {
     async fn get_role(&mut self, role_name: String) -> wasmtime::Result<Result<wit::Role, CallError>> {
         const OP: Op = Op {
             service: "iam",
             operation: "GetRole",
         };
-        let h = &mut self.host;
+        let h = &mut *self.host;
         // Accept a role ARN too: steps often hold the function's role ARN.
         let name = role_name.rsplit('/').next().unwrap_or_default().to_owned();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {

@@ -1,11 +1,11 @@
 //! `lambda`: AWS Lambda operations on functions, versions and aliases.
 
+use super::view::CapsCtx;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::lambda as wit;
 use crate::bindings::types::CallError;
 use crate::cloud::model as m;
 use crate::cloud::{CallCtx, Cloud, CloudResult};
-use crate::sandbox::StepState;
 use std::time::{Duration, Instant};
 
 const fn op(operation: &'static str) -> Op {
@@ -176,10 +176,10 @@ macro_rules! try_call {
     };
 }
 
-impl wit::Host for StepState {
+impl wit::Host for CapsCtx<'_> {
     async fn get_function(&mut self, function_name: String, qualifier: Option<String>) -> Answer<wit::FunctionInfo> {
         const OP: Op = op("GetFunction");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
         let info = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
@@ -195,7 +195,7 @@ impl wit::Host for StepState {
 
     async fn get_function_configuration(&mut self, function_name: String, qualifier: Option<String>) -> Answer<wit::FunctionConfiguration> {
         const OP: Op = op("GetFunctionConfiguration");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
         let c = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
@@ -209,7 +209,7 @@ impl wit::Host for StepState {
 
     async fn list_versions_by_function(&mut self, function_name: String) -> Answer<Vec<wit::VersionInfo>> {
         const OP: Op = op("ListVersionsByFunction");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         let v = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
@@ -221,7 +221,7 @@ impl wit::Host for StepState {
 
     async fn update_function_code(&mut self, request: wit::UpdateCodeRequest) -> Answer<wit::FunctionConfiguration> {
         const OP: Op = op("UpdateFunctionCode");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
         let mut needs = vec![need(OP, resource.clone())];
         let code = match request.code {
@@ -257,7 +257,7 @@ impl wit::Host for StepState {
 
     async fn update_function_configuration(&mut self, request: wit::UpdateConfigurationRequest) -> Answer<wit::FunctionConfiguration> {
         const OP: Op = op("UpdateFunctionConfiguration");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
         let mut needs = vec![need(OP, resource)];
         if request.layers.as_ref().is_some_and(|l| !l.is_empty()) {
@@ -290,7 +290,7 @@ impl wit::Host for StepState {
 
     async fn wait_function_updated(&mut self, function_name: String, max_wait_seconds: u32) -> Answer<wit::FunctionConfiguration> {
         const OP: Op = op("GetFunctionConfiguration");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
         let max_wait = Duration::from_secs(max_wait_seconds.into());
@@ -308,7 +308,7 @@ impl wit::Host for StepState {
 
     async fn publish_version(&mut self, function_name: String, description: String) -> Answer<wit::VersionInfo> {
         const OP: Op = op("PublishVersion");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         let v = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
@@ -320,7 +320,7 @@ impl wit::Host for StepState {
 
     async fn delete_function_version(&mut self, function_name: String, version: String) -> Answer<()> {
         const OP: Op = op("DeleteFunction");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         if version == "$LATEST" || version.is_empty() || !version.chars().all(|c| c.is_ascii_digit()) {
             return Ok(Err(h.invalid(
                 OP,
@@ -337,7 +337,7 @@ impl wit::Host for StepState {
 
     async fn get_alias(&mut self, function_name: String, alias_name: String) -> Answer<wit::Alias> {
         const OP: Op = op("GetAlias");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         let a = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
@@ -356,7 +356,7 @@ impl wit::Host for StepState {
         routing: Vec<wit::VersionWeight>,
     ) -> Answer<wit::Alias> {
         const OP: Op = op("CreateAlias");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         if let Err(m) = check_routing(&routing) {
             return Ok(Err(h.invalid(OP, &resource, m)));
@@ -384,7 +384,7 @@ impl wit::Host for StepState {
         routing: Option<Vec<wit::VersionWeight>>,
     ) -> Answer<wit::Alias> {
         const OP: Op = op("UpdateAlias");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
         if let Err(m) = routing.as_deref().map_or(Ok(()), check_routing) {
             return Ok(Err(h.invalid(OP, &resource, m)));
@@ -405,7 +405,7 @@ impl wit::Host for StepState {
 
     async fn get_policy(&mut self, function_name: String, qualifier: Option<String>) -> Answer<String> {
         const OP: Op = op("GetPolicy");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
         Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
             c.lambda.get_policy(&ctx, &function_name, qualifier.as_deref()).await
@@ -421,7 +421,7 @@ impl wit::Host for StepState {
         max_wait_seconds: u32,
     ) -> Answer<wit::ProvisionedConcurrency> {
         const OP: Op = op("GetProvisionedConcurrencyConfig");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
         try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
         let interval = Duration::from_secs(poll_seconds.max(1).into());
@@ -458,7 +458,7 @@ impl wit::Host for StepState {
         qualifier: String,
     ) -> Answer<wit::ProvisionedConcurrency> {
         const OP: Op = op("GetProvisionedConcurrencyConfig");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
         let p = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {

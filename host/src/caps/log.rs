@@ -1,9 +1,9 @@
 //! `log`: the step's log lines, capped, redacted, shown live and journaled.
 
+use super::view::CapsCtx;
 use super::StepHost;
 use crate::bindings::log::{Host, Level};
 use crate::journal::Event;
-use crate::sandbox::StepState;
 
 /// Importance of a line (mirrors the contract's `level`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -74,7 +74,7 @@ impl StepHost {
     }
 }
 
-impl Host for StepState {
+impl Host for CapsCtx<'_> {
     async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let level = match level {
             Level::Debug => LogLevel::Debug,

@@ -14,14 +14,17 @@ pub mod quota;
 pub mod secrets;
 pub mod sessions;
 pub mod tagging;
+pub mod view;
+
+pub use view::{add_to_linker, CapsCtx, CapsView, HasCaps};
 
 use crate::bindings::types::{CallError, CloudError as WitCloudError, Denial as WitDenial};
 use crate::cloud::{CallCtx, Cloud, CloudError, CloudResult, Identity};
 use crate::grants::{Denial, Grant, Policy};
 use crate::journal::{CallOutcome, CallRecord, Event, Journal};
+use crate::limits::Limits;
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
-use crate::sandbox::{Limits, StepState};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -103,6 +106,37 @@ impl Op {
 }
 
 impl StepHost {
+    /// The host side of step `name` running a plugin with `manifest`: its grant
+    /// (the manifest's declaration ∩ the run's policy), variables, the workflow's
+    /// identity, and the deadline `limits` give it from `started`.
+    pub fn new(
+        env: &Arc<RunEnv>,
+        name: &str,
+        manifest: &crate::manifest::Manifest,
+        vars: BTreeMap<String, String>,
+        context: Arc<str>,
+        limits: &Limits,
+        started: Instant,
+    ) -> StepHost {
+        StepHost {
+            env: env.clone(),
+            step: name.to_owned(),
+            plugin: manifest.name.clone(),
+            grant: Grant::new(&manifest.name, &manifest.capabilities, env.policy.clone()),
+            vars: Arc::new(vars),
+            context,
+            limits: limits.clone(),
+            identity: env.workflow_identity(),
+            log_bytes: 0,
+            log_dropped: 0,
+            handles: 0,
+            denials: Vec::new(),
+            session: None,
+            deadline_at: started + limits.deadline,
+            usage: quota::Usage::default(),
+        }
+    }
+
     /// The identity the step's calls are signed with now: its own session when one
     /// is open for the current identity, else the identity itself.
     pub fn signing_identity(&self) -> &Identity {
@@ -393,8 +427,8 @@ impl StepHost {
     }
 }
 
-/// Every interface of the contract is implemented on the store data.
-impl crate::bindings::types::Host for StepState {}
+/// Every interface of the contract is implemented on the capabilities' view.
+impl crate::bindings::types::Host for CapsCtx<'_> {}
 
 /// A `(action, resource)` pair for [`StepHost::authorize`].
 pub fn need(op: Op, resource: impl Into<String>) -> (String, String) {

@@ -2,9 +2,9 @@
 //! Reading provider data needs no cloud grant: it is the platform's configuration
 //! for the scope the step works on.
 
+use super::view::CapsCtx;
 use crate::bindings::providers::{Host, Provider};
 use crate::bindings::types::CallError;
-use crate::sandbox::StepState;
 
 fn to_wit(p: crate::providers::Provider) -> Provider {
     Provider {
@@ -31,7 +31,7 @@ fn check_nrn(nrn: &str) -> Result<(), CallError> {
     }
 }
 
-impl Host for StepState {
+impl Host for CapsCtx<'_> {
     async fn by_category(
         &mut self,
         nrn: String,

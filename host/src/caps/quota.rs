@@ -5,7 +5,7 @@
 //! with `call-error.limit` without being sent or recorded again, and the step fails
 //! with kind `limit` whatever it returns.
 
-use crate::sandbox::Limits;
+use crate::limits::Limits;
 
 /// What a step has used so far, and whether a quota ran out.
 #[derive(Debug, Default)]

@@ -5,11 +5,11 @@
 //! could make any text — an operation name, its own resources — a "secret" by
 //! trying to write it, and censor its own record.
 
+use super::view::CapsCtx;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::secrets as wit;
 use crate::bindings::types::CallError;
 use crate::cloud::model as m;
-use crate::sandbox::StepState;
 
 const fn op(operation: &'static str) -> Op {
     Op {
@@ -64,10 +64,10 @@ impl StepHost {
     }
 }
 
-impl wit::Host for StepState {
+impl wit::Host for CapsCtx<'_> {
     async fn put_secret_value(&mut self, secret_id: String, secret_string: String) -> Answer<wit::SecretRef> {
         const OP: Op = op("PutSecretValue");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let resource = match h.secret_resource(OP, &secret_id) {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
@@ -94,7 +94,7 @@ impl wit::Host for StepState {
         tags: Vec<(String, String)>,
     ) -> Answer<wit::SecretRef> {
         const OP: Op = op("CreateSecret");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let resource = match h.secret_resource(OP, &name) {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
@@ -123,7 +123,7 @@ impl wit::Host for StepState {
 
     async fn delete_secret(&mut self, secret_id: String, force: bool) -> Answer<()> {
         const OP: Op = op("DeleteSecret");
-        let h = &mut self.host;
+        let h = &mut *self.host;
         let resource = match h.secret_resource(OP, &secret_id) {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),

@@ -1,13 +1,13 @@
 //! `tagging`: finding resources by tag. GetResources has no resource-level
 //! permissions in AWS, so the grant is checked on `*`.
 
+use super::view::CapsCtx;
 use super::{need, Op};
 use crate::bindings::tagging as wit;
 use crate::bindings::types::CallError;
 use crate::cloud::model as m;
-use crate::sandbox::StepState;
 
-impl wit::Host for StepState {
+impl wit::Host for CapsCtx<'_> {
     async fn get_resources(
         &mut self,
         resource_types: Vec<String>,
@@ -17,7 +17,7 @@ impl wit::Host for StepState {
             service: "tag",
             operation: "GetResources",
         };
-        let h = &mut self.host;
+        let h = &mut *self.host;
         if let Some(f) = tag_filters.iter().find(|f| f.key.is_empty()) {
             return Ok(Err(h.invalid(
                 OP,
