@@ -32,6 +32,7 @@ macro_rules! errln {
     }};
 }
 
+mod diagnostics;
 mod exit;
 mod new_cmd;
 mod plugin_cmd;
@@ -72,6 +73,8 @@ Exit status: 0 everything succeeded; 1 a step (or scenario) failed; 2 bad argume
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    diagnostics: crate::cli::diagnostics::DiagnosticArgs,
 }
 
 #[derive(Subcommand)]
@@ -354,6 +357,7 @@ pub fn main() -> ExitCode {
     // every command, and the cloud can only be reached once both are done.
     let starting = std::thread::spawn(|| tokio::runtime::Builder::new_multi_thread().enable_all().build());
     let cli = Cli::parse();
+    cli.diagnostics.install();
     let rt = match starting.join() {
         Ok(Ok(rt)) => rt,
         Ok(Err(e)) => {

@@ -207,6 +207,11 @@ pub struct Spent {
 /// [`run_step`], in `prepared` when that was made for this step and plugin; hands
 /// back the finished step's sandbox instead of dropping it.
 pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepared>) -> (StepReport, Spent) {
+    let span = tracing::info_span!("step", step = %req.name, plugin = %req.plugin.manifest.name);
+    tracing::Instrument::instrument(run_in_span(env, req, prepared), span).await
+}
+
+async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepared>) -> (StepReport, Spent) {
     let started = Instant::now();
     let plugin = req.plugin.clone();
     env.journal.record(Event::StepStarted {
@@ -335,6 +340,10 @@ pub async fn run_prepared(env: Arc<RunEnv>, req: StepRequest, prepared: Option<P
     report.stdout = redactor.redact(&out);
     report.stderr = redactor.redact(&err);
     report.duration = started.elapsed();
+    match &report.failure {
+        None => tracing::info!(duration_us = report.duration.as_micros() as u64, "step ok"),
+        Some(f) => tracing::info!(kind = f.kind.as_str(), "step failed"),
+    }
     env.journal.record(Event::StepFinished {
         step: req.name,
         outcome: if report.succeeded() { "ok".into() } else { "failed".into() },

@@ -182,3 +182,39 @@ fn terminal_controls_in_guest_text_are_shown_escaped() {
         "a raw control reached the terminal: {t:?}"
     );
 }
+
+/// `-v --log-format json`: one JSON line per cloud call on stderr, inside the step's
+/// and the call's spans, with the outcome but never a secret.
+#[test]
+fn diagnostics_trace_each_call_as_json_on_stderr() {
+    let g = scope_host_tests::guest("gate-abuse");
+    let out = scope_host(&[
+        "step",
+        "run",
+        g.to_str().unwrap(),
+        "--cloud-state",
+        fixture("cloud.json").to_str().unwrap(),
+        "--var",
+        "LAMBDA_FUNCTION_NAME=11-my-app-my-scope",
+        "--var",
+        "MODE=call-loop",
+        "--var",
+        "COUNT=2",
+        "-v",
+        "--log-format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let calls: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["span"]["name"] == "call")
+        .collect();
+    assert_eq!(calls.len(), 2, "{stderr}");
+    assert_eq!(calls[0]["span"]["operation"], "GetFunction");
+    assert_eq!(calls[0]["message"], "ok");
+    // Without -v nothing is written there.
+    let quiet = scope_host(&["step", "run", g.to_str().unwrap(), "--var", "LAMBDA_FUNCTION_NAME=x", "--var", "MODE=call-loop", "--var", "COUNT=1"]);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("\"span\""), "{}", text(&quiet));
+}

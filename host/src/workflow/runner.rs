@@ -140,9 +140,12 @@ impl Runner<'_> {
             prepared: first,
             spent: None,
         };
-        let ok = self
-            .run_steps(&wf.workflow.steps, &mut vars, "", wf.workflow.continue_on_error, &mut ctx)
-            .await;
+        let span = tracing::info_span!("run", workflow = %wf.path.display());
+        let ok = tracing::Instrument::instrument(
+            self.run_steps(&wf.workflow.steps, &mut vars, "", wf.workflow.continue_on_error, &mut ctx),
+            span,
+        )
+        .await;
         RunReport {
             succeeded: ok,
             steps: ctx.records,
