@@ -215,6 +215,16 @@ fn diagnostics_trace_each_call_as_json_on_stderr() {
     assert_eq!(calls[0]["span"]["operation"], "GetFunction");
     assert_eq!(calls[0]["message"], "ok");
     // Without -v nothing is written there.
-    let quiet = scope_host(&["step", "run", g.to_str().unwrap(), "--var", "LAMBDA_FUNCTION_NAME=x", "--var", "MODE=call-loop", "--var", "COUNT=1"]);
+    let quiet = scope_host(&[
+        "step",
+        "run",
+        g.to_str().unwrap(),
+        "--var",
+        "LAMBDA_FUNCTION_NAME=x",
+        "--var",
+        "MODE=call-loop",
+        "--var",
+        "COUNT=1",
+    ]);
     assert!(!String::from_utf8_lossy(&quiet.stderr).contains("\"span\""), "{}", text(&quiet));
 }

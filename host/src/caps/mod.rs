@@ -154,7 +154,6 @@ impl StepHost {
     pub fn region(&self) -> &str {
         &self.env.region
     }
-
 }
 
 /// Every interface of the contract is implemented on the capabilities' view.
