@@ -85,7 +85,7 @@ fn render_prints_the_merged_workflow() {
     let out = scope_host(&["render", s(&wf), "--overrides", s(&ov)]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    let rendered: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    let rendered: serde_yaml_ng::Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = rendered["steps"]
         .as_sequence()
         .unwrap()

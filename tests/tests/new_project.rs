@@ -89,7 +89,7 @@ fn type_in(dir: &Path, line: &str, extra_env: &[(&str, &Path)]) -> Output {
 
 /// The scenarios in a project's scenario file.
 fn scenario_count(file: &Path) -> usize {
-    let doc: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     doc["scenarios"].as_sequence().map(Vec::len).unwrap_or(0)
 }
 

@@ -48,7 +48,7 @@ fn load_workflow(path: &Path, overrides: Vec<PathBuf>, values: Vec<PathBuf>, ser
 pub(super) fn render(args: &WorkflowArgs) -> Result<ExitCode> {
     let service = service_path(args.service_path.as_deref(), &args.workflow);
     let loaded = load_workflow(&args.workflow, args.overrides.clone(), args.values.clone(), &service)?;
-    out!("{}", serde_yaml::to_string(&loaded.workflow)?);
+    out!("{}", serde_yaml_ng::to_string(&loaded.workflow)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,6 +9,7 @@ use crate::cloud::sim::CloudFixture;
 use crate::grants::Policy;
 use crate::providers::Provider;
 use crate::redact::MIN_SECRET_LEN;
+use crate::workflow::yaml_limits;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -196,6 +197,8 @@ pub struct CheckExpect {
 
 /// Parses a scenario file's text; `path` names it in errors. Syntax errors, unknown
 /// keys and wrong types carry `path:line:column`; rules across keys name the scenario.
+/// Text past the size and nesting limits of [`yaml_limits`] is refused before
+/// it is parsed.
 pub fn parse(text: &str, path: &str) -> Result<ScenarioFile, ScenarioError> {
     if text.trim().is_empty() {
         return Err(ScenarioError::Invalid {
@@ -203,7 +206,19 @@ pub fn parse(text: &str, path: &str) -> Result<ScenarioFile, ScenarioError> {
             message: "the file is empty; it needs `scenarios:` with at least one scenario".into(),
         });
     }
-    let file: ScenarioFile = serde_yaml::from_str(text).map_err(|e| match e.location() {
+    yaml_limits::check(text).map_err(|refused| match refused.at {
+        Some((line, column)) => ScenarioError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: refused.message,
+        },
+        None => ScenarioError::Invalid {
+            path: path.to_owned(),
+            message: refused.message,
+        },
+    })?;
+    let file: ScenarioFile = serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
         Some(loc) => ScenarioError::Syntax {
             path: path.to_owned(),
             line: loc.line(),
@@ -302,7 +317,7 @@ fn check_rules(s: &Scenario) -> Result<(), String> {
     Ok(())
 }
 
-/// serde_yaml ends its messages with " at line X column Y"; the location is printed
+/// serde_yaml_ng ends its messages with " at line X column Y"; the location is printed
 /// in front instead, as `file:line:column`.
 fn without_location(m: &str) -> String {
     match m.rfind(" at line ") {
@@ -333,6 +348,20 @@ mod tests {
         assert!(e.contains("unknown variant `sucess`, expected `success` or `failure`"), "{e}");
         let e = err("scenarios:\n  - name: a\n    plugin: x.wasm\n    cloud: {lambda: {fuctions: []}}\n");
         assert!(e.starts_with("s.yaml:4:") && e.contains("unknown field `fuctions`"), "{e}");
+    }
+
+    #[test]
+    fn deeply_nested_or_huge_files_are_refused_before_parsing() {
+        // 100 000 nested `{a: `: over 30 s in the parser before the limit.
+        let e = err(&format!("scenarios:\n  - name: a\n    vars: {}", "{a: ".repeat(100_000)));
+        assert!(e.starts_with("s.yaml:3:") && e.contains("nested more than 64 deep"), "{e}");
+        let e = err(&format!(
+            "scenarios:\n{}",
+            (1..2000).map(|i| format!("{}a:\n", " ".repeat(i))).collect::<String>()
+        ));
+        assert!(e.starts_with("s.yaml:514:514: ") && e.contains("limit of 512"), "{e}");
+        let e = err(&format!("scenarios: []\n# {}\n", "x".repeat(yaml_limits::MAX_BYTES)));
+        assert!(e.starts_with("s.yaml: larger than 4 MiB"), "{e}");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub enum Target {
 /// Reads and prepares every scenario of a file; the first problem is the error.
 pub fn load_file(path: &Path, runtime: &Runtime) -> Result<Vec<Prepared>, ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let text = crate::workflow::yaml_limits::read_capped(path).map_err(|source| ScenarioError::Read {
         path: shown.clone(),
         source,
     })?;

@@ -281,7 +281,7 @@ mod tests {
 
     fn expect_outputs(yaml: &str) -> Expect {
         Expect {
-            outputs: serde_yaml::from_str::<BTreeMap<String, Value>>(yaml).unwrap(),
+            outputs: serde_yaml_ng::from_str::<BTreeMap<String, Value>>(yaml).unwrap(),
             ..Expect::default()
         }
     }

@@ -6,6 +6,7 @@
 use super::expand::expand;
 use super::merge;
 use super::model::{config_string, ConfigValue, OverridesFile, ValuesFile, Workflow};
+use super::yaml_limits;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,15 +68,15 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
         typed
     } else {
         // Overrides merge into the untyped tree, which is typed again afterwards.
-        let mut tree: serde_yaml::Value = parse_typed(&text, &path_s)?;
+        let mut tree: serde_yaml_ng::Value = parse_typed(&text, &path_s)?;
         for ov in &src.overrides {
             let ov_s = ov.display().to_string();
             let ov_text = read(ov)?;
             let _: OverridesFile = parse_typed(&ov_text, &ov_s)?;
-            let ov_tree: serde_yaml::Value = parse_typed(&ov_text, &ov_s)?;
+            let ov_tree: serde_yaml_ng::Value = parse_typed(&ov_text, &ov_s)?;
             merge::apply(&mut tree, &ov_tree, &ov_s).map_err(WorkflowError::Invalid)?;
         }
-        serde_yaml::from_value(tree).map_err(|e| WorkflowError::Invalid(format!("{path_s}: after applying the overrides: {e}")))?
+        serde_yaml_ng::from_value(tree).map_err(|e| WorkflowError::Invalid(format!("{path_s}: after applying the overrides: {e}")))?
     };
 
     let dir = src.path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -209,13 +210,14 @@ fn canonical(p: &Path) -> PathBuf {
 }
 
 fn read(path: &Path) -> Result<String, WorkflowError> {
-    std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
+    yaml_limits::read_capped(path).map_err(|source| WorkflowError::Read {
         path: path.display().to_string(),
         source,
     })
 }
 
-/// Parses YAML into `T`, with the file, line and column of any error.
+/// Parses YAML into `T`, with the file, line and column of any error. Text past
+/// the size and nesting limits of [`yaml_limits`] is refused before it is parsed.
 pub fn parse_typed<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, WorkflowError> {
     if text.trim().is_empty() {
         return Err(WorkflowError::Syntax0 {
@@ -223,7 +225,19 @@ pub fn parse_typed<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, Wor
             message: "the file is empty".into(),
         });
     }
-    serde_yaml::from_str(text).map_err(|e| match e.location() {
+    yaml_limits::check(text).map_err(|refused| match refused.at {
+        Some((line, column)) => WorkflowError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: refused.message,
+        },
+        None => WorkflowError::Syntax0 {
+            path: path.to_owned(),
+            message: refused.message,
+        },
+    })?;
+    serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
         Some(loc) => WorkflowError::Syntax {
             path: path.to_owned(),
             line: loc.line(),
@@ -237,7 +251,7 @@ pub fn parse_typed<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, Wor
     })
 }
 
-/// serde_yaml appends " at line X column Y" to messages; the location is printed
+/// serde_yaml_ng appends " at line X column Y" to messages; the location is printed
 /// separately. A scalar the parser quotes (`invalid type: string "…"`) is left out:
 /// the location says where it is, and the file may not be meant to be shown (a file
 /// included by mistake, a secret in a values file).
@@ -342,6 +356,38 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("wf.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn deeply_nested_or_huge_files_are_refused_before_parsing() {
+        // 100 000 nested `[a: `: seconds in the parser before its own depth limit.
+        let e = parse_typed::<Workflow>(
+            &format!("steps:\n  - name: a\n    configuration: {}", "[a: ".repeat(100_000)),
+            "wf.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("wf.yaml:3:") && e.contains("nested more than 64 deep"), "{e}");
+        let deep: String = (0..1000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let e = parse_typed::<ConfigValue>(&deep, "values.yaml").unwrap_err().to_string();
+        assert!(e.starts_with("values.yaml:514:514: ") && e.contains("limit of 512"), "{e}");
+        // Through `load`, a file over the size limit is not even read whole.
+        let d = tempfile::tempdir().unwrap();
+        let wf = write(
+            d.path(),
+            "wf.yaml",
+            &format!("steps: []\n# {}\n", "x".repeat(yaml_limits::MAX_BYTES)),
+        );
+        let e = load(
+            &WorkflowSource {
+                path: wf,
+                ..Default::default()
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("wf.yaml: larger than 4 MiB"), "{e}");
     }
 
     #[test]

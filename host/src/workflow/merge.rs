@@ -3,7 +3,7 @@
 //! no `action` deep-merges, `replace` replaces, `skip` removes; an unknown name is
 //! inserted at `before:`/`after:` an existing step.
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml_ng::{Mapping, Value};
 
 /// Keys that hold a single step.
 const SINGLE_STEP_KEYS: [&str; 4] = ["pre", "post", "before_each", "after_each"];
@@ -220,7 +220,7 @@ mod tests {
     use super::*;
 
     fn yaml(s: &str) -> Value {
-        serde_yaml::from_str(s).unwrap()
+        serde_yaml_ng::from_str(s).unwrap()
     }
 
     fn names(v: &Value) -> Vec<String> {

@@ -10,6 +10,7 @@ pub mod model;
 pub mod plugins;
 pub mod routing;
 pub mod runner;
+pub mod yaml_limits;
 
 pub use load::{load, LoadedWorkflow, WorkflowError, WorkflowSource};
 pub use model::{Step, StepKind, Workflow};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A configuration value: YAML scalars become strings; lists and maps become JSON.
-pub type ConfigValue = serde_yaml::Value;
+pub type ConfigValue = serde_yaml_ng::Value;
 
 /// A workflow file.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -182,10 +182,10 @@ pub struct OverridesFile {
 /// A configuration value as a variable's string.
 pub fn config_string(v: &ConfigValue) -> String {
     match v {
-        serde_yaml::Value::Null => String::new(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml_ng::Value::Null => String::new(),
+        serde_yaml_ng::Value::Bool(b) => b.to_string(),
+        serde_yaml_ng::Value::Number(n) => n.to_string(),
+        serde_yaml_ng::Value::String(s) => s.clone(),
         other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
