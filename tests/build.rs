@@ -1,8 +1,11 @@
-//! Builds every Rust guest component from source (the SDK's plugins, the test
-//! guests and the Rust example) for wasm32-wasip2, into `<target>/wasm`, and tells
-//! the tests where they are. Nothing binary is committed; a change to a guest, the
-//! SDK or the WIT rebuilds them. (Python and JS components need tools cargo does
-//! not have: the tests build those, see `tests/src/polyglot.rs`.)
+//! Builds every Rust guest component from source for wasm32-wasip2 and tells the
+//! tests where they are: the SDK's plugins and the Rust example into `<target>/wasm`
+//! (whose release folder is one of the binary's built-in plugin folders), the test
+//! guests into `<target>/wasm-test-guests`, off that path, so that a workflow naming
+//! `memory-bomb` or `leaky` never finds a hostile test guest as if it were built in.
+//! Nothing binary is committed; a change to a guest, the SDK or the WIT rebuilds them.
+//! (Python and JS components need tools cargo does not have: the tests build those,
+//! see `tests/src/polyglot.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,10 +17,30 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let wasm_target = target.join("wasm");
+    let guests_target = target.join("wasm-test-guests");
+    let release = wasm_target.join("wasm32-wasip2/release");
+    let guests_release = guests_target.join("wasm32-wasip2/release");
+    // Test guests built beside the plugins by an earlier version of this script
+    // would stay on the built-in path: they go.
+    let mut guests = Vec::new();
+    find_crates(&root.join("tests/guests"), &mut guests);
+    for dir in &guests {
+        let _ = std::fs::remove_file(release.join(wasm_name(dir)));
+    }
     // The Rust example is a workspace of its own, as a third party's crate would be.
-    for workspace in ["plugins", "tests/guests", RUST_EXAMPLE] {
+    for workspace in ["plugins", RUST_EXAMPLE] {
         build(&root.join(workspace).join("Cargo.toml"), &wasm_target);
     }
+    // What is in the built-in folder now is built in: no test guest may take its name.
+    for dir in &guests {
+        let name = wasm_name(dir);
+        assert!(
+            !release.join(&name).exists(),
+            "the test guest {} builds {name}, the name of a built-in plugin: rename it",
+            dir.display()
+        );
+    }
+    build(&root.join("tests/guests/Cargo.toml"), &guests_target);
     for watched in ["wit", "plugins/Cargo.toml", "tests/guests/Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
@@ -31,7 +54,6 @@ fn main() {
     }
     // Diagnose checks live in folders of their own, which executor steps name:
     // plugins/checks/<scope>/<check> → <release>/checks/<scope>/check_<check>.wasm.
-    let release = wasm_target.join("wasm32-wasip2/release");
     let checks = root.join("plugins/checks");
     for dir in crates.iter().filter(|d| d.starts_with(&checks)) {
         let scope = dir.parent().and_then(|p| p.file_name()).unwrap().to_string_lossy().to_string();
@@ -40,7 +62,14 @@ fn main() {
         std::fs::create_dir_all(&into).unwrap();
         std::fs::copy(release.join(&name), into.join(&name)).unwrap_or_else(|e| panic!("copying check {name}: {e}"));
     }
-    println!("cargo:rustc-env=GUEST_DIR={}", wasm_target.join("wasm32-wasip2/release").display());
+    // The test guests (tests/src/lib.rs `guest_dir`) and the built-in plugins (`builtin_dir`).
+    println!("cargo:rustc-env=GUEST_DIR={}", guests_release.display());
+    println!("cargo:rustc-env=BUILTIN_PLUGIN_DIR={}", release.display());
+}
+
+/// The component a crate folder builds: its name with `_` for `-`, as cargo names it.
+fn wasm_name(dir: &Path) -> String {
+    format!("{}.wasm", dir.file_name().unwrap().to_string_lossy().replace('-', "_"))
 }
 
 /// The Rust example step, built with the plugins.

@@ -21,7 +21,7 @@ fn bench(c: &mut Criterion) {
     })
     .unwrap();
     println!("pooling allocator: {}", runtime.pooling);
-    let path = scope_host_tests::guest_dir().join("hello.wasm");
+    let path = scope_host_tests::guest("hello");
     let bytes = std::fs::read(&path).unwrap();
     let plugin = runtime.load_file(&path).unwrap();
 
@@ -148,7 +148,7 @@ fn workflow(c: &mut Criterion) {
                     runtime: &runtime,
                     env,
                     plugins: PluginPath {
-                        dirs: vec![scope_host_tests::guest_dir()],
+                        dirs: vec![scope_host_tests::guest_dir(), scope_host_tests::builtin_dir()],
                     },
                     limits: Limits::default(),
                     progress: Arc::new(scope_host::workflow::runner::Quiet),
@@ -167,7 +167,10 @@ fn workflow(c: &mut Criterion) {
             let out = std::process::Command::new(&bin)
                 .args(["run", path.to_str().unwrap(), "--journal", journal.to_str().unwrap()])
                 .env("SCOPE_HOST_CACHE", &cache)
-                .env("SCOPE_HOST_PLUGINS", scope_host_tests::guest_dir())
+                .env(
+                    "SCOPE_HOST_PLUGINS",
+                    std::env::join_paths([scope_host_tests::guest_dir(), scope_host_tests::builtin_dir()]).unwrap(),
+                )
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
@@ -191,7 +194,7 @@ fn workflow(c: &mut Criterion) {
                 .arg("--journal")
                 .arg(&journal)
                 .env("SCOPE_HOST_CACHE", &cache)
-                .env("SCOPE_HOST_PLUGINS", scope_host_tests::guest_dir())
+                .env("SCOPE_HOST_PLUGINS", scope_host_tests::builtin_dir())
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));

@@ -16,16 +16,24 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub mod polyglot;
 
-/// The folder the build script put the guest components in.
+/// The folder the build script put the test guests (tests/guests) in, off the
+/// binary's built-in plugin path.
 pub fn guest_dir() -> PathBuf {
     PathBuf::from(env!("GUEST_DIR"))
 }
 
-/// A guest component by crate name (`exercise`, `loop-forever` …).
+/// The folder of the built-in plugins (plugins/, the Rust example): one of the
+/// binary's built-in plugin folders.
+pub fn builtin_dir() -> PathBuf {
+    PathBuf::from(env!("BUILTIN_PLUGIN_DIR"))
+}
+
+/// A guest component by crate name (`exercise`, `loop-forever`, `hello` …): a test
+/// guest, else a built-in plugin.
 pub fn guest(name: &str) -> PathBuf {
-    let path = guest_dir().join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(path.exists(), "guest {name} was not built: {}", path.display());
-    path
+    let file = format!("{}.wasm", name.replace('-', "_"));
+    let path = [guest_dir(), builtin_dir()].into_iter().map(|d| d.join(&file)).find(|p| p.exists());
+    path.unwrap_or_else(|| panic!("guest {name} was not built: no {file} in {} or {}", guest_dir().display(), builtin_dir().display()))
 }
 
 /// A file under tests/fixtures.
@@ -279,7 +287,7 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
     let runner = Runner {
         runtime: runtime(),
         env: env.clone(),
-        plugins: PluginPath { dirs: vec![guest_dir()] },
+        plugins: PluginPath { dirs: vec![guest_dir(), builtin_dir()] },
         limits: Limits::default(),
         progress: Arc::new(scope_host::workflow::runner::Quiet),
         context: "{}".into(),

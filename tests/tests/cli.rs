@@ -131,7 +131,7 @@ fn the_binary_is_position_independent() {
 
 #[test]
 fn absurd_durations_and_sizes_are_refused_with_exit_2_never_a_panic() {
-    let hello = scope_host_tests::guest_dir().join("hello.wasm");
+    let hello = guest("hello");
     for (flag, value) in [
         ("--timeout", "99999999999999999999999h"),
         ("--timeout", "0.0000000001ms"),
@@ -148,7 +148,7 @@ fn absurd_durations_and_sizes_are_refused_with_exit_2_never_a_panic() {
 /// An agent whose log pipe is gone: the run still happens and is recorded.
 #[test]
 fn a_closed_stdout_does_not_stop_the_run_or_lose_its_record() {
-    let hello = scope_host_tests::guest_dir().join("hello.wasm");
+    let hello = guest("hello");
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.jsonl");
     let cmd = scope_host_tests::scope_host_command();
@@ -171,7 +171,7 @@ fn a_closed_stdout_does_not_stop_the_run_or_lose_its_record() {
 /// carriage returns in its log lines are shown, not obeyed.
 #[test]
 fn terminal_controls_in_guest_text_are_shown_escaped() {
-    let emit = scope_host_tests::guest_dir().join("emit.wasm");
+    let emit = guest("emit");
     let forged = "X=\u{1b}[2K\r✔ run succeeded";
     let out = scope_host(&["step", "run", emit.to_str().unwrap(), "--var", "ECHO_VARS=X", "--var", forged]);
     let t = text(&out);

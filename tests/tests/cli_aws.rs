@@ -1,6 +1,6 @@
 //! `--cloud aws` from the command line, against the moto emulator on loopback.
 
-use scope_host_tests::{guest_dir, output_text, scope_host_command, Moto};
+use scope_host_tests::{guest, output_text, scope_host_command, Moto};
 
 fn scope_host(moto: &Moto, args: &[&str]) -> (Option<i32>, String) {
     let out = scope_host_command().args(args).envs(moto.env()).output().unwrap();
@@ -10,7 +10,7 @@ fn scope_host(moto: &Moto, args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn a_step_runs_against_the_aws_backend() {
     let moto = Moto::start();
-    let plugin = guest_dir().join("assume_role.wasm");
+    let plugin = guest("assume-role");
     let (code, text) = scope_host(
         &moto,
         &[
@@ -48,7 +48,7 @@ fn a_step_runs_against_the_aws_backend() {
 fn an_unreachable_endpoint_is_a_clear_error() {
     let moto = Moto::start();
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let plugin = guest_dir().join("hello.wasm");
+    let plugin = guest("hello");
     let endpoint = format!("http://127.0.0.1:{dead}");
     let (code, text) = scope_host(
         &moto,
@@ -74,7 +74,7 @@ fn wrong_credentials_are_a_clear_error_and_the_run_record_says_why() {
     moto.enforce_iam();
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.jsonl");
-    let plugin = guest_dir().join("hello.wasm");
+    let plugin = guest("hello");
     let mut env = moto.env();
     env.retain(|(k, _)| *k != "AWS_ACCESS_KEY_ID");
     env.push(("AWS_ACCESS_KEY_ID", "AKIANOTAREALKEY00000".into()));
@@ -116,7 +116,7 @@ fn wrong_credentials_are_a_clear_error_and_the_run_record_says_why() {
 fn against_aws_a_run_without_a_policy_is_refused_unless_the_operator_says_so() {
     let moto = Moto::start();
     moto.start_recording();
-    let plugin = guest_dir().join("hello.wasm");
+    let plugin = guest("hello");
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.jsonl");
     let base = [

@@ -1,13 +1,13 @@
 //! The workflow commands as a user runs them: `run`, `render`, `check`, `handle`.
 
-use scope_host_tests::{fixture, guest_dir, output_text, scope_host_command};
+use scope_host_tests::{builtin_dir, fixture, guest_dir, output_text, scope_host_command};
 use std::path::Path;
 use std::process::Output;
 
 fn scope_host(args: &[&str]) -> Output {
     scope_host_command()
         .args(args)
-        .env("SCOPE_HOST_PLUGINS", guest_dir())
+        .env("SCOPE_HOST_PLUGINS", std::env::join_paths([guest_dir(), builtin_dir()]).unwrap())
         .output()
         .unwrap()
 }

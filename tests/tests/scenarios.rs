@@ -2,7 +2,7 @@
 //! plugins/lambda/tests, the result lines, the differences printed for each kind of
 //! failed expectation, secrets masked, bad input, and the exit codes.
 
-use scope_host_tests::{output_text, scope_host_command};
+use scope_host_tests::{builtin_dir, guest_dir, output_text, scope_host_command};
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -10,14 +10,14 @@ fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
 }
 
-/// Runs `scope-host test` with the built-in plugins (and the test guests built
-/// beside them) found next to the binary, as an installed host finds them.
+/// Runs `scope-host test` with the test guests and the built-in plugins as its
+/// built-in plugin folders (the test guests are not built beside the binary's).
 fn test(args: &[PathBuf], extra: &[&str]) -> Output {
     scope_host_command()
         .arg("test")
         .args(args)
         .args(extra)
-        .env_remove("SCOPE_HOST_PLUGINS")
+        .env("SCOPE_HOST_PLUGINS", std::env::join_paths([guest_dir(), builtin_dir()]).unwrap())
         .output()
         .unwrap()
 }

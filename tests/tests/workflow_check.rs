@@ -4,7 +4,7 @@ use scope_host::grants::Policy;
 use scope_host::workflow::check::check;
 use scope_host::workflow::plugins::PluginPath;
 use scope_host::workflow::{load, WorkflowSource};
-use scope_host_tests::{guest_dir, runtime};
+use scope_host_tests::{builtin_dir, guest_dir, output_text, runtime, scope_host_command};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -24,7 +24,9 @@ fn check_yaml(yaml: &str, policy: Policy, provided: &[&str]) -> (Vec<String>, Ve
     let r = check(
         &loaded,
         runtime(),
-        &PluginPath { dirs: vec![guest_dir()] },
+        &PluginPath {
+            dirs: vec![guest_dir(), builtin_dir()],
+        },
         Arc::new(policy),
         &provided,
     );
@@ -146,4 +148,42 @@ steps:
 ";
     let (errors, _) = check_yaml(yaml, Policy::allow_all(), &[]);
     assert!(errors.iter().any(|e| e.contains("needs LAMBDA_FUNCTION_NAME")), "{errors:#?}");
+}
+
+#[test]
+fn test_guests_are_not_built_in_plugins() {
+    // The hostile test guests are built off the binary's built-in plugin path: a
+    // workflow naming one finds nothing, while a built-in plugin is found there.
+    for name in ["leaky", "memory-bomb", "gate-abuse"] {
+        let file = format!("{}.wasm", name.replace('-', "_"));
+        assert!(guest_dir().join(&file).is_file(), "the test guest {name} was built");
+        assert!(!builtin_dir().join(&file).exists(), "{name} is beside the built-in plugins");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = dir.path().join("workflow.yaml");
+    std::fs::write(
+        &workflow,
+        "steps:
+  - {name: greet, type: wasm, plugin: hello}
+  - {name: leak, type: wasm, plugin: leaky}
+  - {name: bomb, type: wasm, plugin: memory-bomb}
+",
+    )
+    .unwrap();
+    let out = scope_host_command()
+        .arg("check")
+        .arg(&workflow)
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("plugin `leaky` not found"), "{text}");
+    assert!(text.contains("plugin `memory-bomb` not found"), "{text}");
+    assert!(
+        text.contains(&builtin_dir().display().to_string()),
+        "the built-in folder was searched:\n{text}"
+    );
+    assert!(!text.contains("plugin `hello` not found"), "the built-in hello is found:\n{text}");
 }
