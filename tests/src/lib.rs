@@ -33,7 +33,13 @@ pub fn builtin_dir() -> PathBuf {
 pub fn guest(name: &str) -> PathBuf {
     let file = format!("{}.wasm", name.replace('-', "_"));
     let path = [guest_dir(), builtin_dir()].into_iter().map(|d| d.join(&file)).find(|p| p.exists());
-    path.unwrap_or_else(|| panic!("guest {name} was not built: no {file} in {} or {}", guest_dir().display(), builtin_dir().display()))
+    path.unwrap_or_else(|| {
+        panic!(
+            "guest {name} was not built: no {file} in {} or {}",
+            guest_dir().display(),
+            builtin_dir().display()
+        )
+    })
 }
 
 /// A file under tests/fixtures.
@@ -287,7 +293,9 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
     let runner = Runner {
         runtime: runtime(),
         env: env.clone(),
-        plugins: PluginPath { dirs: vec![guest_dir(), builtin_dir()] },
+        plugins: PluginPath {
+            dirs: vec![guest_dir(), builtin_dir()],
+        },
         limits: Limits::default(),
         progress: Arc::new(scope_host::workflow::runner::Quiet),
         context: "{}".into(),
