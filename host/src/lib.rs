@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod pack;
 pub mod providers;
 pub mod redact;
+pub mod run;
 pub mod sandbox;
 pub mod scaffold;
 pub mod scenario;

@@ -3,7 +3,6 @@
 //! cost of every workflow step). Run: `cargo bench -p scope-host-tests --bench step`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use scope_host::caps::RunEnv;
 use scope_host::cloud::sim::SimCloud;
 use scope_host::engine::{EngineOptions, Runtime};
 use scope_host::sandbox::Limits;
@@ -42,9 +41,11 @@ fn bench(c: &mut Criterion) {
     // made outside the timed part: the journal of a real run is bounded by its steps.
     let new_env = || {
         rt.block_on(async {
-            let mut env = RunEnv::with_defaults(Arc::new(SimCloud::new_empty())).await.unwrap();
-            env.region = "us-east-1".into();
-            Arc::new(env)
+            scope_host::run::RunBuilder::new(Arc::new(SimCloud::new_empty()))
+                .region("us-east-1")
+                .build()
+                .await
+                .unwrap()
         })
     };
     let context: Arc<str> = "{}".into();
@@ -138,7 +139,14 @@ fn workflow(c: &mut Criterion) {
         &BTreeMap::new(),
     )
     .unwrap();
-    let new_env = || rt.block_on(async { Arc::new(RunEnv::with_defaults(Arc::new(SimCloud::new_empty())).await.unwrap()) });
+    let new_env = || {
+        rt.block_on(async {
+            scope_host::run::RunBuilder::new(Arc::new(SimCloud::new_empty()))
+                .build()
+                .await
+                .unwrap()
+        })
+    };
     let mut group = c.benchmark_group("workflow");
     group.bench_function("6 no-op steps, in process", |b| {
         b.iter_batched(

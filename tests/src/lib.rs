@@ -8,6 +8,7 @@ use scope_host::caps::{LogLevel, LogSink, RunEnv};
 use scope_host::cloud::sim::SimCloud;
 use scope_host::engine::{EngineOptions, Plugin, Runtime};
 use scope_host::providers::ProviderStore;
+use scope_host::run::RunBuilder;
 use scope_host::sandbox::Limits;
 use scope_host::step::{run_step, StepReport, StepRequest};
 use std::collections::BTreeMap;
@@ -142,7 +143,7 @@ impl Ran {
     /// The journal's call entries as (service, operation, outcome).
     pub fn calls(&self) -> Vec<(String, String, String)> {
         self.env
-            .journal
+            .journal()
             .entries()
             .into_iter()
             .filter(|e| e["event"] == "call")
@@ -158,7 +159,7 @@ impl Ran {
 
     /// The whole journal as text.
     pub fn journal_text(&self) -> String {
-        self.env.journal.entries().iter().map(|e| e.to_string() + "\n").collect()
+        self.env.journal().entries().iter().map(|e| e.to_string() + "\n").collect()
     }
 
     pub fn failure_kind(&self) -> &'static str {
@@ -204,19 +205,17 @@ pub async fn run(name: &str, setup: Setup) -> Ran {
         None => serde_json::json!({}),
     };
     let sink = Arc::new(CaptureSink::default());
-    let mut env = RunEnv::with_defaults(sim.clone()).await.expect("env");
-    scope_host::context::register_secrets(&context, &env.redactor);
+    let mut builder = RunBuilder::new(sim.clone()).context_secrets(&context).sink(sink.clone());
     if let Some(p) = setup.providers {
-        env.providers = Arc::new(ProviderStore::load(&fixture(p)).expect("providers"));
+        builder = builder.providers(ProviderStore::load(&fixture(p)).expect("providers"));
     }
     if let Some(policy) = setup.policy {
-        env.policy = Arc::new(policy);
+        builder = builder.policy(policy);
     }
-    env.sink = sink.clone();
+    let env = builder.build().await.expect("env");
     if let Some(latency) = setup.latency {
         sim.set_latency(latency);
     }
-    let env = Arc::new(env);
     let vars: BTreeMap<String, String> = setup.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let request = StepRequest {
         name: name.to_owned(),
@@ -264,7 +263,7 @@ impl WorkflowRan {
             .collect()
     }
     pub fn journal_text(&self) -> String {
-        self.env.journal.entries().iter().map(|e| e.to_string() + "\n").collect()
+        self.env.journal().entries().iter().map(|e| e.to_string() + "\n").collect()
     }
 }
 
@@ -287,9 +286,7 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
     let loaded = load(&source, &base).unwrap_or_else(|e| panic!("{e}"));
     let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
     let sink = Arc::new(CaptureSink::default());
-    let mut env = RunEnv::with_defaults(sim.clone()).await.unwrap();
-    env.sink = sink.clone();
-    let env = Arc::new(env);
+    let env = RunBuilder::new(sim.clone()).sink(sink.clone()).build().await.unwrap();
     let runner = Runner {
         runtime: runtime(),
         env: env.clone(),
@@ -410,16 +407,16 @@ pub async fn run_file(path: &std::path::Path, name: &str, data: Data, policy: sc
 async fn run_plugin(plugin: Arc<Plugin>, name: &str, data: Data, policy: scope_host::grants::Policy) -> Ran {
     let sim = Arc::new(SimCloud::from_fixture_json(&data.cloud.to_string()).expect("cloud fixture"));
     let sink = Arc::new(CaptureSink::default());
-    let mut env = RunEnv::with_defaults(sim.clone()).await.expect("env");
-    scope_host::context::register_secrets(&data.context, &env.redactor);
-    env.providers = Arc::new(ProviderStore::new(data.providers));
-    env.policy = Arc::new(policy);
-    env.sink = sink.clone();
+    let mut builder = RunBuilder::new(sim.clone())
+        .context_secrets(&data.context)
+        .providers(ProviderStore::new(data.providers))
+        .policy(policy)
+        .sink(sink.clone());
     if let Some(role) = data.assume {
-        use scope_host::cloud::{AssumeRoleRequest, CallCtx, StsApi};
+        use scope_host::cloud::{AssumeRoleRequest, CallCtx, CloudBase, StsApi};
         let ctx = CallCtx {
-            identity: env.agent.clone(),
-            region: env.region.clone(),
+            identity: sim.agent_identity().await.expect("agent").value,
+            region: sim.default_region(),
         };
         let req = AssumeRoleRequest {
             role_arn: role.to_owned(),
@@ -428,9 +425,9 @@ async fn run_plugin(plugin: Arc<Plugin>, name: &str, data: Data, policy: scope_h
             duration_seconds: 3600,
         };
         let assumed = sim.assume_role(&ctx, &req).await.expect("assume the test role").value;
-        *env.workflow_identity.lock().unwrap() = assumed;
+        builder = builder.starting_identity(assumed);
     }
-    let env = Arc::new(env);
+    let env = builder.build().await.expect("env");
     let vars: BTreeMap<String, String> = data.vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let request = StepRequest {
         name: name.to_owned(),

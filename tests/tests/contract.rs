@@ -79,7 +79,7 @@ async fn a_guest_can_use_every_interface() {
     }
     let waits = ops.iter().filter(|o| **o == "GetFunctionConfiguration").count();
     assert!(waits >= 3, "the waiter polled until Successful: {ops:?}");
-    let entries = ran.env.journal.entries();
+    let entries = ran.env.journal().entries();
     let call_entries: Vec<_> = entries.iter().filter(|e| e["event"] == "call" && e["outcome"] == "ok").collect();
     assert!(call_entries
         .iter()

@@ -3,7 +3,7 @@
 //! WasiView, `scope_host::caps::add_to_linker` links the contract, and a real guest
 //! runs against the simulated cloud through the same call gate, journaled.
 
-use scope_host::caps::{CapsCtx, CapsView, RunEnv, StepHost};
+use scope_host::caps::{CapsCtx, CapsView, StepHost};
 use scope_host::cloud::sim::SimCloud;
 use scope_host::limits::Limits;
 use scope_host_tests::{fixture, load};
@@ -43,7 +43,7 @@ async fn capabilities_link_into_an_embedders_own_store() {
     let plugin = load("gate-abuse");
     let engine = plugin.component.engine().clone();
     let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
-    let env = Arc::new(RunEnv::with_defaults(sim).await.unwrap());
+    let env = scope_host::run::RunBuilder::new(sim).build().await.unwrap();
     let vars = BTreeMap::from([
         ("LAMBDA_FUNCTION_NAME".to_owned(), "11-my-app-my-scope".to_owned()),
         ("MODE".to_owned(), "call-loop".to_owned()),
@@ -82,7 +82,7 @@ async fn capabilities_link_into_an_embedders_own_store() {
     assert_eq!(ok.value, "3", "three calls went through the embedder's store");
     assert_eq!(store.data().label, "mine");
     // The same gate recorded them, in the run's journal.
-    let calls = env.journal.entries_of("call");
+    let calls = env.journal().entries_of("call");
     let gets = calls
         .iter()
         .filter(|c| c["operation"] == "GetFunction" && c["step"] == "embedded")

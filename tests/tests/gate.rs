@@ -14,7 +14,7 @@ fn abuse(mode: &str, count: u32) -> Setup {
 }
 
 fn events(ran: &Ran, kind: &str) -> Vec<serde_json::Value> {
-    ran.env.journal.entries_of(kind)
+    ran.env.journal().entries_of(kind)
 }
 
 /// The resident set of this process, in bytes.
@@ -49,7 +49,7 @@ async fn a_loop_of_denied_calls_stops_at_the_quota_with_memory_flat() {
     assert!(lines <= Limits::default().denials as usize + 2, "{lines} live lines");
     assert!(grown < 150 << 20, "the host grew by {} MiB", grown >> 20);
     assert_eq!(
-        ran.env.journal.entries_of("step_finished")[0]["failure_kind"],
+        ran.env.journal().entries_of("step_finished")[0]["failure_kind"],
         "limit",
         "the record says how the step ended"
     );
@@ -115,7 +115,7 @@ async fn refused_secret_writes_cannot_censor_the_record() {
         "gate-abuse",
         "my-app-my-scope",
     ] {
-        assert!(!ran.env.redactor.is_secret(attempted), "`{attempted}` became a secret");
+        assert!(!ran.env.redactor().is_secret(attempted), "`{attempted}` became a secret");
     }
 }
 
@@ -132,8 +132,8 @@ async fn a_flood_of_secrets_stops_at_the_secret_quota() {
     // Every value that reached the cloud is masked, the one past the quota included.
     let created = events(&ran, "call").into_iter().filter(|c| c["outcome"] == "ok").count();
     assert_eq!(created, 101);
-    assert!(ran.env.redactor.is_secret("flooded-secret-value-00000100"));
-    assert!(!ran.env.redactor.is_secret("flooded-secret-value-00000101"));
+    assert!(ran.env.redactor().is_secret("flooded-secret-value-00000100"));
+    assert!(!ran.env.redactor().is_secret("flooded-secret-value-00000101"));
 }
 
 #[tokio::test]
@@ -197,6 +197,6 @@ steps:
     // The workflow's identity is still the assumed role.
     let identity = ran.env.workflow_identity().arn;
     assert!(identity.contains(":assumed-role/np-lambda-agent/"), "{identity}");
-    let denied = ran.env.journal.entries_of("denied");
+    let denied = ran.env.journal().entries_of("denied");
     assert!(denied.iter().any(|d| d["step"] == "hijack"), "{denied:?}");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 fn finished(ran: &scope_host_tests::Ran) -> serde_json::Value {
     ran.env
-        .journal
+        .journal()
         .entries()
         .into_iter()
         .find(|e| e["event"] == "step_finished")
@@ -162,7 +162,7 @@ async fn an_undeclared_action_is_denied_by_name_and_recorded() {
     assert_eq!(calls[1], ("lambda".into(), "DeleteFunction".into(), "denied".into()));
     assert!(ran
         .env
-        .journal
+        .journal()
         .entries()
         .iter()
         .any(|e| e["event"] == "denied" && e["action"] == "lambda:DeleteFunction"));

@@ -351,7 +351,7 @@ async fn a_registry_in_another_account_is_asked_and_failures_only_warn() {
     )
     .await;
     assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
-    let entries = ran.env.journal.entries();
+    let entries = ran.env.journal().entries();
     let set = entries
         .iter()
         .find(|e| e["operation"] == "SetRepositoryPolicy")
@@ -880,7 +880,7 @@ async fn zip_code_needs_the_s3_object_and_its_grant() {
     assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
     let granted = ran
         .env
-        .journal
+        .journal()
         .entries()
         .iter()
         .any(|e| e["operation"] == "UpdateFunctionCode" && e["outcome"] == "ok");

@@ -85,7 +85,6 @@ fn compiled_once_then_loaded_from_the_disk_cache() {
 
 #[tokio::test]
 async fn a_pool_that_resets_slots_in_batches_still_gives_every_step_fresh_memory() {
-    use scope_host::caps::RunEnv;
     use scope_host::cloud::sim::SimCloud;
     use scope_host::sandbox::Limits;
     use scope_host::step::{run_step, StepRequest};
@@ -100,7 +99,10 @@ async fn a_pool_that_resets_slots_in_batches_still_gives_every_step_fresh_memory
     .unwrap();
     assert!(runtime.pooling, "two 256 MiB slots should always be reservable");
     let plugin = runtime.load_file(&guest("emit")).unwrap();
-    let env = std::sync::Arc::new(RunEnv::with_defaults(std::sync::Arc::new(SimCloud::new_empty())).await.unwrap());
+    let env = scope_host::run::RunBuilder::new(std::sync::Arc::new(SimCloud::new_empty()))
+        .build()
+        .await
+        .unwrap();
     for step in 0..10 {
         let report = run_step(
             env.clone(),

@@ -50,7 +50,7 @@ async fn no_secret_reaches_logs_outputs_or_the_journal() {
             if o.secret {
                 "[REDACTED]".to_owned()
             } else {
-                ran.env.redactor.redact(&o.value)
+                ran.env.redactor().redact(&o.value)
             }
         })
         .collect();

@@ -27,13 +27,13 @@ async fn step(env: &Arc<RunEnv>, plugin: &str, vars: &[(&str, &str)]) -> StepRep
 }
 
 fn assume_roles(env: &RunEnv) -> usize {
-    env.journal.entries().iter().filter(|e| e["operation"] == "AssumeRole").count()
+    env.journal().entries().iter().filter(|e| e["operation"] == "AssumeRole").count()
 }
 
 #[tokio::test]
 async fn step_sessions_are_reused_then_renewed_before_they_expire() {
     let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
-    let env = Arc::new(RunEnv::with_defaults(sim.clone()).await.unwrap());
+    let env = scope_host::run::RunBuilder::new(sim.clone()).build().await.unwrap();
     let role = "arn:aws:iam::123456789012:role/np-lambda-agent";
     let assumed = step(&env, "assume_role", &[("ASSUME_ROLE_ARN", role)]).await;
     assert!(assumed.succeeded(), "{:?}", assumed.failure);
@@ -73,7 +73,12 @@ async fn step_sessions_are_reused_then_renewed_before_they_expire() {
     assert!(later.succeeded(), "{:?}", later.failure);
     assert_eq!(later.check.as_ref().unwrap().status, "pass", "{:?}", later.check);
     assert_eq!(assume_roles(&env), 3, "a fresh session for the check");
-    let renewed = env.journal.entries().into_iter().rfind(|e| e["operation"] == "AssumeRole").unwrap();
+    let renewed = env
+        .journal()
+        .entries()
+        .into_iter()
+        .rfind(|e| e["operation"] == "AssumeRole")
+        .unwrap();
     assert_eq!(
         renewed["identity"], "arn:aws:iam::123456789012:user/np-agent",
         "signed by the agent: {renewed}"

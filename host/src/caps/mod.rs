@@ -19,76 +19,47 @@ pub mod sessions;
 pub mod tagging;
 pub mod view;
 
+/// The run a step belongs to (defined with its builder in [`crate::run`]).
+pub use crate::run::RunEnv;
 pub use view::{add_to_linker, CapsCtx, CapsView, HasCaps};
 
-use crate::cloud::{Cloud, CloudError, Identity};
-use crate::grants::{Denial, Grant, Policy};
-use crate::journal::Journal;
+use crate::cloud::Identity;
+use crate::grants::{Denial, Grant};
 use crate::limits::Limits;
-use crate::providers::ProviderStore;
-use crate::redact::Redactor;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-pub use self::log::{LogLevel, LogSink};
-use self::sessions::Sessions;
-
-/// What every step of a run shares: the cloud, the operator policy, provider data,
-/// the redactor, the journal, and the workflow's identity.
-pub struct RunEnv {
-    pub cloud: Cloud,
-    pub policy: Arc<Policy>,
-    pub providers: Arc<ProviderStore>,
-    pub redactor: Redactor,
-    pub journal: Arc<Journal>,
-    /// The agent's own identity.
-    pub agent: Identity,
-    /// The identity later steps' calls use; set by `use-for-workflow`.
-    pub workflow_identity: Mutex<Identity>,
-    /// The region calls go to.
-    pub region: String,
-    /// Where live log lines go (the CLI prints them).
-    pub sink: Arc<dyn LogSink>,
-    /// Assumed roles and the per-step sessions opened from them.
-    pub sessions: Arc<Sessions>,
-}
-
-impl RunEnv {
-    /// The identity a new step starts with.
-    pub fn workflow_identity(&self) -> Identity {
-        self.workflow_identity.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
+pub use self::log::{LogLevel, LogSink, NullSink};
 
 /// The host side of one running step: what its capability calls may use.
 pub struct StepHost {
-    pub env: Arc<RunEnv>,
+    pub(crate) env: Arc<RunEnv>,
     /// The step's name in the workflow.
-    pub step: String,
+    pub(crate) step: String,
     /// The plugin's manifest name.
-    pub plugin: String,
-    pub grant: Grant,
-    pub vars: Arc<BTreeMap<String, String>>,
+    pub(crate) plugin: String,
+    pub(crate) grant: Grant,
+    pub(crate) vars: Arc<BTreeMap<String, String>>,
     /// The built context, JSON text.
-    pub context: Arc<str>,
-    pub limits: Limits,
+    pub(crate) context: Arc<str>,
+    pub(crate) limits: Limits,
     /// The identity this step's calls use now.
-    pub identity: Identity,
+    pub(crate) identity: Identity,
     /// Log bytes kept so far and lines dropped past the cap.
-    pub log_bytes: usize,
-    pub log_dropped: u64,
+    pub(crate) log_bytes: usize,
+    pub(crate) log_dropped: u64,
     /// Live identity handles.
-    pub handles: usize,
+    pub(crate) handles: usize,
     /// Denials met during the step, for its summary.
-    pub denials: Vec<Denial>,
+    pub(crate) denials: Vec<Denial>,
     /// The step's own session of `identity` (when the host assumed that identity):
     /// the ARN it was opened for, and the session.
-    pub session: Option<(String, Identity)>,
+    pub(crate) session: Option<(String, Identity)>,
     /// When the step's deadline passes.
-    pub deadline_at: Instant,
+    pub(crate) deadline_at: Instant,
     /// What the step has used of its quotas.
-    pub usage: quota::Usage,
+    pub(crate) usage: quota::Usage,
 }
 
 /// Service and operation of a call, as AWS names them (`lambda`, `PublishVersion`).
@@ -162,33 +133,4 @@ impl crate::bindings::types::Host for CapsCtx<'_> {}
 /// A `(action, resource)` pair for [`StepHost::authorize`].
 pub fn need(op: Op, resource: impl Into<String>) -> (String, String) {
     (op.action(), resource.into())
-}
-
-impl RunEnv {
-    /// An environment with the defaults: the cloud's agent identity and default
-    /// region, a policy granting whatever plugins declare, no provider data, an
-    /// in-memory journal and no live log output. Adjust the public fields after.
-    pub async fn with_defaults(cloud: impl Into<Cloud>) -> Result<RunEnv, CloudError> {
-        let cloud = cloud.into();
-        let agent = cloud.agent_identity().await?.value;
-        Ok(RunEnv::with_agent(cloud, agent))
-    }
-
-    /// [`RunEnv::with_defaults`] for an agent identity already known.
-    pub fn with_agent(cloud: impl Into<Cloud>, agent: Identity) -> RunEnv {
-        let cloud = cloud.into();
-        let redactor = Redactor::new();
-        RunEnv {
-            region: cloud.default_region(),
-            cloud,
-            policy: Arc::new(Policy::allow_all()),
-            providers: Arc::new(ProviderStore::default()),
-            journal: Arc::new(Journal::in_memory(redactor.clone())),
-            redactor,
-            workflow_identity: Mutex::new(agent.clone()),
-            agent,
-            sink: Arc::new(log::NullSink),
-            sessions: Arc::new(Sessions::default()),
-        }
-    }
 }

@@ -12,6 +12,7 @@ use crate::grants::Policy;
 use crate::journal::{new_run_id, CallRecord, Event, Journal};
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
+use crate::run::RunBuilder;
 use crate::sandbox::Limits;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
@@ -322,7 +323,7 @@ impl Opening<'_> {
                         Some(sim) => sim.clone(),
                         None => Arc::new(SimCloud::new_empty()),
                     });
-                    let stand_in = Arc::new(RunEnv::with_agent(cloud, stand_in_identity()));
+                    let stand_in = RunBuilder::new(cloud).build_now();
                     crate::step::prepare(&stand_in, &name, plugin, context_text.clone(), &limits).await
                 }
                 Err(_) => None,
@@ -359,20 +360,23 @@ impl Opening<'_> {
                 duration_us: self.started.elapsed().as_micros() as u64,
             });
         })?;
-        let mut env = RunEnv::with_agent(cloud.clone(), agent);
-        env.redactor = redactor.clone();
-        env.journal = journal.clone();
-        env.policy = Arc::new(self.policy);
-        env.providers = Arc::new(self.providers);
-        env.sink = Arc::new(TermSink { to_stderr: opts.json });
         // --region, else the scope's own region (context or provider data), else the cloud's.
-        if let Some(region) = opts.region.clone().or_else(|| env.providers.scope_region(&context)) {
-            env.region = region;
+        let region = opts.region.clone().or_else(|| self.providers.scope_region(&context));
+        let mut builder = RunBuilder::new(cloud.clone())
+            .agent(agent)
+            .redactor(redactor.clone())
+            .journal(journal.clone())
+            .policy(self.policy)
+            .providers(self.providers)
+            .sink(Arc::new(TermSink { to_stderr: opts.json }));
+        if let Some(region) = region {
+            builder = builder.region(region);
         }
+        let env = builder.build_now();
         Ok(Session {
             runtime,
             sim,
-            env: Arc::new(env),
+            env,
             journal,
             journal_path,
             redactor,
@@ -383,16 +387,6 @@ impl Opening<'_> {
             started: self.started,
             recorder,
         })
-    }
-}
-
-/// The identity of the stand-in environment a sandbox is prepared in: nobody.
-fn stand_in_identity() -> crate::cloud::Identity {
-    crate::cloud::Identity {
-        arn: String::new(),
-        account: String::new(),
-        expires_at: None,
-        credentials: None,
     }
 }
 

@@ -5,9 +5,10 @@
 
 use super::calls::Call;
 use super::prepare::{Prepared, Target};
-use crate::caps::{LogLevel, LogSink, RunEnv};
+use crate::caps::{LogLevel, LogSink};
 use crate::engine::Runtime;
 use crate::redact::Redactor;
+use crate::run::RunBuilder;
 use crate::sandbox::Limits;
 use crate::step::{run_step, CheckVerdict, StepRequest};
 use crate::workflow::runner::{Quiet, Runner, Status};
@@ -64,10 +65,7 @@ impl LogSink for Capture {
 pub async fn run(p: Prepared, runtime: &Runtime, limits: &Limits) -> Result<Observed, String> {
     let started = Instant::now();
     let sim = Arc::new(p.cloud);
-    let mut env = RunEnv::with_defaults(sim.clone())
-        .await
-        .map_err(|e| format!("asking the simulated cloud who the agent is: {e}"))?;
-    let redactor = env.redactor.clone();
+    let redactor = crate::redact::Redactor::new();
     crate::context::register_secrets(&p.context, &redactor);
     let mut vars = p.vars;
     for (name, value) in p.secret_vars {
@@ -76,10 +74,14 @@ pub async fn run(p: Prepared, runtime: &Runtime, limits: &Limits) -> Result<Obse
         vars.insert(name, value);
     }
     let capture = Arc::new(Capture::default());
-    env.policy = Arc::new(p.policy);
-    env.providers = Arc::new(p.providers);
-    env.sink = capture.clone();
-    let env = Arc::new(env);
+    let env = RunBuilder::new(sim.clone())
+        .redactor(redactor.clone())
+        .policy(p.policy)
+        .providers(p.providers)
+        .sink(capture.clone())
+        .build()
+        .await
+        .map_err(|e| format!("asking the simulated cloud who the agent is: {e}"))?;
     let context: Arc<str> = p.context.to_string().into();
 
     let mut observed = Observed {
