@@ -84,6 +84,11 @@ pub enum LoadError {
     Manifest { origin: String, source: ManifestError },
     #[error("{origin} is not a valid component: {message}")]
     Invalid { origin: String, message: String },
+    #[error("{origin} is too large to compile: {over}")]
+    TooLarge {
+        origin: String,
+        over: crate::compile_budget::OverBudget,
+    },
     #[error("{origin} cannot be linked: {message}. scope-host offers the scope:step@{} interfaces and WASI 0.2; rebuild the plugin against the scope-step SDK", crate::bindings::CONTRACT_VERSION)]
     Link { origin: String, message: String },
     #[error("{origin} declares kind `{kind}` but does not export `{export}`: is it built for the `{kind}` world of scope:step?")]
@@ -237,6 +242,10 @@ impl Runtime {
         if let Some(plugin) = known() {
             return Ok(Some(plugin));
         }
+        crate::compile_budget::check_file_size(meta.len()).map_err(|over| LoadError::TooLarge {
+            origin: path.display().to_string(),
+            over,
+        })?;
         let bytes = std::fs::read(path).map_err(read_err)?;
         let Some(plugin) = self.load_bytes_or_not(&bytes, &path.display().to_string(), wait)? else {
             return Ok(None);
@@ -399,6 +408,10 @@ impl Runtime {
                 }
             }
         }
+        crate::compile_budget::check(bytes).map_err(|over| LoadError::TooLarge {
+            origin: origin.to_owned(),
+            over,
+        })?;
         self.compiled.fetch_add(1, Ordering::Relaxed);
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid {
             origin: origin.to_owned(),

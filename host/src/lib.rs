@@ -7,6 +7,7 @@ pub mod bindings;
 pub mod caps;
 pub mod cli;
 pub mod cloud;
+pub mod compile_budget;
 pub mod compile_cache;
 pub mod context;
 pub mod engine;

@@ -200,3 +200,26 @@ steps:
     let denied = ran.env.journal().entries_of("denied");
     assert!(denied.iter().any(|d| d["step"] == "hijack"), "{denied:?}");
 }
+
+#[tokio::test]
+async fn lambda_environment_values_never_reach_the_guest_and_masks_are_not_written_back() {
+    let ran = run("gate-abuse", {
+        let mut s = abuse("read-env", 1);
+        s.cloud_state = Some("env-secret.json");
+        s
+    })
+    .await;
+    assert!(ran.report.succeeded(), "{:?}", ran.report.failure);
+    // The guest saw the names, not the values, and tried to log and return them.
+    let mask = scope_host::caps::lambda::ENV_VALUE_MASK;
+    assert_eq!(ran.output("ENV_DB_PASSWORD"), mask);
+    assert_eq!(ran.output("ENV_LOG_LEVEL"), mask);
+    assert!(ran.sink.text().contains("DB_PASSWORD="), "{}", ran.sink.text());
+    for place in [ran.sink.text(), ran.journal_text()] {
+        assert!(!place.contains("an-unregistered-s3cret"), "{place}");
+    }
+    // Writing the masks back is refused, and the function keeps its values.
+    assert_eq!(ran.output("INVALID"), "1");
+    let state = ran.sim.dump_json().to_string();
+    assert!(state.contains("an-unregistered-s3cret"), "the real value is still there");
+}

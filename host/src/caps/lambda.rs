@@ -105,7 +105,13 @@ fn to_wit_config(c: m::FunctionConfiguration) -> wit::FunctionConfiguration {
         timeout: c.timeout,
         ephemeral_storage: c.ephemeral_storage,
         architectures: c.architectures,
-        environment: c.environment,
+        // The contract promises the host redacts environment values (they may be
+        // secrets no run registered): a step sees the names only.
+        environment: c
+            .environment
+            .into_iter()
+            .map(|(name, _)| (name, ENV_VALUE_MASK.to_owned()))
+            .collect(),
         layers: c.layers,
         subnet_ids: c.subnet_ids,
         security_group_ids: c.security_group_ids,
@@ -163,6 +169,9 @@ fn check_routing(routing: &[wit::VersionWeight]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// What a step sees in place of each environment value of a function it reads.
+pub const ENV_VALUE_MASK: &str = "[REDACTED:environment value]";
 
 type Answer<T> = wasmtime::Result<Result<T, CallError>>;
 
@@ -259,6 +268,17 @@ impl wit::Host for CapsCtx<'_> {
         const OP: Op = op("UpdateFunctionConfiguration");
         let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
+        // A step that read a configuration back saw masks where the values were:
+        // writing a mask would replace a real value (a secret) with the mask.
+        if let Some((name, _)) = request.environment.iter().flatten().find(|(_, v)| v == ENV_VALUE_MASK) {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                format!(
+                    "environment variable {name} is set to the mask the host shows in place of values; give its real value (e.g. from a variable) or leave it out"
+                ),
+            )));
+        }
         let mut needs = vec![need(OP, resource)];
         if request.layers.as_ref().is_some_and(|l| !l.is_empty()) {
             for layer in request.layers.iter().flatten() {

@@ -90,6 +90,31 @@ impl Step for Guest {
                     seen.count(secrets::create_secret(&format!("flood-{i}"), "flood", &value, &[]));
                 }
             }
+            // Reads the function's environment, logs and returns every value, then
+            // writes the environment it read back.
+            "read-env" => {
+                let info = lambda::get_function(&f, None).map_err(StepError::from)?;
+                let env = info.configuration.environment;
+                for (name, value) in &env {
+                    log::info(&format!("{name}={value}"));
+                }
+                let mut out: Vec<Output> = env.iter().map(|(n, v)| output(format!("ENV_{n}"), v.clone())).collect();
+                let request = lambda::UpdateConfigurationRequest {
+                    function_name: f.clone(),
+                    memory_size: None,
+                    timeout: None,
+                    ephemeral_storage: None,
+                    runtime: None,
+                    handler: None,
+                    environment: Some(env),
+                    layers: None,
+                    vpc: None,
+                    description: None,
+                };
+                seen.count(lambda::update_function_configuration(&request));
+                out.extend(seen.outputs());
+                return Ok(out);
+            }
             other => return Err(StepError::InvalidInput(format!("unknown MODE `{other}`"))),
         }
         Ok(seen.outputs())
