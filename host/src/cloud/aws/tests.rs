@@ -9,95 +9,17 @@
 use super::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 
-fn venv_dir() -> PathBuf {
-    match std::env::var_os("SCOPE_MOTO_VENV") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/moto-venv"),
-    }
-}
+use moto_harness::Moto;
 
+/// A loopback port nothing listens on (for the stand-ins of what moto cannot show).
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
-}
-
-/// One HTTP/1.1 request to 127.0.0.1:`port`: the status and body.
-fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Ok((status, body))
-}
-
-/// A running `moto_server`, killed when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-    /// The server's log and its request recording (kept out of the source tree).
-    dir: tempfile::TempDir,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let bin = venv_dir().join("bin/moto_server");
-        assert!(
-            bin.exists(),
-            "moto is not installed ({} is missing): run scripts/moto first, which creates \
-             target/moto-venv with moto[server]==5.2.5",
-            bin.display()
-        );
-        let dir = tempfile::tempdir().expect("moto temp dir");
-        let log = std::fs::File::create(dir.path().join("moto.log")).expect("moto log file");
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut moto = Moto { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if matches!(http(port, "GET", "/moto-api/", ""), Ok((200, _))) {
-                return moto;
-            }
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                let log = std::fs::read_to_string(moto.dir.path().join("moto.log")).unwrap_or_default();
-                panic!("moto_server exited before answering ({status}):\n{log}");
-            }
-            assert!(Instant::now() < deadline, "moto_server did not answer on port {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn options(endpoint: String) -> AwsOptions {
@@ -138,39 +60,6 @@ async fn agent_ctx(cloud: &AwsCloud) -> CallCtx {
     }
 }
 
-/// The request bodies in a moto recording (one JSON object per line, bodies base64).
-fn recorded_bodies(recording: &str) -> Vec<String> {
-    recording
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter_map(|entry| {
-            let body = entry["body"].as_str()?.to_string();
-            if entry["body_encoded"].as_bool() == Some(true) {
-                String::from_utf8(base64_decode(&body)).ok()
-            } else {
-                Some(body)
-            }
-        })
-        .collect()
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else { continue };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -193,10 +82,7 @@ async fn the_agent_and_an_assumed_role_sign_their_own_calls() {
     );
 
     // Record what is sent, to see the session policy go out with AssumeRole.
-    assert_eq!(
-        http(moto.port, "POST", "/moto-api/recorder/start-recording", "").map(|r| r.0).ok(),
-        Some(200)
-    );
+    moto.start_recording();
     let ctx = CallCtx {
         identity: agent,
         region: REGION.to_string(),
@@ -220,8 +106,7 @@ async fn the_agent_and_an_assumed_role_sign_their_own_calls() {
     let creds = assumed.credentials.clone().expect("temporary credentials");
     assert!(creds.access_key_id.starts_with("ASIA"), "{creds:?}");
     assert!(!creds.secret_access_key.is_empty() && creds.session_token.as_deref().is_some_and(|t| !t.is_empty()));
-    let (_, recording) = http(moto.port, "GET", "/moto-api/recorder/download-recording", "").expect("recording");
-    let sent = recorded_bodies(&recording);
+    let sent = moto.recorded_bodies();
     let assume = sent
         .iter()
         .find(|b| b.contains("Action=AssumeRole"))
