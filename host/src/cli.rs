@@ -508,7 +508,7 @@ fn shown(text: &str) -> String {
 
 fn print_human(
     report: &StepReport,
-    calls: &[serde_json::Value],
+    calls: &[crate::journal::CallRecord],
     redactor: &Redactor,
     journal: &Path,
     dump: Option<&Path>,
@@ -556,15 +556,15 @@ fn print_human(
     }
     outln!("cloud calls ({}):", calls.len());
     for c in calls {
-        let outcome = c["outcome"].as_str().unwrap_or("?");
-        let code = c["code"].as_str().map(|s| format!(" {s}")).unwrap_or_default();
-        let us = c["duration_us"].as_u64().unwrap_or(0);
-        let rid = c["request_id"].as_str().map(|s| format!(" [{s}]")).unwrap_or_default();
+        let code = c.code.as_ref().map(|s| format!(" {s}")).unwrap_or_default();
+        let rid = c.request_id.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
         outln!(
-            "  {} {} {} → {outcome}{code} ({us} µs){rid}",
-            c["service"].as_str().unwrap_or(""),
-            c["operation"].as_str().unwrap_or(""),
-            c["resource"].as_str().unwrap_or("")
+            "  {} {} {} → {}{code} ({} µs){rid}",
+            c.service,
+            c.operation,
+            shown(&c.resource),
+            c.outcome.as_str(),
+            c.duration_us
         );
     }
     outln!("journal: {}", journal.display());
@@ -576,7 +576,13 @@ fn print_human(
     }
 }
 
-fn print_json(report: &StepReport, calls: &[serde_json::Value], redactor: &Redactor, journal: &Path, dump: Option<&Path>) -> Result<()> {
+fn print_json(
+    report: &StepReport,
+    calls: &[crate::journal::CallRecord],
+    redactor: &Redactor,
+    journal: &Path,
+    dump: Option<&Path>,
+) -> Result<()> {
     let outputs: Vec<serde_json::Value> = report
         .outputs
         .iter()

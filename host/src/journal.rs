@@ -1,9 +1,13 @@
-//! The run record: every step, every cloud call, every denial and trap, as JSON lines.
+//! The run record: every step, every cloud call, every denial and trap, as a stream
+//! of typed events written as JSON lines.
 //!
 //! Entries are buffered and written at step boundaries (by a writer thread, just
 //! after the boundary; and when the journal is flushed or dropped), redacted at
 //! write time — so a value a step logged and only later returned as a secret
-//! output is still masked in the record.
+//! output is still masked in the record. Once written, an entry is dropped: a
+//! journal keeps nothing for the life of the process unless asked to ([`Keep`]),
+//! and what it keeps is typed events, redacted, for readers (the CLI's summary, the
+//! recorder, scenarios, tests) that would otherwise re-parse JSON by string keys.
 
 use crate::redact::Redactor;
 use serde::Serialize;
@@ -48,6 +52,19 @@ pub struct CallRecord {
     /// The inline session policy an AssumeRole carried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_policy: Option<String>,
+}
+
+impl CallOutcome {
+    /// As the record writes it: `ok`, `denied`, `cloud_error`, `invalid_input`, `limit`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::Denied => "denied",
+            CallOutcome::CloudError => "cloud_error",
+            CallOutcome::InvalidInput => "invalid_input",
+            CallOutcome::Limit => "limit",
+        }
+    }
 }
 
 impl CallRecord {
@@ -128,7 +145,107 @@ pub enum Event {
     },
 }
 
+/// An event as written: with the time it was recorded (milliseconds since the epoch).
+#[derive(Clone, Debug, Serialize)]
+pub struct Stamped {
+    #[serde(flatten)]
+    pub event: Event,
+    pub ts_ms: u64,
+}
+
+/// What a journal keeps, once written, for readers in the process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing: entries go to the file and are dropped (an agent's long life).
+    #[default]
+    Nothing,
+    /// The call entries only (the CLI's summary and recordings; bounded per step by
+    /// the step's call quota).
+    Calls,
+    /// Every entry (tests, scenarios).
+    Everything,
+}
+
 impl Event {
+    /// The event with every text field redacted: what the record may hold.
+    pub fn redacted(&self, r: &Redactor) -> Event {
+        let t = |s: &String| r.redact(s);
+        let o = |s: &Option<String>| s.as_ref().map(|s| r.redact(s));
+        match self {
+            Event::RunStarted { run_id, backend, target } => Event::RunStarted {
+                run_id: t(run_id),
+                backend: t(backend),
+                target: t(target),
+            },
+            Event::StepStarted { step, plugin, digest } => Event::StepStarted {
+                step: t(step),
+                plugin: t(plugin),
+                digest: t(digest),
+            },
+            Event::Log { step, level, message } => Event::Log {
+                step: t(step),
+                level: t(level),
+                message: t(message),
+            },
+            Event::Call(c) => Event::Call(CallRecord {
+                step: t(&c.step),
+                service: t(&c.service),
+                operation: t(&c.operation),
+                resource: t(&c.resource),
+                identity: t(&c.identity),
+                outcome: c.outcome,
+                code: o(&c.code),
+                message: o(&c.message),
+                duration_us: c.duration_us,
+                request_id: o(&c.request_id),
+                session_policy: o(&c.session_policy),
+            }),
+            Event::Denied {
+                step,
+                action,
+                resource,
+                reason,
+            } => Event::Denied {
+                step: t(step),
+                action: t(action),
+                resource: t(resource),
+                reason: t(reason),
+            },
+            Event::StepFinished {
+                step,
+                outcome,
+                failure_kind,
+                error,
+                outputs,
+                duration_us,
+            } => Event::StepFinished {
+                step: t(step),
+                outcome: t(outcome),
+                failure_kind: o(failure_kind),
+                error: o(error),
+                outputs: outputs.iter().map(t).collect(),
+                duration_us: *duration_us,
+            },
+            Event::RunFinished { outcome, duration_us } => Event::RunFinished {
+                outcome: t(outcome),
+                duration_us: *duration_us,
+            },
+        }
+    }
+
+    /// The `event` tag as written (`call`, `step_finished` …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::StepStarted { .. } => "step_started",
+            Event::Log { .. } => "log",
+            Event::Call(_) => "call",
+            Event::Denied { .. } => "denied",
+            Event::StepFinished { .. } => "step_finished",
+            Event::RunFinished { .. } => "run_finished",
+        }
+    }
+
     /// About how many bytes the entry takes in the record (its text fields and a
     /// fixed share for the rest): what a step's record quota counts.
     pub fn approximate_size(&self) -> usize {
@@ -188,7 +305,9 @@ struct Pending {
 /// taking the pending events until they are on disk, so batches land in order.
 #[derive(Default)]
 struct Output {
-    written: Vec<serde_json::Value>,
+    /// What is kept for readers (see [`Keep`]).
+    kept: Vec<Stamped>,
+    keep: Keep,
     file: Option<BufWriter<File>>,
     write_error: Option<String>,
 }
@@ -217,11 +336,16 @@ pub struct Journal {
 impl Journal {
     /// A journal that writes JSON lines to `path` (created with its parent folders).
     pub fn to_file(path: &Path, redactor: Redactor) -> std::io::Result<Self> {
+        Journal::to_file_keeping(path, redactor, Keep::Nothing)
+    }
+
+    /// [`Journal::to_file`], keeping what `keep` says for readers in the process.
+    pub fn to_file_keeping(path: &Path, redactor: Redactor, keep: Keep) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let file = File::create(path)?;
-        let journal = Journal::new(Some(path.to_owned()), redactor, Some(BufWriter::new(file)), false);
+        let journal = Journal::new(Some(path.to_owned()), redactor, Some(BufWriter::new(file)), false, keep);
         let shared = journal.shared.clone();
         let writer = std::thread::Builder::new()
             .name("scope-host-journal".into())
@@ -233,13 +357,13 @@ impl Journal {
         Ok(journal)
     }
 
-    /// A journal kept in memory only (tests, benches).
+    /// A journal kept in memory only, every entry kept (tests, scenarios, benches).
     pub fn in_memory(redactor: Redactor) -> Self {
         // Nothing to wait for: boundaries are turned into entries where they are recorded.
-        Journal::new(None, redactor, None, true)
+        Journal::new(None, redactor, None, true, Keep::Everything)
     }
 
-    fn new(path: Option<PathBuf>, redactor: Redactor, file: Option<BufWriter<File>>, closed: bool) -> Self {
+    fn new(path: Option<PathBuf>, redactor: Redactor, file: Option<BufWriter<File>>, closed: bool, keep: Keep) -> Self {
         Journal {
             path,
             shared: Arc::new(Shared {
@@ -248,7 +372,11 @@ impl Journal {
                     closed,
                     ..Pending::default()
                 }),
-                output: Mutex::new(Output { file, ..Output::default() }),
+                output: Mutex::new(Output {
+                    file,
+                    keep,
+                    ..Output::default()
+                }),
                 wake: Condvar::new(),
             }),
         }
@@ -280,19 +408,42 @@ impl Journal {
         drop(self.shared.write_out());
     }
 
-    /// Every entry written so far, redacted (flushes first).
+    /// The events kept so far (see [`Keep`]), redacted, typed (flushes first).
+    pub fn events(&self) -> Vec<Stamped> {
+        self.shared.write_out().kept.clone()
+    }
+
+    /// The call records kept so far, typed (flushes first).
+    pub fn calls(&self) -> Vec<CallRecord> {
+        let output = self.shared.write_out();
+        output
+            .kept
+            .iter()
+            .filter_map(|s| match &s.event {
+                Event::Call(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The kept events as the file has them (JSON), for tests and quick looks.
     pub fn entries(&self) -> Vec<serde_json::Value> {
         self.entries_where(|_| true)
     }
 
-    /// The entries of one `event` kind (`call`, `step_finished` …), flushing first.
+    /// The kept events of one `event` kind (`call`, `step_finished` …), as JSON.
     pub fn entries_of(&self, kind: &str) -> Vec<serde_json::Value> {
-        self.entries_where(|e| e["event"] == kind)
+        self.entries_where(|e| e.kind() == kind)
     }
 
-    fn entries_where(&self, keep: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+    fn entries_where(&self, keep: impl Fn(&Event) -> bool) -> Vec<serde_json::Value> {
         let output = self.shared.write_out();
-        output.written.iter().filter(|e| keep(e)).cloned().collect()
+        output
+            .kept
+            .iter()
+            .filter(|s| keep(&s.event))
+            .map(|s| serde_json::to_value(s).unwrap_or_default())
+            .collect()
     }
 
     /// The first error met while writing the file, if any: the run goes on, the
@@ -341,21 +492,26 @@ impl Shared {
         }
         let output_ref = &mut *output;
         for (event, ts_ms) in events {
-            let mut value =
-                serde_json::to_value(&event).unwrap_or_else(|e| serde_json::json!({"event": "unserialisable", "error": e.to_string()}));
-            if let serde_json::Value::Object(map) = &mut value {
-                map.insert("ts_ms".into(), serde_json::json!(ts_ms));
-            }
-            let value = self.redactor.redact_json(&value);
+            let stamped = Stamped {
+                event: event.redacted(&self.redactor),
+                ts_ms,
+            };
             if let Some(file) = output_ref.file.as_mut() {
-                let res = serde_json::to_writer(&mut *file, &value)
+                let res = serde_json::to_writer(&mut *file, &stamped)
                     .map_err(std::io::Error::from)
                     .and_then(|_| file.write_all(b"\n"));
                 if let Err(e) = res {
                     output_ref.write_error.get_or_insert_with(|| e.to_string());
                 }
             }
-            output_ref.written.push(value);
+            let keep = match output_ref.keep {
+                Keep::Nothing => false,
+                Keep::Calls => matches!(stamped.event, Event::Call(_)),
+                Keep::Everything => true,
+            };
+            if keep {
+                output_ref.kept.push(stamped);
+            }
         }
         if let Some(file) = output_ref.file.as_mut() {
             if let Err(e) = file.flush() {
@@ -436,7 +592,7 @@ mod tests {
     #[test]
     fn recording_does_not_wait_for_a_write_in_progress() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Arc::new(Journal::to_file(&dir.path().join("j.jsonl"), Redactor::new()).unwrap());
+        let journal = Arc::new(Journal::to_file_keeping(&dir.path().join("j.jsonl"), Redactor::new(), Keep::Everything).unwrap());
         // A writer in the middle of a slow batch (a busy disk, a long redaction).
         let writing = journal.shared.output();
         let (done, recorded) = std::sync::mpsc::channel();
@@ -474,5 +630,47 @@ mod tests {
         assert_eq!(lines, 2, "the boundary and what came before it are written");
         drop(journal);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+    }
+
+    #[test]
+    fn a_file_journal_writes_entries_and_keeps_none_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let journal = Journal::to_file(&path, Redactor::new()).unwrap();
+        for i in 0..10_000 {
+            journal.record(started(&format!("s{i}")));
+            journal.record(log("s", "a line"));
+        }
+        journal.flush();
+        assert!(journal.events().is_empty(), "nothing is kept for the life of the process");
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 20_000);
+    }
+
+    #[test]
+    fn readers_get_typed_redacted_events() {
+        let redactor = Redactor::new();
+        let journal = Journal::in_memory(redactor.clone());
+        redactor.add("s3cr3t-value");
+        journal.record(log("s", "token s3cr3t-value"));
+        journal.record(Event::Call(CallRecord {
+            step: "s".into(),
+            service: "lambda".into(),
+            operation: "GetFunction".into(),
+            resource: "arn:aws:lambda:us-east-1:1:function:f".into(),
+            identity: "agent".into(),
+            outcome: CallOutcome::Ok,
+            code: None,
+            message: None,
+            duration_us: 5,
+            request_id: None,
+            session_policy: None,
+        }));
+        let calls = journal.calls();
+        assert_eq!(calls.len(), 1);
+        assert_eq!((calls[0].operation.as_str(), calls[0].outcome), ("GetFunction", CallOutcome::Ok));
+        match &journal.events()[0].event {
+            Event::Log { message, .. } => assert!(message.starts_with("token [REDACTED:"), "{message}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::cloud::sim::SimCloud;
 use crate::cloud::{record, Cloud};
 use crate::engine::{EngineOptions, Runtime};
 use crate::grants::Policy;
-use crate::journal::{new_run_id, CallRecord, Event, Journal};
+use crate::journal::{new_run_id, CallRecord, Event, Journal, Keep};
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
 use crate::run::RunBuilder;
@@ -246,7 +246,7 @@ its manifest declares"
     }
 
     /// Closes the record and writes the cloud state when asked; returns the calls made.
-    pub(super) fn finish(&self, ok: bool, dump_state: Option<&Path>) -> Result<Vec<serde_json::Value>> {
+    pub(super) fn finish(&self, ok: bool, dump_state: Option<&Path>) -> Result<Vec<CallRecord>> {
         self.journal.record(Event::RunFinished {
             outcome: if ok { "ok".into() } else { "failed".into() },
             duration_us: self.started.elapsed().as_micros() as u64,
@@ -258,7 +258,7 @@ its manifest declares"
             std::fs::write(path, state + "\n")
                 .map_err(|e| super::exit::environment(format!("writing the cloud state to {}: {e}", path.display())))?;
         }
-        let calls = self.journal.entries_of("call");
+        let calls = self.journal.calls();
         if let Some((path, recorder)) = &self.recorder {
             for note in recorder.write(path, ok, &calls, &self.redactor)? {
                 errln!("note: --record: {note}");
@@ -302,7 +302,7 @@ impl Opening<'_> {
             }
             vars.insert(name, value);
         }
-        let journal = Arc::new(Journal::to_file(&journal_path, redactor.clone()).map_err(|e| {
+        let journal = Arc::new(Journal::to_file_keeping(&journal_path, redactor.clone(), Keep::Calls).map_err(|e| {
             super::exit::environment(format!(
                 "creating the journal {}: {e} (choose another place with --journal FILE or $SCOPE_HOST_STATE)",
                 journal_path.display()

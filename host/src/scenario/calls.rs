@@ -27,18 +27,19 @@ pub struct Call {
 
 impl Call {
     /// The calls among journal entries, in the order they were made.
-    pub fn from_journal(entries: &[serde_json::Value]) -> Vec<Call> {
-        let text = |e: &serde_json::Value, key: &str| e[key].as_str().unwrap_or_default().to_owned();
-        entries
+    pub fn from_journal(events: &[crate::journal::Stamped]) -> Vec<Call> {
+        events
             .iter()
-            .filter(|e| e["event"] == "call")
-            .map(|e| Call {
-                step: text(e, "step"),
-                service: text(e, "service"),
-                operation: text(e, "operation"),
-                resource: text(e, "resource"),
-                outcome: text(e, "outcome"),
-                code: e["code"].as_str().map(str::to_owned),
+            .filter_map(|s| match &s.event {
+                crate::journal::Event::Call(c) => Some(Call {
+                    step: c.step.clone(),
+                    service: c.service.clone(),
+                    operation: c.operation.clone(),
+                    resource: c.resource.clone(),
+                    outcome: c.outcome.as_str().to_owned(),
+                    code: c.code.clone(),
+                }),
+                _ => None,
             })
             .collect()
     }

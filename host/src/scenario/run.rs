@@ -167,14 +167,13 @@ pub async fn run(p: Prepared, runtime: &Runtime, limits: &Limits) -> Result<Obse
             }
         }
     }
-    let entries = env.journal.entries();
-    observed.calls = Call::from_journal(&entries);
-    observed.denials = entries
+    let events = env.journal.events();
+    observed.calls = Call::from_journal(&events);
+    observed.denials = events
         .iter()
-        .filter(|e| e["event"] == "denied")
-        .map(|e| {
-            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
-            (text("action"), text("resource"))
+        .filter_map(|s| match &s.event {
+            crate::journal::Event::Denied { action, resource, .. } => Some((action.clone(), resource.clone())),
+            _ => None,
         })
         .collect();
     observed.logs = std::mem::take(&mut *capture.0.lock().unwrap_or_else(|e| e.into_inner()));

@@ -33,6 +33,7 @@ mod tests;
 pub use replay::{load_sim, ReplayError};
 
 use super::*;
+use crate::journal::CallRecord;
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
 use async_trait::async_trait;
@@ -116,17 +117,16 @@ pub(crate) struct RecordedCall {
 }
 
 impl RecordedCall {
-    /// From a journal `call` entry.
-    fn from_journal(entry: &Value) -> RecordedCall {
-        let text = |k: &str| entry[k].as_str().unwrap_or_default().to_owned();
+    /// From a journal call record.
+    fn from_journal(call: &CallRecord) -> RecordedCall {
         RecordedCall {
-            step: text("step"),
-            service: text("service"),
-            operation: text("operation"),
-            resource: text("resource"),
-            identity: text("identity"),
-            outcome: text("outcome"),
-            code: entry["code"].as_str().map(str::to_owned),
+            step: call.step.clone(),
+            service: call.service.clone(),
+            operation: call.operation.clone(),
+            resource: call.resource.clone(),
+            identity: call.identity.clone(),
+            outcome: call.outcome.as_str().to_owned(),
+            code: call.code.clone(),
         }
     }
 }
@@ -176,7 +176,7 @@ fn lock(seen: &Mutex<Seen>) -> MutexGuard<'_, Seen> {
 impl Recorder {
     /// The recording as JSON text, and notes on what it leaves out. `calls` are the
     /// journal's call entries; every string passes through `redactor`.
-    pub fn document(&self, ok: bool, calls: &[Value], redactor: &Redactor) -> Result<(String, Vec<String>), RecordError> {
+    pub fn document(&self, ok: bool, calls: &[CallRecord], redactor: &Redactor) -> Result<(String, Vec<String>), RecordError> {
         let seen = lock(&self.seen);
         let (mut fixture, notes) = assemble::fixture(&seen);
         let section = RecordingSection {
@@ -208,7 +208,7 @@ impl Recorder {
     }
 
     /// Writes the recording to `path`; returns notes on what it leaves out.
-    pub fn write(&self, path: &Path, ok: bool, calls: &[Value], redactor: &Redactor) -> Result<Vec<String>, RecordError> {
+    pub fn write(&self, path: &Path, ok: bool, calls: &[CallRecord], redactor: &Redactor) -> Result<Vec<String>, RecordError> {
         let (text, notes) = self.document(ok, calls, redactor)?;
         std::fs::write(path, text).map_err(|source| RecordError::Write {
             path: path.display().to_string(),
