@@ -126,11 +126,13 @@ fn workflow(c: &mut Criterion) {
     let path = dir.path().join("workflow.yaml");
     std::fs::write(&path, format!("steps:\n{steps}")).unwrap();
     let cache = dir.path().join("cache");
-    let runtime = Runtime::new(EngineOptions {
-        cache_dir: Some(cache.clone()),
-        ..EngineOptions::default()
-    })
-    .unwrap();
+    let runtime = Arc::new(
+        Runtime::new(EngineOptions {
+            cache_dir: Some(cache.clone()),
+            ..EngineOptions::default()
+        })
+        .unwrap(),
+    );
     let loaded = load(
         &WorkflowSource {
             path: path.clone(),
@@ -153,7 +155,7 @@ fn workflow(c: &mut Criterion) {
             new_env,
             |env| {
                 let runner = Runner {
-                    runtime: &runtime,
+                    runtime: runtime.clone(),
                     env,
                     plugins: PluginPath {
                         dirs: vec![scope_host_tests::guest_dir(), scope_host_tests::builtin_dir()],

@@ -84,13 +84,18 @@ pub fn output_text(out: &std::process::Output) -> String {
 
 /// One runtime per test binary, caching compiled components under the target dir.
 pub fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    shared_runtime()
+}
+
+/// [`runtime`], shared (what a workflow runner holds).
+pub fn shared_runtime() -> &'static Arc<Runtime> {
+    static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let options = EngineOptions {
             cache_dir: Some(target_dir().join("test-compile-cache")),
             ..EngineOptions::default()
         };
-        Runtime::new(options).expect("engine")
+        Arc::new(Runtime::new(options).expect("engine"))
     })
 }
 
@@ -288,7 +293,7 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
     let sink = Arc::new(CaptureSink::default());
     let env = RunBuilder::new(sim.clone()).sink(sink.clone()).build().await.unwrap();
     let runner = Runner {
-        runtime: runtime(),
+        runtime: shared_runtime().clone(),
         env: env.clone(),
         plugins: PluginPath {
             dirs: vec![guest_dir(), builtin_dir()],

@@ -235,3 +235,79 @@ steps:
     let pinned = ran.step("pinned").failure.clone().unwrap();
     assert!(pinned.message.contains("not the pinned sha256:0000"), "{}", pinned.message);
 }
+
+/// Compiling a component that is not cached runs on the blocking pool: the async
+/// runtime the workflow runs on (here a single thread) goes on with its other tasks
+/// meanwhile, instead of stalling for the whole compile.
+#[tokio::test]
+async fn compiling_a_plugin_does_not_stall_the_async_runtime() {
+    use scope_host::workflow::{load, plugins::PluginPath, runner::Runner, WorkflowSource};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    // A component heavy enough to compile for a while (a manifest, and many
+    // functions; it has no `run`, so the step fails once it has loaded).
+    let manifest = scope_host::pack::step_toml::parse(
+        "name = \"heavy\"\nversion = \"0.1.0\"\ncontract = \"0.1.0\"\nkind = \"step\"\ndescription = \"heavy\"\n",
+        "step.toml",
+    )
+    .unwrap();
+    let body = "(func (result i32) i32.const 1 i32.const 2 i32.add i32.const 3 i32.mul) ".repeat(20_000);
+    let component = wat::parse_str(format!("(component (core module {body}))")).unwrap();
+    let (packed, _) = scope_host::pack::embed(&component, "heavy.wasm", &manifest).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("heavy.wasm"), packed).unwrap();
+    std::fs::write(
+        dir.path().join("workflow.yaml"),
+        "steps:\n  - {name: heavy, type: wasm, plugin: ./heavy.wasm}\n",
+    )
+    .unwrap();
+    let loaded = load(
+        &WorkflowSource {
+            path: dir.path().join("workflow.yaml"),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .unwrap();
+    // A fresh engine without a disk cache: the component is compiled now.
+    let runtime = Arc::new(
+        scope_host::engine::Runtime::new(scope_host::engine::EngineOptions {
+            cache_dir: None,
+            pooling: false,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let env = scope_host::run::RunBuilder::new(Arc::new(scope_host::cloud::sim::SimCloud::new_empty()))
+        .build()
+        .await
+        .unwrap();
+    let runner = Runner {
+        runtime,
+        env,
+        plugins: PluginPath { dirs: vec![] },
+        limits: scope_host::limits::Limits::default(),
+        progress: Arc::new(scope_host::workflow::runner::Quiet),
+        context: "{}".into(),
+    };
+    let ticks = Arc::new(AtomicU32::new(0));
+    let ticking = ticks.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            ticking.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let started = std::time::Instant::now();
+    let report = runner.run(&loaded, Default::default()).await;
+    let took = started.elapsed();
+    ticker.abort();
+    assert!(!report.succeeded, "a component without `run` fails");
+    let seen = ticks.load(Ordering::Relaxed);
+    assert!(
+        took > std::time::Duration::from_millis(100),
+        "the compile was too quick to tell ({took:?})"
+    );
+    // Blocked, the single thread would run the ticker at most once or twice.
+    assert!(seen >= 5, "the runtime stalled: {seen} ticks in {took:?}");
+}

@@ -28,7 +28,7 @@ pub(super) struct TestArgs {
 }
 
 pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
-    let runtime = args.engine.runtime()?;
+    let runtime = std::sync::Arc::new(args.engine.runtime()?);
     // Every file is read and every scenario prepared before any runs: bad input is
     // reported whole, and nothing half-runs.
     let mut files = Vec::new();
@@ -93,7 +93,7 @@ pub(super) async fn run(args: TestArgs) -> Result<ExitCode> {
 
 /// Runs one scenario: whether it passed, its result line, and (when failed) what
 /// differed.
-async fn run_one(mut p: Prepared, runtime: &crate::engine::Runtime, limits: &Limits) -> (bool, String, String) {
+async fn run_one(mut p: Prepared, runtime: &std::sync::Arc<crate::engine::Runtime>, limits: &Limits) -> (bool, String, String) {
     let (file, name) = (p.file.display().to_string(), p.name.clone());
     let header = format!("--- {file}: {name}\n");
     let started = std::time::Instant::now();

@@ -187,7 +187,7 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
         redactor: session.redactor.clone(),
     });
     let runner = Runner {
-        runtime: &session.runtime,
+        runtime: session.runtime.clone(),
         env: session.env.clone(),
         plugins,
         limits: session.limits.clone(),

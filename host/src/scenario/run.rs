@@ -62,7 +62,7 @@ impl LogSink for Capture {
 
 /// Runs the scenario, each step under `limits`. The error says why the run could not
 /// start at all.
-pub async fn run(p: Prepared, runtime: &Runtime, limits: &Limits) -> Result<Observed, String> {
+pub async fn run(p: Prepared, runtime: &Arc<Runtime>, limits: &Limits) -> Result<Observed, String> {
     let started = Instant::now();
     let sim = Arc::new(p.cloud);
     let redactor = crate::redact::Redactor::new();
@@ -122,7 +122,7 @@ pub async fn run(p: Prepared, runtime: &Runtime, limits: &Limits) -> Result<Obse
         }
         Target::Workflow { loaded, plugins } => {
             let runner = Runner {
-                runtime,
+                runtime: runtime.clone(),
                 env: env.clone(),
                 plugins,
                 limits: limits.clone(),

@@ -103,8 +103,8 @@ impl Progress for Quiet {
 }
 
 /// Everything a run needs besides the workflow.
-pub struct Runner<'a> {
-    pub runtime: &'a Runtime,
+pub struct Runner {
+    pub runtime: Arc<Runtime>,
     pub env: Arc<RunEnv>,
     pub plugins: PluginPath,
     pub limits: Limits,
@@ -124,7 +124,7 @@ struct Ctx<'w> {
     spent: Option<Spent>,
 }
 
-impl Runner<'_> {
+impl Runner {
     /// Runs `wf` with `vars` (its starting variables, plus `--var`s).
     pub async fn run(&self, wf: &LoadedWorkflow, vars: BTreeMap<String, String>) -> RunReport {
         self.run_from(wf, vars, None).await
@@ -268,8 +268,25 @@ impl Runner<'_> {
         let step = step?;
         let spec = preparable(step)?;
         // Never wait for the prefetch thread here: the step running now would wait too.
-        let plugin = self.plugins.load_unless_busy(self.runtime, spec, dir)?.ok()?;
+        let plugin = self.plugins.load_unless_busy(&self.runtime, spec, dir)?.ok()?;
         prepare(&self.env, &step.name, plugin, self.context.clone(), &self.limits).await
+    }
+
+    /// Loads a component (reading, checking and, when it is not cached, compiling it)
+    /// on the blocking pool rather than on the async path, so the run's other tasks
+    /// (the journal, the cloud, other runs of an agent) go on meanwhile; a load that
+    /// outlasts a step's deadline fails the step (the compile finishes on its own).
+    async fn off_thread<T: Send + 'static>(&self, load: impl FnOnce(&Runtime) -> Result<T, String> + Send + 'static) -> Result<T, String> {
+        let runtime = self.runtime.clone();
+        let loading = tokio::task::spawn_blocking(move || load(&runtime));
+        match tokio::time::timeout(self.limits.deadline, loading).await {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(stopped)) => Err(format!("loading the plugin stopped: {stopped}")),
+            Err(_) => Err(format!(
+                "the plugin was still loading (compiling) when the step's deadline of {} passed",
+                crate::step::human(self.limits.deadline)
+            )),
+        }
     }
 
     async fn run_wasm(
@@ -286,7 +303,10 @@ impl Runner<'_> {
         // sandbox was made (its spec names no variable); its pin is checked now.
         let found = match &prepared {
             Some(p) => self.plugins.verify(&spec, p.plugin().clone()),
-            None => self.plugins.load(self.runtime, &spec, ctx.dir),
+            None => {
+                let (plugins, spec, dir) = (self.plugins.clone(), spec.clone(), ctx.dir.to_path_buf());
+                self.off_thread(move |runtime| plugins.load(runtime, &spec, &dir)).await
+            }
         };
         let plugin = match found {
             Ok(p) => p,
@@ -381,7 +401,11 @@ impl Runner<'_> {
                 evidence: vec![],
                 suggested_actions: vec![],
             };
-            let plugin = match self.runtime.load_file(&file) {
+            let loading = file.clone();
+            let loaded = self
+                .off_thread(move |runtime| runtime.load_file(&loading).map_err(|e| e.to_string()))
+                .await;
+            let plugin = match loaded {
                 Ok(p) if p.manifest.kind == Kind::Check => p,
                 Ok(p) => {
                     entry.check = p.manifest.name.clone();
