@@ -317,22 +317,23 @@ impl Opening<'_> {
         // The sandbox's host side is made afresh when the step starts (see
         // step::prepare), so a stand-in environment serves until the cloud answers.
         let first = match first {
-            Some((name, path)) => match {
+            Some((name, path)) => {
                 // Off the async path: the cloud is being reached meanwhile.
                 let loader = runtime.clone();
-                tokio::task::spawn_blocking(move || loader.load_file(&path)).await
-            } {
-                Ok(Ok(plugin)) => {
-                    let cloud = Cloud::of(match &sim {
-                        Some(sim) => sim.clone(),
-                        None => Arc::new(SimCloud::new_empty()),
-                    });
-                    let stand_in = RunBuilder::new(cloud).build_now();
-                    crate::step::prepare(&stand_in, &name, plugin, context_text.clone(), &limits).await
+                let loaded = tokio::task::spawn_blocking(move || loader.load_file(&path)).await;
+                match loaded {
+                    Ok(Ok(plugin)) => {
+                        let cloud = Cloud::of(match &sim {
+                            Some(sim) => sim.clone(),
+                            None => Arc::new(SimCloud::new_empty()),
+                        });
+                        let stand_in = RunBuilder::new(cloud).build_now();
+                        crate::step::prepare(&stand_in, &name, plugin, context_text.clone(), &limits).await
+                    }
+                    // The step reports why when its turn comes.
+                    Ok(Err(_)) | Err(_) => None,
                 }
-                // The step reports why when its turn comes.
-                Ok(Err(_)) | Err(_) => None,
-            },
+            }
             None => None,
         };
         let (cloud, agent, recorder) = match (&sim, self.reaching) {
