@@ -189,6 +189,17 @@ impl Redactor {
         }
         match value {
             Value::String(s) => Value::String(self.redact(s)),
+            // A secret can be a number (a PIN, a numeric token): its text is masked,
+            // and the masked value becomes a string.
+            Value::Number(n) => {
+                let text = n.to_string();
+                let masked = self.redact(&text);
+                if masked == text {
+                    value.clone()
+                } else {
+                    Value::String(masked)
+                }
+            }
             Value::Array(items) => Value::Array(items.iter().map(|v| self.redact_json(v)).collect()),
             Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (self.redact(k), self.redact_json(v))).collect()),
             other => other.clone(),
@@ -210,6 +221,10 @@ fn mask_for(key: &[u8; 32], value: &str) -> String {
 pub fn is_structural(value: &str) -> bool {
     let v = value.trim();
     if v.starts_with("arn:") || v.starts_with(MASK_PREFIX) || v == MASK {
+        return true;
+    }
+    // JSON's own literals: masking them would rewrite every document's structure.
+    if matches!(v, "true" | "false" | "null") {
         return true;
     }
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -318,6 +333,17 @@ mod tests {
         let json = serde_json::json!({"v": r#"pa"ss\word"#}).to_string();
         assert!(!r.redact(&json).contains("ss"), "{}", r.redact(&json));
         assert!(!r.redact(r#"raw pa"ss\word"#).contains("ss"));
+    }
+
+    #[test]
+    fn numeric_secrets_are_masked_in_json_numbers_too() {
+        let r = Redactor::new();
+        assert!(r.add("48151623"));
+        let v = serde_json::json!({"pin": 48151623, "other": 7, "text": "pin 48151623"});
+        let out = r.redact_json(&v).to_string();
+        assert!(!out.contains("48151623"), "{out}");
+        assert!(out.contains("\"other\":7"), "{out}");
+        assert_eq!(r.try_add("null"), Err(Refused::Structural));
     }
 
     #[test]

@@ -77,7 +77,8 @@ fn run(u: &mut Unstructured) -> Result<()> {
 
     let doc = json(u, &secrets, 3)?;
     let out = redactor.redact_json(&doc);
-    // Every string, keys included, is redacted as text would be.
+    // Every string, keys included, and every number holding a secret, is redacted as
+    // text would be.
     assert_eq!(
         out,
         map_strings(&doc, &|s| redactor.redact(s)),
@@ -246,6 +247,16 @@ fn map_strings(v: &Value, f: &dyn Fn(&str) -> String) -> Value {
         Value::String(s) => Value::String(f(s)),
         Value::Array(items) => Value::Array(items.iter().map(|i| map_strings(i, f)).collect()),
         Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (f(k), map_strings(v, f))).collect()),
+        // A number whose text holds a secret becomes the masked text.
+        Value::Number(n) => {
+            let text = n.to_string();
+            let masked = f(&text);
+            if masked == text {
+                v.clone()
+            } else {
+                Value::String(masked)
+            }
+        }
         other => other.clone(),
     }
 }
