@@ -334,7 +334,7 @@ async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepar
     }
     // A quota that ran out is why the step ended, whatever it returned after.
     if let Some(why) = &state.host.usage.exhausted {
-        report.failure = fail(FailureKind::Limit, why.clone());
+        report.failure = fail(FailureKind::Limit, why.to_string());
         report.outputs.clear();
     }
     report.stdout = redactor.redact(&out);

@@ -107,7 +107,7 @@ pub fn routing(data: &[u8]) {
                 let _ = r.family.folder();
             }
             Err(e) => {
-                let _ = printable(&e);
+                let _ = printable(&e.to_string());
             }
         }
         // `handle` reads the context a notification carries.

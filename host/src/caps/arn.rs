@@ -1,6 +1,31 @@
 //! ARNs of the resources the capabilities touch, built from the call's arguments,
 //! the caller's account and the run's region. The grant check matches these.
 
+use thiserror::Error;
+
+/// Why a name or ARN a step passed is not one AWS would accept. The host refuses
+/// it as invalid input before any grant check or cloud call; each variant holds the
+/// text as the step gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ArnError {
+    /// An `arn:` that is not `arn:aws:lambda:<region>:<account>:function:<name>`,
+    /// a qualified function ARN included (the qualifier is its own argument).
+    #[error("`{0}` is not an unqualified Lambda function ARN (arn:aws:lambda:<region>:<12-digit account>:function:<name>); pass a qualifier separately")]
+    FunctionArn(String),
+    /// A function name that is empty, longer than 64 or has other characters.
+    #[error("`{0}` is not a Lambda function name (1–64 letters, digits, `-` or `_`)")]
+    FunctionName(String),
+    /// A qualifier that is neither `$LATEST` nor a plain version or alias name.
+    #[error("`{0}` is not a version or alias name")]
+    Qualifier(String),
+    /// An ECR repository name AWS would refuse.
+    #[error("`{0}` is not an ECR repository name (lowercase letters, digits, `-_./`)")]
+    RepositoryName(String),
+    /// Anything but `arn:aws:iam::<12 digits>:role/<path/>name`.
+    #[error("`{0}` is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)")]
+    RoleArn(String),
+}
+
 /// A Lambda function named by name or by ARN.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionRef {
@@ -12,7 +37,7 @@ pub struct FunctionRef {
 
 /// Accepts `my-function` or `arn:aws:lambda:<region>:<account>:function:my-function`.
 /// A qualifier belongs in its own argument.
-pub fn parse_function(input: &str) -> Result<FunctionRef, String> {
+pub fn parse_function(input: &str) -> Result<FunctionRef, ArnError> {
     if let Some(rest) = input.strip_prefix("arn:") {
         let parts: Vec<&str> = rest.split(':').collect();
         if parts.len() == 6 && parts[1] == "lambda" && parts[4] == "function" && valid_function_name(parts[5]) && is_account(parts[3]) {
@@ -22,9 +47,7 @@ pub fn parse_function(input: &str) -> Result<FunctionRef, String> {
                 account: Some(parts[3].to_owned()),
             });
         }
-        return Err(format!(
-            "`{input}` is not an unqualified Lambda function ARN (arn:aws:lambda:<region>:<12-digit account>:function:<name>); pass a qualifier separately"
-        ));
+        return Err(ArnError::FunctionArn(input.to_owned()));
     }
     if valid_function_name(input) {
         Ok(FunctionRef {
@@ -33,9 +56,7 @@ pub fn parse_function(input: &str) -> Result<FunctionRef, String> {
             account: None,
         })
     } else {
-        Err(format!(
-            "`{input}` is not a Lambda function name (1–64 letters, digits, `-` or `_`)"
-        ))
+        Err(ArnError::FunctionName(input.to_owned()))
     }
 }
 
@@ -44,12 +65,12 @@ fn valid_function_name(name: &str) -> bool {
 }
 
 /// A version (`$LATEST`, a number) or alias name.
-pub fn check_qualifier(q: &str) -> Result<(), String> {
+pub fn check_qualifier(q: &str) -> Result<(), ArnError> {
     let ok = q == "$LATEST" || ((1..=128).contains(&q.len()) && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     if ok {
         Ok(())
     } else {
-        Err(format!("`{q}` is not a version or alias name"))
+        Err(ArnError::Qualifier(q.to_owned()))
     }
 }
 
@@ -71,7 +92,7 @@ pub fn ecr_repository_arn(region: &str, registry: &str, name: &str) -> String {
     format!("arn:aws:ecr:{region}:{registry}:repository/{name}")
 }
 
-pub fn check_repository_name(name: &str) -> Result<(), String> {
+pub fn check_repository_name(name: &str) -> Result<(), ArnError> {
     let ok = (2..=256).contains(&name.len())
         && name
             .chars()
@@ -80,9 +101,7 @@ pub fn check_repository_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{name}` is not an ECR repository name (lowercase letters, digits, `-_./`)"
-        ))
+        Err(ArnError::RepositoryName(name.to_owned()))
     }
 }
 
@@ -91,8 +110,8 @@ pub fn role_arn(account: &str, name: &str) -> String {
 }
 
 /// `arn:aws:iam::<12 digits>:role/<path/>name`.
-pub fn check_role_arn(arn: &str) -> Result<(), String> {
-    let bad = || format!("`{arn}` is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)");
+pub fn check_role_arn(arn: &str) -> Result<(), ArnError> {
+    let bad = || ArnError::RoleArn(arn.to_owned());
     let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(bad)?;
     let (account, role) = rest.split_once(':').ok_or_else(bad)?;
     let name = role.strip_prefix("role/").ok_or_else(bad)?;
@@ -135,6 +154,33 @@ mod tests {
             &"x".repeat(65),
         ] {
             assert!(parse_function(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Steps and tests match on these words: the typed errors print them unchanged.
+    #[test]
+    fn messages_are_the_ones_steps_see() {
+        let cases = [
+            (
+                parse_function("arn:aws:lambda:r:1:function:f").map(|_| ()),
+                "`arn:aws:lambda:r:1:function:f` is not an unqualified Lambda function ARN (arn:aws:lambda:<region>:<12-digit account>:function:<name>); pass a qualifier separately",
+            ),
+            (
+                parse_function("a b").map(|_| ()),
+                "`a b` is not a Lambda function name (1–64 letters, digits, `-` or `_`)",
+            ),
+            (check_qualifier("a:b"), "`a:b` is not a version or alias name"),
+            (
+                check_repository_name("Repo"),
+                "`Repo` is not an ECR repository name (lowercase letters, digits, `-_./`)",
+            ),
+            (
+                check_role_arn("x"),
+                "`x` is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.unwrap_err().to_string(), want);
         }
     }
 

@@ -132,7 +132,10 @@ impl Host for CapsCtx<'_> {
         session_name: String,
     ) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
         let host = &mut *self.host;
-        if let Err(m) = arn::check_role_arn(&role_arn).and_then(|_| check_session_name(&session_name)) {
+        let checked = arn::check_role_arn(&role_arn)
+            .map_err(|e| e.to_string())
+            .and_then(|()| check_session_name(&session_name));
+        if let Err(m) = checked {
             return Ok(Err(host.invalid(ASSUME_ROLE, &role_arn, m)));
         }
         // The session a step assumes is narrowed to that step's grant, and lasts

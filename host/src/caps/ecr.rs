@@ -16,8 +16,8 @@ type Answer<T> = wasmtime::Result<Result<T, CallError>>;
 impl StepHost {
     /// Checks the reference and returns it with the repository ARN.
     fn repository(&mut self, o: Op, r: wit::RepositoryRef) -> Result<(m::RepositoryRef, String), CallError> {
-        if let Err(msg) = arn::check_repository_name(&r.name) {
-            return Err(self.invalid(o, &r.name, msg));
+        if let Err(e) = arn::check_repository_name(&r.name) {
+            return Err(self.invalid(o, &r.name, e.to_string()));
         }
         if let Some(id) = r.registry_id.as_deref().filter(|id| !arn::is_account(id)) {
             return Err(self.invalid(o, &r.name, format!("registry id `{id}` is not a 12-digit account id")));

@@ -131,7 +131,7 @@ impl StepHost {
         if was_exhausted {
             return;
         }
-        if let Some(why) = self.usage.exhausted.clone() {
+        if let Some(why) = self.usage.exhausted.as_ref().map(ToString::to_string) {
             tracing::warn!(step = %self.step, "{why}");
             self.env.journal.record(Event::Log {
                 step: self.step.clone(),
@@ -149,7 +149,8 @@ impl StepHost {
         let was_exhausted = self.usage.exhausted.is_some();
         match self.usage.count(quota, &self.limits) {
             Ok(()) => Ok(()),
-            Err(why) => {
+            Err(exceeded) => {
+                let why = exceeded.to_string();
                 if !was_exhausted {
                     self.env.journal.record(Event::Call(CallRecord {
                         step: self.step.clone(),
@@ -184,7 +185,7 @@ impl StepHost {
     /// is recorded (as a denial and as a call) and returned.
     pub fn authorize(&mut self, op: Op, needs: &[(String, String)]) -> Result<(), CallError> {
         if let Some(why) = &self.usage.exhausted {
-            return Err(CallError::Limit(why.clone()));
+            return Err(CallError::Limit(why.to_string()));
         }
         let vars = self.vars.clone();
         let lookup = |name: &str| vars.get(name).cloned();

@@ -28,7 +28,7 @@ impl StepHost {
                 let resource = arn::function_arn(&f, self.region(), self.account(), qualifier);
                 Ok((f, resource))
             }
-            Err(msg) => Err(self.invalid(o, name, msg)),
+            Err(e) => Err(self.invalid(o, name, e.to_string())),
         }
     }
 
@@ -37,8 +37,8 @@ impl StepHost {
     /// the grant is checked there too: a session policy built from the grant then
     /// allows what the host allows. The alias name is still checked here.
     fn alias_resource(&mut self, o: Op, name: &str, alias: &str) -> Result<(arn::FunctionRef, String), CallError> {
-        if let Err(msg) = arn::check_qualifier(alias) {
-            return Err(self.invalid(o, name, msg));
+        if let Err(e) = arn::check_qualifier(alias) {
+            return Err(self.invalid(o, name, e.to_string()));
         }
         self.function_resource(o, name, None)
     }

@@ -8,6 +8,7 @@ use super::model::CallsExpect;
 use super::verdict::Finding;
 use crate::grants::{action_matches, glob_matches};
 use std::fmt;
+use thiserror::Error;
 
 /// How a call ended, as the journal records it.
 const OUTCOMES: [&str; 5] = ["ok", "denied", "cloud_error", "invalid_input", "limit"];
@@ -61,6 +62,20 @@ impl fmt::Display for Call {
     }
 }
 
+/// Why a call pattern does not parse. Each variant holds the pattern as written.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum CallPatternError {
+    /// No `service:Operation` (or whitespace in it), or `on` without a resource.
+    #[error("`{0}`: a call is `service:Operation[ on <resource>][ -> <outcome>[ <code>]]`, e.g. `lambda:PublishVersion -> ok`")]
+    Malformed(String),
+    /// The word after `->` is not one of [`OUTCOMES`].
+    #[error("`{0}`: the outcome after `->` is one of {outcomes}", outcomes = OUTCOMES.join(", "))]
+    UnknownOutcome(String),
+    /// A code after an outcome other than `cloud_error`, or more than one word.
+    #[error("`{0}`: only `cloud_error` takes a code (`-> cloud_error ResourceNotFoundException`)")]
+    MisplacedCode(String),
+}
+
 /// `service:Operation[ on <resource>][ -> <outcome>[ <code>]]`; `*` and `?` glob.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallPattern {
@@ -91,10 +106,9 @@ impl<'de> serde::Deserialize<'de> for CallPattern {
 }
 
 impl std::str::FromStr for CallPattern {
-    type Err = String;
+    type Err = CallPatternError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        let help = "a call is `service:Operation[ on <resource>][ -> <outcome>[ <code>]]`, e.g. `lambda:PublishVersion -> ok`";
+    fn from_str(text: &str) -> Result<Self, CallPatternError> {
         let (call, result) = match text.rsplit_once("->").or_else(|| text.rsplit_once('→')) {
             Some((call, result)) => (call.trim(), Some(result.trim())),
             None => (text.trim(), None),
@@ -107,7 +121,7 @@ impl std::str::FromStr for CallPattern {
             .split_once(':')
             .is_some_and(|(s, o)| !s.is_empty() && !o.is_empty() && !action.contains(char::is_whitespace));
         if !well_formed || resource.as_deref() == Some("") {
-            return Err(format!("`{text}`: {help}"));
+            return Err(CallPatternError::Malformed(text.to_owned()));
         }
         let (outcome, code) = match result {
             None => (None, None),
@@ -115,13 +129,11 @@ impl std::str::FromStr for CallPattern {
                 let mut words = r.split_whitespace();
                 let outcome = words.next().map(|w| w.replace('-', "_")).unwrap_or_default();
                 if !OUTCOMES.contains(&outcome.as_str()) {
-                    return Err(format!("`{text}`: the outcome after `->` is one of {}", OUTCOMES.join(", ")));
+                    return Err(CallPatternError::UnknownOutcome(text.to_owned()));
                 }
                 let code = words.next().map(str::to_owned);
                 if words.next().is_some() || (code.is_some() && outcome != "cloud_error") {
-                    return Err(format!(
-                        "`{text}`: only `cloud_error` takes a code (`-> cloud_error ResourceNotFoundException`)"
-                    ));
+                    return Err(CallPatternError::MisplacedCode(text.to_owned()));
                 }
                 (Some(outcome), code)
             }
@@ -301,6 +313,19 @@ mod tests {
         ] {
             assert!(bad.parse::<CallPattern>().is_err(), "{bad}");
         }
+        let message = |bad: &str| bad.parse::<CallPattern>().unwrap_err().to_string();
+        assert_eq!(
+            message("lambda:"),
+            "`lambda:`: a call is `service:Operation[ on <resource>][ -> <outcome>[ <code>]]`, e.g. `lambda:PublishVersion -> ok`"
+        );
+        assert_eq!(
+            message("lambda:X -> done"),
+            "`lambda:X -> done`: the outcome after `->` is one of ok, denied, cloud_error, invalid_input, limit"
+        );
+        assert_eq!(
+            message("lambda:X -> ok Code"),
+            "`lambda:X -> ok Code`: only `cloud_error` takes a code (`-> cloud_error ResourceNotFoundException`)"
+        );
     }
 
     #[test]

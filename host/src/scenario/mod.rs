@@ -10,35 +10,14 @@
 //! was observed, with `subset` for JSON and `calls` for call patterns).
 
 pub mod calls;
+mod error;
 pub mod model;
 pub mod prepare;
 pub mod run;
 pub mod subset;
 pub mod verdict;
 
+pub use error::{ScenarioError, ScenarioProblem};
 pub use prepare::{load_file, Prepared};
 pub use run::{run, Observed};
 pub use verdict::{judge, render, Finding};
-
-use thiserror::Error;
-
-/// Why a scenario file cannot be run: bad input, reported before anything runs.
-#[derive(Debug, Error)]
-pub enum ScenarioError {
-    #[error("reading {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    /// Malformed YAML, an unknown key or a wrong type, where it is.
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// The file as a whole is wrong (empty, no scenarios).
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
-    /// One scenario is wrong, or a file it names cannot be used.
-    #[error("{path}: scenario `{scenario}`: {message}")]
-    Scenario { path: String, scenario: String, message: String },
-}

@@ -4,7 +4,7 @@
 //! `plugin`/`workflow`, `context` or `context_file` …) are checked by [`parse`].
 
 use super::calls::CallPattern;
-use super::ScenarioError;
+use super::{ScenarioError, ScenarioProblem};
 use crate::cloud::sim::CloudFixture;
 use crate::grants::Policy;
 use crate::providers::Provider;
@@ -239,44 +239,40 @@ pub fn parse(text: &str, path: &str) -> Result<ScenarioFile, ScenarioError> {
     let mut names = BTreeSet::new();
     for s in &file.scenarios {
         if !names.insert(s.name.as_str()) {
-            return Err(invalid(
-                path,
-                s,
-                "another scenario of this file has the same name; names must be unique",
-            ));
+            return Err(invalid(path, s, ScenarioProblem::DuplicateName));
         }
-        check_rules(s).map_err(|m| invalid(path, s, &m))?;
+        check_rules(s).map_err(|problem| invalid(path, s, problem))?;
     }
     Ok(file)
 }
 
-fn invalid(path: &str, s: &Scenario, message: &str) -> ScenarioError {
+fn invalid(path: &str, s: &Scenario, problem: ScenarioProblem) -> ScenarioError {
     ScenarioError::Scenario {
         path: path.to_owned(),
         scenario: s.name.clone(),
-        message: message.to_owned(),
+        problem,
     }
 }
 
 /// The rules serde cannot express: exclusive pairs and keys that only make sense
 /// for one kind of run.
-fn check_rules(s: &Scenario) -> Result<(), String> {
+fn check_rules(s: &Scenario) -> Result<(), ScenarioProblem> {
     if s.name.trim().is_empty() {
-        return Err("`name` is empty".into());
+        return Err(ScenarioProblem::EmptyName);
     }
     match (&s.plugin, &s.workflow) {
-        (None, None) => return Err("say what to run: `plugin: <path or name>` or `workflow: <file.yaml>`".into()),
-        (Some(_), Some(_)) => return Err("`plugin` and `workflow` are both set; a scenario runs one of them".into()),
+        (None, None) => return Err(ScenarioProblem::NothingToRun),
+        (Some(_), Some(_)) => return Err(ScenarioProblem::PluginAndWorkflow),
         _ => {}
     }
-    for (a, b, set) in [
+    for (inline, file, set) in [
         ("context", "context_file", s.context.is_some() && s.context_file.is_some()),
         ("providers", "providers_file", s.providers.is_some() && s.providers_file.is_some()),
         ("cloud", "cloud_file", s.cloud.is_some() && s.cloud_file.is_some()),
         ("policy", "policy_file", s.policy.is_some() && s.policy_file.is_some()),
     ] {
         if set {
-            return Err(format!("`{a}` and `{b}` are both set; give the {a} inline or as a file, not both"));
+            return Err(ScenarioProblem::InlineAndFile { inline, file });
         }
     }
     if !s.is_workflow() {
@@ -287,32 +283,30 @@ fn check_rules(s: &Scenario) -> Result<(), String> {
             ("expect.steps", !s.expect.steps.is_empty()),
         ] {
             if set {
-                return Err(format!("`{key}` is for workflow scenarios; this one runs `plugin`"));
+                return Err(ScenarioProblem::WorkflowKeyOnPlugin { key });
             }
         }
     } else if s.expect.check.is_some() {
-        return Err("`expect.check` is for a scenario whose `plugin` is a check; this one runs a workflow".into());
+        return Err(ScenarioProblem::CheckOnWorkflow);
     }
     if s.expect.outcome == Some(Outcome::Success) && s.expect.error.is_some() {
-        return Err("`expect.outcome: success` contradicts `expect.error` (an error message comes with a failure)".into());
+        return Err(ScenarioProblem::SuccessWithError);
     }
     if let Some(calls) = &s.expect.calls {
         if calls.ordered.is_none() && calls.include.is_empty() && calls.exclude.is_empty() {
-            return Err("`expect.calls` is empty; give `ordered`, `include` or `exclude` (`ordered: []` means no calls)".into());
+            return Err(ScenarioProblem::EmptyCalls);
         }
     }
     for name in s.vars.keys().chain(s.secret_vars.keys()) {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("`{name}` is not a variable name (letters, digits, `_`)"));
+            return Err(ScenarioProblem::VariableName(name.clone()));
         }
     }
     if let Some((name, _)) = s.secret_vars.iter().find(|(_, v)| v.chars().count() < MIN_SECRET_LEN) {
-        return Err(format!(
-            "secret_vars: the value of `{name}` is shorter than {MIN_SECRET_LEN} characters, too short to be redacted reliably"
-        ));
+        return Err(ScenarioProblem::ShortSecret(name.clone()));
     }
     if let Some(dup) = s.vars.keys().find(|k| s.secret_vars.contains_key(*k)) {
-        return Err(format!("variable `{dup}` is in both `vars` and `secret_vars`"));
+        return Err(ScenarioProblem::VarAndSecretVar(dup.clone()));
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! them. A problem here is bad input, not a failed scenario.
 
 use super::model::{self, Expect, Scenario};
-use super::ScenarioError;
+use super::{ScenarioError, ScenarioProblem};
 use crate::cloud::sim::SimCloud;
 use crate::engine::{Plugin, Runtime};
 use crate::grants::Policy;
@@ -51,21 +51,21 @@ pub fn load_file(path: &Path, runtime: &Runtime) -> Result<Vec<Prepared>, Scenar
         .into_iter()
         .map(|s| {
             let name = s.name.clone();
-            prepare(s, path, &dir, runtime).map_err(|message| ScenarioError::Scenario {
+            prepare(s, path, &dir, runtime).map_err(|problem| ScenarioError::Scenario {
                 path: shown.clone(),
                 scenario: name,
-                message,
+                problem,
             })
         })
         .collect()
 }
 
-fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Prepared, String> {
+fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Prepared, ScenarioProblem> {
     let rel = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
     let plugin_dirs: Vec<PathBuf> = s.plugins.iter().map(|p| rel(p)).collect();
     for d in &plugin_dirs {
         if !d.is_dir() {
-            return Err(format!("plugins: {} is not a folder", d.display()));
+            return Err(ScenarioProblem::PluginsNotAFolder(d.clone()));
         }
     }
     let target = match (&s.plugin, &s.workflow) {
@@ -73,7 +73,7 @@ fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Pr
             PluginPath::new(&plugin_dirs, None)
                 .load(runtime, spec, dir)
                 // The search path's advice is worded for the command line.
-                .map_err(|e| e.replace("with --plugins DIR", "with `plugins: [DIR]`"))?,
+                .map_err(|e| ScenarioProblem::Plugin(e.replace("with --plugins DIR", "with `plugins: [DIR]`")))?,
         ),
         (None, Some(wf)) => {
             let wf = rel(wf);
@@ -88,28 +88,28 @@ fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Pr
                 overrides: s.overrides.iter().map(|p| rel(p)).collect(),
                 values: s.values.iter().map(|p| rel(p)).collect(),
             };
-            let loaded = crate::workflow::load(&source, &base).map_err(|e| format!("workflow: {e}"))?;
+            let loaded = crate::workflow::load(&source, &base).map_err(ScenarioProblem::Workflow)?;
             Target::Workflow {
                 loaded: Box::new(loaded),
                 plugins: PluginPath::new(&plugin_dirs, Some(&service)),
             }
         }
         // model::parse refuses a scenario with neither.
-        (None, None) => return Err("nothing to run".into()),
+        (None, None) => return Err(ScenarioProblem::NothingToRun),
     };
     let context = match (s.context, &s.context_file) {
         (Some(map), _) => serde_json::Value::Object(map),
-        (None, Some(f)) => crate::context::load(&rel(f)).map_err(|e| format!("context_file: {e}"))?,
+        (None, Some(f)) => crate::context::load(&rel(f)).map_err(ScenarioProblem::ContextFile)?,
         (None, None) => serde_json::json!({}),
     };
     let providers = match (s.providers, &s.providers_file) {
         (Some(list), _) => ProviderStore::new(list),
-        (None, Some(f)) => ProviderStore::load(&rel(f)).map_err(|e| format!("providers_file: {e}"))?,
+        (None, Some(f)) => ProviderStore::load(&rel(f)).map_err(ScenarioProblem::ProvidersFile)?,
         (None, None) => ProviderStore::default(),
     };
     let cloud = match (s.cloud, &s.cloud_file) {
-        (Some(fixture), _) => SimCloud::from_fixture(fixture, "cloud").map_err(|e| e.to_string())?,
-        (None, Some(f)) => SimCloud::from_fixture_file(&rel(f)).map_err(|e| format!("cloud_file: {e}"))?,
+        (Some(fixture), _) => SimCloud::from_fixture(fixture, "cloud").map_err(ScenarioProblem::Cloud)?,
+        (None, Some(f)) => SimCloud::from_fixture_file(&rel(f)).map_err(ScenarioProblem::CloudFile)?,
         (None, None) => SimCloud::new_empty(),
     };
     let policy = policy(s.policy, s.policy_file.map(|f| rel(&f)), &s.grant)?;
@@ -128,17 +128,17 @@ fn prepare(s: Scenario, file: &Path, dir: &Path, runtime: &Runtime) -> Result<Pr
 }
 
 /// As `scope-host run`: no policy and no grants means plugins get what they declare.
-fn policy(inline: Option<Policy>, file: Option<PathBuf>, grants: &[String]) -> Result<Policy, String> {
+fn policy(inline: Option<Policy>, file: Option<PathBuf>, grants: &[String]) -> Result<Policy, ScenarioProblem> {
     let mut policy = match (inline, &file) {
         (Some(p), _) => {
-            p.validate("(inline)").map_err(|e| e.to_string())?;
+            p.validate("(inline)").map_err(ScenarioProblem::Policy)?;
             p
         }
-        (None, Some(f)) => Policy::from_file(f).map_err(|e| format!("policy_file: {e}"))?,
+        (None, Some(f)) => Policy::from_file(f).map_err(ScenarioProblem::PolicyFile)?,
         (None, None) if grants.is_empty() => return Ok(Policy::allow_all()),
         (None, None) => Policy { allow: vec![] },
     };
-    policy.extend(Policy::from_flags(grants).map_err(|e| format!("grant: {e}"))?);
+    policy.extend(Policy::from_flags(grants).map_err(ScenarioProblem::Grant)?);
     Ok(policy)
 }
 

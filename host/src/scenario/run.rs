@@ -5,6 +5,7 @@
 
 use super::calls::Call;
 use super::prepare::{Prepared, Target};
+use super::ScenarioError;
 use crate::caps::{LogLevel, LogSink};
 use crate::engine::Runtime;
 use crate::redact::Redactor;
@@ -62,7 +63,7 @@ impl LogSink for Capture {
 
 /// Runs the scenario, each step under `limits`. The error says why the run could not
 /// start at all.
-pub async fn run(p: Prepared, runtime: &Arc<Runtime>, limits: &Limits) -> Result<Observed, String> {
+pub async fn run(p: Prepared, runtime: &Arc<Runtime>, limits: &Limits) -> Result<Observed, ScenarioError> {
     let started = Instant::now();
     let sim = Arc::new(p.cloud);
     let redactor = crate::redact::Redactor::new();
@@ -81,7 +82,7 @@ pub async fn run(p: Prepared, runtime: &Arc<Runtime>, limits: &Limits) -> Result
         .sink(capture.clone())
         .build()
         .await
-        .map_err(|e| format!("asking the simulated cloud who the agent is: {e}"))?;
+        .map_err(ScenarioError::AgentIdentity)?;
     let context: Arc<str> = p.context.to_string().into();
 
     let mut observed = Observed {

@@ -30,6 +30,9 @@ pub enum WorkflowError {
     IncludeCycle(String),
     #[error("{0}")]
     Invalid(String),
+    /// An overrides file does not apply to the workflow; the message names the file.
+    #[error(transparent)]
+    Overrides(#[from] merge::MergeError),
 }
 
 /// What to read.
@@ -74,7 +77,7 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
             let ov_text = read(ov)?;
             let _: OverridesFile = parse_typed(&ov_text, &ov_s)?;
             let ov_tree: serde_yaml_ng::Value = parse_typed(&ov_text, &ov_s)?;
-            merge::apply(&mut tree, &ov_tree, &ov_s).map_err(WorkflowError::Invalid)?;
+            merge::apply(&mut tree, &ov_tree, &ov_s)?;
         }
         serde_yaml_ng::from_value(tree).map_err(|e| WorkflowError::Invalid(format!("{path_s}: after applying the overrides: {e}")))?
     };

@@ -4,6 +4,50 @@
 //! inserted at `before:`/`after:` an existing step.
 
 use serde_yaml_ng::{Mapping, Value};
+use thiserror::Error;
+
+/// Why an overrides file could not be applied, and which file it is.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{origin}: {problem}")]
+pub struct MergeError {
+    /// The overrides file, as it is named to the user.
+    pub origin: String,
+    pub problem: OverrideProblem,
+}
+
+/// What is wrong with an overrides file. `steps` lists the workflow's step names,
+/// so that a misspelt name can be corrected from the message.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum OverrideProblem {
+    /// The document is neither empty nor a mapping.
+    #[error("an overrides file is a mapping with `steps:` and/or `configuration:`")]
+    NotAMapping,
+    /// An entry of `steps:` has no `name`, so it matches nothing.
+    #[error("every override step needs a `name`")]
+    Unnamed,
+    /// `replace` or `skip` of a step the workflow does not have.
+    #[error("override `{name}` has action `{action}`, but the workflow has no step named `{name}`{}", step_list(.steps))]
+    NoSuchStep { name: String, action: String, steps: Vec<String> },
+    /// A new step placed both `before` and `after` an anchor.
+    #[error("override `{name}` gives both `before` and `after`; give one")]
+    BothAnchors { name: String },
+    /// A name that matches no step, without `before`/`after` to insert it.
+    #[error("override `{name}` matches no step; to add it, say where with `before: <step>` or `after: <step>`{}", step_list(.steps))]
+    NoAnchor { name: String, steps: Vec<String> },
+    /// A new step placed next to a step the workflow does not have.
+    #[error("override `{name}` goes next to `{anchor}`, but the workflow has no step named `{anchor}`{}", step_list(.steps))]
+    NoSuchAnchor { name: String, anchor: String, steps: Vec<String> },
+    /// The anchor is a `pre`/`post` (or `before_each`/`after_each`) step, which has
+    /// no list to insert into.
+    #[error("override `{name}`: `{anchor}` is a single pre/post step, not in a list of steps")]
+    AnchorNotInList { name: String, anchor: String },
+    /// The `steps` holding the anchor are not a list.
+    #[error("steps around `{anchor}` are not a list")]
+    NotAList { anchor: String },
+    /// An `action` other than replace or skip (no action means merge).
+    #[error("override `{name}`: unknown action `{action}` (use replace or skip, or leave it out to merge)")]
+    UnknownAction { name: String, action: String },
+}
 
 /// Keys that hold a single step.
 const SINGLE_STEP_KEYS: [&str; 4] = ["pre", "post", "before_each", "after_each"];
@@ -16,14 +60,19 @@ enum Seg {
 
 /// Applies one overrides document to a workflow document. `origin` names the
 /// overrides file in errors.
-pub fn apply(workflow: &mut Value, overrides: &Value, origin: &str) -> Result<(), String> {
+pub fn apply(workflow: &mut Value, overrides: &Value, origin: &str) -> Result<(), MergeError> {
+    apply_document(workflow, overrides).map_err(|problem| MergeError {
+        origin: origin.to_owned(),
+        problem,
+    })
+}
+
+fn apply_document(workflow: &mut Value, overrides: &Value) -> Result<(), OverrideProblem> {
     let Some(ov) = overrides.as_mapping() else {
         return if overrides.is_null() {
             Ok(())
         } else {
-            Err(format!(
-                "{origin}: an overrides file is a mapping with `steps:` and/or `configuration:`"
-            ))
+            Err(OverrideProblem::NotAMapping)
         };
     };
     if let Some(config) = ov.get("configuration") {
@@ -36,16 +85,16 @@ pub fn apply(workflow: &mut Value, overrides: &Value, origin: &str) -> Result<()
         }
     }
     for entry in ov.get("steps").and_then(Value::as_sequence).into_iter().flatten() {
-        apply_step(workflow, entry, origin)?;
+        apply_step(workflow, entry)?;
     }
     Ok(())
 }
 
-fn apply_step(workflow: &mut Value, entry: &Value, origin: &str) -> Result<(), String> {
+fn apply_step(workflow: &mut Value, entry: &Value) -> Result<(), OverrideProblem> {
     let name = entry
         .get("name")
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("{origin}: every override step needs a `name`"))?
+        .ok_or(OverrideProblem::Unnamed)?
         .to_owned();
     let action = entry.get("action").and_then(Value::as_str).unwrap_or("merge").to_owned();
     let mut body = entry.clone();
@@ -59,10 +108,11 @@ fn apply_step(workflow: &mut Value, entry: &Value, origin: &str) -> Result<(), S
         (Some(path), "replace") => *get_mut(workflow, &path) = body,
         (Some(path), "skip") => remove(workflow, &path),
         (None, "replace" | "skip") => {
-            return Err(format!(
-                "{origin}: override `{name}` has action `{action}`, but the workflow has no step named `{name}`{}",
-                known_names(workflow)
-            ))
+            return Err(OverrideProblem::NoSuchStep {
+                steps: step_names(workflow),
+                name,
+                action,
+            })
         }
         (None, "merge") => {
             let (anchor, after) = match (
@@ -71,34 +121,34 @@ fn apply_step(workflow: &mut Value, entry: &Value, origin: &str) -> Result<(), S
             ) {
                 (Some(b), None) => (b.to_owned(), false),
                 (None, Some(a)) => (a.to_owned(), true),
-                (Some(_), Some(_)) => return Err(format!("{origin}: override `{name}` gives both `before` and `after`; give one")),
+                (Some(_), Some(_)) => return Err(OverrideProblem::BothAnchors { name }),
                 (None, None) => {
-                    return Err(format!(
-                        "{origin}: override `{name}` matches no step; to add it, say where with `before: <step>` or `after: <step>`{}",
-                        known_names(workflow)
-                    ))
+                    return Err(OverrideProblem::NoAnchor {
+                        steps: step_names(workflow),
+                        name,
+                    })
                 }
             };
-            let path = locate(workflow, &anchor).ok_or_else(|| {
-                format!(
-                    "{origin}: override `{name}` goes next to `{anchor}`, but the workflow has no step named `{anchor}`{}",
-                    known_names(workflow)
-                )
-            })?;
-            let Some((Seg::Index(i), parent)) = path.split_last() else {
-                return Err(format!(
-                    "{origin}: override `{name}`: `{anchor}` is a single pre/post step, not in a list of steps"
-                ));
+            let Some(path) = locate(workflow, &anchor) else {
+                return Err(OverrideProblem::NoSuchAnchor {
+                    steps: step_names(workflow),
+                    name,
+                    anchor,
+                });
             };
-            let list = get_mut(workflow, parent)
-                .as_sequence_mut()
-                .ok_or_else(|| format!("{origin}: steps around `{anchor}` are not a list"))?;
+            let Some((Seg::Index(i), parent)) = path.split_last() else {
+                return Err(OverrideProblem::AnchorNotInList { name, anchor });
+            };
+            let Some(list) = get_mut(workflow, parent).as_sequence_mut() else {
+                return Err(OverrideProblem::NotAList { anchor });
+            };
             list.insert(if after { i + 1 } else { *i }, body);
         }
         (_, other) => {
-            return Err(format!(
-                "{origin}: override `{name}`: unknown action `{other}` (use replace or skip, or leave it out to merge)"
-            ))
+            return Err(OverrideProblem::UnknownAction {
+                action: other.to_owned(),
+                name,
+            })
         }
     }
     Ok(())
@@ -189,9 +239,14 @@ fn remove(v: &mut Value, path: &[Seg]) {
     }
 }
 
-fn known_names(workflow: &Value) -> String {
+fn step_names(workflow: &Value) -> Vec<String> {
     let mut names = Vec::new();
     collect_names(workflow, &mut names);
+    names
+}
+
+/// ` (steps: a, b)`, or nothing for a workflow without named steps.
+fn step_list(names: &[String]) -> String {
     if names.is_empty() {
         String::new()
     } else {
@@ -325,10 +380,16 @@ steps:
             let got = apply(&mut wf, &yaml(ov), "o.yaml").map(|_| names(&wf));
             match (got, want) {
                 (Ok(n), Ok(w)) => assert_eq!(n, w, "{what}"),
-                (Err(e), Err(w)) => assert!(e.contains(w), "{what}: `{e}` lacks `{w}`"),
+                (Err(e), Err(w)) => assert!(e.to_string().contains(w), "{what}: `{e}` lacks `{w}`"),
                 (got, want) => panic!("{what}: got {got:?}, want {want:?}"),
             }
         }
+        // The whole message: the file, the problem, and the steps to choose from.
+        let e = apply(&mut yaml(BASE), &yaml("steps: [{name: nope, action: skip}]"), "o.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "o.yaml: override `nope` has action `skip`, but the workflow has no step named `nope` (steps: assume_role, build_context, notify, deploy, update_code, publish)"
+        );
     }
 
     #[test]

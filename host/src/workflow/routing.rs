@@ -1,6 +1,36 @@
 //! Which workflow a platform notification runs (rules of the bash agent, kept).
 
 use serde_json::Value;
+use thiserror::Error;
+
+/// Why a notification routes to no workflow.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RouteError {
+    /// The document is neither `{"notification": {...}}` nor the inner object.
+    #[error("the notification is not a JSON object with a `notification` member")]
+    NotAnObject,
+    /// A deployment notification (it has a deployment id) whose slug is not one of
+    /// [`DEPLOYMENT_SLUGS`].
+    #[error("deployment notification with unknown slug `{slug}`; known slugs: {}", known_slugs())]
+    UnknownDeploymentSlug { slug: String },
+    /// A `custom` scope notification names its workflow by slug, and has none.
+    #[error("custom scope notification without a `slug`")]
+    CustomWithoutSlug,
+    /// A scope notification names its workflow by type, and has none.
+    #[error("scope notification without a `type` (e.g. create, delete, custom)")]
+    ScopeWithoutType,
+    /// The `type` or `slug` naming a scope workflow is not a plain name, so it could
+    /// reach a file outside the service folder. `name` is cut to 200 characters.
+    #[error(
+        "the notification's `{field}` {} is not a workflow name (letters, digits, `-` and `_` only): it names a file under <service>/scope/workflows/ and cannot be a path",
+        Value::String(.name.clone())
+    )]
+    NotAWorkflowName { field: &'static str, name: String },
+}
+
+fn known_slugs() -> String {
+    DEPLOYMENT_SLUGS.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+}
 
 /// Deployment or scope workflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,10 +69,10 @@ pub const DEPLOYMENT_SLUGS: [(&str, &str); 7] = [
 ];
 
 /// Routes `{"notification": {...}}` (or the inner object itself).
-pub fn route(doc: &Value) -> Result<Route, String> {
+pub fn route(doc: &Value) -> Result<Route, RouteError> {
     let n = doc.get("notification").unwrap_or(doc);
     if !n.is_object() {
-        return Err("the notification is not a JSON object with a `notification` member".into());
+        return Err(RouteError::NotAnObject);
     }
     let slug = n.get("slug").and_then(Value::as_str).unwrap_or("");
     let has_deployment = n.pointer("/parameters/deployment_id").is_some_and(|d| !d.is_null());
@@ -52,10 +82,7 @@ pub fn route(doc: &Value) -> Result<Route, String> {
                 family: Family::Deployment,
                 workflow: (*workflow).to_owned(),
             }),
-            None => Err(format!(
-                "deployment notification with unknown slug `{slug}`; known slugs: {}",
-                DEPLOYMENT_SLUGS.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
-            )),
+            None => Err(RouteError::UnknownDeploymentSlug { slug: slug.to_owned() }),
         };
     }
     let kind = n.get("type").and_then(Value::as_str).unwrap_or("");
@@ -63,10 +90,10 @@ pub fn route(doc: &Value) -> Result<Route, String> {
         "custom" => match slug {
             "delete-scope" => "delete",
             "diagnose-scope" => "diagnose",
-            "" => return Err("custom scope notification without a `slug`".into()),
+            "" => return Err(RouteError::CustomWithoutSlug),
             other => other,
         },
-        "" => return Err("scope notification without a `type` (e.g. create, delete, custom)".into()),
+        "" => return Err(RouteError::ScopeWithoutType),
         other => other,
     };
     check_workflow_name(workflow, if kind == "custom" { "slug" } else { "type" })?;
@@ -79,7 +106,7 @@ pub fn route(doc: &Value) -> Result<Route, String> {
 /// A notification's field becomes a file name under the service folder: only a
 /// plain name may (letters, digits, `-`, `_`), never `..`, a separator or an
 /// absolute path that would reach a workflow file anywhere on the disk.
-fn check_workflow_name(name: &str, field: &str) -> Result<(), String> {
+fn check_workflow_name(name: &str, field: &'static str) -> Result<(), RouteError> {
     let plain = !name.is_empty()
         && name.len() <= 128
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -87,10 +114,10 @@ fn check_workflow_name(name: &str, field: &str) -> Result<(), String> {
     if plain {
         Ok(())
     } else {
-        Err(format!(
-            "the notification's `{field}` {} is not a workflow name (letters, digits, `-` and `_` only): it names a file under <service>/scope/workflows/ and cannot be a path",
-            serde_json::Value::String(name.chars().take(200).collect())
-        ))
+        Err(RouteError::NotAWorkflowName {
+            field,
+            name: name.chars().take(200).collect(),
+        })
     }
 }
 
@@ -112,7 +139,9 @@ mod tests {
                 "{slug}"
             );
         }
-        let e = route(&json!({"notification": {"slug": "explode", "parameters": {"deployment_id": 1}}})).unwrap_err();
+        let e = route(&json!({"notification": {"slug": "explode", "parameters": {"deployment_id": 1}}}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown slug `explode`") && e.contains("start-initial"), "{e}");
         let scope = |t: &str, s: &str| route(&json!({"notification": {"type": t, "slug": s, "parameters": {"scope_id": 11}}}));
         assert_eq!(scope("custom", "delete-scope").unwrap().workflow, "delete");
@@ -146,11 +175,16 @@ mod tests {
             "-rf",
             "x.yaml",
         ] {
-            let e = scope(hostile, "").unwrap_err();
+            let e = scope(hostile, "").unwrap_err().to_string();
             assert!(e.contains("not a workflow name") && e.contains("`type`"), "{hostile}: {e}");
-            let e = scope("custom", hostile).unwrap_err();
+            let e = scope("custom", hostile).unwrap_err().to_string();
             assert!(e.contains("`slug`"), "{hostile}: {e}");
         }
         assert_eq!(scope("update-scope", "").unwrap().workflow, "update-scope");
+        // The name is shown as a JSON string, so controls and quotes are escaped.
+        assert_eq!(
+            scope("a/\"b", "").unwrap_err().to_string(),
+            "the notification's `type` \"a/\\\"b\" is not a workflow name (letters, digits, `-` and `_` only): it names a file under <service>/scope/workflows/ and cannot be a path"
+        );
     }
 }

@@ -24,9 +24,20 @@ pub enum ReplayError {
     #[error("{file}: its `recording` section is malformed: {message}")]
     Section { file: String, message: String },
     #[error(
-        "replaying {file}: {message}; give the run the inputs it was recorded with (the recording's own are under `recording.inputs`)"
+        "replaying {file}: {conflict}; give the run the inputs it was recorded with (the recording's own are under `recording.inputs`)"
     )]
-    Accounts { file: String, message: String },
+    Accounts { file: String, conflict: AccountConflict },
+}
+
+/// The run's inputs do not map the recording's placeholder accounts one to one.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum AccountConflict {
+    /// One placeholder stands for two different accounts.
+    #[error("the recording's account {placeholder} is {known} in one place of this run's inputs and {real} in another")]
+    TwoForOne { placeholder: String, known: String, real: String },
+    /// Two placeholders stand for the same account.
+    #[error("this run's inputs name {real} where the recording has two different accounts, {other} and {placeholder}")]
+    OneForTwo { real: String, other: String, placeholder: String },
 }
 
 /// Loads a fixture file into a simulated cloud; a recording gets its accounts back
@@ -48,17 +59,17 @@ pub fn load_sim(path: &Path, inputs: &Inputs) -> Result<SimCloud, ReplayError> {
         file: file.clone(),
         message: e.to_string(),
     })?;
-    let accounts = recover_accounts(&section, inputs).map_err(|message| ReplayError::Accounts {
+    let accounts = recover_accounts(&section, inputs).map_err(|conflict| ReplayError::Accounts {
         file: file.clone(),
-        message,
+        conflict,
     })?;
     // Placeholders and accounts are both twelve digits: positions in errors stay right.
     Ok(SimCloud::from_named_json(&replace_accounts(&text, &accounts), &file)?)
 }
 
 /// Placeholder → the real account the given inputs name in its place; an error
-/// sentence when they name two for one, or one for two.
-fn recover_accounts(section: &RecordingSection, inputs: &Inputs) -> Result<BTreeMap<String, String>, String> {
+/// when they name two for one, or one for two.
+fn recover_accounts(section: &RecordingSection, inputs: &Inputs) -> Result<BTreeMap<String, String>, AccountConflict> {
     let mut pairs = Vec::new();
     overlay(&section.inputs, &inputs.to_value(), &mut pairs);
     let mut map: BTreeMap<String, String> = BTreeMap::new();
@@ -68,16 +79,20 @@ fn recover_accounts(section: &RecordingSection, inputs: &Inputs) -> Result<BTree
         }
         if let Some(known) = map.get(&placeholder) {
             if *known != real {
-                return Err(format!(
-                    "the recording's account {placeholder} is {known} in one place of this run's inputs and {real} in another"
-                ));
+                return Err(AccountConflict::TwoForOne {
+                    known: known.clone(),
+                    placeholder,
+                    real,
+                });
             }
             continue;
         }
         if let Some((other, _)) = map.iter().find(|(_, r)| **r == real) {
-            return Err(format!(
-                "this run's inputs name {real} where the recording has two different accounts, {other} and {placeholder}"
-            ));
+            return Err(AccountConflict::OneForTwo {
+                other: other.clone(),
+                placeholder,
+                real,
+            });
         }
         map.insert(placeholder, real);
     }
@@ -190,7 +205,7 @@ mod tests {
     fn one_placeholder_named_as_two_accounts_is_a_conflict() {
         let rec = section(json!({"context": {"a": "000000000001", "b": "arn:aws:iam::000000000001:root"}}));
         let inputs = given(json!({"a": "999988887777", "b": "arn:aws:iam::444455556666:root"}));
-        let message = recover_accounts(&rec, &inputs).unwrap_err();
+        let message = recover_accounts(&rec, &inputs).unwrap_err().to_string();
         assert!(
             message.contains("000000000001 is 999988887777 in one place") && message.contains("444455556666 in another"),
             "{message}"
