@@ -97,6 +97,10 @@ pub enum ManifestError {
     Missing,
     #[error("the component carries {0} different `{SECTION}` sections; keep one")]
     Ambiguous(usize),
+    /// The bytes stop being WebAssembly before their end (a truncated or corrupted
+    /// file): said before anything about the manifest, which may well be intact.
+    #[error("the component is damaged: {0}; rebuild it or copy it again")]
+    Damaged(String),
     #[error("the manifest is not valid JSON at line {line}, column {column}: {message}")]
     Syntax { line: usize, column: usize, message: String },
     #[error("the manifest is invalid: {0}")]
@@ -221,12 +225,13 @@ fn check_capability(cap: &Capability) -> Result<(), String> {
 }
 
 /// Reads the manifest from a component's (or module's) bytes, wherever the custom
-/// section sits (top level or an embedded core module).
+/// section sits (top level or an embedded core module). The whole file is walked:
+/// bytes that stop parsing anywhere are [`ManifestError::Damaged`], so a manifest
+/// met before the damage is never taken for the component's only one.
 pub fn read_from_wasm(bytes: &[u8]) -> Result<Manifest, ManifestError> {
     let mut found: Vec<Vec<u8>> = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        // Structural errors are reported by the component loader with more context.
-        let Ok(payload) = payload else { break };
+        let payload = payload.map_err(|e| ManifestError::Damaged(e.to_string()))?;
         if let wasmparser::Payload::CustomSection(reader) = payload {
             if reader.name() == SECTION && !found.iter().any(|f| f == reader.data()) {
                 found.push(reader.data().to_vec());

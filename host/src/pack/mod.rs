@@ -91,6 +91,11 @@ pub fn embed(component: &[u8], origin: &str, manifest: &Manifest) -> Result<(Vec
     match manifest::read_from_wasm(&bytes) {
         Ok(_) => Ok((bytes, scanned.dropped_manifests)),
         Err(ManifestError::Ambiguous(_)) => Err(PackError::ManifestInCode { origin: origin.into() }),
+        // The top level scanned cleanly, but a nested module or component is damaged.
+        Err(ManifestError::Damaged(message)) => Err(PackError::Malformed {
+            origin: origin.into(),
+            message,
+        }),
         Err(e) => Err(PackError::Invalid {
             file: origin.into(),
             source: e,
