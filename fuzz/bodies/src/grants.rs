@@ -40,7 +40,20 @@ const PIECES: &[&str] = &[
 /// Patterns are compared with an O(n·m) reference matcher: keep them short.
 const MAX_CHARS: usize = 48;
 
+/// Patterns of a grant are shorter still: intersecting two star-heavy patterns for
+/// the session policy costs milliseconds (bounded by grants.rs's piece limits),
+/// which would leave the fuzzer a few hundred inputs a second.
+const MAX_GRANT_CHARS: usize = 20;
+
 fn text(u: &mut Unstructured) -> Result<String> {
+    text_of(u, MAX_CHARS)
+}
+
+fn short(u: &mut Unstructured) -> Result<String> {
+    text_of(u, MAX_GRANT_CHARS)
+}
+
+fn text_of(u: &mut Unstructured, max: usize) -> Result<String> {
     let mut s = String::new();
     if u.ratio(1, 4)? {
         s = u.arbitrary::<String>()?;
@@ -53,7 +66,7 @@ fn text(u: &mut Unstructured) -> Result<String> {
             }
         }
     }
-    Ok(s.chars().take(MAX_CHARS).collect())
+    Ok(s.chars().take(max).collect())
 }
 
 pub fn grants(data: &[u8]) {
@@ -129,30 +142,33 @@ fn grant(u: &mut Unstructured) -> Result<()> {
     let mut declared = Vec::new();
     for _ in 0..u.int_in_range(0..=3)? {
         declared.push(Capability {
-            action: text(u)?,
-            resource: text(u)?,
+            action: short(u)?,
+            resource: short(u)?,
         });
     }
     let mut allow = Vec::new();
     for _ in 0..u.int_in_range(0..=3)? {
         allow.push(Statement {
-            action: text(u)?,
-            resource: text(u)?,
+            action: short(u)?,
+            resource: short(u)?,
         });
     }
-    let policy = Policy { allow };
+    let policy = Policy { allow: allow.clone() };
     let _ = policy.validate("fuzz");
     let mut vars = BTreeMap::new();
     for _ in 0..u.int_in_range(0..=2)? {
-        let name = if u.arbitrary()? { "V".to_owned() } else { text(u)? };
-        vars.insert(name, text(u)?);
+        let name = if u.arbitrary()? { "V".to_owned() } else { short(u)? };
+        vars.insert(name, short(u)?);
     }
     let var = |n: &str| vars.get(n).cloned();
     let grant = Grant::new("fuzz", &declared, Arc::new(policy));
     let _ = grant.ungranted();
     let mut probes = Vec::new();
     for _ in 0..u.int_in_range(1..=4)? {
-        probes.push((text(u)?, text(u)?));
+        probes.push((short(u)?, short(u)?));
+    }
+    if crate::show() {
+        eprintln!("declared {declared:?}\npolicy {allow:?}\nvars {vars:?}\nprobes {probes:?}");
     }
     let session = grant.session_policy(&var);
     for (action, resource) in &probes {
