@@ -1,5 +1,5 @@
 //! The host's own types for cloud requests and answers. Capability modules convert
-//! the generated WIT types to these; backends (`sim`, later `aws`) speak only these.
+//! the generated WIT types to these; backends (`sim`, `aws`) speak only these.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
