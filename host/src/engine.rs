@@ -211,6 +211,19 @@ impl Runtime {
         self.load_file_or_not(path, false).transpose()
     }
 
+    /// The plugin loaded from `path` earlier in this process, when the file has not
+    /// changed since (same length and modification time): a `stat` and a lookup, no
+    /// reading, hashing or compiling, so it may run on the async path.
+    pub fn loaded_file(&self, path: &Path) -> Option<Arc<Plugin>> {
+        let meta = std::fs::metadata(path).ok()?;
+        let stamp = (meta.len(), meta.modified().ok()?);
+        let by_path = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
+        by_path
+            .get(path)
+            .filter(|(len, modified, _)| (*len, *modified) == stamp)
+            .map(|(_, _, plugin)| plugin.clone())
+    }
+
     /// Why the disk compile cache is not used, when that is something to fix (its
     /// directory or key could be written or read by other users); printed once per
     /// process as well.

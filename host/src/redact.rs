@@ -12,7 +12,7 @@
 //! registered. A mask carries a short keyed hash of the value, so an auditor can tell
 //! that two masks hide the same secret without learning anything about it.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
 
@@ -46,12 +46,20 @@ pub struct Redactor {
 struct Inner {
     /// The secrets and their masks, in the order registered.
     secrets: Vec<(String, String)>,
-    /// One searcher for every secret at once, rebuilt when a secret is added (rare)
-    /// so redacting (every string of every record) is one linear pass.
-    searcher: Option<Arc<AhoCorasick>>,
+    /// One searcher for every secret at once, rebuilt on the first redaction after
+    /// a secret is added, so redacting (every string of every record) is one
+    /// linear pass.
+    searcher: Option<Arc<Searcher>>,
     /// Keys the masks' hashes: per redactor (per run), so a mask cannot be matched
     /// against hashes of guessed values computed elsewhere.
     key: [u8; 32],
+}
+
+/// The automaton over every registered form, and the mask of each (by pattern index).
+#[derive(Debug)]
+struct Searcher {
+    automaton: Option<AhoCorasick>,
+    masks: Vec<String>,
 }
 
 impl Default for Redactor {
@@ -124,35 +132,49 @@ impl Redactor {
     }
 
     /// The searcher over every registered secret, built if a secret was added since.
-    fn searcher(&self) -> Option<(Arc<AhoCorasick>, Vec<String>)> {
+    fn searcher(&self) -> Option<Arc<Searcher>> {
         {
             let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
             if inner.secrets.is_empty() {
                 return None;
             }
             if let Some(s) = &inner.searcher {
-                return Some((s.clone(), inner.secrets.iter().map(|(_, m)| m.clone()).collect()));
+                return Some(s.clone());
             }
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let built = AhoCorasickBuilder::new()
+        if let Some(s) = &inner.searcher {
+            return Some(s.clone());
+        }
+        // A contiguous NFA, not a DFA: secrets arrive one by one through a run (a
+        // role session's keys at each step), and a DFA over long tokens costs far
+        // more to build than the few strings searched before the next secret.
+        let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .build(inner.secrets.iter().map(|(s, _)| s.as_str()))
-            .ok()?;
-        let built = Arc::new(built);
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(inner.secrets.iter().map(|(s, _)| s.as_str()));
+        let built = Arc::new(Searcher {
+            // Too many secrets for one automaton (its state ids overflow): fail
+            // closed, every text becomes one mask, rather than none redacted.
+            automaton: automaton.ok(),
+            masks: inner.secrets.iter().map(|(_, m)| m.clone()).collect(),
+        });
         inner.searcher = Some(built.clone());
-        Some((built, inner.secrets.iter().map(|(_, m)| m.clone()).collect()))
+        Some(built)
     }
 
     /// `text` with every registered secret replaced by its mask. Where secrets
     /// overlap in the text, their union is masked (with the mask of the first), so
     /// neither shows in part.
     pub fn redact(&self, text: &str) -> String {
-        let Some((searcher, masks)) = self.searcher() else {
+        let Some(searcher) = self.searcher() else {
             return text.to_owned();
         };
+        let Some(automaton) = &searcher.automaton else {
+            return MASK.to_owned();
+        };
         // Every match, overlapping ones included, ordered by start.
-        let mut spans: Vec<(usize, usize, usize)> = searcher
+        let mut spans: Vec<(usize, usize, usize)> = automaton
             .find_overlapping_iter(text)
             .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
             .collect();
@@ -173,7 +195,7 @@ impl Redactor {
             }
             // Secrets are whole strings, so every span starts and ends on a char boundary.
             out.push_str(&text[copied..start]);
-            out.push_str(&masks[pattern]);
+            out.push_str(&searcher.masks[pattern]);
             copied = end;
         }
         out.push_str(&text[copied..]);

@@ -47,7 +47,9 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    fn run(&self, binary: &Path, journal: &Path) -> Sample {
+    /// `grant_declared`: the build refuses `--cloud aws` without a policy unless told
+    /// `--grant-declared` (older builds know no such flag).
+    fn run(&self, binary: &Path, journal: &Path, grant_declared: bool) -> Sample {
         assert_eq!(self.moto.api("POST", "/moto-api/reset", "").0, 200);
         self.rt.block_on(seed(self.clients, self.fixture));
         let svc = &self.svc;
@@ -59,7 +61,8 @@ impl Bench<'_> {
             .arg(svc)
             .arg("--providers")
             .arg(svc.join("examples/providers.json"))
-            .args(["--cloud", "aws", "--endpoint-url", &self.moto.endpoint, "--grant-declared"])
+            .args(["--cloud", "aws", "--endpoint-url", &self.moto.endpoint])
+            .args(grant_declared.then_some("--grant-declared"))
             .arg("--journal")
             .arg(journal)
             .env("SCOPE_HOST_CACHE", self.dir.join("compile-cache"))
@@ -122,19 +125,8 @@ fn report(name: &str, runs: usize, samples: &[Sample]) {
 }
 
 fn main() {
-    let binary = std::env::var_os("BENCH_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("release/scope-host"));
-    let mut binaries = vec![binary];
-    binaries.extend(std::env::var_os("BENCH_COMPARE").map(PathBuf::from));
-    for b in &binaries {
-        assert!(
-            b.exists(),
-            "{} is missing: run scripts/bench-moto (it builds target/release/scope-host)",
-            b.display()
-        );
-    }
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
+    let binaries = scope_host_tests::bench_binaries("run scripts/bench-moto (it builds target/release/scope-host)");
+    let runs = scope_host_tests::bench_runs(15);
     let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
     let fixture: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(svc.join("examples/cloud-state.json")).unwrap()).unwrap();
@@ -151,6 +143,13 @@ fn main() {
         dir: dir.path(),
     };
 
+    let grant_declared: Vec<bool> = binaries
+        .iter()
+        .map(|b| {
+            let help = std::process::Command::new(b).args(["handle", "--help"]).output().unwrap();
+            String::from_utf8_lossy(&help.stdout).contains("--grant-declared")
+        })
+        .collect();
     let mut samples: Vec<Vec<Sample>> = binaries.iter().map(|_| Vec::new()).collect();
     // One warm-up run of each fills the compile cache, as on an agent that has run
     // before. Compared builds take turns, first one then the other, so that both
@@ -158,7 +157,7 @@ fn main() {
     for i in 0..=runs {
         for k in 0..binaries.len() {
             let k = (k + i) % binaries.len();
-            let sample = bench.run(&binaries[k], &dir.path().join(format!("run-{k}-{i}.jsonl")));
+            let sample = bench.run(&binaries[k], &dir.path().join(format!("run-{k}-{i}.jsonl")), grant_declared[k]);
             if i > 0 {
                 samples[k].push(sample);
             }

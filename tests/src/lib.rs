@@ -470,3 +470,24 @@ pub fn form_decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The builds a whole-process bench measures: BENCH_BINARY (default: the release
+/// binary of this target directory), then BENCH_COMPARE if set, each an absolute
+/// path (`cargo bench` runs in the tests folder). `how_to_build` is said when one
+/// is missing.
+pub fn bench_binaries(how_to_build: &str) -> Vec<PathBuf> {
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/scope-host"));
+    let mut binaries = vec![binary];
+    binaries.extend(std::env::var_os("BENCH_COMPARE").map(PathBuf::from));
+    for b in &binaries {
+        assert!(b.exists(), "{} is missing: {how_to_build}", b.display());
+    }
+    binaries
+}
+
+/// BENCH_RUNS, else `default`.
+pub fn bench_runs(default: usize) -> usize {
+    std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(default)
+}

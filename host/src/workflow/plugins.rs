@@ -125,17 +125,16 @@ impl PluginPath {
         check_pin(spec, &origin, plugin, pin)
     }
 
-    /// [`PluginPath::load`], unless another thread is loading a component right now
-    /// (`None`: the caller would have to wait for it).
-    pub fn load_unless_busy(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Option<Result<Arc<Plugin>, String>> {
+    /// The plugin `spec` names when this process has loaded it already (see
+    /// [`Runtime::loaded_file`]): cheap enough for the async path. `None` when it
+    /// still has to be read, checked or compiled — [`PluginPath::load`] does that.
+    pub fn loaded(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Option<Result<Arc<Plugin>, String>> {
         let (path, pin) = match self.resolve(spec, base_dir) {
             Ok(found) => found,
             Err(e) => return Some(Err(e)),
         };
-        Some(match runtime.try_load_file(&path)? {
-            Ok(plugin) => check_pin(spec, &path, plugin, pin),
-            Err(e) => Err(e.to_string()),
-        })
+        let plugin = runtime.loaded_file(&path)?;
+        Some(check_pin(spec, &path, plugin, pin))
     }
 }
 

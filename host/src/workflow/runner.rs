@@ -260,15 +260,16 @@ impl Runner {
 
     /// The sandbox of `step`, made ahead of its turn (see [`prepare`]), when it is a
     /// plain wasm step whose plugin names no variable (a variable may be set by the
-    /// step running now) and whose component is loaded or loads without waiting for
-    /// another thread. First it frees `spent`, the sandbox of the step before: this
-    /// runs once the step now running waits for the cloud.
+    /// step running now) and whose component this process has loaded already. First
+    /// it frees `spent`, the sandbox of the step before: this runs once the step now
+    /// running waits for the cloud.
     async fn prepare(&self, step: Option<&Step>, dir: &Path, spent: Option<Spent>) -> Option<Prepared> {
         drop(spent);
         let step = step?;
         let spec = preparable(step)?;
-        // Never wait for the prefetch thread here: the step running now would wait too.
-        let plugin = self.plugins.load_unless_busy(&self.runtime, spec, dir)?.ok()?;
+        // Only a plugin already loaded (by the prefetch thread, or an earlier run):
+        // reading, checking or compiling one here would hold up the step running now.
+        let plugin = self.plugins.loaded(&self.runtime, spec, dir)?.ok()?;
         prepare(&self.env, &step.name, plugin, self.context.clone(), &self.limits).await
     }
 
@@ -303,10 +304,15 @@ impl Runner {
         // sandbox was made (its spec names no variable); its pin is checked now.
         let found = match &prepared {
             Some(p) => self.plugins.verify(&spec, p.plugin().clone()),
-            None => {
-                let (plugins, spec, dir) = (self.plugins.clone(), spec.clone(), ctx.dir.to_path_buf());
-                self.off_thread(move |runtime| plugins.load(runtime, &spec, &dir)).await
-            }
+            // Loaded already: no need to hand the load to another thread (and wait
+            // for two thread switches) for a lookup.
+            None => match self.plugins.loaded(&self.runtime, &spec, ctx.dir) {
+                Some(found) => found,
+                None => {
+                    let (plugins, spec, dir) = (self.plugins.clone(), spec.clone(), ctx.dir.to_path_buf());
+                    self.off_thread(move |runtime| plugins.load(runtime, &spec, &dir)).await
+                }
+            },
         };
         let plugin = match found {
             Ok(p) => p,
