@@ -84,6 +84,15 @@ pub struct DiskCache {
     max_bytes: u64,
 }
 
+/// The key is wiped with the cache: whoever reads the process's freed memory later
+/// must not be able to forge entries.
+impl Drop for DiskCache {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.key.zeroize();
+    }
+}
+
 impl std::fmt::Debug for DiskCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key.

@@ -128,7 +128,7 @@ impl Manifest {
         if !is_plugin_name(&self.name) {
             return invalid(format!("name `{}` must be non-empty {PLUGIN_NAME_RULE}", self.name));
         }
-        if parse_version(&self.version).is_none() {
+        if semver::Version::parse(&self.version).is_err() {
             return invalid(format!("version `{}` is not `MAJOR.MINOR.PATCH`", self.version));
         }
         check_contract(&self.contract)?;
@@ -162,25 +162,22 @@ pub fn is_plugin_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
-    let core = v.split(['-', '+']).next()?;
-    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-    let version = (parts.next()??, parts.next()??, parts.next()??);
-    parts.next().is_none().then_some(version)
-}
-
 /// A plugin built for 0.1.x runs on a 0.1.y host (semver: for 0.x the minor is the
 /// breaking part). Anything else is refused with what to do.
 fn check_contract(found: &str) -> Result<(), ManifestError> {
     let served = crate::bindings::CONTRACT_VERSION;
-    let (Some(f), Some(s)) = (parse_version(found), parse_version(served)) else {
+    let (Ok(f), Ok(s)) = (semver::Version::parse(found), semver::Version::parse(served)) else {
         return Err(ManifestError::Invalid(format!("contract `{found}` is not `MAJOR.MINOR.PATCH`")));
     };
-    let compatible = if s.0 == 0 { f.0 == 0 && f.1 == s.1 } else { f.0 == s.0 };
+    let compatible = if s.major == 0 {
+        f.major == 0 && f.minor == s.minor
+    } else {
+        f.major == s.major
+    };
     if compatible {
         return Ok(());
     }
-    let newer = (f.0, f.1) > (s.0, s.1);
+    let newer = (f.major, f.minor) > (s.major, s.minor);
     let hint = if newer {
         "the plugin is newer than this host; upgrade scope-host".to_owned()
     } else {

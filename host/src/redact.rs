@@ -55,6 +55,19 @@ struct Inner {
     key: [u8; 32],
 }
 
+/// Registered secrets are wiped from memory with the redactor (the last clone of a
+/// run's). The searcher's automaton keeps its own tables of their bytes, which
+/// aho-corasick frees without wiping.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for (secret, _) in &mut self.secrets {
+            secret.zeroize();
+        }
+        self.key.zeroize();
+    }
+}
+
 /// The automaton over every registered form, and the mask of each (by pattern index).
 #[derive(Debug)]
 struct Searcher {

@@ -35,6 +35,17 @@ pub struct Credentials {
     pub session_token: Option<String>,
 }
 
+/// The key material is wiped when the last copy goes: a host that ran many role
+/// sessions leaves none of their keys behind in freed memory (a core dump, a swap
+/// file, a later allocation). Copies the AWS SDK makes are its own.
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.secret_access_key.zeroize();
+        self.session_token.zeroize();
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tail: String = self

@@ -75,9 +75,9 @@ pub fn embed(component: &[u8], origin: &str, manifest: &Manifest) -> Result<(Vec
         };
         return Err(PackError::Check(error));
     }
-    let scanned = section::scan(component).map_err(|message| PackError::Malformed {
+    let scanned = section::scan(component).map_err(|e| PackError::Malformed {
         origin: origin.into(),
-        message,
+        message: e.to_string(),
     })?;
     if let Some(imported) = scanned.contract_imports.iter().find(|v| **v != manifest.contract) {
         return Err(PackError::ContractMismatch {

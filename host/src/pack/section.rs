@@ -16,9 +16,22 @@ pub struct Scanned {
     pub contract_imports: Vec<String>,
 }
 
+/// Why the top level of a component could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// wasmparser's own message, with its byte offset.
+    #[error(transparent)]
+    Parse(#[from] wasmparser::BinaryReaderError),
+    /// The file stops inside a section's header or contents.
+    #[error("the component ends in the middle of a section")]
+    Truncated,
+    /// A nested module or component claims more bytes than the file has left.
+    #[error("a nested module ends past the end of the file (offset {end})")]
+    NestedPastEnd { end: usize },
+}
+
 /// Reads the top level of a component without descending into its modules.
-/// Errors are wasmparser's message with its byte offset.
-pub fn scan(bytes: &[u8]) -> Result<Scanned, String> {
+pub fn scan(bytes: &[u8]) -> Result<Scanned, ScanError> {
     let mut scanned = Scanned {
         kept: Vec::new(),
         dropped_manifests: 0,
@@ -27,9 +40,9 @@ pub fn scan(bytes: &[u8]) -> Result<Scanned, String> {
     let mut parser = Parser::new(0);
     let mut pos = 0;
     loop {
-        let (payload, consumed) = match parser.parse(&bytes[pos..], true).map_err(|e| e.to_string())? {
+        let (payload, consumed) = match parser.parse(&bytes[pos..], true)? {
             Chunk::Parsed { payload, consumed } => (payload, consumed),
-            Chunk::NeedMoreData(_) => return Err("the component ends in the middle of a section".into()),
+            Chunk::NeedMoreData(_) => return Err(ScanError::Truncated),
         };
         pos += consumed;
         match &payload {
@@ -38,10 +51,7 @@ pub fn scan(bytes: &[u8]) -> Result<Scanned, String> {
             // already stepped over their bytes, so the slice must step too.
             Payload::ModuleSection { unchecked_range, .. } | Payload::ComponentSection { unchecked_range, .. } => {
                 if unchecked_range.end > bytes.len() {
-                    return Err(format!(
-                        "a nested module ends past the end of the file (offset {})",
-                        unchecked_range.end
-                    ));
+                    return Err(ScanError::NestedPastEnd { end: unchecked_range.end });
                 }
                 pos = unchecked_range.end;
             }
@@ -51,7 +61,7 @@ pub fn scan(bytes: &[u8]) -> Result<Scanned, String> {
             }
             Payload::ComponentImportSection(reader) => {
                 for import in reader.clone() {
-                    let name = import.map_err(|e| e.to_string())?.name.name;
+                    let name = import?.name.name;
                     if let Some(version) = contract_version_of(name) {
                         if !scanned.contract_imports.iter().any(|v| v == version) {
                             scanned.contract_imports.push(version.to_owned());

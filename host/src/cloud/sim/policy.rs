@@ -7,37 +7,16 @@
 
 use serde_json::Value;
 
-/// IAM wildcard matching: `*` matches any run of characters, `?` exactly one.
-/// Actions compare case-insensitively, ARNs exactly.
+/// IAM wildcard matching (`*` any run of characters, `?` exactly one): the one
+/// matcher of the host, the grants' own, so that the simulated AWS and the host's
+/// grant check can never disagree on what a pattern covers. Actions compare
+/// case-insensitively, ARNs exactly.
 pub(super) fn glob_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let fold = |s: &str| -> Vec<char> {
-        if ignore_case {
-            s.chars().flat_map(char::to_lowercase).collect()
-        } else {
-            s.chars().collect()
-        }
-    };
-    let (p, t) = (fold(pattern), fold(text));
-    // Classic greedy matcher with one backtrack point (the last `*`): linear enough
-    // for policy-sized strings and free of recursion.
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
+    if ignore_case {
+        crate::grants::action_matches(pattern, text)
+    } else {
+        crate::grants::glob_matches(pattern, text)
     }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// The outcome of evaluating a policy for one request.
