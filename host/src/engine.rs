@@ -126,6 +126,59 @@ pub struct Plugin {
     pub starts_when_instantiated: bool,
 }
 
+/// What a component file declares, read without compiling it: enough to check a
+/// workflow before it runs (see [`crate::workflow::check::preflight`]).
+#[derive(Clone, Debug)]
+pub struct Inspected {
+    pub origin: String,
+    /// `sha256:<hex>` of the component bytes.
+    pub digest: String,
+    pub manifest: Manifest,
+}
+
+impl From<&Plugin> for Inspected {
+    fn from(p: &Plugin) -> Self {
+        Inspected {
+            origin: p.origin.clone(),
+            digest: p.digest.clone(),
+            manifest: p.manifest.clone(),
+        }
+    }
+}
+
+/// Reads a component file's digest and manifest, with the loader's own checks
+/// before them (a WebAssembly component, within the size budget, undamaged), but
+/// without compiling it: a link error only shows when the component is loaded.
+pub fn inspect_file(path: &Path) -> Result<Inspected, LoadError> {
+    let origin = path.display().to_string();
+    let read_err = |source| LoadError::Read {
+        path: origin.clone(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    crate::compile_budget::check_file_size(meta.len()).map_err(|over| LoadError::TooLarge {
+        origin: origin.clone(),
+        over,
+    })?;
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    if !wasmparser::Parser::is_component(&bytes) {
+        return Err(if wasmparser::Parser::is_core_wasm(&bytes) {
+            LoadError::CoreModule { origin }
+        } else {
+            LoadError::NotWasm { origin }
+        });
+    }
+    let manifest = manifest::read_from_wasm(&bytes).map_err(|source| LoadError::Manifest {
+        origin: origin.clone(),
+        source,
+    })?;
+    Ok(Inspected {
+        origin,
+        digest: digest(&bytes),
+        manifest,
+    })
+}
+
 /// A loaded file: its length, its modification time, and the plugin.
 type FileEntry = (u64, std::time::SystemTime, Arc<Plugin>);
 

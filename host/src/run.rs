@@ -67,6 +67,11 @@ impl RunEnv {
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
+
+    /// [`RunEnv::policy`], shared.
+    pub fn policy_arc(&self) -> Arc<Policy> {
+        self.policy.clone()
+    }
 }
 
 /// Assembles a [`RunEnv`]. Defaults: a policy granting every plugin what it

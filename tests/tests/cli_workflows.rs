@@ -215,12 +215,89 @@ fn a_first_step_pinned_to_another_digest_is_refused_although_its_sandbox_was_mad
     let journal = svc.path().join("run.jsonl");
     let out = scope_host(&["run", s(&wf), "--journal", s(&journal)]);
     let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
+    // Refused by the check before the first step (the pin is verified again at the
+    // step's turn, for a file replaced meanwhile).
+    assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("not the pinned sha256:0000") && t.contains("refusing to run it"), "{t}");
-    assert!(t.contains("– second skipped"), "{t}");
+    assert!(t.contains("run refused before its first step"), "{t}");
     let record = std::fs::read_to_string(&journal).unwrap();
     assert!(
         !record.contains("\"step_started\""),
         "the refused component never started: {record}"
     );
+}
+
+/// A typo in a late step's plugin used to leave a half-done deployment: the code and
+/// configuration updated and a version published, then "plugin not found". Now the
+/// whole workflow is checked first and nothing runs.
+#[test]
+fn a_typo_in_a_late_step_refuses_the_run_before_anything_changes() {
+    let svc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+    let ex = svc.join("examples");
+    let dir = tempfile::tempdir().unwrap();
+    let ovdir = dir.path().join("overrides");
+    std::fs::create_dir_all(ovdir.join("deployment/workflows")).unwrap();
+    std::fs::write(
+        ovdir.join("deployment/workflows/initial.yaml"),
+        "steps:\n  - {name: update_alias, plugin: update-alais}\n",
+    )
+    .unwrap();
+    let (journal, dump) = (dir.path().join("run.jsonl"), dir.path().join("after.json"));
+    let args = |overrides: bool| {
+        let mut a = vec![
+            "handle".to_owned(),
+            s(&ex.join("notifications/start-initial.json")).to_owned(),
+            "--service-path".into(),
+            s(&svc).into(),
+            "--providers".into(),
+            s(&ex.join("providers.json")).into(),
+            "--cloud-state".into(),
+            s(&ex.join("cloud-state.json")).into(),
+            "--journal".into(),
+            s(&journal).into(),
+            "--dump-state".into(),
+            s(&dump).into(),
+        ];
+        if overrides {
+            a.extend(["--overrides-path".to_owned(), s(&ovdir).to_owned()]);
+        }
+        a
+    };
+    let run = |overrides: bool| {
+        scope_host_command()
+            .args(args(overrides))
+            .env("SCOPE_HOST_PLUGINS", builtin_dir())
+            .output()
+            .unwrap()
+    };
+
+    let out = run(true);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("plugin `update-alais` not found"), "{t}");
+    assert!(t.contains("run refused before its first step: 1 error"), "{t}");
+    assert!(!t.contains("▶"), "no step started: {t}");
+    let record = std::fs::read_to_string(&journal).unwrap();
+    let events: Vec<serde_json::Value> = record.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!events.iter().any(|e| e["event"] == "step_started"), "{record}");
+    let step_calls: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "call" && e["step"] != "(host)").collect();
+    assert!(step_calls.is_empty(), "{step_calls:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "log" && e["level"] == "error" && e["message"].as_str().unwrap().contains("update-alais")),
+        "the record says why: {record}"
+    );
+    let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ex.join("cloud-state.json")).unwrap()).unwrap();
+    let before_dump = {
+        // The same fixture, dumped by a run that changes nothing: the baseline.
+        let sim = scope_host::cloud::sim::SimCloud::from_fixture_json(&fixture.to_string()).unwrap();
+        sim.dump_json()
+    };
+    let after: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    assert_eq!(after, before_dump, "the cloud is as it was");
+
+    // Without the typo the same deployment runs (the refusal was the typo's).
+    let out = run(false);
+    assert!(out.status.success(), "{}", text(&out));
 }

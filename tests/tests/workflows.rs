@@ -214,26 +214,28 @@ steps:
 }
 
 #[tokio::test]
-async fn bash_steps_and_missing_plugins_fail_with_what_to_do() {
+async fn bash_steps_missing_plugins_and_wrong_pins_refuse_the_run_with_what_to_do() {
     let wf = "
 continue_on_error: true
 steps:
+  - {name: first, type: wasm, plugin: emit}
   - {name: publish_version, type: script, file: \"$SERVICE_PATH/deployment/scripts/publish_version\"}
   - {name: ghost, type: wasm, plugin: no-such-plugin}
   - {name: pinned, type: wasm, plugin: \"emit@sha256:0000000000000000000000000000000000000000000000000000000000000000\"}
 ";
     let ran = run_workflow(&[("workflow.yaml", wf)], &[], vec![]).await;
-    let refused = ran.step("publish_version").failure.clone().unwrap();
-    assert_eq!(refused.kind, "refused");
-    assert!(refused.message.contains("`publish-version` replaces it"), "{}", refused.message);
-    let ghost = ran.step("ghost").failure.clone().unwrap();
+    // Checked before the first step, even with continue_on_error: nothing ran.
+    assert!(!ran.report.succeeded);
+    assert!(ran.report.steps.is_empty(), "{:#?}", ran.report.steps);
+    let refused = &ran.report.refused;
+    assert_eq!(refused.len(), 3, "{refused:#?}");
+    assert!(refused[0].contains("`publish-version` replaces it"), "{}", refused[0]);
     assert!(
-        ghost.message.contains("plugin `no-such-plugin` not found") && ghost.message.contains("--plugins"),
+        refused[1].contains("plugin `no-such-plugin` not found") && refused[1].contains("--plugins"),
         "{}",
-        ghost.message
+        refused[1]
     );
-    let pinned = ran.step("pinned").failure.clone().unwrap();
-    assert!(pinned.message.contains("not the pinned sha256:0000"), "{}", pinned.message);
+    assert!(refused[2].contains("not the pinned sha256:0000"), "{}", refused[2]);
 }
 
 /// Compiling a component that is not cached runs on the blocking pool: the async

@@ -81,11 +81,11 @@ pub(super) fn check(args: WorkflowCheckArgs) -> Result<ExitCode> {
         }
         let steps = count_steps(&loaded.workflow.steps);
         outln!(
-            "{}: {} steps, {} errors, {} warnings",
+            "{}: {}, {}, {}",
             w.workflow.display(),
-            steps,
-            report.errors.len(),
-            report.warnings.len()
+            plural(steps, "step"),
+            plural(report.errors.len(), "error"),
+            plural(report.warnings.len(), "warning")
         );
     }
     Ok(if report.errors.is_empty() {
@@ -206,8 +206,18 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
             "calls": calls,
             "journal": session.journal_path,
             "cloud_state": opts.dump_state,
+            "refused": report.refused,
         });
         outln!("{}", serde_json::to_string_pretty(&session.redactor.redact_json(&doc))?);
+    } else if !report.refused.is_empty() {
+        for e in &report.refused {
+            outln!("error: {}", crate::terminal::printable(&session.redactor.redact(e)));
+        }
+        outln!(
+            "✘ run refused before its first step: {} · nothing ran, no step's call reached the cloud · `scope-host check` says the same · journal {}",
+            plural(report.refused.len(), "error"),
+            session.journal_path.display()
+        );
     } else {
         summary(
             &report,
@@ -218,7 +228,23 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
         );
     }
     session.leave_to_exit();
-    Ok(if report.succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.succeeded {
+        ExitCode::SUCCESS
+    } else if !report.refused.is_empty() {
+        // The workflow (the input) is wrong, not a step.
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `1 error`, `2 errors`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn summary(report: &RunReport, calls: usize, journal: &Path, dump: Option<&Path>, journal_error: Option<String>) {

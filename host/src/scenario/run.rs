@@ -134,14 +134,13 @@ pub async fn run(p: Prepared, runtime: &Arc<Runtime>, limits: &Limits) -> Result
             start.extend(vars);
             let report = runner.run(&loaded, start).await;
             observed.succeeded = report.succeeded;
-            let failures: Vec<String> = report
-                .steps
-                .iter()
-                .filter_map(|s| {
+            let refused = report.refused.iter().map(|why| format!("the run did not start: {why}"));
+            let failures: Vec<String> = refused
+                .chain(report.steps.iter().filter_map(|s| {
                     s.failure
                         .as_ref()
                         .map(|f| format!("step `{}` failed ({}): {}", s.path, f.kind, f.message))
-                })
+                }))
                 .collect();
             observed.failure = (!failures.is_empty()).then(|| failures.join("; "));
             observed.steps = report

@@ -3,14 +3,18 @@
 //! step's manifest requires is configured or output by an earlier step, every
 //! capability a plugin declares is granted by the operator policy, and no bash step
 //! is left.
+//!
+//! Every run does the same before its first step ([`preflight`], reading manifests
+//! rather than compiling), so that a typo in a late step cannot leave a deployment
+//! half done.
 
 use super::expand::unresolved;
 use super::load::LoadedWorkflow;
 use super::model::{OutputKind, Step, StepKind};
 use super::plugins::PluginPath;
-use crate::engine::{Plugin, Runtime};
+use crate::engine::{Inspected, Runtime};
 use crate::grants::{Grant, Policy};
-use crate::manifest::Kind;
+use crate::manifest::{Kind, Manifest};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -60,15 +64,27 @@ pub fn refusal(step: &Step) -> String {
     m
 }
 
+/// How closely each plugin is looked at.
+#[derive(Clone, Copy)]
+pub enum Depth<'a> {
+    /// Loaded, so compiled: a component that would not link shows too
+    /// (`scope-host check`).
+    Load(&'a Runtime),
+    /// Its digest and manifest only (a run's [`preflight`]); components the runtime
+    /// has loaded already are not read again.
+    Manifests(Option<&'a Runtime>),
+}
+
 struct Checker<'a> {
     wf: &'a LoadedWorkflow,
-    runtime: &'a Runtime,
+    depth: Depth<'a>,
     plugins: &'a PluginPath,
     policy: Arc<Policy>,
     report: CheckReport,
 }
 
-/// Checks `wf`; `provided` names variables given at run time (`--var`).
+/// Checks `wf`, loading every plugin; `provided` names variables given at run time
+/// (`--var`).
 pub fn check(
     wf: &LoadedWorkflow,
     runtime: &Runtime,
@@ -76,9 +92,26 @@ pub fn check(
     policy: Arc<Policy>,
     provided: &BTreeSet<String>,
 ) -> CheckReport {
+    check_to(Depth::Load(runtime), wf, plugins, policy, provided)
+}
+
+/// What a run checks before its first step: [`check`] reading each plugin's
+/// manifest and digest instead of compiling it. `provided` names the variables the
+/// run starts with.
+pub fn preflight(
+    wf: &LoadedWorkflow,
+    runtime: Option<&Runtime>,
+    plugins: &PluginPath,
+    policy: Arc<Policy>,
+    provided: &BTreeSet<String>,
+) -> CheckReport {
+    check_to(Depth::Manifests(runtime), wf, plugins, policy, provided)
+}
+
+fn check_to(depth: Depth<'_>, wf: &LoadedWorkflow, plugins: &PluginPath, policy: Arc<Policy>, provided: &BTreeSet<String>) -> CheckReport {
     let mut c = Checker {
         wf,
-        runtime,
+        depth,
         plugins,
         policy,
         report: CheckReport::default(),
@@ -124,7 +157,7 @@ impl Checker<'_> {
                             plugin.manifest.name
                         ));
                     }
-                    self.inputs_and_grants(&plugin, &local, &path);
+                    self.inputs_and_grants(&plugin.manifest, &local, &path);
                     for out in &step.output {
                         if out.kind == OutputKind::File {
                             self.report.errors.push(format!(
@@ -156,7 +189,7 @@ impl Checker<'_> {
         }
     }
 
-    fn plugin(&mut self, step: &Step, vars: &BTreeSet<String>, path: &str) -> Option<Arc<Plugin>> {
+    fn plugin(&mut self, step: &Step, vars: &BTreeSet<String>, path: &str) -> Option<Inspected> {
         let Some(spec) = step.plugin.as_deref() else {
             self.report.errors.push(format!(
                 "step `{path}` is a wasm step without `plugin:` (a name on the plugin path, or a path to a .wasm file)"
@@ -173,7 +206,11 @@ impl Checker<'_> {
             return None;
         }
         let spec = super::expand::expand(spec, &|n| values.get(n).cloned());
-        match self.plugins.load(self.runtime, &spec, &self.wf.dir) {
+        let found = match self.depth {
+            Depth::Load(runtime) => self.plugins.load(runtime, &spec, &self.wf.dir).map(|p| Inspected::from(p.as_ref())),
+            Depth::Manifests(runtime) => self.plugins.inspect(runtime, &spec, &self.wf.dir),
+        };
+        match found {
             Ok(p) => Some(p),
             Err(e) => {
                 self.report.errors.push(format!("step `{path}`: {e}"));
@@ -182,20 +219,20 @@ impl Checker<'_> {
         }
     }
 
-    fn inputs_and_grants(&mut self, plugin: &Plugin, available: &BTreeSet<String>, path: &str) {
-        for input in plugin.manifest.inputs.iter().filter(|i| i.required) {
+    fn inputs_and_grants(&mut self, manifest: &Manifest, available: &BTreeSet<String>, path: &str) {
+        for input in manifest.inputs.iter().filter(|i| i.required) {
             if !available.contains(&input.name) {
                 self.report.errors.push(format!(
                     "step `{path}` (plugin `{}`) needs {}, which no earlier step outputs and no configuration provides; declare it in an earlier step's `output:`, set it in `configuration:`, or pass --var {}=…",
-                    plugin.manifest.name, input.name, input.name
+                    manifest.name, input.name, input.name
                 ));
             }
         }
-        let grant = Grant::new(&plugin.manifest.name, &plugin.manifest.capabilities, self.policy.clone());
+        let grant = Grant::new(&manifest.name, &manifest.capabilities, self.policy.clone());
         for cap in grant.ungranted() {
             self.report.errors.push(format!(
                 "step `{path}` (plugin `{}`) declares `{}` on `{}`, which the operator policy does not grant; add it to the policy or the step will be denied",
-                plugin.manifest.name, cap.action, cap.resource
+                manifest.name, cap.action, cap.resource
             ));
         }
     }
@@ -239,9 +276,16 @@ impl Checker<'_> {
                     .push(format!("step `{path}`: check folder {} holds no .wasm checks", dir.display()));
             }
             for file in files {
-                match self.runtime.load_file(&file) {
+                let found = match self.depth {
+                    Depth::Load(runtime) => runtime
+                        .load_file(&file)
+                        .map(|p| Inspected::from(p.as_ref()))
+                        .map_err(|e| e.to_string()),
+                    Depth::Manifests(runtime) => super::plugins::inspect_path(runtime, &file),
+                };
+                match found {
                     Ok(p) if p.manifest.kind == Kind::Check => {
-                        self.inputs_and_grants(&p, &check_vars, &format!("{path}/{}", p.manifest.name))
+                        self.inputs_and_grants(&p.manifest, &check_vars, &format!("{path}/{}", p.manifest.name))
                     }
                     Ok(p) => self.report.errors.push(format!(
                         "step `{path}`: {} (`{}`) is a step, not a check",

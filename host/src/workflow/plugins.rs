@@ -2,7 +2,7 @@
 //! folders, the service's `plugins/` folder, the built-in plugins), optionally
 //! pinned to a digest that is verified before the component is loaded.
 
-use crate::engine::{Plugin, Runtime};
+use crate::engine::{Inspected, Plugin, Runtime};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -114,7 +114,17 @@ impl PluginPath {
     pub fn load(&self, runtime: &Runtime, spec: &str, base_dir: &Path) -> Result<Arc<Plugin>, String> {
         let (path, pin) = self.resolve(spec, base_dir)?;
         let plugin = runtime.load_file(&path).map_err(|e| e.to_string())?;
-        check_pin(spec, &path, plugin, pin)
+        check_pin(spec, &path, &plugin.digest, pin)?;
+        Ok(plugin)
+    }
+
+    /// The digest and manifest of the plugin `spec` names, its pin verified, without
+    /// compiling it (one `runtime` has loaded already is not read again).
+    pub fn inspect(&self, runtime: Option<&Runtime>, spec: &str, base_dir: &Path) -> Result<Inspected, String> {
+        let (path, pin) = self.resolve(spec, base_dir)?;
+        let found = inspect_path(runtime, &path)?;
+        check_pin(spec, &path, &found.digest, pin)?;
+        Ok(found)
     }
 
     /// `plugin`, loaded for `spec` earlier (a prepared sandbox's), when its digest is
@@ -122,7 +132,8 @@ impl PluginPath {
     pub fn verify(&self, spec: &str, plugin: Arc<Plugin>) -> Result<Arc<Plugin>, String> {
         let (_, pin) = split_pin(spec)?;
         let origin = PathBuf::from(&plugin.origin);
-        check_pin(spec, &origin, plugin, pin)
+        check_pin(spec, &origin, &plugin.digest, pin)?;
+        Ok(plugin)
     }
 
     /// The plugin `spec` names when this process has loaded it already (see
@@ -134,7 +145,7 @@ impl PluginPath {
             Err(e) => return Some(Err(e)),
         };
         let plugin = runtime.loaded_file(&path)?;
-        Some(check_pin(spec, &path, plugin, pin))
+        Some(check_pin(spec, &path, &plugin.digest, pin).map(|()| plugin))
     }
 }
 
@@ -151,16 +162,24 @@ fn split_pin(spec: &str) -> Result<(&str, Option<String>), String> {
     }
 }
 
-/// `plugin`, when its digest is the pinned one (or nothing is pinned).
-fn check_pin(spec: &str, path: &Path, plugin: Arc<Plugin>, pin: Option<String>) -> Result<Arc<Plugin>, String> {
+/// Whether a component of `digest` may run where `pin` is asked for (`None`: anything).
+fn check_pin(spec: &str, path: &Path, digest: &str, pin: Option<String>) -> Result<(), String> {
     match pin {
-        Some(want) if plugin.digest != want => Err(format!(
-            "plugin `{spec}`: {} has digest {}, not the pinned {want}; refusing to run it",
+        Some(want) if digest != want => Err(format!(
+            "plugin `{spec}`: {} has digest {digest}, not the pinned {want}; refusing to run it",
             path.display(),
-            plugin.digest
         )),
-        _ => Ok(plugin),
+        _ => Ok(()),
     }
+}
+
+/// The digest and manifest of the component file at `path`: from `runtime` when it
+/// has loaded the file already, else read from the file.
+pub fn inspect_path(runtime: Option<&Runtime>, path: &Path) -> Result<Inspected, String> {
+    if let Some(plugin) = runtime.and_then(|r| r.loaded_file(path)) {
+        return Ok(Inspected::from(plugin.as_ref()));
+    }
+    crate::engine::inspect_file(path).map_err(|e| e.to_string())
 }
 
 /// `$SCOPE_HOST_PLUGINS` (colon-separated), else the plugins built beside this

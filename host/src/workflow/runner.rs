@@ -80,6 +80,10 @@ pub struct RunReport {
     /// The variables at the end of the run (may hold secrets: never printed).
     #[serde(skip)]
     pub variables: BTreeMap<String, String>,
+    /// Why the run did not start (what `scope-host check` would say); empty when
+    /// it did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 impl RunReport {
@@ -132,8 +136,30 @@ impl Runner {
 
     /// [`Runner::run`], its first step in `first` when that was made for it (see
     /// [`first_preparable`]).
+    ///
+    /// Nothing runs unless the whole workflow passes [`preflight`] first: every
+    /// plugin found (check folders included), pins verified, inputs provided and
+    /// capabilities granted. Otherwise the report lists why in `refused`, no step
+    /// has run and no step's call has reached the cloud.
     pub async fn run_from(&self, wf: &LoadedWorkflow, mut vars: BTreeMap<String, String>, first: Option<Prepared>) -> RunReport {
         let started = Instant::now();
+        let refused = self.preflight(wf, &vars).await;
+        if !refused.is_empty() {
+            for why in &refused {
+                self.env.journal().record(crate::journal::Event::Log {
+                    step: "(host)".into(),
+                    level: "error".into(),
+                    message: format!("the run did not start: {why}"),
+                });
+            }
+            return RunReport {
+                succeeded: false,
+                steps: Vec::new(),
+                duration_us: started.elapsed().as_micros() as u64,
+                variables: vars,
+                refused,
+            };
+        }
         let mut ctx = Ctx {
             dir: &wf.dir,
             records: Vec::new(),
@@ -151,6 +177,19 @@ impl Runner {
             steps: ctx.records,
             duration_us: started.elapsed().as_micros() as u64,
             variables: vars,
+            refused: Vec::new(),
+        }
+    }
+
+    /// [`check::preflight`] of `wf` for a run starting with `vars`: its errors. Off
+    /// the async path (it reads and hashes the components not loaded yet).
+    async fn preflight(&self, wf: &LoadedWorkflow, vars: &BTreeMap<String, String>) -> Vec<String> {
+        let (wf, runtime, plugins, policy) = (wf.clone(), self.runtime.clone(), self.plugins.clone(), self.env.policy_arc());
+        let provided: std::collections::BTreeSet<String> = vars.keys().cloned().collect();
+        let checked = tokio::task::spawn_blocking(move || super::check::preflight(&wf, Some(&runtime), &plugins, policy, &provided)).await;
+        match checked {
+            Ok(report) => report.errors,
+            Err(e) => vec![format!("checking the workflow stopped: {e}")],
         }
     }
 
