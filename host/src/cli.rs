@@ -67,8 +67,10 @@ scope-host step run target/wasm/wasm32-wasip2/release/hello.wasm --var WHO=you\n
 scope-host plugin inspect target/wasm/wasm32-wasip2/release/update_code.wasm\n  \
 scope-host test plugins/lambda/tests/deployment.yaml\n  \
 scope-host new my-step --lang python      # then my-step/build.sh; see docs/first-step.md\n\n\
-Exit status: 0 everything succeeded; 1 a step (or scenario) failed; 2 bad arguments or input, nothing ran; \
-3 the environment failed (the cloud unreachable, the journal or cloud state unwritable, the engine did not start)."
+Exit status: 0 everything succeeded; 1 a step (or scenario) failed; 2 bad arguments or input (a workflow that \
+fails `check`), nothing ran; 3 the environment failed (the cloud unreachable, the journal or cloud state \
+unwritable, the engine did not start); 130/143 stopped by Ctrl-C/SIGTERM (the running step ends at its next host \
+call, the record and summary are written; a second signal quits at once)."
 )]
 struct Cli {
     #[command(subcommand)]

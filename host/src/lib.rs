@@ -4,6 +4,7 @@
 //! grants. See docs/architecture.md for the module map.
 
 pub mod bindings;
+pub mod cancel;
 pub mod caps;
 pub mod cli;
 pub mod cloud;

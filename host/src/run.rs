@@ -4,6 +4,7 @@
 //! host opened. The CLI, scenarios, the tests and the benches all build runs with
 //! [`RunBuilder`]; nothing fills a run's fields by hand.
 
+use crate::cancel::Cancel;
 use crate::caps::sessions::Sessions;
 use crate::caps::{LogSink, NullSink};
 use crate::cloud::{Cloud, CloudError, Identity};
@@ -30,6 +31,8 @@ pub struct RunEnv {
     pub(crate) sink: Arc<dyn LogSink>,
     /// Assumed roles and the per-step sessions opened from them.
     pub(crate) sessions: Arc<Sessions>,
+    /// Stops the run from outside (a signal, a cancel request).
+    pub(crate) cancel: Cancel,
 }
 
 impl RunEnv {
@@ -63,6 +66,11 @@ impl RunEnv {
         &self.cloud
     }
 
+    /// The run's stop switch.
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
+    }
+
     /// The operator policy every grant is cut from.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -88,6 +96,7 @@ pub struct RunBuilder {
     region: Option<String>,
     sink: Arc<dyn LogSink>,
     starting_identity: Option<Identity>,
+    cancel: Cancel,
 }
 
 impl RunBuilder {
@@ -102,7 +111,14 @@ impl RunBuilder {
             region: None,
             sink: Arc::new(NullSink),
             starting_identity: None,
+            cancel: Cancel::new(),
         }
+    }
+
+    /// The switch that stops the run from outside (default: one nobody else holds).
+    pub fn cancel(mut self, cancel: Cancel) -> Self {
+        self.cancel = cancel;
+        self
     }
 
     /// The identity the first step starts with (default: the agent's). Later steps
@@ -194,6 +210,7 @@ impl RunBuilder {
             agent,
             sink: self.sink,
             sessions: Arc::new(Sessions::default()),
+            cancel: self.cancel,
         })
     }
 }

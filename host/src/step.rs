@@ -50,6 +50,8 @@ pub enum FailureKind {
     OutputLimit,
     /// The step used up a quota (cloud calls, refused calls, secrets, run record).
     Limit,
+    /// The run was stopped from outside (Ctrl-C, SIGTERM, a cancel) while the step ran.
+    Interrupted,
 }
 
 impl FailureKind {
@@ -65,6 +67,7 @@ impl FailureKind {
             FailureKind::Trap => "trap",
             FailureKind::OutputLimit => "output-limit",
             FailureKind::Limit => "limit",
+            FailureKind::Interrupted => "interrupted",
         }
     }
 }
@@ -187,7 +190,11 @@ fn new_store(plugin: &Plugin, host: StepHost, limits: &Limits) -> (Store<StepSta
     // Yield to the executor at every epoch tick so the deadline below can fire
     // even while the guest spins without calling the host.
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    // A stopped run (Ctrl-C, a cancel) ends the guest at its next tick instead.
+    store.epoch_deadline_callback(|ctx| match ctx.data().host.env.cancel.stopped() {
+        Some(why) => Err(crate::cancel::Stopped(why).into()),
+        None => Ok(UpdateDeadline::Yield(1)),
+    });
     (store, stdout, stderr)
 }
 
@@ -255,7 +262,7 @@ async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepar
             }
         }
     };
-    let returned = tokio::time::timeout(req.limits.deadline, call).await;
+    let returned: Result<wasmtime::Result<Returned>, _> = tokio::time::timeout(req.limits.deadline, call).await;
 
     let (out, out_dropped) = stdout.contents();
     let (err, err_dropped) = stderr.contents();
@@ -284,6 +291,16 @@ async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepar
     match returned {
         Err(_elapsed) => {
             report.failure = fail(FailureKind::Timeout, format!("the step did not finish within its deadline of {}; it was stopped (raise it with --timeout if the work is legitimately long)", human(req.limits.deadline)));
+        }
+        Ok(Err(trap)) if trap.downcast_ref::<crate::cancel::Stopped>().is_some() => {
+            let why = trap
+                .downcast_ref::<crate::cancel::Stopped>()
+                .map(|s| s.0.describe())
+                .unwrap_or_default();
+            report.failure = fail(
+                FailureKind::Interrupted,
+                format!("the run was {why}; the step was stopped at its next host call or tick"),
+            );
         }
         Ok(Err(trap)) => {
             report.failure = Some(classify_trap(&trap, state.memory.hit, &err, &req.limits, redactor));

@@ -240,6 +240,10 @@ impl StepHost {
         F: FnOnce(Cloud, CallCtx) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
+        if let Some(why) = self.env.cancel.stopped() {
+            // Nothing more leaves a stopped run; the guest ends at its next tick.
+            return Err(CallError::Limit(format!("the run was {}: nothing more is sent", why.describe())));
+        }
         self.admit(quota::Quota::Calls, op, resource)?;
         let span = tracing::info_span!(
             "call",

@@ -72,7 +72,15 @@ impl StepHost {
             if waited.max(started.elapsed()) + interval > max_wait {
                 return Ok(None);
             }
-            self.env.cloud.pause(interval).await;
+            // A stopped run stops waiting; the error reaches the guest, which ends
+            // at its next tick.
+            let cancel = self.env.cancel.clone();
+            tokio::select! {
+                () = self.env.cloud.pause(interval) => {}
+                why = cancel.wait() => {
+                    return Err(CallError::Limit(format!("the run was {} while waiting", why.describe())));
+                }
+            }
             waited += interval;
         }
     }

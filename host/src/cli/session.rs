@@ -247,8 +247,13 @@ its manifest declares"
 
     /// Closes the record and writes the cloud state when asked; returns the calls made.
     pub(super) fn finish(&self, ok: bool, dump_state: Option<&Path>) -> Result<Vec<CallRecord>> {
+        let outcome = match self.env.cancel().stopped() {
+            Some(why) => why.outcome(),
+            None if ok => "ok",
+            None => "failed",
+        };
         self.journal.record(Event::RunFinished {
-            outcome: if ok { "ok".into() } else { "failed".into() },
+            outcome: outcome.into(),
             duration_us: self.started.elapsed().as_micros() as u64,
         });
         if let (Some(path), Some(sim)) = (dump_state, &self.sim) {
@@ -378,7 +383,9 @@ impl Opening<'_> {
         if let Some(region) = region {
             builder = builder.region(region);
         }
-        let env = builder.build_now();
+        let cancel = crate::cancel::Cancel::new();
+        stop_on_signals(cancel.clone(), journal.clone());
+        let env = builder.cancel(cancel).build_now();
         Ok(Session {
             runtime,
             sim,
@@ -431,5 +438,53 @@ impl TimedAgent {
         self.answer
             .map(|reply| reply.value)
             .map_err(|e| super::exit::environment(format!("asking the cloud who the agent is: {e}")))
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM stops the run: the running step ends at its next host
+/// call or tick, no later step starts, and the command still writes the end of the
+/// record and its summary. A second signal quits at once, the record flushed first.
+fn stop_on_signals(cancel: crate::cancel::Cancel, journal: Arc<Journal>) {
+    use crate::cancel::Stop;
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        // Without handlers the signals keep their default: the process ends.
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let why = tokio::select! {
+                _ = int.recv() => Stop::Interrupt,
+                _ = term.recv() => Stop::Terminate,
+            };
+            if cancel.stop(why) {
+                journal.record(Event::Log {
+                    step: "(host)".into(),
+                    level: "warn".into(),
+                    message: format!("the run was {}: stopping the running step at its next host call", why.describe()),
+                });
+                errln!(
+                    "\n⏹ {}: the running step stops at its next host call; press Ctrl-C again to quit at once",
+                    why.describe()
+                );
+            } else {
+                journal.record(Event::RunFinished {
+                    outcome: why.outcome().into(),
+                    duration_us: 0,
+                });
+                journal.flush();
+                errln!("⏹ quitting at once; the record ends here");
+                std::process::exit(exit_code_of(why).into());
+            }
+        }
+    });
+}
+
+/// 128 + the signal's number, as shells report a process a signal ended.
+pub(super) fn exit_code_of(why: crate::cancel::Stop) -> u8 {
+    match why {
+        crate::cancel::Stop::Interrupt => 130,
+        crate::cancel::Stop::Terminate => 143,
+        crate::cancel::Stop::Cancel => 1,
     }
 }

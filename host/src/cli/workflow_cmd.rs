@@ -207,6 +207,7 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
             "journal": session.journal_path,
             "cloud_state": opts.dump_state,
             "refused": report.refused,
+            "stopped": report.stopped.map(|why| why.outcome()),
         });
         outln!("{}", serde_json::to_string_pretty(&session.redactor.redact_json(&doc))?);
     } else if !report.refused.is_empty() {
@@ -228,7 +229,9 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
         );
     }
     session.leave_to_exit();
-    Ok(if report.succeeded {
+    Ok(if let Some(why) = report.stopped {
+        ExitCode::from(super::session::exit_code_of(why))
+    } else if report.succeeded {
         ExitCode::SUCCESS
     } else if !report.refused.is_empty() {
         // The workflow (the input) is wrong, not a step.
@@ -250,10 +253,10 @@ fn plural(n: usize, noun: &str) -> String {
 fn summary(report: &RunReport, calls: usize, journal: &Path, dump: Option<&Path>, journal_error: Option<String>) {
     outln!(
         "{} {} ok, {} failed, {} skipped · {calls} cloud calls · {} · journal {}",
-        if report.succeeded {
-            "✔ run succeeded:"
-        } else {
-            "✘ run failed:"
+        match report.stopped {
+            Some(why) => format!("⏹ run {}:", why.describe()),
+            None if report.succeeded => "✔ run succeeded:".to_owned(),
+            None => "✘ run failed:".to_owned(),
         },
         report.count(Status::Ok),
         report.count(Status::Failed),

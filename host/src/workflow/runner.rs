@@ -84,6 +84,9 @@ pub struct RunReport {
     /// it did.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<String>,
+    /// Stopped from outside (Ctrl-C, SIGTERM, a cancel): why.
+    #[serde(skip)]
+    pub stopped: Option<crate::cancel::Stop>,
 }
 
 impl RunReport {
@@ -158,6 +161,7 @@ impl Runner {
                 duration_us: started.elapsed().as_micros() as u64,
                 variables: vars,
                 refused,
+                stopped: None,
             };
         }
         let mut ctx = Ctx {
@@ -178,6 +182,7 @@ impl Runner {
             duration_us: started.elapsed().as_micros() as u64,
             variables: vars,
             refused: Vec::new(),
+            stopped: self.env.cancel().stopped(),
         }
     }
 
@@ -204,6 +209,15 @@ impl Runner {
         Box::pin(async move {
             let mut ok = true;
             for (i, step) in steps.iter().enumerate() {
+                if let Some(why) = self.env.cancel().stopped() {
+                    for skipped in &steps[i..] {
+                        let mut record = skipped_record(skipped, prefix);
+                        record.warnings.push(format!("not run: the run was {}", why.describe()));
+                        self.progress.step_finished(&record);
+                        ctx.records.push(record);
+                    }
+                    return false;
+                }
                 if !ok && !continue_on_error {
                     for skipped in &steps[i..] {
                         let record = skipped_record(skipped, prefix);
