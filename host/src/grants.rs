@@ -429,6 +429,9 @@ impl GlobProduct {
 fn simplest_union(pieces: Vec<String>) -> Vec<String> {
     let mut pieces: Vec<String> = pieces.iter().map(|p| normalize_glob(p)).collect();
     pieces.sort_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
+    // Paths through the product often spell the same pattern: one copy is enough,
+    // and spares the pairwise containment checks below a quadratic number of calls.
+    pieces.dedup();
     drop_covered(pieces, |outer, inner| glob_contains(outer, inner))
 }
 
