@@ -33,7 +33,7 @@ pub fn parse(text: &str, origin: &str) -> Result<serde_json::Value, ContextError
         path: origin.to_owned(),
         line: e.line(),
         column: e.column(),
-        message: e.to_string(),
+        message: crate::json_error::message(&e),
     })?;
     let found = match &value {
         serde_json::Value::Object(_) => return Ok(value),

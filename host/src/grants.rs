@@ -75,7 +75,7 @@ impl Policy {
             path: p.clone(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: crate::json_error::message(&e),
         })?;
         policy.validate(&p)?;
         Ok(policy)

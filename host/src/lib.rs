@@ -14,6 +14,7 @@ pub mod context;
 pub mod engine;
 pub mod grants;
 pub mod journal;
+pub mod json_error;
 pub mod limits;
 pub mod manifest;
 pub mod pack;

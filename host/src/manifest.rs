@@ -115,7 +115,7 @@ impl Manifest {
         let manifest: Manifest = serde_json::from_slice(text).map_err(|e| ManifestError::Syntax {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: crate::json_error::message(&e),
         })?;
         manifest.validate()?;
         Ok(manifest)

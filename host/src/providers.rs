@@ -152,7 +152,7 @@ fn parse_file(path: &Path) -> Result<Vec<Provider>, ProvidersError> {
         path: p.clone(),
         line: e.line(),
         column: e.column(),
-        message: e.to_string(),
+        message: crate::json_error::message(&e),
     })?;
     match serde_json::from_value::<ProviderFile>(value) {
         Ok(ProviderFile::List(v)) | Ok(ProviderFile::Wrapped { providers: v }) => Ok(v),

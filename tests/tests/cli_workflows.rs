@@ -301,3 +301,27 @@ fn a_typo_in_a_late_step_refuses_the_run_before_anything_changes() {
     let out = run(false);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn a_notification_given_to_run_points_to_handle() {
+    let note = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda/examples/notifications/start-initial.json");
+    let out = scope_host(&["run", s(&note)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("is a platform notification, not a workflow: run it with `scope-host handle"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_json_error_names_its_position_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let note = dir.path().join("n.json");
+    std::fs::write(&note, "{\"notification\": {\"type\": \"deployment\"},}").unwrap();
+    let out = scope_host(&["handle", s(&note), "--service-path", s(dir.path())]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("is not valid JSON at line 1, column 41: trailing comma"), "{t}");
+    assert!(!t.contains("at line 1 column"), "the position twice: {t}");
+}

@@ -35,14 +35,32 @@ fn service_path(explicit: Option<&Path>, workflow: &Path) -> PathBuf {
 
 fn load_workflow(path: &Path, overrides: Vec<PathBuf>, values: Vec<PathBuf>, service: &Path) -> Result<LoadedWorkflow> {
     let base = BTreeMap::from([("SERVICE_PATH".to_owned(), service.display().to_string())]);
-    Ok(load(
+    let loaded = load(
         &WorkflowSource {
             path: path.to_path_buf(),
             overrides,
             values,
         },
         &base,
-    )?)
+    );
+    match loaded {
+        Ok(wf) => Ok(wf),
+        // A notification given where a workflow belongs: say which command takes it.
+        Err(_) if is_notification(path) => bail!(
+            "{} is a platform notification, not a workflow: run it with `scope-host handle {} --service-path <service folder>`, which picks the workflow the notification names",
+            path.display(),
+            path.display()
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the file is JSON with a top-level `notification` member.
+fn is_notification(path: &Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|doc| doc.get("notification").is_some())
 }
 
 pub(super) fn render(args: &WorkflowArgs) -> Result<ExitCode> {
@@ -121,10 +139,11 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
         std::fs::read_to_string(&args.notification).with_context(|| format!("reading the notification {}", args.notification.display()))?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         anyhow::anyhow!(
-            "the notification {} is not valid JSON at line {}, column {}: {e}",
+            "the notification {} is not valid JSON at line {}, column {}: {}",
             args.notification.display(),
             e.line(),
-            e.column()
+            e.column(),
+            crate::json_error::message(&e)
         )
     })?;
     let route = routing::route(&doc).map_err(|e| anyhow::anyhow!("{}: {e}", args.notification.display()))?;

@@ -118,6 +118,44 @@ pub fn context_json() -> String {
     context::built_context()
 }
 
+/// A call's error as a person reads it, for log lines and messages (the generated
+/// types' `Debug`, `CallError::Cloud(CloudError { service: … })`, is for programmers).
+pub trait Explain {
+    fn explain(&self) -> String;
+}
+
+impl Explain for CloudError {
+    /// `ecr GetRepositoryPolicy: RepositoryPolicyNotFoundException: … (request 1a2b)`.
+    fn explain(&self) -> String {
+        let mut s = format!("{} {}: {}: {}", self.service, self.operation, self.code, self.message);
+        if let Some(id) = &self.request_id {
+            s.push_str(&format!(" (request {id})"));
+        }
+        if self.retryable {
+            s.push_str("; retrying later may succeed");
+        }
+        s
+    }
+}
+
+impl Explain for Denial {
+    /// `denied lambda:PublishVersion on arn:…: <why>`.
+    fn explain(&self) -> String {
+        format!("denied {} on {}: {}", self.action, self.resource, self.reason)
+    }
+}
+
+impl Explain for CallError {
+    fn explain(&self) -> String {
+        match self {
+            CallError::Denied(d) => d.explain(),
+            CallError::Cloud(c) => c.explain(),
+            CallError::InvalidInput(m) => format!("invalid input: {m}"),
+            CallError::Limit(m) => format!("stopped by a host limit: {m}"),
+        }
+    }
+}
+
 impl From<CallError> for StepError {
     /// A failed call becomes the step's error as it is: denials stay denials,
     /// cloud errors stay cloud errors.
@@ -151,8 +189,8 @@ pub mod log {
 /// Everything a step usually needs.
 pub mod prelude {
     pub use crate::{
-        context_json, log, output, require_var, secret_output, var, Capability, Check, CheckResult, CheckStatus, Input, Manifest, Output,
-        OutputDecl, Step, StepError,
+        context_json, log, output, require_var, secret_output, var, Capability, Check, CheckResult, CheckStatus, Explain, Input, Manifest,
+        Output, OutputDecl, Step, StepError,
     };
 }
 

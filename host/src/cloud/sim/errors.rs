@@ -137,9 +137,7 @@ impl FixtureError {
     /// Converts serde_json's error, keeping its position but not repeating it in the message.
     pub(super) fn from_json(file: &str, err: &serde_json::Error) -> FixtureError {
         let (line, column) = (err.line(), err.column());
-        let full = err.to_string();
-        let suffix = format!(" at line {line} column {column}");
-        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        let message = crate::json_error::message(err);
         FixtureError::Syntax {
             file: file.to_string(),
             line,

@@ -40,7 +40,7 @@ fn category(nrn: &str, name: &str, dims: &[(String, String)]) -> Value {
     let found = match providers::by_category(nrn, &[name.to_owned()], dims) {
         Ok(f) => f,
         Err(e) => {
-            log::warn(&format!("could not read {name} providers: {e:?}"));
+            log::warn(&format!("could not read {name} providers: {}", e.explain()));
             return merged;
         }
     };

@@ -31,7 +31,10 @@ impl Step for DiagnoseContext {
             Ok(f) => (f.configuration.function_arn, f.configuration.role),
             Err(CallError::Cloud(c)) if c.code == "ResourceNotFoundException" => (String::new(), String::new()),
             Err(e) => {
-                log::warn(&format!("could not read function {fname}: {e:?}; the checks will say more"));
+                log::warn(&format!(
+                    "could not read function {fname}: {}; the checks will say more",
+                    e.explain()
+                ));
                 (String::new(), String::new())
             }
         };

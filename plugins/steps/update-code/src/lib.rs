@@ -21,8 +21,10 @@ fn ensure_pull_policy(image: &uri::EcrImage, function_account: &str) {
         Err(CallError::Cloud(c)) if c.code == "RepositoryPolicyNotFoundException" => None,
         Err(e) => {
             log::warn(&format!(
-                "could not read the policy of ECR repository {} in {}: {e:?}; continuing",
-                image.repository, image.account
+                "could not read the policy of ECR repository {} in {}: {}; continuing",
+                image.repository,
+                image.account,
+                e.explain()
             ));
             return;
         }
@@ -35,8 +37,9 @@ fn ensure_pull_policy(image: &uri::EcrImage, function_account: &str) {
                 image.repository
             )),
             Err(e) => log::warn(&format!(
-                "could not update the policy of ECR repository {}: {e:?}; continuing",
-                image.repository
+                "could not update the policy of ECR repository {}: {}; continuing",
+                image.repository,
+                e.explain()
             )),
         },
         Err(e) => log::warn(&format!("ECR repository {}: {e}; continuing", image.repository)),

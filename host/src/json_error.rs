@@ -1,0 +1,20 @@
+//! serde_json's error text without the position it appends (`… at line 3 column
+//! 46`): every message that shows a JSON error names the file, line and column
+//! itself, and should not say them twice.
+
+/// The error's message, its trailing ` at line L column C` removed.
+pub fn message(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    full.strip_suffix(&suffix).unwrap_or(&full).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_position_is_said_once() {
+        let err = serde_json::from_str::<serde_json::Value>("{\"a\": 1,}").unwrap_err();
+        assert_eq!((err.line(), err.column()), (1, 9));
+        assert_eq!(super::message(&err), "trailing comma");
+    }
+}
