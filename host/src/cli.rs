@@ -88,8 +88,9 @@ enum Command {
 Variables, lowest precedence first: SERVICE_PATH, included values files, the workflow's configuration, --values files, --var/--secret-var."
     )]
     Run(Box<WorkflowRunArgs>),
-    /// Print the workflow after includes and overrides, as YAML (runs nothing).
-    Render(WorkflowArgs),
+    /// Print the workflow as a run sees it: includes, values and overrides applied,
+    /// the merged configuration first (runs nothing).
+    Render(RenderArgs),
     /// Validate a workflow without running it: unknown keys, missing plugins or
     /// digests, inputs nothing provides, capabilities the policy does not grant.
     Check(Box<WorkflowCheckArgs>),
@@ -281,6 +282,16 @@ struct RunOptions {
     engine: EngineArgs,
 }
 
+#[derive(Args)]
+struct RenderArgs {
+    #[command(flatten)]
+    workflow: WorkflowArgs,
+    /// After each configuration value, the file that set it (an include, the
+    /// workflow, a --values file).
+    #[arg(long)]
+    explain: bool,
+}
+
 /// Which workflow, and what is merged into it.
 #[derive(Args)]
 struct WorkflowArgs {
@@ -390,7 +401,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Test(args) => test_cmd::run(*args).await,
         Command::New(args) => new_cmd::run(&args),
         Command::Run(args) => workflow_cmd::run(*args).await,
-        Command::Render(args) => workflow_cmd::render(&args),
+        Command::Render(args) => workflow_cmd::render(&args.workflow, args.explain),
         Command::Check(args) => workflow_cmd::check(*args),
         Command::Handle(args) => workflow_cmd::handle(*args).await,
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => plugin_cmd::inspect(&plugin, json, &engine),

@@ -93,6 +93,22 @@ fn render_prints_the_merged_workflow() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["build_context", "audit", "publish"]);
+    // The configuration the steps start with, merged: the include is gone, its
+    // values are there, and a --values file changes them.
+    assert!(rendered.get("include").is_none(), "{t}");
+    assert_eq!(rendered["configuration"]["GREETING_TARGET"], "service", "{t}");
+    let values = svc.path().join("more.yaml");
+    std::fs::write(&values, "configuration: {GREETING_TARGET: values-file, EXTRA: '1'}\n").unwrap();
+    let out = scope_host(&["render", s(&wf), "--values", s(&values), "--explain"]);
+    let t = text(&out);
+    let rendered: serde_yaml_ng::Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
+    assert_eq!(rendered["configuration"]["GREETING_TARGET"], "values-file", "{t}");
+    assert_eq!(rendered["configuration"]["EXTRA"], "1", "{t}");
+    // --explain: where each value comes from, as comments (the YAML stays valid).
+    assert!(
+        t.contains(&format!("GREETING_TARGET: values-file  # {} (--values)", values.display())),
+        "{t}"
+    );
 }
 
 #[test]
@@ -324,4 +340,20 @@ fn a_json_error_names_its_position_once() {
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("is not valid JSON at line 1, column 41: trailing comma"), "{t}");
     assert!(!t.contains("at line 1 column"), "the position twice: {t}");
+}
+
+#[test]
+fn an_overrides_file_of_the_wrong_shape_says_what_is_expected() {
+    let svc = service();
+    let wf = svc.path().join("deployment/workflows/initial.yaml");
+    let ov = svc.path().join("ov.yaml");
+    std::fs::write(&ov, "steps:\n  name: publish\n  action: skip\n").unwrap();
+    let out = scope_host(&["render", s(&wf), "--overrides", s(&ov)]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("ov.yaml:2:3: steps: invalid type: map, expected a sequence"), "{t}");
+    assert!(
+        t.contains("hint: an overrides file holds `steps:`, a list of `{name: <step>, …}` entries"),
+        "{t}"
+    );
 }

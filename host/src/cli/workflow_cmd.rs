@@ -63,11 +63,62 @@ fn is_notification(path: &Path) -> bool {
         .is_some_and(|doc| doc.get("notification").is_some())
 }
 
-pub(super) fn render(args: &WorkflowArgs) -> Result<ExitCode> {
+pub(super) fn render(args: &WorkflowArgs, explain: bool) -> Result<ExitCode> {
     let service = service_path(args.service_path.as_deref(), &args.workflow);
     let loaded = load_workflow(&args.workflow, args.overrides.clone(), args.values.clone(), &service)?;
-    out!("{}", serde_yaml_ng::to_string(&loaded.workflow)?);
+    out!("{}", rendered(&loaded, explain)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workflow as a run sees it: includes, the workflow's configuration and
+/// `--values` files merged into one `configuration:` (what the steps start with),
+/// overrides applied; with `explain`, each value followed by the file that set it.
+fn rendered(wf: &LoadedWorkflow, explain: bool) -> Result<String> {
+    use serde_yaml_ng::Value;
+    let mut doc = serde_yaml_ng::to_value(&wf.workflow)?;
+    if let Value::Mapping(map) = &mut doc {
+        map.remove("include");
+        let configuration: serde_yaml_ng::Mapping = wf
+            .variables
+            .iter()
+            .map(|(k, v)| (Value::String(k.clone()), Value::String(v.clone())))
+            .collect();
+        map.remove("configuration");
+        // First, as a run reads it.
+        let mut ordered = serde_yaml_ng::Mapping::new();
+        ordered.insert("configuration".into(), Value::Mapping(configuration));
+        ordered.extend(std::mem::take(map));
+        *map = ordered;
+    }
+    let yaml = serde_yaml_ng::to_string(&doc)?;
+    let mut out = format!(
+        "# {}: includes, values and overrides applied{}\n",
+        wf.path.display(),
+        if explain {
+            "; after each value, the file that set it"
+        } else {
+            " (--explain: where each value comes from)"
+        }
+    );
+    let mut in_configuration = false;
+    for line in yaml.lines() {
+        out.push_str(line);
+        if explain {
+            if !line.starts_with(' ') {
+                in_configuration = line == "configuration:";
+            } else if in_configuration {
+                let key = line.trim_start();
+                let indent = line.len() - key.len();
+                if let Some((name, _)) = key.split_once(':').filter(|_| indent == 2) {
+                    if let Some(origin) = wf.origins.get(name) {
+                        out.push_str(&format!("  # {origin}"));
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 pub(super) fn check(args: WorkflowCheckArgs) -> Result<ExitCode> {

@@ -58,7 +58,15 @@ pub struct LoadedWorkflow {
     pub variables: BTreeMap<String, String>,
     /// Every values file read, in order.
     pub included: Vec<PathBuf>,
+    /// Where each starting variable's value came from: the file that set it last
+    /// (`scope-host render --explain` shows it).
+    pub origins: BTreeMap<String, String>,
 }
+
+/// What an overrides file holds, for the error when one has another shape.
+const OVERRIDES_SHAPE: &str = "an overrides file holds `steps:`, a list of `{name: <step>, …}` entries (no `action` merges the \
+keys given into the step, `action: replace` replaces it, `action: skip` removes it, a new name goes `before:` or `after:` \
+a step), and optionally `configuration:` and `continue_on_error:`; see docs/overrides.md";
 
 /// Reads `src`; `base` holds variables known before any file (SERVICE_PATH …),
 /// used to expand include paths and configuration values.
@@ -75,7 +83,8 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
         for ov in &src.overrides {
             let ov_s = ov.display().to_string();
             let ov_text = read(ov)?;
-            let _: OverridesFile = parse_typed(&ov_text, &ov_s)?;
+            let _: OverridesFile =
+                parse_typed(&ov_text, &ov_s).map_err(|e| WorkflowError::Invalid(format!("{e}\n  hint: {OVERRIDES_SHAPE}")))?;
             let ov_tree: serde_yaml_ng::Value = parse_typed(&ov_text, &ov_s)?;
             merge::apply(&mut tree, &ov_tree, &ov_s)?;
         }
@@ -83,30 +92,53 @@ pub fn load(src: &WorkflowSource, base: &BTreeMap<String, String>) -> Result<Loa
     };
 
     let dir = src.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut variables = base.clone();
+    let mut vars = Vars {
+        values: base.clone(),
+        origins: base
+            .keys()
+            .map(|k| (k.clone(), "the service folder (--service-path, $SERVICE_PATH or found)".to_owned()))
+            .collect(),
+    };
     let mut included = Vec::new();
     let mut stack = vec![canonical(&src.path)];
     let roots = IncludeRoots::of(src, base);
     for inc in &workflow.include {
-        include(inc, &dir, &roots, &mut variables, &mut included, &mut stack)?;
+        include(inc, &dir, &roots, &mut vars, &mut included, &mut stack)?;
     }
-    apply_configuration(&workflow.configuration, &mut variables);
+    let after_overrides = if src.overrides.is_empty() { "" } else { ", after overrides" };
+    vars.apply(&workflow.configuration, &format!("{path_s} (configuration{after_overrides})"));
     for values in &src.values {
         let v: ValuesFile = parse_typed(&read(values)?, &values.display().to_string())?;
         let values_dir = values.parent().map(Path::to_path_buf).unwrap_or_default();
         for inc in &v.include {
-            include(inc, &values_dir, &roots, &mut variables, &mut included, &mut stack)?;
+            include(inc, &values_dir, &roots, &mut vars, &mut included, &mut stack)?;
         }
-        apply_configuration(&v.configuration, &mut variables);
+        vars.apply(&v.configuration, &format!("{} (--values)", values.display()));
         included.push(values.clone());
     }
     Ok(LoadedWorkflow {
         path: src.path.clone(),
         dir,
         workflow,
-        variables,
+        variables: vars.values,
         included,
+        origins: vars.origins,
     })
+}
+
+/// The starting variables as files set them, and which file set each last.
+struct Vars {
+    values: BTreeMap<String, String>,
+    origins: BTreeMap<String, String>,
+}
+
+impl Vars {
+    fn apply(&mut self, config: &BTreeMap<String, ConfigValue>, origin: &str) {
+        apply_configuration(config, &mut self.values);
+        for k in config.keys() {
+            self.origins.insert(k.clone(), origin.to_owned());
+        }
+    }
 }
 
 /// The folders `include:` may read from: the service folder (`SERVICE_PATH`), the
@@ -152,11 +184,11 @@ fn include(
     spec: &str,
     from_dir: &Path,
     roots: &IncludeRoots,
-    variables: &mut BTreeMap<String, String>,
+    vars: &mut Vars,
     included: &mut Vec<PathBuf>,
     stack: &mut Vec<PathBuf>,
 ) -> Result<(), WorkflowError> {
-    let expanded = expand(spec, &|n| variables.get(n).cloned());
+    let expanded = expand(spec, &|n| vars.values.get(n).cloned());
     if expanded.contains('$') {
         return Err(WorkflowError::Invalid(format!(
             "include `{spec}`: `{expanded}` refers to a variable that is not set (set SERVICE_PATH with --service-path?)"
@@ -178,10 +210,10 @@ fn include(
     stack.push(key);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for inner in &values.include {
-        include(inner, &dir, roots, variables, included, stack)?;
+        include(inner, &dir, roots, vars, included, stack)?;
     }
     stack.pop();
-    apply_configuration(&values.configuration, variables);
+    vars.apply(&values.configuration, &format!("{} (include)", path.display()));
     included.push(path);
     Ok(())
 }
