@@ -60,13 +60,15 @@ use session::{Opening, Session};
 credentials; a step reaches the cloud only through the typed scope:step contract, and only for the actions its \
 manifest declares and the operator grants. By default the cloud is simulated in memory (no account needed).",
     after_help = "Examples (after `cargo build --workspace`):\n  \
-scope-host handle plugins/lambda/examples/notifications/start-initial.json --service-path plugins/lambda \\\n      \
---providers plugins/lambda/examples/providers.json --cloud-state plugins/lambda/examples/cloud-state.json\n  \
+scope-host handle plugins/lambda/examples/notifications/start-initial.json \\\n    \
+--service-path plugins/lambda \\\n    \
+--providers plugins/lambda/examples/providers.json \\\n    \
+--cloud-state plugins/lambda/examples/cloud-state.json\n  \
 scope-host check plugins/lambda/deployment/workflows/initial.yaml\n  \
 scope-host step run target/wasm/wasm32-wasip2/release/hello.wasm --var WHO=you\n  \
 scope-host plugin inspect target/wasm/wasm32-wasip2/release/update_code.wasm\n  \
 scope-host test plugins/lambda/tests/deployment.yaml\n  \
-scope-host new my-step --lang python      # then my-step/build.sh; see docs/first-step.md\n\n\
+scope-host new my-step --lang python   # then: my-step/build.sh\n\n\
 Exit status: 0 everything succeeded; 1 a step (or scenario) failed; 2 bad arguments or input (a workflow that \
 fails `check`), nothing ran; 3 the environment failed (the cloud unreachable, the journal or cloud state \
 unwritable, the engine did not start); 130/143 stopped by Ctrl-C/SIGTERM (the running step ends at its next host \
