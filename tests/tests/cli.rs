@@ -228,3 +228,24 @@ fn diagnostics_trace_each_call_as_json_on_stderr() {
     ]);
     assert!(!String::from_utf8_lossy(&quiet.stderr).contains("\"span\""), "{}", text(&quiet));
 }
+
+/// A new project's scenario run before its build.sh: the missing component is said
+/// to be unbuilt, with the script that builds it.
+#[test]
+fn testing_a_project_before_building_it_says_to_run_build_sh() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("build.sh"), "#!/bin/sh\n").unwrap();
+    std::fs::create_dir(project.path().join("tests")).unwrap();
+    std::fs::write(
+        project.path().join("tests/forgot.yaml"),
+        "scenarios:\n  - name: runs\n    plugin: ../target/forgot.wasm\n    expect: {outcome: success}\n",
+    )
+    .unwrap();
+    let out = scope_host(&["test", project.path().join("tests/forgot.yaml").to_str().unwrap()]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("no file at") && t.contains(&format!("it is not built yet: run {}", project.path().join("build.sh").display())),
+        "{t}"
+    );
+}

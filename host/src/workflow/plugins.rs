@@ -37,7 +37,7 @@ impl PluginPath {
             return if path.is_file() {
                 Ok((path, pin))
             } else {
-                Err(format!("plugin `{name}`: no file at {}", path.display()))
+                Err(format!("plugin `{name}`: no file at {}{}", path.display(), not_built_hint(&path)))
             };
         }
         for dir in &self.dirs {
@@ -146,6 +146,32 @@ impl PluginPath {
         };
         let plugin = runtime.loaded_file(&path)?;
         Some(check_pin(spec, &path, &plugin.digest, pin).map(|()| plugin))
+    }
+}
+
+/// For a component file that is not there: when a folder above it holds the
+/// `build.sh` that `scope-host new` writes, the file is most likely not built yet.
+fn not_built_hint(missing: &Path) -> String {
+    let Ok(absolute) = std::path::absolute(missing) else {
+        return String::new();
+    };
+    // Lexically: `tests/../target/x.wasm` is the project's target folder.
+    let mut normal = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    match normal.ancestors().skip(1).take(3).find(|d| d.join("build.sh").is_file()) {
+        Some(project) => format!(
+            "; it is not built yet: run {} first (it writes the component there)",
+            project.join("build.sh").display()
+        ),
+        None => String::new(),
     }
 }
 
