@@ -170,8 +170,11 @@ impl Grant {
                 let (pattern, var) = &unresolved[0];
                 reason.push_str(&format!("; its pattern `{pattern}` needs variable `{var}`, which is not set"));
             } else if for_action.is_empty() {
+                // Authors write manifests as step.toml (Python, JS, `plugin pack`) or
+                // in Rust (the SDK's `step!`): the fix in both forms, not the JSON the
+                // host reads.
                 reason.push_str(&format!(
-                    "; add {{\"action\": \"{action}\", \"resource\": \"{resource}\"}} to the plugin's manifest capabilities"
+                    "; declare it: in step.toml, `[[capabilities]]` with `action = \"{action}\"` and `resource = \"{resource}\"`; in Rust, `Capability {{ action: \"{action}\", resource: \"{resource}\" }}` in the manifest"
                 ));
             } else {
                 reason.push_str(&format!(
@@ -648,7 +651,12 @@ mod tests {
         let err = open.check("lambda:PublishVersion", other, &vars).unwrap_err();
         assert!(err.reason.contains("declares `lambda:PublishVersion` only on"), "{}", err.reason);
         let err = open.check("lambda:DeleteFunction", arn, &vars).unwrap_err();
-        assert!(err.reason.contains("add {\"action\": \"lambda:DeleteFunction\""), "{}", err.reason);
+        assert!(
+            err.reason.contains("`[[capabilities]]` with `action = \"lambda:DeleteFunction\"`")
+                && err.reason.contains("Capability { action: \"lambda:DeleteFunction\""),
+            "{}",
+            err.reason
+        );
         let err = open.check("lambda:PublishVersion", arn, &|_| None).unwrap_err();
         assert!(err.reason.contains("needs variable `FN`"), "{}", err.reason);
         let narrow = Grant::new("p", &declared, Arc::new(Policy::from_flags(&["lambda:GetFunction"]).unwrap()));
