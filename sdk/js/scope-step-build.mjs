@@ -21,7 +21,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -188,7 +188,14 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'scope-step-build-'));
   try {
     const bundled = join(tmp, 'step.js');
-    await bundle(toolchain, entry, bundled);
+    try {
+      await bundle(toolchain, entry, bundled);
+    } catch (e) {
+      // rolldown's message already shows the author's file, line and the code;
+      // its Node stack is about rolldown, not the step.
+      fail(`bundling ${entry} failed: ${String(e.message ?? e).replace(/^Build failed with \d+ errors?:\s*/, '')}`, 1);
+    }
+    console.error(`building ${basename(folder)} with componentize-js (it takes 15-30 s: it starts a JS engine and snapshots it)...`);
     const unpacked = join(tmp, 'unpacked.wasm');
     // -d http fetch-event: a step has no HTTP of its own; the host makes every call.
     run('componentize-js', process.execPath, [toolchain.cli, bundled, '--wit', wit, '--world-name', world, '-d', 'http', 'fetch-event', '-o', unpacked], {

@@ -102,16 +102,7 @@ fn build(language: Language, source: &Path, out: &Path) {
     // Written aside and renamed, so an interrupted build never leaves a file that
     // a later run would take for finished.
     let partial = out.with_extension("partial.wasm");
-    let result = language
-        .build_command()
-        .arg(source)
-        .arg("-o")
-        .arg(&partial)
-        .env("SCOPE_HOST", binary())
-        // The packing check compiles the component into the cache the tests read.
-        .env("SCOPE_HOST_CACHE", target_dir().join("test-compile-cache"))
-        .output()
-        .expect("starting the SDK build command");
+    let result = run_build(language, source, &partial);
     assert!(
         result.status.success(),
         "building {} failed:\n{}{}",
@@ -121,6 +112,20 @@ fn build(language: Language, source: &Path, out: &Path) {
     );
     std::fs::rename(&partial, out).unwrap();
     eprintln!("built {} in {:.1} s", source.display(), started.elapsed().as_secs_f64());
+}
+
+/// Runs the SDK's build command on `source` as an author would, writing `out`.
+pub fn run_build(language: Language, source: &Path, out: &Path) -> std::process::Output {
+    language
+        .build_command()
+        .arg(source)
+        .arg("-o")
+        .arg(out)
+        .env("SCOPE_HOST", binary())
+        // The packing check compiles the component into the cache the tests read.
+        .env("SCOPE_HOST_CACHE", target_dir().join("test-compile-cache"))
+        .output()
+        .expect("starting the SDK build command")
 }
 
 /// A hash of every input of a build.

@@ -235,3 +235,60 @@ async fn a_javascript_check_returns_its_verdict_or_a_clear_failure() {
         assert!(got.contains(message), "{mode}: `{got}` lacks `{message}`");
     }
 }
+
+/// A copy of `folder` (relative to the repository) with `append` added to its
+/// entry file, and what building it printed.
+fn build_broken(language: Language, folder: &str, entry: &str, append: &str) -> (tempfile::TempDir, std::process::Output) {
+    let copy = tempfile::tempdir().unwrap();
+    let source = scope_host_tests::polyglot::repo().join(folder);
+    for file in std::fs::read_dir(&source).unwrap().flatten() {
+        if file.path().is_file() {
+            std::fs::copy(file.path(), copy.path().join(file.file_name())).unwrap();
+        }
+    }
+    let path = copy.path().join(entry);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(append);
+    std::fs::write(&path, text).unwrap();
+    let out = scope_host_tests::polyglot::run_build(language, copy.path(), &copy.path().join("out.wasm"));
+    (copy, out)
+}
+
+/// A syntax error is reported at the author's file and line, in a few lines, not as
+/// a traceback inside the toolchain's sandbox (`/0/app.py`) or a Node stack.
+#[test]
+fn a_syntax_error_names_the_authors_file_and_line() {
+    let (copy, out) = build_broken(
+        Language::Python,
+        "plugins/examples/python/tag-compliance",
+        "app.py",
+        "\ndef broken(:\n    pass\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let lines = std::fs::read_to_string(copy.path().join("app.py")).unwrap().lines().count();
+    assert!(
+        err.contains(&format!(
+            "{}:{}:12: invalid syntax",
+            copy.path().join("app.py").display(),
+            lines - 1
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("/0/") && err.lines().count() <= 4, "{err}");
+
+    let (copy, out) = build_broken(
+        Language::Js,
+        "plugins/examples/js/deployed-version",
+        "app.js",
+        "\nfunction broken( {\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("bundling") && err.contains("app.js:") && err.contains("function broken( {"),
+        "{err}"
+    );
+    assert!(!err.contains("node_modules") && !err.contains("    at "), "no Node stack: {err}");
+    drop(copy);
+}
