@@ -64,10 +64,15 @@ impl super::StepHost {
             CallError::Limit(why) => {
                 return wasmtime::Error::msg(why);
             }
-            other => crate::bindings::types::Denial {
+            CallError::InvalidInput(why) => crate::bindings::types::Denial {
                 action: "sts:AssumeRole".into(),
                 resource: String::new(),
-                reason: format!("{other:?}"),
+                reason: why,
+            },
+            CallError::Cloud(c) => crate::bindings::types::Denial {
+                action: "sts:AssumeRole".into(),
+                resource: String::new(),
+                reason: format!("{} {} failed: {}: {}", c.service, c.operation, c.code, c.message),
             },
         };
         if !self
