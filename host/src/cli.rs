@@ -504,8 +504,13 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
             session.journal.write_error(),
         );
     }
+    let stopped = session.env.cancel().stopped();
     session.leave_to_exit();
-    Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match stopped {
+        Some(why) => ExitCode::from(session::exit_code_of(why)),
+        None if report.succeeded() => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
+    })
 }
 
 fn shown_value(value: &str, secret: bool, redactor: &Redactor) -> String {
