@@ -66,6 +66,9 @@ fn an_unreachable_endpoint_is_a_clear_error() {
     // The environment failed, not the input: exit 3.
     assert_eq!(code, Some(3), "{text}");
     assert!(text.contains("GetCallerIdentity") && text.contains(&endpoint), "{text}");
+    // For people: what failed and what to check, not the SDK's Debug of its layers.
+    assert!(text.contains("Connection refused") && text.contains("check the endpoint"), "{text}");
+    assert!(!text.contains("DispatchFailure(") && !text.contains("ConnectorError {"), "{text}");
 }
 
 #[test]

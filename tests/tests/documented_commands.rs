@@ -62,9 +62,14 @@ fn readme_commands() -> Vec<String> {
 /// Runs one documented command with the built binary, from the repository's root;
 /// `/tmp/` and `my-step` (what it writes) go to `scratch`.
 fn run(command: &str, scratch: &Path) {
+    // `target/…` is the repository's target folder, wherever CARGO_TARGET_DIR puts it.
+    let target = scope_host_tests::target_dir();
     let words: Vec<String> = command
         .split_whitespace()
-        .map(|w| w.replace("/tmp/", &format!("{}/", scratch.display())))
+        .map(|w| match w.strip_prefix("target/") {
+            Some(rest) if w != "target/debug/scope-host" => target.join(rest).display().to_string(),
+            _ => w.replace("/tmp/", &format!("{}/", scratch.display())),
+        })
         .collect();
     eprintln!("running: {command}");
     let (program, args) = words.split_first().unwrap();

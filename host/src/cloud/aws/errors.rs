@@ -14,7 +14,7 @@
 
 use crate::cloud::CloudError;
 use aws_config::retry::ErrorKind;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::RequestId;
 
 /// One API operation as one identity: what its errors are reported as.
@@ -88,7 +88,7 @@ impl Api {
                     .body()
                     .bytes()
                     .and_then(message_from_body)
-                    .unwrap_or_else(|| format!("HTTP {status}; the response could not be read: {}", DisplayErrorContext(&err)));
+                    .unwrap_or_else(|| format!("HTTP {status}; the response could not be read: {}", Causes(&err)));
                 let code = raw
                     .body()
                     .bytes()
@@ -101,16 +101,20 @@ impl Api {
                 if dispatch.is_timeout() {
                     self.unreachable(
                         "RequestTimeout",
-                        format!("no answer from {} in time: {}", self.endpoint, DisplayErrorContext(&err)),
+                        format!("no answer from {} in time: {}", self.endpoint, Causes(&err)),
                     )
                 } else if dispatch.is_io() || dispatch.as_other() == Some(ErrorKind::TransientError) {
                     self.unreachable(
                         "NetworkError",
-                        format!("cannot reach {}: {}", self.endpoint, DisplayErrorContext(&err)),
+                        format!(
+                            "cannot reach {}: {}; check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and the region, and that this machine can connect to it",
+                            self.endpoint,
+                            Causes(&err)
+                        ),
                     )
                 } else {
                     // Not the network: typically no credentials could be found.
-                    let detail = DisplayErrorContext(&err).to_string();
+                    let detail = Causes(&err).to_string();
                     if detail.contains("loading credentials") || detail.contains("no credentials") {
                         let mut e = self.client_error(
                             "no AWS credentials: the standard chain (environment, profile, web identity, instance metadata) found none; \
@@ -124,8 +128,8 @@ impl Api {
                     }
                 }
             }
-            SdkError::ConstructionFailure(_) => self.client_error(format!("the request could not be built: {}", DisplayErrorContext(&err))),
-            _ => self.client_error(DisplayErrorContext(&err).to_string()),
+            SdkError::ConstructionFailure(_) => self.client_error(format!("the request could not be built: {}", Causes(&err))),
+            _ => self.client_error(Causes(&err).to_string()),
         }
     }
 
@@ -258,5 +262,26 @@ mod unit_tests {
         };
         let e = api.client_error("Credential=ASIAEXAMPLEKEY/2026 signed with s3cr3t-value".into());
         assert_eq!(e.message, "Credential=***/2026 signed with ***");
+    }
+}
+
+/// An error and its sources, each said once, joined by `: ` — for people. (The SDK's
+/// `DisplayErrorContext` ends with the whole error's `Debug`, which is for
+/// programmers: `DispatchFailure(DispatchFailure { source: ConnectorError { … } })`.)
+struct Causes<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut said: Vec<String> = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self.0);
+        while let Some(e) = next {
+            let text = e.to_string();
+            // Layers often repeat their source's text in their own.
+            if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
+                said.push(text);
+            }
+            next = e.source();
+        }
+        f.write_str(&said.join(": "))
     }
 }
