@@ -235,6 +235,27 @@ fn xml_element(text: &str, name: &str) -> Option<String> {
     })
 }
 
+/// An error and its sources, each said once, joined by `: ` — for people. (The SDK's
+/// `DisplayErrorContext` ends with the whole error's `Debug`, which is for
+/// programmers: `DispatchFailure(DispatchFailure { source: ConnectorError { … } })`.)
+struct Causes<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut said: Vec<String> = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self.0);
+        while let Some(e) = next {
+            let text = e.to_string();
+            // Layers often repeat their source's text in their own.
+            if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
+                said.push(text);
+            }
+            next = e.source();
+        }
+        f.write_str(&said.join(": "))
+    }
+}
+
 #[cfg(test)]
 mod unit_tests {
     use super::*;
@@ -262,26 +283,5 @@ mod unit_tests {
         };
         let e = api.client_error("Credential=ASIAEXAMPLEKEY/2026 signed with s3cr3t-value".into());
         assert_eq!(e.message, "Credential=***/2026 signed with ***");
-    }
-}
-
-/// An error and its sources, each said once, joined by `: ` — for people. (The SDK's
-/// `DisplayErrorContext` ends with the whole error's `Debug`, which is for
-/// programmers: `DispatchFailure(DispatchFailure { source: ConnectorError { … } })`.)
-struct Causes<'a>(&'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for Causes<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut said: Vec<String> = Vec::new();
-        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self.0);
-        while let Some(e) = next {
-            let text = e.to_string();
-            // Layers often repeat their source's text in their own.
-            if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
-                said.push(text);
-            }
-            next = e.source();
-        }
-        f.write_str(&said.join(": "))
     }
 }
