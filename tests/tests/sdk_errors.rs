@@ -268,11 +268,8 @@ fn a_syntax_error_names_the_authors_file_and_line() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     let lines = std::fs::read_to_string(copy.path().join("app.py")).unwrap().lines().count();
     assert!(
-        err.contains(&format!(
-            "{}:{}:12: invalid syntax",
-            copy.path().join("app.py").display(),
-            lines - 1
-        )),
+        // The file and line are ours; the wording and column are the Python version's.
+        err.contains(&format!("{}:{}:", copy.path().join("app.py").display(), lines - 1)),
         "{err}"
     );
     assert!(!err.contains("/0/") && err.lines().count() <= 4, "{err}");
