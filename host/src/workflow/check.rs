@@ -73,11 +73,16 @@ pub enum Depth<'a> {
     /// Its digest and manifest only (a run's [`preflight`]); components the runtime
     /// has loaded already are not read again.
     Manifests(Option<&'a Runtime>),
+    /// Only what the runtime has loaded already (a `stat` each): the check gives up
+    /// at the first component it would have to read ([`preflight_loaded`]).
+    Loaded(&'a Runtime),
 }
 
 struct Checker<'a> {
     wf: &'a LoadedWorkflow,
     depth: Depth<'a>,
+    /// `Depth::Loaded` met a component the runtime has not loaded.
+    unread: bool,
     plugins: &'a PluginPath,
     policy: Arc<Policy>,
     report: CheckReport,
@@ -108,12 +113,39 @@ pub fn preflight(
     check_to(Depth::Manifests(runtime), wf, plugins, policy, provided)
 }
 
+/// [`preflight`] when every component the workflow names is loaded in `runtime`
+/// already (an agent's, a later run's): no file read, so it may run on the async
+/// path. `None` as soon as one is not: then [`preflight`] it is.
+pub fn preflight_loaded(
+    wf: &LoadedWorkflow,
+    runtime: &Runtime,
+    plugins: &PluginPath,
+    policy: Arc<Policy>,
+    provided: &BTreeSet<String>,
+) -> Option<CheckReport> {
+    let mut unread = false;
+    let report = check_with(Depth::Loaded(runtime), wf, plugins, policy, provided, &mut unread);
+    (!unread).then_some(report)
+}
+
 fn check_to(depth: Depth<'_>, wf: &LoadedWorkflow, plugins: &PluginPath, policy: Arc<Policy>, provided: &BTreeSet<String>) -> CheckReport {
+    check_with(depth, wf, plugins, policy, provided, &mut false)
+}
+
+fn check_with(
+    depth: Depth<'_>,
+    wf: &LoadedWorkflow,
+    plugins: &PluginPath,
+    policy: Arc<Policy>,
+    provided: &BTreeSet<String>,
+    unread: &mut bool,
+) -> CheckReport {
     let mut c = Checker {
         wf,
         depth,
         plugins,
         policy,
+        unread: false,
         report: CheckReport::default(),
     };
     if wf.workflow.steps.is_empty() {
@@ -122,6 +154,7 @@ fn check_to(depth: Depth<'_>, wf: &LoadedWorkflow, plugins: &PluginPath, policy:
     let mut available: BTreeSet<String> = wf.variables.keys().cloned().collect();
     available.extend(provided.iter().cloned());
     c.steps(&wf.workflow.steps, &mut available, "");
+    *unread = c.unread;
     c.report
 }
 
@@ -209,6 +242,13 @@ impl Checker<'_> {
         let found = match self.depth {
             Depth::Load(runtime) => self.plugins.load(runtime, &spec, &self.wf.dir).map(|p| Inspected::from(p.as_ref())),
             Depth::Manifests(runtime) => self.plugins.inspect(runtime, &spec, &self.wf.dir),
+            Depth::Loaded(runtime) => match self.plugins.loaded(runtime, &spec, &self.wf.dir) {
+                Some(found) => found.map(|p| Inspected::from(p.as_ref())),
+                None => {
+                    self.unread = true;
+                    return None;
+                }
+            },
         };
         match found {
             Ok(p) => Some(p),
@@ -282,6 +322,13 @@ impl Checker<'_> {
                         .map(|p| Inspected::from(p.as_ref()))
                         .map_err(|e| e.to_string()),
                     Depth::Manifests(runtime) => super::plugins::inspect_path(runtime, &file),
+                    Depth::Loaded(runtime) => match runtime.loaded_file(&file) {
+                        Some(p) => Ok(Inspected::from(p.as_ref())),
+                        None => {
+                            self.unread = true;
+                            continue;
+                        }
+                    },
                 };
                 match found {
                     Ok(p) if p.manifest.kind == Kind::Check => {

@@ -189,8 +189,12 @@ impl Runner {
     /// [`check::preflight`] of `wf` for a run starting with `vars`: its errors. Off
     /// the async path (it reads and hashes the components not loaded yet).
     async fn preflight(&self, wf: &LoadedWorkflow, vars: &BTreeMap<String, String>) -> Vec<String> {
-        let (wf, runtime, plugins, policy) = (wf.clone(), self.runtime.clone(), self.plugins.clone(), self.env.policy_arc());
         let provided: std::collections::BTreeSet<String> = vars.keys().cloned().collect();
+        // Every component loaded already (a warm process): a lookup each, here.
+        if let Some(report) = super::check::preflight_loaded(wf, &self.runtime, &self.plugins, self.env.policy_arc(), &provided) {
+            return report.errors;
+        }
+        let (wf, runtime, plugins, policy) = (wf.clone(), self.runtime.clone(), self.plugins.clone(), self.env.policy_arc());
         let checked = tokio::task::spawn_blocking(move || super::check::preflight(&wf, Some(&runtime), &plugins, policy, &provided)).await;
         match checked {
             Ok(report) => report.errors,
