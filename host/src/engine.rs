@@ -161,13 +161,7 @@ pub fn inspect_file(path: &Path) -> Result<Inspected, LoadError> {
         over,
     })?;
     let bytes = std::fs::read(path).map_err(read_err)?;
-    if !wasmparser::Parser::is_component(&bytes) {
-        return Err(if wasmparser::Parser::is_core_wasm(&bytes) {
-            LoadError::CoreModule { origin }
-        } else {
-            LoadError::NotWasm { origin }
-        });
-    }
+    check_is_component(&bytes, &origin)?;
     let manifest = manifest::read_from_wasm(&bytes).map_err(|source| LoadError::Manifest {
         origin: origin.clone(),
         source,
@@ -176,6 +170,20 @@ pub fn inspect_file(path: &Path) -> Result<Inspected, LoadError> {
         origin,
         digest: digest(&bytes),
         manifest,
+    })
+}
+
+/// `bytes` are a WebAssembly component; else what they are instead, in the loader's
+/// words (a core module gets told how to make a component of it).
+pub fn check_is_component(bytes: &[u8], origin: &str) -> Result<(), LoadError> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok(());
+    }
+    let origin = origin.to_owned();
+    Err(if wasmparser::Parser::is_core_wasm(bytes) {
+        LoadError::CoreModule { origin }
+    } else {
+        LoadError::NotWasm { origin }
     })
 }
 
@@ -269,7 +277,12 @@ impl Runtime {
     /// reading, hashing or compiling, so it may run on the async path.
     pub fn loaded_file(&self, path: &Path) -> Option<Arc<Plugin>> {
         let meta = std::fs::metadata(path).ok()?;
-        let stamp = (meta.len(), meta.modified().ok()?);
+        self.known_file(path, (meta.len(), meta.modified().ok()?))
+    }
+
+    /// The plugin loaded from `path` when the file still has `stamp` (length,
+    /// modification time).
+    fn known_file(&self, path: &Path, stamp: (u64, std::time::SystemTime)) -> Option<Arc<Plugin>> {
         let by_path = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
         by_path
             .get(path)
@@ -291,13 +304,7 @@ impl Runtime {
         };
         let meta = std::fs::metadata(path).map_err(read_err)?;
         let stamp = (meta.len(), meta.modified().map_err(read_err)?);
-        let known = || {
-            let by_path = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
-            by_path
-                .get(path)
-                .filter(|(len, modified, _)| (*len, *modified) == stamp)
-                .map(|(_, _, plugin)| plugin.clone())
-        };
+        let known = || self.known_file(path, stamp);
         if let Some(plugin) = known() {
             return Ok(Some(plugin));
         }
@@ -357,13 +364,7 @@ impl Runtime {
     fn load_bytes_or_not(&self, bytes: &[u8], origin: &str, wait: bool) -> Result<Option<Arc<Plugin>>, LoadError> {
         let started = Instant::now();
         let origin_s = origin.to_owned();
-        if !wasmparser::Parser::is_component(bytes) {
-            return Err(if wasmparser::Parser::is_core_wasm(bytes) {
-                LoadError::CoreModule { origin: origin_s }
-            } else {
-                LoadError::NotWasm { origin: origin_s }
-            });
-        }
+        check_is_component(bytes, origin)?;
         let digest = digest(bytes);
         let known = || self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&digest).cloned();
         if let Some(p) = known() {

@@ -66,15 +66,7 @@ pub fn pack(runtime: &Runtime, component: &[u8], origin: &str, manifest: &Manife
 /// many sections it replaced. Checks the bytes are a component and that the
 /// manifest's contract is the one the component imports; does not compile.
 pub fn embed(component: &[u8], origin: &str, manifest: &Manifest) -> Result<(Vec<u8>, usize), PackError> {
-    if !wasmparser::Parser::is_component(component) {
-        // The loader's own words for what the file is instead.
-        let error = if wasmparser::Parser::is_core_wasm(component) {
-            LoadError::CoreModule { origin: origin.into() }
-        } else {
-            LoadError::NotWasm { origin: origin.into() }
-        };
-        return Err(PackError::Check(error));
-    }
+    crate::engine::check_is_component(component, origin).map_err(PackError::Check)?;
     let scanned = section::scan(component).map_err(|e| PackError::Malformed {
         origin: origin.into(),
         message: e.to_string(),
