@@ -116,6 +116,8 @@ pub struct Plugin {
     /// `sha256:<hex>` of the component bytes.
     pub digest: String,
     pub manifest: Manifest,
+    /// The served contract its imports and exports are typed by.
+    pub contract: crate::bindings::Contract,
     pub component: Component,
     pub pre: InstancePre<StepState>,
     pub export: ComponentExportIndex,
@@ -401,6 +403,7 @@ impl Runtime {
         let plugin = Arc::new(Plugin {
             origin: origin_s,
             digest: digest.clone(),
+            contract: crate::bindings::Contract::of(&manifest.contract),
             manifest,
             component,
             pre,

@@ -106,6 +106,7 @@ pub enum ManifestError {
     #[error("the manifest is invalid: {0}")]
     Invalid(String),
     #[error("the plugin was built for contract scope:step@{found}, but this host serves {served}: {hint}")]
+    // `served` lists every version the host serves, newest first.
     Contract { found: String, served: String, hint: String },
 }
 
@@ -162,22 +163,29 @@ pub fn is_plugin_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// A plugin built for 0.1.x runs on a 0.1.y host (semver: for 0.x the minor is the
-/// breaking part). Anything else is refused with what to do.
+/// A plugin built for 0.1.x runs on a host serving 0.1.y (semver: for 0.x the
+/// minor is the breaking part); the host serves several versions side by side
+/// (`bindings::SERVED_CONTRACTS`). Anything else is refused with what to do.
 fn check_contract(found: &str) -> Result<(), ManifestError> {
-    let served = crate::bindings::CONTRACT_VERSION;
-    let (Ok(f), Ok(s)) = (semver::Version::parse(found), semver::Version::parse(served)) else {
+    let Ok(f) = semver::Version::parse(found) else {
         return Err(ManifestError::Invalid(format!("contract `{found}` is not `MAJOR.MINOR.PATCH`")));
     };
-    let compatible = if s.major == 0 {
-        f.major == 0 && f.minor == s.minor
-    } else {
-        f.major == s.major
+    let served: Vec<semver::Version> = crate::bindings::SERVED_CONTRACTS
+        .iter()
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .collect();
+    let compatible = |s: &semver::Version| {
+        if s.major == 0 {
+            f.major == 0 && f.minor == s.minor
+        } else {
+            f.major == s.major
+        }
     };
-    if compatible {
+    if served.iter().any(compatible) {
         return Ok(());
     }
-    let newer = (f.major, f.minor) > (s.major, s.minor);
+    let newest = served.iter().max().map_or((0, 0), |s| (s.major, s.minor));
+    let newer = (f.major, f.minor) > newest;
     let hint = if newer {
         "the plugin is newer than this host; upgrade scope-host".to_owned()
     } else {
@@ -185,7 +193,7 @@ fn check_contract(found: &str) -> Result<(), ManifestError> {
     };
     Err(ManifestError::Contract {
         found: found.to_owned(),
-        served: served.to_owned(),
+        served: crate::bindings::SERVED_CONTRACTS.join(", "),
         hint,
     })
 }
@@ -256,7 +264,12 @@ mod tests {
         let cases: Vec<(&str, serde_json::Value, &str)> = vec![
             ("bad name", serde_json::json!({"name": "Bad Name"}), "name"),
             ("bad version", serde_json::json!({"version": "1"}), "MAJOR.MINOR.PATCH"),
-            ("newer contract", serde_json::json!({"contract": "0.2.0"}), "upgrade scope-host"),
+            ("newer contract", serde_json::json!({"contract": "0.3.0"}), "upgrade scope-host"),
+            (
+                "older contract",
+                serde_json::json!({"contract": "0.0.9"}),
+                "rebuild it against the current SDK",
+            ),
             ("newer major", serde_json::json!({"contract": "1.0.0"}), "upgrade scope-host"),
             (
                 "bad action",

@@ -3,6 +3,7 @@
 //! whose kind says which stage failed (the host stays up whatever the guest does).
 
 use crate::bindings::types::{CheckResult, CheckStatus, Output, StepError};
+use crate::bindings::Contract;
 use crate::caps::{RunEnv, StepHost};
 use crate::engine::Plugin;
 use crate::journal::Event;
@@ -249,16 +250,32 @@ async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepar
             Some(instance) => instance,
             None => plugin.pre.instantiate_async(&mut store).await?,
         };
-        match plugin.manifest.kind {
-            Kind::Step => {
+        // The export's types are those of the contract the plugin was built for.
+        use crate::bindings::v0_1::types as v0_1;
+        use crate::caps::v0_1::exports as from_v0_1;
+        match (plugin.manifest.kind, plugin.contract) {
+            (Kind::Step, Contract::V0_2) => {
                 let f = instance.get_typed_func::<(), (Result<Vec<Output>, StepError>,)>(&mut store, &plugin.export)?;
                 let (r,) = f.call_async(&mut store, ()).await?;
                 wasmtime::Result::Ok(Returned::Step(r))
             }
-            Kind::Check => {
+            (Kind::Check, Contract::V0_2) => {
                 let f = instance.get_typed_func::<(), (Result<CheckResult, StepError>,)>(&mut store, &plugin.export)?;
                 let (r,) = f.call_async(&mut store, ()).await?;
                 Ok(Returned::Check(r))
+            }
+            (Kind::Step, Contract::V0_1) => {
+                let f = instance.get_typed_func::<(), (Result<Vec<v0_1::Output>, v0_1::StepError>,)>(&mut store, &plugin.export)?;
+                let (r,) = f.call_async(&mut store, ()).await?;
+                let r = r
+                    .map(|o| o.into_iter().map(from_v0_1::output).collect())
+                    .map_err(from_v0_1::step_error);
+                Ok(Returned::Step(r))
+            }
+            (Kind::Check, Contract::V0_1) => {
+                let f = instance.get_typed_func::<(), (Result<v0_1::CheckResult, v0_1::StepError>,)>(&mut store, &plugin.export)?;
+                let (r,) = f.call_async(&mut store, ()).await?;
+                Ok(Returned::Check(r.map(from_v0_1::check_result).map_err(from_v0_1::step_error)))
             }
         }
     };

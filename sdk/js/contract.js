@@ -6,6 +6,9 @@
 
 import { CloudError, Denied, InvalidArgument, InvalidInput, LimitReached, StepError, StepFailed } from './errors.js';
 
+/** The contract's `error-kind` cases, as componentize-js spells enum cases. */
+const ERROR_KINDS = ['not-found', 'conflict', 'throttled', 'access-denied', 'invalid-parameter', 'expired-credentials', 'other'];
+
 /** The typed error for what a host call threw; other values pass through. */
 export function fromCallError(thrown) {
   const payload = thrown?.payload;
@@ -31,7 +34,8 @@ export function toStepError(thrown) {
   }
   if (thrown instanceof CloudError) {
     const { service, operation, code, cloudMessage, requestId, retryable } = thrown;
-    return { tag: 'cloud', val: { service, operation, code, message: cloudMessage, requestId, retryable } };
+    const kind = ERROR_KINDS.includes(thrown.kind) ? thrown.kind : 'other';
+    return { tag: 'cloud', val: { service, operation, code, kind, message: cloudMessage, requestId, retryable } };
   }
   if (thrown instanceof InvalidInput || thrown instanceof InvalidArgument) {
     return { tag: 'invalid-input', val: thrown.message };

@@ -29,12 +29,16 @@ export class Denied extends CallError {
   }
 }
 
-/** The cloud answered with an error; `code` is the AWS error code. */
+/**
+ * The cloud answered with an error; `code` is the AWS error code and `kind` its
+ * portable kind, the same on every service: 'not-found', 'conflict', 'throttled',
+ * 'access-denied', 'invalid-parameter', 'expired-credentials' or 'other'.
+ */
 export class CloudError extends CallError {
-  constructor({ service, operation, code, message, requestId, retryable }) {
+  constructor({ service, operation, code, kind = 'other', message, requestId, retryable }) {
     super(`${service} ${operation} failed: ${code}: ${message}`);
     // `cloudMessage`: the service's own words (`message` is the whole line).
-    Object.assign(this, { service, operation, code, cloudMessage: message, requestId, retryable });
+    Object.assign(this, { service, operation, code, kind, cloudMessage: message, requestId, retryable });
   }
 }
 

@@ -20,15 +20,15 @@
 // Build with `sdk/js/scope-step-build.mjs <folder> -o step.wasm` (the folder holds
 // `app.js` and `step.toml`).
 
-import * as contextWit from 'scope:step/context@0.1.0';
-import * as credentialsWit from 'scope:step/credentials@0.1.0';
-import * as ecrWit from 'scope:step/ecr@0.1.0';
-import * as iamWit from 'scope:step/iam@0.1.0';
-import * as lambdaWit from 'scope:step/lambda@0.1.0';
-import * as logWit from 'scope:step/log@0.1.0';
-import * as providersWit from 'scope:step/providers@0.1.0';
-import * as secretsWit from 'scope:step/secrets@0.1.0';
-import * as taggingWit from 'scope:step/tagging@0.1.0';
+import * as contextWit from 'scope:step/context@0.2.0';
+import * as credentialsWit from 'scope:step/credentials@0.2.0';
+import * as ecrWit from 'scope:step/ecr@0.2.0';
+import * as iamWit from 'scope:step/iam@0.2.0';
+import * as lambdaWit from 'scope:step/lambda@0.2.0';
+import * as logWit from 'scope:step/log@0.2.0';
+import * as providersWit from 'scope:step/providers@0.2.0';
+import * as secretsWit from 'scope:step/secrets@0.2.0';
+import * as taggingWit from 'scope:step/tagging@0.2.0';
 import { fromCallError, isStepErrorVariant, readableStack, toStepError } from './contract.js';
 import { InvalidInput, StepError } from './errors.js';
 
@@ -57,6 +57,30 @@ function typedInterface(module) {
 // Resources (e.g. credentials' `Identity`) are classes: they pass through.
 function isClass(f) {
   return /^class\b/.test(Function.prototype.toString.call(f));
+}
+
+// The contract's closed sets (function state, update status, provisioned-concurrency
+// status, architecture, package type) are variants, `{ tag: 'in-progress' }`; AWS
+// spells them differently per set.
+const AWS_SPELLINGS = {
+  'provisioned-concurrency-status': { 'in-progress': 'IN_PROGRESS', ready: 'READY', failed: 'FAILED' },
+  architecture: { 'x86-64': 'x86_64', arm64: 'arm64' },
+};
+
+/**
+ * A state, status, architecture or package type as AWS spells it:
+ * `awsName(config.state)` is 'Active', `awsName(config.architectures[0], 'architecture')`
+ * is 'arm64', `awsName(pc.status, 'provisioned-concurrency-status')` is 'READY'.
+ * Without a set the tag is written as AWS writes states ('in-progress' → 'InProgress').
+ * An `other` value is AWS's own spelling already.
+ */
+export function awsName(value, set) {
+  if (value?.tag === 'other') return value.val;
+  const tag = value?.tag;
+  if (typeof tag !== 'string') throw new TypeError(`${JSON.stringify(value)} is not one of the contract's closed sets`);
+  const table = AWS_SPELLINGS[set] ?? AWS_SPELLINGS[tag === 'x86-64' || tag === 'arm64' ? 'architecture' : ''];
+  if (table?.[tag]) return table[tag];
+  return tag.replace(/(^|-)([a-z0-9])/g, (_, _dash, c) => c.toUpperCase());
 }
 
 export const lambda = typedInterface(lambdaWit);

@@ -107,11 +107,17 @@ fn plugin_inspect_prints_the_manifest_and_interfaces() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["manifest"]["name"], "check-sample");
     assert_eq!(doc["manifest"]["kind"], "check");
-    assert_eq!(doc["manifest"]["contract"], "0.1.0");
+    assert_eq!(doc["manifest"]["contract"], "0.2.0");
     assert!(doc["exports"].as_array().unwrap().contains(&"check".into()));
-    assert!(doc["imports"].as_array().unwrap().contains(&"scope:step/lambda@0.1.0".into()));
+    assert!(doc["imports"].as_array().unwrap().contains(&"scope:step/lambda@0.2.0".into()));
     let out = scope_host(&["plugin", "inspect", guest("check-sample").to_str().unwrap()]);
     assert!(text(&out).contains("lambda:GetFunction on arn:aws:lambda:*:*:function:${LAMBDA_FUNCTION_NAME}"));
+    // A plugin built for the previous contract says so, and what it imports.
+    let out = scope_host(&["plugin", "inspect", guest("exercise-v0-1").to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["manifest"]["contract"], "0.1.0");
+    assert!(doc["imports"].as_array().unwrap().contains(&"scope:step/lambda@0.1.0".into()));
 }
 
 /// The binary holds cloud credentials and maps code compiled from third-party

@@ -6,8 +6,46 @@ use scope_host_tests::{run, scope_vars, Setup};
 
 #[tokio::test]
 async fn a_guest_can_use_every_interface() {
+    let ran = exercise("exercise").await;
+    // What contract 0.2.0 adds: closed sets as variants, a portable error kind,
+    // optimistic locking, and the handle limit as an error value.
+    assert_eq!(ran.output("STATE"), "Active");
+    assert_eq!(ran.output("ARCHITECTURES"), "arm64");
+    assert_eq!(ran.output("STALE_UPDATE"), "PreconditionFailedException/ErrorKind::Conflict");
+    assert_eq!(
+        ran.output("ECR_POLICY_BEFORE"),
+        "RepositoryPolicyNotFoundException/ErrorKind::NotFound"
+    );
+    assert_eq!(
+        ran.output("HANDLES_BEFORE_LIMIT"),
+        "62",
+        "the default limit of 64, less the agent and assumed handles the step holds; the step goes on past it"
+    );
+    assert_eq!(
+        ran.output("HANDLE_AFTER_DROP"),
+        "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11"
+    );
+    let refused = ran.calls();
+    assert!(
+        refused.contains(&("lambda".into(), "UpdateFunctionConfiguration".into(), "cloud_error".into())),
+        "the stale write reached the cloud and was refused there: {refused:?}"
+    );
+}
+
+/// A plugin built for contract 0.1.0 with the 0.1.0 SDK, never rebuilt, runs
+/// unchanged on a host serving 0.2.0: every interface, the same checks.
+#[tokio::test]
+async fn a_plugin_built_for_contract_0_1_0_runs_unchanged() {
+    let plugin = scope_host_tests::load("exercise-v0-1");
+    assert_eq!(plugin.manifest.contract, "0.1.0");
+    let ran = exercise("exercise-v0-1").await;
+    assert_eq!(ran.output("ECR_POLICY_BEFORE"), "RepositoryPolicyNotFoundException");
+}
+
+/// Runs an exercise guest and checks what both contract versions do alike.
+async fn exercise(guest: &str) -> scope_host_tests::Ran {
     let ran = run(
-        "exercise",
+        guest,
         Setup {
             vars: scope_vars(),
             ..Setup::default()
@@ -18,7 +56,7 @@ async fn a_guest_can_use_every_interface() {
 
     // context and providers
     assert_eq!(ran.output("CONTEXT_HAS_SCOPE"), "true");
-    assert_eq!(ran.output("STEP_NAME"), "exercise");
+    assert_eq!(ran.output("STEP_NAME"), guest);
     assert_eq!(ran.output("VAR_COUNT"), "4");
     assert_eq!(ran.output("IAM_PROVIDERS"), "1");
     assert_eq!(
@@ -48,7 +86,6 @@ async fn a_guest_can_use_every_interface() {
     assert_eq!(ran.output("VERSIONS_AFTER"), "$LATEST,2");
 
     // ecr, iam, secrets, tagging
-    assert_eq!(ran.output("ECR_POLICY_BEFORE"), "RepositoryPolicyNotFoundException");
     assert_eq!(ran.output("ECR_POLICY_AFTER"), "true");
     assert!(ran.output("IMAGE_DIGEST").starts_with("sha256:1111"));
     assert_eq!(ran.output("ROLE_NAME"), "lambda-exec");
@@ -89,7 +126,7 @@ async fn a_guest_can_use_every_interface() {
     let publish = entries.iter().find(|e| e["operation"] == "PublishVersion").unwrap();
     assert_eq!(
         publish["identity"],
-        "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11.exercise"
+        format!("arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11.{guest}")
     );
     let sessions: Vec<_> = entries.iter().filter(|e| e["operation"] == "AssumeRole").collect();
     assert_eq!(
@@ -126,6 +163,7 @@ async fn a_guest_can_use_every_interface() {
     assert_eq!(main["function_version"], "2");
     assert_eq!(f["memory_size"], 512);
     assert!(state.to_string().contains("LambdaECRImageRetrievalPolicy"));
+    ran
 }
 
 #[tokio::test]

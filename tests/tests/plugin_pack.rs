@@ -10,7 +10,7 @@ use std::process::Output;
 
 const STEP_TOML: &str = r#"name = "function-arn"
 version = "1.2.3"
-contract = "0.1.0"
+contract = "0.2.0"
 description = "Looks FUNCTION up and returns its ARN"
 
 [[inputs]]
@@ -78,7 +78,7 @@ fn pack_then_inspect_reads_the_manifest_back() {
     let t = output_text(&out);
     assert!(out.status.success(), "{t}");
     assert!(
-        t.contains("packed function-arn 1.2.3 (step; contract scope:step@0.1.0)") && t.contains("exports `run`"),
+        t.contains("packed function-arn 1.2.3 (step; contract scope:step@0.2.0)") && t.contains("exports `run`"),
         "{t}"
     );
 
@@ -86,13 +86,13 @@ fn pack_then_inspect_reads_the_manifest_back() {
     let m = &doc["manifest"];
     assert_eq!(m["name"], "function-arn");
     assert_eq!(m["version"], "1.2.3");
-    assert_eq!(m["contract"], "0.1.0");
+    assert_eq!(m["contract"], "0.2.0");
     assert_eq!(m["kind"], "step");
     assert_eq!(m["inputs"][0], serde_json::json!({"name": "FUNCTION", "required": true}));
     assert_eq!(m["capabilities"][0]["resource"], "arn:aws:lambda:*:*:function:${FUNCTION}");
 
     let text = output_text(&scope_host(&["plugin", "inspect", packed.to_str().unwrap()]));
-    assert!(text.starts_with("function-arn 1.2.3 (step; contract scope:step@0.1.0)"), "{text}");
+    assert!(text.starts_with("function-arn 1.2.3 (step; contract scope:step@0.2.0)"), "{text}");
     assert!(
         text.contains("lambda:GetFunction on arn:aws:lambda:*:*:function:${FUNCTION}"),
         "{text}"
@@ -236,7 +236,7 @@ fn claiming_contract(contract: &str) -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn a_plugin_for_a_newer_contract_is_refused_with_what_to_do() {
-    for contract in ["1.0.0", "0.2.0"] {
+    for contract in ["1.0.0", "0.3.0"] {
         let (_dir, plugin) = claiming_contract(contract);
         for args in [vec!["step", "run"], vec!["plugin", "inspect"]] {
             let mut args = args.clone();
@@ -246,7 +246,7 @@ fn a_plugin_for_a_newer_contract_is_refused_with_what_to_do() {
             assert_eq!(out.status.code(), Some(2), "{args:?}: {t}");
             assert!(
                 t.contains(&format!(
-                    "the plugin was built for contract scope:step@{contract}, but this host serves 0.1.0: the plugin is newer than this host; upgrade scope-host"
+                    "the plugin was built for contract scope:step@{contract}, but this host serves 0.2.0, 0.1.0: the plugin is newer than this host; upgrade scope-host"
                 )),
                 "{args:?}: {t}"
             );
@@ -256,7 +256,7 @@ fn a_plugin_for_a_newer_contract_is_refused_with_what_to_do() {
 
 #[test]
 fn pack_refuses_a_contract_the_host_does_not_serve_or_the_component_does_not_import() {
-    let (_dir, _, out) = pack(&STEP_TOML.replace("contract = \"0.1.0\"", "contract = \"1.0.0\""));
+    let (_dir, _, out) = pack(&STEP_TOML.replace("contract = \"0.2.0\"", "contract = \"1.0.0\""));
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(
@@ -264,11 +264,12 @@ fn pack_refuses_a_contract_the_host_does_not_serve_or_the_component_does_not_imp
         "{t}"
     );
 
-    let (_dir, _, out) = pack(&STEP_TOML.replace("contract = \"0.1.0\"", "contract = \"0.1.1\""));
+    // 0.1.1 is served, but this component imports 0.2.0: the manifest would lie.
+    let (_dir, _, out) = pack(&STEP_TOML.replace("contract = \"0.2.0\"", "contract = \"0.1.1\""));
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(
-        t.contains("the manifest says contract 0.1.1, but") && t.contains("imports scope:step@0.1.0; set `contract = \"0.1.0\"`"),
+        t.contains("the manifest says contract 0.1.1, but") && t.contains("imports scope:step@0.2.0; set `contract = \"0.2.0\"`"),
         "{t}"
     );
 }

@@ -96,6 +96,7 @@ async fn python_exceptions_become_clear_step_failures() {
             "caught-cloud-error",
             Expect::Ok(&[
                 ("CODE", "ResourceNotFoundException"),
+                ("KIND", "not-found"),
                 ("OPERATION", "GetFunction"),
                 ("RETRYABLE", "False"),
             ]),
@@ -121,6 +122,7 @@ async fn javascript_throws_become_clear_step_failures() {
             "caught-cloud-error",
             Expect::Ok(&[
                 ("CODE", "ResourceNotFoundException"),
+                ("KIND", "not-found"),
                 ("OPERATION", "GetFunction"),
                 ("RETRYABLE", "false"),
             ]),

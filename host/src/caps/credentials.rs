@@ -30,15 +30,17 @@ fn check_session_name(name: &str) -> Result<(), String> {
 }
 
 impl CapsCtx<'_> {
-    fn new_handle(&mut self, identity: Identity) -> wasmtime::Result<Resource<IdentityHandle>> {
+    /// A new handle on `identity`; past the step's handle limit, the contract's
+    /// `limit` error (the step may drop handles and go on).
+    fn new_handle(&mut self, identity: Identity) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
         if self.host.handles >= self.host.limits.handles {
-            wasmtime::bail!(
+            return Ok(Err(CallError::Limit(format!(
                 "the step holds {} identity handles, the most a step may hold; drop handles it no longer needs",
                 self.host.handles
-            );
+            ))));
         }
         self.host.handles += 1;
-        Ok(self.table.push(IdentityHandle { identity })?)
+        Ok(Ok(self.table.push(IdentityHandle { identity })?))
     }
 }
 
@@ -121,12 +123,12 @@ impl HostIdentity for CapsCtx<'_> {
 }
 
 impl Host for CapsCtx<'_> {
-    async fn agent_identity(&mut self) -> wasmtime::Result<Resource<IdentityHandle>> {
+    async fn agent_identity(&mut self) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
         let agent = self.host.env.agent.clone();
         self.new_handle(agent)
     }
 
-    async fn current_identity(&mut self) -> wasmtime::Result<Resource<IdentityHandle>> {
+    async fn current_identity(&mut self) -> wasmtime::Result<Result<Resource<IdentityHandle>, CallError>> {
         let current = self.host.identity.clone();
         self.new_handle(current)
     }
@@ -180,7 +182,7 @@ impl Host for CapsCtx<'_> {
             },
         );
         host.log(LogLevel::Debug, &format!("assumed {role_arn} as {}", identity.arn));
-        Ok(Ok(self.new_handle(identity)?))
+        self.new_handle(identity)
     }
 
     async fn use_for_workflow(&mut self, id: Resource<IdentityHandle>) -> wasmtime::Result<()> {

@@ -301,13 +301,29 @@ impl StepHost {
     }
 
     pub(super) fn to_wit_error(&self, e: CloudError) -> WitCloudError {
+        let kind = to_wit_kind(e.kind());
         WitCloudError {
             service: e.service,
             operation: e.operation,
+            kind,
             code: e.code,
             message: self.env.redactor.redact(&e.message),
             request_id: e.request_id,
             retryable: e.retryable,
         }
+    }
+}
+
+pub(crate) fn to_wit_kind(kind: crate::cloud::ErrorKind) -> crate::bindings::types::ErrorKind {
+    use crate::bindings::types::ErrorKind as W;
+    use crate::cloud::ErrorKind as K;
+    match kind {
+        K::NotFound => W::NotFound,
+        K::Conflict => W::Conflict,
+        K::Throttled => W::Throttled,
+        K::AccessDenied => W::AccessDenied,
+        K::InvalidParameter => W::InvalidParameter,
+        K::ExpiredCredentials => W::ExpiredCredentials,
+        K::Other => W::Other,
     }
 }

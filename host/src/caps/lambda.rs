@@ -86,12 +86,69 @@ impl StepHost {
     }
 }
 
+/// The contract's closed sets, from AWS's spellings (and back, for requests). A
+/// value the contract does not know yet passes through as `other`.
+pub(crate) mod closed {
+    use super::wit;
+
+    pub fn package_type(s: crate::cloud::model::PackageType) -> wit::PackageType {
+        match s {
+            crate::cloud::model::PackageType::Zip => wit::PackageType::Zip,
+            crate::cloud::model::PackageType::Image => wit::PackageType::Image,
+        }
+    }
+
+    pub fn architecture(s: String) -> wit::Architecture {
+        match s.as_str() {
+            "x86_64" => wit::Architecture::X8664,
+            "arm64" => wit::Architecture::Arm64,
+            _ => wit::Architecture::Other(s),
+        }
+    }
+
+    pub fn architecture_name(a: wit::Architecture) -> String {
+        match a {
+            wit::Architecture::X8664 => "x86_64".into(),
+            wit::Architecture::Arm64 => "arm64".into(),
+            wit::Architecture::Other(s) => s,
+        }
+    }
+
+    pub fn function_state(s: String) -> wit::FunctionState {
+        match s.as_str() {
+            "Pending" => wit::FunctionState::Pending,
+            "Active" => wit::FunctionState::Active,
+            "Inactive" => wit::FunctionState::Inactive,
+            "Failed" => wit::FunctionState::Failed,
+            _ => wit::FunctionState::Other(s),
+        }
+    }
+
+    pub fn update_status(s: String) -> wit::UpdateStatus {
+        match s.as_str() {
+            "InProgress" => wit::UpdateStatus::InProgress,
+            "Successful" => wit::UpdateStatus::Successful,
+            "Failed" => wit::UpdateStatus::Failed,
+            _ => wit::UpdateStatus::Other(s),
+        }
+    }
+
+    pub fn provisioned_status(s: String) -> wit::ProvisionedConcurrencyStatus {
+        match s.as_str() {
+            "IN_PROGRESS" => wit::ProvisionedConcurrencyStatus::InProgress,
+            "READY" => wit::ProvisionedConcurrencyStatus::Ready,
+            "FAILED" => wit::ProvisionedConcurrencyStatus::Failed,
+            _ => wit::ProvisionedConcurrencyStatus::Other(s),
+        }
+    }
+}
+
 fn to_wit_provisioned(p: m::ProvisionedConcurrency) -> wit::ProvisionedConcurrency {
     wit::ProvisionedConcurrency {
         requested: p.requested,
         allocated: p.allocated,
         available: p.available,
-        status: p.status,
+        status: closed::provisioned_status(p.status),
         status_reason: p.status_reason,
     }
 }
@@ -102,17 +159,14 @@ fn to_wit_config(c: m::FunctionConfiguration) -> wit::FunctionConfiguration {
         function_arn: c.function_arn,
         version: c.version,
         description: c.description,
-        package_type: match c.package_type {
-            m::PackageType::Zip => wit::PackageType::Zip,
-            m::PackageType::Image => wit::PackageType::Image,
-        },
+        package_type: closed::package_type(c.package_type),
         runtime: c.runtime,
         handler: c.handler,
         role: c.role,
         memory_size: c.memory_size,
         timeout: c.timeout,
         ephemeral_storage: c.ephemeral_storage,
-        architectures: c.architectures,
+        architectures: c.architectures.into_iter().map(closed::architecture).collect(),
         // The contract promises the host redacts environment values (they may be
         // secrets no run registered): a step sees the names only.
         environment: c
@@ -125,9 +179,9 @@ fn to_wit_config(c: m::FunctionConfiguration) -> wit::FunctionConfiguration {
         security_group_ids: c.security_group_ids,
         image_uri: c.image_uri,
         code_sha256: c.code_sha256,
-        state: c.state,
+        state: closed::function_state(c.state),
         state_reason: c.state_reason,
-        last_update_status: c.last_update_status,
+        last_update_status: closed::update_status(c.last_update_status),
         last_update_status_reason: c.last_update_status_reason,
         revision_id: c.revision_id,
     }
@@ -264,7 +318,10 @@ impl wit::Host for CapsCtx<'_> {
         let req = m::UpdateCode {
             function_name: request.function_name,
             code,
-            architectures: request.architectures,
+            architectures: request
+                .architectures
+                .map(|a| a.into_iter().map(closed::architecture_name).collect()),
+            revision_id: request.revision_id,
         };
         let c = h
             .checked(OP, &needs, |c, ctx| async move { c.lambda.update_function_code(&ctx, &req).await })
@@ -307,6 +364,7 @@ impl wit::Host for CapsCtx<'_> {
                 security_group_ids: v.security_group_ids,
             }),
             description: request.description,
+            revision_id: request.revision_id,
         };
         let c = h
             .checked(OP, &needs, |c, ctx| async move {
@@ -334,13 +392,20 @@ impl wit::Host for CapsCtx<'_> {
         }
     }
 
-    async fn publish_version(&mut self, function_name: String, description: String) -> Answer<wit::VersionInfo> {
+    async fn publish_version(
+        &mut self,
+        function_name: String,
+        description: String,
+        revision_id: Option<String>,
+    ) -> Answer<wit::VersionInfo> {
         const OP: Op = op("PublishVersion");
         let h = &mut *self.host;
         let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
         let v = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {
-                c.lambda.publish_version(&ctx, &function_name, &description).await
+                c.lambda
+                    .publish_version(&ctx, &function_name, &description, revision_id.as_deref())
+                    .await
             })
             .await;
         Ok(v.map(to_wit_version))
@@ -410,6 +475,7 @@ impl wit::Host for CapsCtx<'_> {
         alias_name: String,
         function_version: Option<String>,
         routing: Option<Vec<wit::VersionWeight>>,
+        revision_id: Option<String>,
     ) -> Answer<wit::Alias> {
         const OP: Op = op("UpdateAlias");
         let h = &mut *self.host;
@@ -422,6 +488,7 @@ impl wit::Host for CapsCtx<'_> {
             alias_name,
             function_version,
             routing: routing.map(from_wit_routing),
+            revision_id,
         };
         let a = h
             .checked(OP, &[need(OP, resource)], |c, ctx| async move {

@@ -17,6 +17,7 @@ pub mod quota;
 pub mod secrets;
 pub mod sessions;
 pub mod tagging;
+pub mod v0_1;
 pub mod view;
 
 /// The run a step belongs to (defined with its builder in [`crate::run`]).

@@ -27,8 +27,10 @@ impl HasData for HasCaps {
     type Data<'a> = CapsCtx<'a>;
 }
 
-/// Links every interface of the scope:step contract into `linker` (WASI is linked
-/// separately, by wasmtime-wasi).
+/// Links every interface of every served version of the scope:step contract into
+/// `linker` (WASI is linked separately, by wasmtime-wasi): a plugin's imports name
+/// their version, and each is linked to the handlers of that version.
 pub fn add_to_linker<T: CapsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    crate::bindings::Host_::add_to_linker::<T, HasCaps>(linker, |t| t.caps())
+    crate::bindings::Host_::add_to_linker::<T, HasCaps>(linker, |t| t.caps())?;
+    crate::bindings::v0_1::Host_::add_to_linker::<T, HasCaps>(linker, |t| t.caps())
 }

@@ -65,7 +65,8 @@ pub trait LambdaApi: Send + Sync + 'static {
     async fn list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>>;
     async fn update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration>;
     async fn update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration>;
-    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo>;
+    /// PublishVersion; with `revision_id`, only while `$LATEST` is at that revision.
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str, revision_id: Option<&str>) -> CloudResult<VersionInfo>;
     /// DeleteFunction; `qualifier: None` deletes the whole function.
     async fn delete_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<()>;
     async fn get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias>;

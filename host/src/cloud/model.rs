@@ -103,6 +103,94 @@ impl fmt::Display for CloudError {
 
 impl std::error::Error for CloudError {}
 
+/// What kind of failure a cloud error is, whatever the service: the contract's
+/// `error-kind`, derived from AWS's code so both backends agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Conflict,
+    Throttled,
+    AccessDenied,
+    InvalidParameter,
+    ExpiredCredentials,
+    Other,
+}
+
+impl CloudError {
+    /// The portable kind of this error's code.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::of_code(&self.code)
+    }
+}
+
+impl ErrorKind {
+    /// Classifies an AWS error code. Codes are matched whole: services spell the
+    /// same failure differently (`NoSuchEntity` in IAM, `ResourceNotFoundException`
+    /// in Lambda), and a code this table does not know is `Other`.
+    pub fn of_code(code: &str) -> Self {
+        match code {
+            "ResourceNotFoundException"
+            | "NoSuchEntity"
+            | "NoSuchEntityException"
+            | "RepositoryNotFoundException"
+            | "RepositoryPolicyNotFoundException"
+            | "ImageNotFoundException"
+            | "ProvisionedConcurrencyConfigNotFoundException"
+            | "NotFoundException"
+            | "TargetGroupNotFound"
+            | "RuleNotFound"
+            | "ListenerNotFound"
+            | "LoadBalancerNotFound"
+            | "NoSuchHostedZone"
+            | "NoSuchChange" => Self::NotFound,
+            "ResourceConflictException"
+            | "ResourceInUseException"
+            | "EntityAlreadyExists"
+            | "EntityAlreadyExistsException"
+            | "ResourceAlreadyExistsException"
+            | "ResourceExistsException"
+            | "PreconditionFailedException"
+            | "DeleteConflict"
+            | "ConflictException"
+            | "DuplicateTargetGroupName"
+            | "PriorityInUse"
+            | "ConcurrentModification"
+            | "PriorRequestNotComplete" => Self::Conflict,
+            "ThrottlingException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "RateExceeded"
+            | "SlowDown"
+            | "ProvisionedThroughputExceededException"
+            | "Throttled" => Self::Throttled,
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "NotAuthorized"
+            | "AuthorizationError" => Self::AccessDenied,
+            "InvalidParameterValueException"
+            | "InvalidParameterException"
+            | "InvalidParameterCombination"
+            | "InvalidRequestException"
+            | "InvalidInput"
+            | "ValidationException"
+            | "ValidationError"
+            | "MalformedPolicyDocument"
+            | "MalformedPolicyDocumentException"
+            | "InvalidParameter"
+            | "InvalidChangeBatch"
+            | "BadRequestException"
+            | "InvalidLayerVersionException" => Self::InvalidParameter,
+            "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => Self::ExpiredCredentials,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// A successful answer and the request id the cloud gave it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reply<T> {
@@ -181,6 +269,8 @@ pub struct UpdateCode {
     pub function_name: String,
     pub code: CodeSource,
     pub architectures: Option<Vec<String>>,
+    /// Optimistic locking: update only while the function is at this revision.
+    pub revision_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -202,6 +292,8 @@ pub struct UpdateConfiguration {
     pub layers: Option<Vec<String>>,
     pub vpc: Option<VpcConfig>,
     pub description: Option<String>,
+    /// Optimistic locking: update only while the function is at this revision.
+    pub revision_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -236,6 +328,8 @@ pub struct UpdateAlias {
     pub alias_name: String,
     pub function_version: Option<String>,
     pub routing: Option<Vec<VersionWeight>>,
+    /// Optimistic locking: update only while the alias is at this revision.
+    pub revision_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -142,7 +142,7 @@ resource = "*"
             (
                 "no contract",
                 GOOD.replace("contract = \"0.1.0\"\n", ""),
-                "add `contract = \"0.1.0\"`",
+                "add `contract = \"0.2.0\"`",
             ),
             (
                 "bad kind",

@@ -119,7 +119,7 @@ mod tests {
 /// the function has none yet.
 pub fn point_alias(function: &str, alias: &str, version: &str) -> Result<scope_step::lambda::Alias, StepError> {
     use scope_step::{lambda, log, CallError};
-    match lambda::update_alias(function, alias, Some(version), Some(&[])) {
+    match lambda::update_alias(function, alias, Some(version), Some(&[]), None) {
         Ok(a) => Ok(a),
         Err(CallError::Cloud(c)) if c.code == "ResourceNotFoundException" => {
             log::info(&format!("alias {alias} does not exist yet: creating it"));

@@ -38,6 +38,8 @@ pub mod step_world {
         pub_export_macro: true,
         export_macro_name: "__export_step_world",
         default_bindings_module: "scope_step::step_world",
+        // Steps compare states and statuses (`c.state == FunctionState::Active`).
+        additional_derives: [PartialEq],
         generate_all,
     });
 }
@@ -51,22 +53,22 @@ pub mod check_world {
         export_macro_name: "__export_check_world",
         default_bindings_module: "scope_step::check_world",
         with: {
-            "scope:step/types@0.1.0": crate::step_world::scope::step::types,
-            "scope:step/log@0.1.0": crate::step_world::scope::step::log,
-            "scope:step/context@0.1.0": crate::step_world::scope::step::context,
-            "scope:step/providers@0.1.0": crate::step_world::scope::step::providers,
-            "scope:step/credentials@0.1.0": crate::step_world::scope::step::credentials,
-            "scope:step/lambda@0.1.0": crate::step_world::scope::step::lambda,
-            "scope:step/ecr@0.1.0": crate::step_world::scope::step::ecr,
-            "scope:step/iam@0.1.0": crate::step_world::scope::step::iam,
-            "scope:step/secrets@0.1.0": crate::step_world::scope::step::secrets,
-            "scope:step/tagging@0.1.0": crate::step_world::scope::step::tagging,
+            "scope:step/types@0.2.0": crate::step_world::scope::step::types,
+            "scope:step/log@0.2.0": crate::step_world::scope::step::log,
+            "scope:step/context@0.2.0": crate::step_world::scope::step::context,
+            "scope:step/providers@0.2.0": crate::step_world::scope::step::providers,
+            "scope:step/credentials@0.2.0": crate::step_world::scope::step::credentials,
+            "scope:step/lambda@0.2.0": crate::step_world::scope::step::lambda,
+            "scope:step/ecr@0.2.0": crate::step_world::scope::step::ecr,
+            "scope:step/iam@0.2.0": crate::step_world::scope::step::iam,
+            "scope:step/secrets@0.2.0": crate::step_world::scope::step::secrets,
+            "scope:step/tagging@0.2.0": crate::step_world::scope::step::tagging,
         },
     });
 }
 
 /// The shared contract types.
-pub use step_world::scope::step::types::{CallError, CheckResult, CheckStatus, CloudError, Denial, Output, StepError};
+pub use step_world::scope::step::types::{CallError, CheckResult, CheckStatus, CloudError, Denial, ErrorKind, Output, StepError};
 /// The host interfaces, typed: call them directly (`lambda::get_function(…)`).
 pub use step_world::scope::step::{context, credentials, ecr, iam, lambda, providers, secrets, tagging};
 
@@ -165,6 +167,52 @@ impl From<CallError> for StepError {
             CallError::Cloud(c) => StepError::Cloud(c),
             CallError::InvalidInput(m) => StepError::InvalidInput(m),
             CallError::Limit(m) => StepError::Failed(m),
+        }
+    }
+}
+
+/// The contract's closed sets print as AWS spells them (`Active`, `arm64`,
+/// `IN_PROGRESS`), for messages and evidence; a value the contract does not know
+/// yet prints as AWS sent it.
+mod aws_names {
+    use crate::lambda::{Architecture, FunctionState, PackageType, ProvisionedConcurrencyStatus, UpdateStatus};
+    use std::fmt;
+
+    macro_rules! aws_name {
+        ($ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+            impl $ty {
+                /// The value as AWS spells it.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        $($ty::$variant => $name,)*
+                        $ty::Other(s) => s,
+                    }
+                }
+            }
+
+            impl fmt::Display for $ty {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        };
+    }
+
+    aws_name!(PackageType { Zip => "Zip", Image => "Image" });
+    aws_name!(Architecture { X8664 => "x86_64", Arm64 => "arm64" });
+    aws_name!(FunctionState { Pending => "Pending", Active => "Active", Inactive => "Inactive", Failed => "Failed" });
+    aws_name!(UpdateStatus { InProgress => "InProgress", Successful => "Successful", Failed => "Failed" });
+    aws_name!(ProvisionedConcurrencyStatus { InProgress => "IN_PROGRESS", Ready => "READY", Failed => "FAILED" });
+
+    impl Architecture {
+        /// An architecture from AWS's spelling (`x86_64`, `arm64`; anything else
+        /// is `other`, which the cloud will judge).
+        pub fn from_aws(name: &str) -> Self {
+            match name {
+                "x86_64" => Architecture::X8664,
+                "arm64" => Architecture::Arm64,
+                other => Architecture::Other(other.to_owned()),
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `scope-step-manifest` custom section, where the host reads it.
 
 /// The contract version this SDK is built against.
-pub const CONTRACT: &str = "0.1.0";
+pub const CONTRACT: &str = "0.2.0";
 
 /// The custom section the host reads the manifest from.
 pub const SECTION: &str = "scope-step-manifest";

@@ -43,7 +43,7 @@ from .errors import CallError, CloudError, Denied, InvalidArgument, InvalidInput
 __all__ = [
     "define_step", "define_check", "verdict", "output", "secret_output",
     "var", "require_var", "variables", "context", "step_name", "log",
-    "lambda_", "ecr", "iam", "secrets", "tagging", "providers", "credentials",
+    "lambda_", "ecr", "iam", "secrets", "tagging", "providers", "credentials", "aws_name",
     "StepError", "InvalidInput", "StepFailed", "CallError", "Denied", "CloudError", "InvalidArgument", "LimitReached",
 ]
 
@@ -57,6 +57,37 @@ credentials = Interface(_credentials)
 
 Output = _types.Output
 CheckResult = _types.CheckResult
+
+# The contract's closed sets (function state, update status, provisioned-concurrency
+# status, architecture, package type) are variants; AWS spells them differently per set.
+_AWS_NAMES = {
+    "FunctionState_Pending": "Pending",
+    "FunctionState_Active": "Active",
+    "FunctionState_Inactive": "Inactive",
+    "FunctionState_Failed": "Failed",
+    "UpdateStatus_InProgress": "InProgress",
+    "UpdateStatus_Successful": "Successful",
+    "UpdateStatus_Failed": "Failed",
+    "ProvisionedConcurrencyStatus_InProgress": "IN_PROGRESS",
+    "ProvisionedConcurrencyStatus_Ready": "READY",
+    "ProvisionedConcurrencyStatus_Failed": "FAILED",
+    "Architecture_X8664": "x86_64",
+    "Architecture_Arm64": "arm64",
+    "PackageType_Zip": "Zip",
+    "PackageType_Image": "Image",
+}
+
+
+def aws_name(value) -> str:
+    """A state, status, architecture or package type as AWS spells it
+    (`aws_name(config.state)` is "Active"); a value the contract does not know yet
+    (`other`) is AWS's own spelling already."""
+    name = type(value).__name__
+    if name.endswith("_Other"):
+        return value.value
+    if name in _AWS_NAMES:
+        return _AWS_NAMES[name]
+    raise TypeError(f"{name} is not one of the contract's closed sets")
 
 # What a step function may return: {"NAME": "value"}, a list of `output(...)` /
 # `secret_output(...)`, or None for no outputs.

@@ -18,7 +18,8 @@ def raise_call_error(err: Err) -> None:
         raise errors.Denied(e.value.action, e.value.resource, e.value.reason) from None
     if isinstance(e, types.CallError_Cloud):
         c = e.value
-        raise errors.CloudError(c.service, c.operation, c.code, c.message, c.request_id, c.retryable) from None
+        kind = c.kind.name.lower().replace("_", "-")
+        raise errors.CloudError(c.service, c.operation, c.code, c.message, c.request_id, c.retryable, kind) from None
     if isinstance(e, types.CallError_InvalidInput):
         raise errors.InvalidArgument(e.value) from None
     if isinstance(e, types.CallError_Limit):
@@ -33,7 +34,9 @@ def to_step_error(exc: BaseException) -> Err:
     if isinstance(exc, errors.CloudError):
         return Err(
             types.StepError_Cloud(
-                types.CloudError(exc.service, exc.operation, exc.code, exc.message, exc.request_id, exc.retryable)
+                types.CloudError(
+                    exc.service, exc.operation, exc.code, _error_kind(exc.kind), exc.message, exc.request_id, exc.retryable
+                )
             )
         )
     if isinstance(exc, (errors.InvalidInput, errors.InvalidArgument)):
@@ -41,6 +44,12 @@ def to_step_error(exc: BaseException) -> Err:
     if isinstance(exc, errors.StepError):
         return Err(types.StepError_Failed(str(exc)))
     return Err(types.StepError_Failed(describe_unexpected(exc)))
+
+
+def _error_kind(kind: str) -> "types.ErrorKind":
+    """The contract's `error-kind` for the SDK's spelling ("not-found"); an
+    unknown spelling is "other"."""
+    return getattr(types.ErrorKind, str(kind).upper().replace("-", "_"), types.ErrorKind.OTHER)
 
 
 def _author_frames(exc: BaseException) -> traceback.StackSummary:

@@ -37,13 +37,26 @@ class Denied(CallError):
 
 
 class CloudError(CallError):
-    """The cloud answered with an error; `code` is the AWS error code."""
+    """The cloud answered with an error; `code` is the AWS error code and `kind`
+    its portable kind, the same on every service: "not-found", "conflict",
+    "throttled", "access-denied", "invalid-parameter", "expired-credentials" or
+    "other"."""
 
-    def __init__(self, service: str, operation: str, code: str, message: str, request_id: Optional[str], retryable: bool):
+    def __init__(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        request_id: Optional[str],
+        retryable: bool,
+        kind: str = "other",
+    ):
         super().__init__(f"{service} {operation} failed: {code}: {message}")
         self.service = service
         self.operation = operation
         self.code = code
+        self.kind = kind
         self.message = message
         self.request_id = request_id
         self.retryable = retryable

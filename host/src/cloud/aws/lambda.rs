@@ -202,7 +202,8 @@ impl crate::cloud::LambdaApi for AwsCloud {
                 req.architectures
                     .as_ref()
                     .map(|a| a.iter().map(|s| Architecture::from(s.as_str())).collect()),
-            );
+            )
+            .set_revision_id(req.revision_id.clone());
         let image_uri = match &req.code {
             CodeSource::S3(loc) => {
                 call = call
@@ -257,13 +258,14 @@ impl crate::cloud::LambdaApi for AwsCloud {
                     .build()
             }))
             .set_description(req.description.clone())
+            .set_revision_id(req.revision_id.clone())
             .send()
             .await
             .map_err(|e| api.error(e))?;
         Ok(reply(function_configuration!(&out), &out))
     }
 
-    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str, revision_id: Option<&str>) -> CloudResult<VersionInfo> {
         let api = self.ctx_api("lambda", "PublishVersion", ctx);
         let out = self
             .for_ctx(ctx)
@@ -271,6 +273,7 @@ impl crate::cloud::LambdaApi for AwsCloud {
             .publish_version()
             .function_name(name)
             .description(description)
+            .set_revision_id(revision_id.map(str::to_string))
             .send()
             .await
             .map_err(|e| api.error(e))?;
@@ -341,6 +344,7 @@ impl crate::cloud::LambdaApi for AwsCloud {
             .name(&req.alias_name)
             .set_function_version(req.function_version.clone())
             .set_routing_config(req.routing.as_deref().map(routing_to))
+            .set_revision_id(req.revision_id.clone())
             .send()
             .await
             .map_err(|e| api.error(e))?;

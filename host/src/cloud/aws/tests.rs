@@ -240,7 +240,7 @@ async fn a_function_is_read_updated_published_and_routed() {
     assert_eq!((read_back.memory_size, read_back.description.as_str()), (512, "scope 11"));
     assert_eq!(read_back.timeout, 30, "settings not named stay as they were");
 
-    let v1 = ok(cloud.publish_version(&ctx, f, "deploy-1").await);
+    let v1 = ok(cloud.publish_version(&ctx, f, "deploy-1", None).await);
     assert_eq!((v1.version.as_str(), v1.description.as_str()), ("1", "deploy-1"));
     let image2 = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v2");
     let code = ok(cloud
@@ -250,11 +250,12 @@ async fn a_function_is_read_updated_published_and_routed() {
                 function_name: f.into(),
                 code: CodeSource::Image(image2.clone()),
                 architectures: None,
+                revision_id: None,
             },
         )
         .await);
     assert_eq!(code.image_uri.as_deref(), Some(image2.as_str()));
-    let v2 = ok(cloud.publish_version(&ctx, f, "deploy-2").await);
+    let v2 = ok(cloud.publish_version(&ctx, f, "deploy-2", None).await);
     assert_eq!((v2.version.as_str(), v2.description.as_str()), ("2", "deploy-2"));
     let at_v1 = ok(cloud.get_function_configuration(&ctx, f, Some("1")).await);
     assert_eq!(
@@ -295,6 +296,7 @@ async fn a_function_is_read_updated_published_and_routed() {
                 alias_name: "main".into(),
                 function_version: Some("1".into()),
                 routing: None,
+                revision_id: None,
             },
         )
         .await);
@@ -307,6 +309,7 @@ async fn a_function_is_read_updated_published_and_routed() {
                 alias_name: "main".into(),
                 function_version: Some("2".into()),
                 routing: Some(vec![]),
+                revision_id: None,
             },
         )
         .await);

@@ -328,8 +328,8 @@ impl LambdaApi for RecordingCloud {
         answer
     }
 
-    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
-        let answer = self.inner.lambda.publish_version(ctx, name, description).await;
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str, revision_id: Option<&str>) -> CloudResult<VersionInfo> {
+        let answer = self.inner.lambda.publish_version(ctx, name, description, revision_id).await;
         let mut seen = self.answered(Some(ctx), "lambda:PublishVersion", &answer);
         if let Ok(r) = &answer {
             seen.lambda_published(ctx, name, &r.value);

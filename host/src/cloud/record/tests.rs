@@ -88,6 +88,7 @@ fn image(tag: &str) -> UpdateCode {
         function_name: FUNCTION.into(),
         code: CodeSource::Image(format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/app:{tag}")),
         architectures: None,
+        revision_id: None,
     }
 }
 
@@ -103,13 +104,14 @@ async fn the_first_reads_before_a_write_make_the_state_and_reads_after_it_do_not
     c.ecr.describe_images(&ctx, &repo(), &["v1".into()]).await.unwrap();
     c.lambda.update_function_code(&ctx, &image("v2")).await.unwrap();
     c.lambda.get_function_configuration(&ctx, FUNCTION, None).await.unwrap();
-    let published = c.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap().value;
+    let published = c.lambda.publish_version(&ctx, FUNCTION, "second", None).await.unwrap().value;
     assert_eq!(published.version, "2");
     let update = UpdateAlias {
         function_name: FUNCTION.into(),
         alias_name: "main".into(),
         function_version: Some("2".into()),
         routing: None,
+        revision_id: None,
     };
     c.lambda.update_alias(&ctx, &update).await.unwrap();
     c.lambda.get_alias(&ctx, FUNCTION, "main").await.unwrap();
@@ -147,6 +149,7 @@ async fn a_write_the_run_made_without_reading_first_records_what_the_write_neede
         alias_name: "main".into(),
         function_version: Some("1".into()),
         routing: None,
+        revision_id: None,
     };
     c.lambda.update_alias(&ctx, &update).await.unwrap();
     c.secrets.put_secret_value(&ctx, "app/params", "a-new-secret-value").await.unwrap();
@@ -182,12 +185,13 @@ async fn an_alias_moved_to_a_version_the_run_published_is_recorded_on_latest_wit
     let ctx = agent(&cloud).await;
     let c = &cloud;
     c.lambda.update_function_code(&ctx, &image("v2")).await.unwrap();
-    c.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap();
+    c.lambda.publish_version(&ctx, FUNCTION, "second", None).await.unwrap();
     let update = UpdateAlias {
         function_name: FUNCTION.into(),
         alias_name: "main".into(),
         function_version: Some("2".into()),
         routing: None,
+        revision_id: None,
     };
     c.lambda.update_alias(&ctx, &update).await.unwrap();
 
@@ -210,7 +214,7 @@ async fn an_alias_moved_to_a_version_the_run_published_is_recorded_on_latest_wit
     let replay = Cloud::of(Arc::new(SimCloud::from_fixture_json(&doc.to_string()).unwrap()));
     let ctx = agent(&replay).await;
     replay.lambda.update_function_code(&ctx, &image("v2")).await.unwrap();
-    let published = replay.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap().value;
+    let published = replay.lambda.publish_version(&ctx, FUNCTION, "second", None).await.unwrap().value;
     assert_eq!(published.version, "2");
     let alias = replay.lambda.update_alias(&ctx, &update).await.unwrap().value;
     assert_eq!(alias.function_version, "2");
@@ -252,7 +256,7 @@ async fn a_refusal_by_the_cloud_replays_as_a_refusal() {
     let ctx = deployer(&cloud, ROLE_ARN).await;
     let c = &cloud;
     c.lambda.get_function(&ctx, FUNCTION, None).await.unwrap();
-    let refused = c.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap_err();
+    let refused = c.lambda.publish_version(&ctx, FUNCTION, "second", None).await.unwrap_err();
     assert_eq!(refused.code, "AccessDeniedException");
 
     let (_, doc, _) = document(&recorder, &Redactor::new());
@@ -265,7 +269,7 @@ async fn a_refusal_by_the_cloud_replays_as_a_refusal() {
         "assumable as AWS let the agent"
     );
     replay.lambda.get_function(&ctx, FUNCTION, None).await.unwrap();
-    let again = replay.lambda.publish_version(&ctx, FUNCTION, "second").await.unwrap_err();
+    let again = replay.lambda.publish_version(&ctx, FUNCTION, "second", None).await.unwrap_err();
     assert_eq!(again.code, "AccessDeniedException");
 }
 

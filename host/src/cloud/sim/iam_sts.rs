@@ -431,6 +431,7 @@ mod tests {
             function_name: "f".into(),
             code: crate::cloud::CodeSource::Image("img2".into()),
             architectures: None,
+            revision_id: None,
         };
         let e = err(sim.update_function_code(&ctx, &update).await);
         assert_eq!(e.code, "AccessDeniedException");

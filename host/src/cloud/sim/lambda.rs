@@ -485,7 +485,9 @@ impl State {
         if let Some(architectures) = &req.architectures {
             check_architectures(architectures)?;
         }
-        self.function(&fref)?.check_updatable()?;
+        let f = self.function(&fref)?;
+        check_revision(req.revision_id.as_deref(), &f.revision_id)?;
+        f.check_updatable()?;
         let revision_id = self.next_revision_id();
         let f = self.function(&fref)?;
         f.settings.image_uri = image_uri;
@@ -517,6 +519,7 @@ impl State {
                 "Please don't provide Handler or Runtime when the intended function PackageType is Image.",
             ));
         }
+        check_revision(req.revision_id.as_deref(), &f.revision_id)?;
         f.check_updatable()?;
         let revision_id = self.next_revision_id();
         let f = self.function(&fref)?;
@@ -553,10 +556,18 @@ impl State {
         Ok(f.configuration(None, Target::Latest))
     }
 
-    pub(super) fn lambda_publish_version(&mut self, ctx: &CallCtx, api: Api, name: &str, description: &str) -> Result<VersionInfo, Fault> {
+    pub(super) fn lambda_publish_version(
+        &mut self,
+        ctx: &CallCtx,
+        api: Api,
+        name: &str,
+        description: &str,
+        revision_id: Option<&str>,
+    ) -> Result<VersionInfo, Fault> {
         let fref = self.function_ref(ctx, name, None)?.unqualified(name)?;
         self.authorize(ctx, api, &fref.arn)?;
         let f = self.function(&fref)?;
+        check_revision(revision_id, &f.revision_id)?;
         f.check_updatable()?;
         // Publishing an unchanged $LATEST returns the newest version as it is, with
         // its old description: Lambda does not publish duplicates.
@@ -671,6 +682,7 @@ impl State {
             .aliases
             .get(&req.alias_name)
             .ok_or_else(|| alias_not_found(&fref, &req.alias_name))?;
+        check_revision(req.revision_id.as_deref(), &current.revision_id)?;
         let version = req.function_version.clone().unwrap_or_else(|| current.function_version.clone());
         let routing = new_routing.unwrap_or_else(|| current.routing.clone());
         if !f.has_version(&version) {
@@ -735,6 +747,18 @@ impl State {
     }
 }
 
+/// Optimistic locking: a write naming a revision id goes ahead only while the
+/// resource is still at that revision, as Lambda's `RevisionId` parameters do.
+fn check_revision(expected: Option<&str>, current: &str) -> Result<(), Fault> {
+    match expected {
+        Some(expected) if expected != current => Err(Fault::new(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn alias_not_found(fref: &FnRef, alias: &str) -> Fault {
     Fault::new(NOT_FOUND, format!("Alias not found: {}:{alias}", fref.arn))
 }
@@ -796,9 +820,9 @@ impl LambdaApi for SimCloud {
         .await
     }
 
-    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str) -> CloudResult<VersionInfo> {
+    async fn publish_version(&self, ctx: &CallCtx, name: &str, description: &str, revision_id: Option<&str>) -> CloudResult<VersionInfo> {
         self.call(lambda_api("PublishVersion"), |st, api| {
-            st.lambda_publish_version(ctx, api, name, description)
+            st.lambda_publish_version(ctx, api, name, description, revision_id)
         })
         .await
     }
@@ -880,6 +904,7 @@ mod tests {
             function_name: FN.to_string(),
             code: CodeSource::Image(uri.to_string()),
             architectures: None,
+            revision_id: None,
         }
     }
 
@@ -940,7 +965,7 @@ mod tests {
         let conflicts = [
             err(sim.update_function_code(&ctx, &image(IMAGE_V1)).await),
             err(sim.update_function_configuration(&ctx, &memory(512)).await),
-            err(sim.publish_version(&ctx, FN, "deploy-1").await),
+            err(sim.publish_version(&ctx, FN, "deploy-1", None).await),
         ];
         for e in conflicts {
             assert_eq!(e.code, "ResourceConflictException", "{e}");
@@ -969,6 +994,7 @@ mod tests {
                 object_version: version.map(str::to_string),
             }),
             architectures: None,
+            revision_id: None,
         };
         let zip_with_image = UpdateCode {
             function_name: "zip-fn".to_string(),
@@ -1121,15 +1147,15 @@ mod tests {
         let sim = sim(fixture(json!([])));
         let ctx = agent(&sim).await;
         // Version 1 has no overrides in the fixture: it is $LATEST as it stands.
-        let same = ok(sim.publish_version(&ctx, FN, "deploy-1").await);
+        let same = ok(sim.publish_version(&ctx, FN, "deploy-1", None).await);
         assert_eq!((same.version.as_str(), same.description.as_str()), ("1", "deploy-prev"));
         assert_eq!(same.function_arn, format!("{ARN}:1"));
 
         ok(sim.update_function_configuration(&ctx, &memory(1024)).await);
-        let new = ok(sim.publish_version(&ctx, FN, "deploy-1").await);
+        let new = ok(sim.publish_version(&ctx, FN, "deploy-1", None).await);
         assert_eq!((new.version.as_str(), new.description.as_str()), ("2", "deploy-1"));
         assert_eq!(new.function_arn, format!("{ARN}:2"));
-        let again = ok(sim.publish_version(&ctx, FN, "deploy-2").await);
+        let again = ok(sim.publish_version(&ctx, FN, "deploy-2", None).await);
         assert_eq!(again, new);
         let v2 = ok(sim.get_function_configuration(&ctx, FN, Some("2")).await);
         assert_eq!(
@@ -1140,7 +1166,7 @@ mod tests {
         assert_eq!(v1.memory_size, 256, "a version is a snapshot");
         // New code alone is a change too.
         ok(sim.update_function_code(&ctx, &image(IMAGE_V2)).await);
-        let v3 = ok(sim.publish_version(&ctx, FN, "deploy-3").await);
+        let v3 = ok(sim.publish_version(&ctx, FN, "deploy-3", None).await);
         assert_eq!((v3.version.as_str(), v3.code_sha256), ("3", image_code_sha256(IMAGE_V2)));
     }
 
@@ -1156,7 +1182,7 @@ mod tests {
         );
         ok(sim.delete_function(&ctx, "f", Some("10")).await);
         // $LATEST still equals the deleted version 10, but the newest left is 9.
-        let v = ok(sim.publish_version(&ctx, "f", "after-delete").await);
+        let v = ok(sim.publish_version(&ctx, "f", "after-delete", None).await);
         assert_eq!(v.version, "11");
         let all = ok(sim.list_versions_by_function(&ctx, "f").await);
         assert_eq!(all[0].function_arn, "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST");
@@ -1301,6 +1327,7 @@ mod tests {
             alias_name: "main".to_string(),
             function_version: version.map(str::to_string),
             routing,
+            revision_id: None,
         };
         let routed = ok(sim.update_alias(&ctx, &update(None, Some(vec![weight("2", 0.1)]))).await);
         assert_eq!(

@@ -468,6 +468,7 @@ mod tests {
             function_name: f.into(),
             code: CodeSource::Image("repo:v2".into()),
             architectures: None,
+            revision_id: None,
         };
         ok(sim1.update_function_code(&ctx, &update).await);
         ok(sim1.get_function_configuration(&ctx, f, None).await);
@@ -480,6 +481,7 @@ mod tests {
                     alias_name: "main".into(),
                     function_version: None,
                     routing: Some(vec![]),
+                    revision_id: None,
                 },
             )
             .await);
@@ -543,7 +545,7 @@ mod tests {
         }
         let mut answers = Vec::new();
         for (sim, ctx) in [(&sim1, &ctx), (&sim2, &ctx2)] {
-            let published = ok(sim.publish_version(ctx, f, "deploy-1").await);
+            let published = ok(sim.publish_version(ctx, f, "deploy-1", None).await);
             let pc = ok(sim.get_provisioned_concurrency_config(ctx, f, "main").await);
             let updated = ok(sim
                 .update_function_configuration(

@@ -10,7 +10,7 @@ impl Step for PublishVersion {
     fn run() -> Result<Vec<Output>, StepError> {
         let fname = require_var("LAMBDA_FUNCTION_NAME")?;
         let deployment = var("DEPLOYMENT_ID").unwrap_or_default();
-        let v = lambda::publish_version(&fname, &deployment)?;
+        let v = lambda::publish_version(&fname, &deployment, None)?;
         if v.version.is_empty() || v.version == "$LATEST" {
             return Err(StepError::Failed(format!("PublishVersion of {fname} returned no version")));
         }

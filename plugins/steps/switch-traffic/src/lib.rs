@@ -51,7 +51,7 @@ impl Step for SwitchTraffic {
                 weight: *w,
             })
             .collect();
-        let updated = lambda::update_alias(&fname, &alias, Some(&version), Some(&weights))?;
+        let updated = lambda::update_alias(&fname, &alias, Some(&version), Some(&weights), None)?;
         let on_new = if updated.function_version == new {
             100
         } else {

@@ -61,7 +61,7 @@ impl Step for UpdateCode {
         } else {
             let image = require_var("IMAGE_URI")?;
             if let Some(ecr_image) = uri::ecr_image(&image) {
-                let account = scope_step::credentials::current_identity().account();
+                let account = scope_step::credentials::current_identity()?.account();
                 ensure_pull_policy(&ecr_image, &account);
             }
             lambda::CodeSource::Image(image)
@@ -70,14 +70,15 @@ impl Step for UpdateCode {
             function_name: fname.clone(),
             code,
             architectures: None,
+            revision_id: None,
         })?;
         let max_wait = lambda_scope::number_var("DEPLOYMENT_MAX_WAIT_IN_SECONDS", 600)?;
         let done = lambda::wait_function_updated(&fname, max_wait)?;
-        if done.last_update_status == "Failed" {
+        if done.last_update_status == lambda::UpdateStatus::Failed {
             return Err(StepError::Failed(format!(
                 "updating the code of {fname} failed: {}. If the image was built for another architecture than the function ({}), rebuild it for that architecture or change LAMBDA_ARCHITECTURE",
                 done.last_update_status_reason.unwrap_or_else(|| "no reason given".into()),
-                done.architectures.join(", ")
+                done.architectures.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
         log::info(&format!("code of {fname} updated ({})", done.code_sha256));

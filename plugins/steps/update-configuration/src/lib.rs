@@ -40,10 +40,11 @@ impl Step for UpdateConfiguration {
             layers: Some(json_list("LAMBDA_LAYERS")?),
             vpc,
             description: None,
+            revision_id: None,
         };
         lambda::update_function_configuration(&request)?;
         let done = lambda::wait_function_updated(&fname, lambda_scope::number_var("DEPLOYMENT_MAX_WAIT_IN_SECONDS", 600)?)?;
-        if done.last_update_status == "Failed" {
+        if done.last_update_status == lambda::UpdateStatus::Failed {
             return Err(StepError::Failed(format!(
                 "updating the configuration of {fname} failed: {}",
                 done.last_update_status_reason.unwrap_or_else(|| "no reason given".into())

@@ -11,7 +11,7 @@ struct WaitProvisioned;
 
 fn wait(fname: &str, alias: &str, interval: u32, max_wait: u32) -> Result<(), StepError> {
     match lambda::wait_provisioned_concurrency(fname, alias, interval, max_wait) {
-        Ok(pc) if pc.status == "READY" => Ok(()),
+        Ok(pc) if pc.status == lambda::ProvisionedConcurrencyStatus::Ready => Ok(()),
         Ok(pc) => Err(StepError::Failed(format!(
             "provisioned concurrency of {fname}:{alias} is {}: {}",
             pc.status,

@@ -35,11 +35,14 @@ impl Step for Exercise {
         .map_err(|e| fail("providers", e))?;
         out.push(output("CLOUD_PROVIDERS", by_cat.len().to_string()));
 
-        let agent = credentials::agent_identity();
+        let agent = credentials::agent_identity().map_err(|e| fail("agent identity", e))?;
         out.push(output("AGENT_ARN", agent.arn()));
         let assumed = credentials::assume_role(&role, "np-lambda-11").map_err(|e| fail("assume role", e))?;
         credentials::use_for_workflow(&assumed);
-        out.push(output("CURRENT_ARN", credentials::current_identity().arn()));
+        out.push(output(
+            "CURRENT_ARN",
+            credentials::current_identity().map_err(|e| fail("current identity", e))?.arn(),
+        ));
         out.push(output("ASSUMED_ACCOUNT", assumed.account()));
 
         let f = lambda::get_function(&fname, None).map_err(|e| fail("get function", e))?;
@@ -53,10 +56,38 @@ impl Step for Exercise {
             function_name: fname.clone(),
             code: lambda::CodeSource::Image(require_var("IMAGE_URI")?),
             architectures: None,
+            revision_id: None,
         })
         .map_err(|e| fail("update code", e))?;
         let done = lambda::wait_function_updated(&fname, 60).map_err(|e| fail("wait", e))?;
-        out.push(output("UPDATE_STATUS", done.last_update_status));
+        out.push(output("UPDATE_STATUS", done.last_update_status.to_string()));
+        out.push(output("STATE", done.state.to_string()));
+        out.push(output(
+            "ARCHITECTURES",
+            done.architectures.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(","),
+        ));
+        // Optimistic locking: a write naming a revision the function has left is
+        // refused as a conflict, and nothing changes.
+        let stale = lambda::update_function_configuration(&lambda::UpdateConfigurationRequest {
+            function_name: fname.clone(),
+            memory_size: Some(1024),
+            timeout: None,
+            ephemeral_storage: None,
+            runtime: None,
+            handler: None,
+            environment: None,
+            layers: None,
+            vpc: None,
+            description: None,
+            revision_id: Some("a-revision-long-gone".into()),
+        });
+        out.push(output(
+            "STALE_UPDATE",
+            match stale {
+                Err(scope_step::CallError::Cloud(c)) => format!("{}/{:?}", c.code, c.kind),
+                other => format!("{other:?}"),
+            },
+        ));
         lambda::update_function_configuration(&lambda::UpdateConfigurationRequest {
             function_name: fname.clone(),
             memory_size: Some(512),
@@ -68,13 +99,14 @@ impl Step for Exercise {
             layers: None,
             vpc: None,
             description: None,
+            revision_id: Some(done.revision_id.clone()),
         })
         .map_err(|e| fail("update configuration", e))?;
         let cfg = lambda::wait_function_updated(&fname, 60).map_err(|e| fail("wait", e))?;
         out.push(output("MEMORY", cfg.memory_size.to_string()));
-        let v = lambda::publish_version(&fname, "deploy-1").map_err(|e| fail("publish", e))?;
+        let v = lambda::publish_version(&fname, "deploy-1", Some(&cfg.revision_id)).map_err(|e| fail("publish", e))?;
         out.push(output("PUBLISHED_VERSION", v.version.clone()));
-        let a = lambda::update_alias(&fname, "main", Some(&v.version), Some(&[])).map_err(|e| fail("update alias", e))?;
+        let a = lambda::update_alias(&fname, "main", Some(&v.version), Some(&[]), None).map_err(|e| fail("update alias", e))?;
         out.push(output("ALIAS_VERSION", a.function_version));
         let got = lambda::get_alias(&fname, "main").map_err(|e| fail("get alias", e))?;
         out.push(output("ALIAS_ROUTING", got.routing.len().to_string()));
@@ -87,7 +119,7 @@ impl Step for Exercise {
         out.push(output(
             "PROVISIONED",
             match pc {
-                Ok(p) => p.status,
+                Ok(p) => p.status.to_string(),
                 Err(scope_step::CallError::Cloud(c)) => c.code,
                 Err(e) => return Err(e.into()),
             },
@@ -109,7 +141,7 @@ impl Step for Exercise {
             "ECR_POLICY_BEFORE",
             match pol {
                 Ok(_) => "present".into(),
-                Err(scope_step::CallError::Cloud(c)) => c.code,
+                Err(scope_step::CallError::Cloud(c)) => format!("{}/{:?}", c.code, c.kind),
                 Err(e) => return Err(e.into()),
             },
         ));
@@ -149,6 +181,26 @@ impl Step for Exercise {
         )
         .map_err(|e| fail("get resources", e))?;
         out.push(output("TAGGED", tagged.len().to_string()));
+
+        // Handles past the step's limit are a `limit` error the step can handle,
+        // not the end of the step.
+        let mut held = Vec::new();
+        let limit = loop {
+            match credentials::current_identity() {
+                Ok(h) => held.push(h),
+                Err(scope_step::CallError::Limit(_)) => break held.len(),
+                Err(e) => return Err(e.into()),
+            }
+            if held.len() > 10_000 {
+                break usize::MAX;
+            }
+        };
+        drop(held);
+        out.push(output("HANDLES_BEFORE_LIMIT", limit.to_string()));
+        out.push(output(
+            "HANDLE_AFTER_DROP",
+            credentials::current_identity().map(|h| h.arn()).unwrap_or_default(),
+        ));
         Ok(out)
     }
 }

@@ -76,7 +76,7 @@ impl Step for Guest {
             // The agent's own identity made the workflow's: every later step would
             // sign outside any session policy.
             "switch-to-agent" => {
-                let agent = credentials::agent_identity();
+                let agent = credentials::agent_identity()?;
                 credentials::use_for_workflow(&agent);
             }
             // A waiter that is never satisfied, with the longest wait the contract allows.
@@ -110,6 +110,7 @@ impl Step for Guest {
                     layers: None,
                     vpc: None,
                     description: None,
+                    revision_id: None,
                 };
                 seen.count(lambda::update_function_configuration(&request));
                 out.extend(seen.outputs());

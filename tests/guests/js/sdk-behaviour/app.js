@@ -29,7 +29,7 @@ export const run = scope.defineStep(() => {
         scope.lambda.getFunction('absent-function', undefined);
       } catch (e) {
         if (e instanceof scope.CloudError) {
-          return { CODE: e.code, OPERATION: e.operation, RETRYABLE: String(e.retryable) };
+          return { CODE: e.code, KIND: e.kind, OPERATION: e.operation, RETRYABLE: String(e.retryable) };
         }
         throw e;
       }

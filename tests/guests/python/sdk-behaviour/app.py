@@ -23,7 +23,7 @@ def run():
         try:
             scope.lambda_.get_function("absent-function", None)
         except scope.CloudError as e:
-            return {"CODE": e.code, "OPERATION": e.operation, "RETRYABLE": str(e.retryable)}
+            return {"CODE": e.code, "KIND": e.kind, "OPERATION": e.operation, "RETRYABLE": str(e.retryable)}
     if mode == "denied":
         try:
             scope.iam.get_role("lambda-exec")

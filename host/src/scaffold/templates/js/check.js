@@ -7,7 +7,7 @@
 // step.toml (and the operator's policy) before it leaves. The SDK is
 // scope-step/sdk/js/index.js.
 
-import { CloudError, defineCheck, lambda, log, requireVar, verdict } from 'scope-step';
+import { awsName, CloudError, defineCheck, lambda, log, requireVar, verdict } from 'scope-step';
 
 export const check = defineCheck(() => {
   const name = requireVar('LAMBDA_FUNCTION_NAME');
@@ -16,18 +16,19 @@ export const check = defineCheck(() => {
     config = lambda.getFunction(name, undefined).configuration;
   } catch (e) {
     // A missing function is the check's answer, not a failure to check.
-    if (e instanceof CloudError && e.code === 'ResourceNotFoundException') {
+    if (e instanceof CloudError && e.kind === 'not-found') {
       return verdict('fail', `function ${name} does not exist`, { function: name }, [
         'deploy the scope again, or check LAMBDA_FUNCTION_NAME',
       ]);
     }
     throw e; // denied, throttled …: the check could not run; the host says why
   }
-  log.info(`${name} is ${config.state}`);
-  if (config.state === 'Active') {
-    return verdict('pass', `function ${name} is Active`, { state: config.state, last_update_status: config.lastUpdateStatus });
+  const state = awsName(config.state); // 'Active', as AWS spells it
+  log.info(`${name} is ${state}`);
+  if (state === 'Active') {
+    return verdict('pass', `function ${name} is Active`, { state, last_update_status: awsName(config.lastUpdateStatus) });
   }
-  return verdict('fail', `function ${name} is ${config.state}, not Active`, { state: config.state, state_reason: config.stateReason ?? '' }, [
+  return verdict('fail', `function ${name} is ${state}, not Active`, { state, state_reason: config.stateReason ?? '' }, [
     'look at the state reason; deploy again once its cause is fixed',
   ]);
 });

@@ -16,7 +16,7 @@ def check():
         config = scope.lambda_.get_function(name, None).configuration
     except scope.CloudError as e:
         # A missing function is the check's answer, not a failure to check.
-        if e.code == "ResourceNotFoundException":
+        if e.kind == "not-found":
             return scope.verdict(
                 "fail",
                 f"function {name} does not exist",
@@ -24,17 +24,18 @@ def check():
                 ["deploy the scope again, or check LAMBDA_FUNCTION_NAME"],
             )
         raise  # throttled …: the check could not run; the host says why, as for a denial
-    scope.log.info(f"{name} is {config.state}")
-    if config.state == "Active":
+    state = scope.aws_name(config.state)  # "Active", as AWS spells it
+    scope.log.info(f"{name} is {state}")
+    if state == "Active":
         return scope.verdict(
             "pass",
             f"function {name} is Active",
-            {"state": config.state, "last_update_status": config.last_update_status},
+            {"state": state, "last_update_status": scope.aws_name(config.last_update_status)},
         )
     return scope.verdict(
         "fail",
-        f"function {name} is {config.state}, not Active",
-        {"state": config.state, "state_reason": config.state_reason or ""},
+        f"function {name} is {state}, not Active",
+        {"state": state, "state_reason": config.state_reason or ""},
         ["look at the state reason; deploy again once its cause is fixed"],
     )
 

@@ -17,12 +17,13 @@ def run():
         function = scope.lambda_.get_function(name, None)
     except scope.CloudError as e:
         # Say what is wrong and what to do about it, rather than pass the cloud's code on.
-        if e.code == "ResourceNotFoundException":
+        if e.kind == "not-found":
             raise scope.StepFailed(f"function {name} does not exist; deploy it first, or check LAMBDA_FUNCTION_NAME")
         raise  # throttled …: the step fails with the host's own message, as a denial does
     config = function.configuration
-    scope.log.info(f"{name} is {config.state} (last update {config.last_update_status})")
-    return {"FUNCTION_ARN": config.function_arn, "FUNCTION_STATE": config.state}
+    state = scope.aws_name(config.state)  # "Active", as AWS spells it
+    scope.log.info(f"{name} is {state} (last update {scope.aws_name(config.last_update_status)})")
+    return {"FUNCTION_ARN": config.function_arn, "FUNCTION_STATE": state}
 
 
 WitWorld = scope.define_step(run)

@@ -8,7 +8,7 @@
 
 use scope_step::lambda;
 use scope_step::prelude::*;
-use scope_step::CallError;
+use scope_step::{CallError, ErrorKind};
 
 struct FunctionActive;
 
@@ -18,7 +18,7 @@ impl Check for FunctionActive {
         let config = match lambda::get_function(&name, None) {
             Ok(function) => function.configuration,
             // A missing function is the check's answer, not a failure to check.
-            Err(CallError::Cloud(e)) if e.code == "ResourceNotFoundException" => {
+            Err(CallError::Cloud(e)) if e.kind == ErrorKind::NotFound => {
                 return Ok(verdict(
                     CheckStatus::Fail,
                     format!("function {name} does not exist"),
@@ -30,18 +30,18 @@ impl Check for FunctionActive {
             Err(e) => return Err(e.into()),
         };
         log::info(&format!("{name} is {}", config.state));
-        if config.state == "Active" {
+        if config.state == lambda::FunctionState::Active {
             return Ok(verdict(
                 CheckStatus::Pass,
                 format!("function {name} is Active"),
-                vec![("state", config.state), ("last_update_status", config.last_update_status)],
+                vec![("state", config.state.to_string()), ("last_update_status", config.last_update_status.to_string())],
                 &[],
             ));
         }
         Ok(verdict(
             CheckStatus::Fail,
             format!("function {name} is {}, not Active", config.state),
-            vec![("state", config.state), ("state_reason", config.state_reason.unwrap_or_default())],
+            vec![("state", config.state.to_string()), ("state_reason", config.state_reason.unwrap_or_default())],
             &["look at the state reason; deploy again once its cause is fixed"],
         ))
     }

@@ -8,7 +8,7 @@
 
 use scope_step::lambda;
 use scope_step::prelude::*;
-use scope_step::CallError;
+use scope_step::{CallError, ErrorKind};
 
 struct DescribeFunction;
 
@@ -19,7 +19,7 @@ impl Step for DescribeFunction {
         let function = match lambda::get_function(&name, None) {
             Ok(function) => function,
             // Say what is wrong and what to do about it, rather than pass the cloud's code on.
-            Err(CallError::Cloud(e)) if e.code == "ResourceNotFoundException" => {
+            Err(CallError::Cloud(e)) if e.kind == ErrorKind::NotFound => {
                 return Err(StepError::Failed(format!(
                     "function {name} does not exist; deploy it first, or check LAMBDA_FUNCTION_NAME"
                 )))
@@ -31,7 +31,7 @@ impl Step for DescribeFunction {
         log::info(&format!("{name} is {} (last update {})", config.state, config.last_update_status));
         Ok(vec![
             output("FUNCTION_ARN", config.function_arn),
-            output("FUNCTION_STATE", config.state),
+            output("FUNCTION_STATE", config.state.to_string()),
         ])
     }
 }

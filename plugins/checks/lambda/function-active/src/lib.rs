@@ -10,19 +10,22 @@ impl Check for FunctionActive {
     fn check() -> Result<CheckResult, StepError> {
         let fname = require_var("LAMBDA_FUNCTION_NAME")?;
         Ok(match lambda::get_function_configuration(&fname, None) {
-            Ok(c) if c.state == "Active" => verdict(
+            Ok(c) if c.state == lambda::FunctionState::Active => verdict(
                 CheckStatus::Pass,
                 format!("function {fname} is Active"),
-                vec![("state", c.state), ("last_update_status", c.last_update_status)],
+                vec![
+                    ("state", c.state.to_string()),
+                    ("last_update_status", c.last_update_status.to_string()),
+                ],
                 vec![],
             ),
             Ok(c) => verdict(
                 CheckStatus::Fail,
                 format!("function {fname} is {}, not Active (last update {})", c.state, c.last_update_status),
                 vec![
-                    ("state", c.state),
+                    ("state", c.state.to_string()),
                     ("state_reason", c.state_reason.unwrap_or_default()),
-                    ("last_update_status", c.last_update_status),
+                    ("last_update_status", c.last_update_status.to_string()),
                     ("last_update_status_reason", c.last_update_status_reason.unwrap_or_default()),
                 ],
                 vec!["look at the state reason; redeploy once the cause is fixed"],

@@ -14,12 +14,12 @@ impl Check for Provisioned {
         Ok(match lambda::get_provisioned_concurrency_config(&fname, &alias) {
             Ok(p) => {
                 let evidence = vec![
-                    ("status", p.status.clone()),
+                    ("status", p.status.to_string()),
                     ("requested", p.requested.to_string()),
                     ("allocated", p.allocated.to_string()),
                 ];
-                match p.status.as_str() {
-                    "FAILED" => verdict(
+                match p.status {
+                    lambda::ProvisionedConcurrencyStatus::Failed => verdict(
                         CheckStatus::Fail,
                         format!(
                             "provisioned concurrency of {fname}:{alias} FAILED: {}",
@@ -28,7 +28,7 @@ impl Check for Provisioned {
                         evidence,
                         vec!["lower the requested concurrency or raise the account's concurrency limit, then redeploy"],
                     ),
-                    "IN_PROGRESS" => verdict(
+                    lambda::ProvisionedConcurrencyStatus::InProgress => verdict(
                         CheckStatus::Warning,
                         format!("provisioned concurrency of {fname}:{alias} is still being allocated"),
                         evidence,
