@@ -11,7 +11,7 @@
 //     return { GREETING: `hello, ${who}` };
 //   });
 //
-// Cloud calls go through the host (`lambda`, `tagging`, `ecr`, `iam`, `secrets`,
+// Cloud calls go through the host (`lambda`, `tagging`, `ecr`, `iam`, `logs`, `secrets`,
 // `providers`, `credentials`): the contract's functions in camelCase with records
 // as plain objects (`option` is `undefined` or the value), but a failed call
 // throws `Denied`, `CloudError`, `InvalidArgument` or `LimitReached`. Whatever the
@@ -26,6 +26,7 @@ import * as ecrWit from 'scope:step/ecr@0.2.0';
 import * as iamWit from 'scope:step/iam@0.2.0';
 import * as lambdaWit from 'scope:step/lambda@0.2.0';
 import * as logWit from 'scope:step/log@0.2.0';
+import * as logsWit from 'scope:step/logs@0.2.0';
 import * as providersWit from 'scope:step/providers@0.2.0';
 import * as secretsWit from 'scope:step/secrets@0.2.0';
 import * as taggingWit from 'scope:step/tagging@0.2.0';
@@ -86,6 +87,8 @@ export function awsName(value, set) {
 export const lambda = typedInterface(lambdaWit);
 export const ecr = typedInterface(ecrWit);
 export const iam = typedInterface(iamWit);
+/** CloudWatch Logs (log groups); `log` is the step's own log lines. */
+export const logs = typedInterface(logsWit);
 export const secrets = typedInterface(secretsWit);
 export const tagging = typedInterface(taggingWit);
 export const providers = typedInterface(providersWit);

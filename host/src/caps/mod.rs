@@ -12,6 +12,7 @@ pub mod gate;
 pub mod iam;
 pub mod lambda;
 pub mod log;
+pub mod logs;
 pub mod providers;
 pub mod quota;
 pub mod secrets;

@@ -133,4 +133,19 @@ impl wit::Host for CapsCtx<'_> {
         })
         .await)
     }
+
+    async fn list_secrets(&mut self, name_prefix: String) -> Answer<Vec<wit::SecretSummary>> {
+        // ListSecrets has no resource-level permissions: IAM authorizes it on `*`.
+        const OP: Op = op("ListSecrets");
+        let h = &mut *self.host;
+        if name_prefix.len() > 512 || !name_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)) {
+            return Ok(Err(h.invalid(OP, "*", format!("`{name_prefix}` is not a secret name prefix"))));
+        }
+        let listed = h
+            .checked(OP, &[need(OP, "*")], |c, ctx| async move {
+                c.secrets.list_secrets(&ctx, &name_prefix).await
+            })
+            .await;
+        Ok(listed.map(|v| v.into_iter().map(|s| wit::SecretSummary { arn: s.arn, name: s.name }).collect()))
+    }
 }

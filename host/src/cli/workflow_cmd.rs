@@ -216,7 +216,16 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
         .map(|d| d.join(&relative))
         .filter(|p| p.is_file())
         .collect();
-    let context = doc.get("context").cloned();
+    let mut context = doc.get("context").cloned();
+    // A scope action's own parameters (`value` of a concurrency adjustment, the
+    // `payload` of an invoke) come with the notification; steps read them at
+    // `.parameters` of the context, where a scope context has nothing else.
+    if route.family == routing::Family::Scope {
+        let params = doc.pointer("/notification/parameters").or_else(|| doc.get("parameters"));
+        if let (Some(serde_json::Value::Object(ctx)), Some(params)) = (context.as_mut(), params) {
+            ctx.entry("parameters").or_insert_with(|| params.clone());
+        }
+    }
     if args.run.context.is_none() && context.is_none() {
         bail!("no built context: pass --context <json>, or put a `context` member in the notification (building it from the platform's API is not supported yet)");
     }

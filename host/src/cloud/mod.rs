@@ -1,6 +1,6 @@
 //! The cloud seam. Capability modules call a [`Cloud`]: one backend per AWS service
 //! (a trait per service: [`StsApi`], [`LambdaApi`], [`EcrApi`], [`IamApi`],
-//! [`SecretsApi`], [`TaggingApi`]) and the [`CloudBase`] they share. Two backends
+//! [`LogsApi`], [`SecretsApi`], [`TaggingApi`]) and the [`CloudBase`] they share. Two backends
 //! implement every service: [`sim`] (in-memory AWS, the default) and [`aws`] (the
 //! official SDK), each service in a file of its own; [`record`] decorates each
 //! service of another backend to save what a run read as a `sim` fixture.
@@ -74,6 +74,20 @@ pub trait LambdaApi: Send + Sync + 'static {
     async fn update_alias(&self, ctx: &CallCtx, req: &UpdateAlias) -> CloudResult<Alias>;
     async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String>;
     async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency>;
+    async fn create_function(&self, ctx: &CallCtx, req: &CreateFunction) -> CloudResult<FunctionConfiguration>;
+    async fn put_function_concurrency(&self, ctx: &CallCtx, name: &str, reserved: u32) -> CloudResult<()>;
+    async fn delete_function_concurrency(&self, ctx: &CallCtx, name: &str) -> CloudResult<()>;
+    async fn put_provisioned_concurrency_config(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: &str,
+        requested: u32,
+    ) -> CloudResult<ProvisionedConcurrency>;
+    async fn delete_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<()>;
+    async fn delete_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<()>;
+    /// A synchronous (RequestResponse) invocation.
+    async fn invoke(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, payload: &[u8]) -> CloudResult<Invocation>;
 }
 
 /// Amazon ECR.
@@ -89,6 +103,31 @@ pub trait EcrApi: Send + Sync + 'static {
 #[async_trait]
 pub trait IamApi: Send + Sync + 'static {
     async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role>;
+    async fn create_role(&self, ctx: &CallCtx, req: &CreateRole) -> CloudResult<Role>;
+    async fn update_assume_role_policy(&self, ctx: &CallCtx, role_name: &str, document: &str) -> CloudResult<()>;
+    async fn tag_role(&self, ctx: &CallCtx, role_name: &str, tags: &[(String, String)]) -> CloudResult<()>;
+    async fn put_role_permissions_boundary(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()>;
+    async fn delete_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<()>;
+    async fn put_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str, document: &str) -> CloudResult<()>;
+    async fn get_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<String>;
+    /// Every page.
+    async fn list_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<String>>;
+    async fn delete_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<()>;
+    async fn attach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()>;
+    async fn detach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()>;
+    /// Every page.
+    async fn list_attached_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<AttachedPolicy>>;
+}
+
+/// Amazon CloudWatch Logs.
+#[async_trait]
+pub trait LogsApi: Send + Sync + 'static {
+    async fn create_log_group(&self, ctx: &CallCtx, name: &str, tags: &[(String, String)]) -> CloudResult<()>;
+    async fn delete_log_group(&self, ctx: &CallCtx, name: &str) -> CloudResult<()>;
+    async fn put_retention_policy(&self, ctx: &CallCtx, name: &str, days: u32) -> CloudResult<()>;
+    async fn delete_retention_policy(&self, ctx: &CallCtx, name: &str) -> CloudResult<()>;
+    /// Every page.
+    async fn describe_log_groups(&self, ctx: &CallCtx, prefix: &str) -> CloudResult<Vec<LogGroup>>;
 }
 
 /// AWS Secrets Manager.
@@ -97,6 +136,8 @@ pub trait SecretsApi: Send + Sync + 'static {
     async fn put_secret_value(&self, ctx: &CallCtx, secret_id: &str, value: &str) -> CloudResult<SecretRef>;
     async fn create_secret(&self, ctx: &CallCtx, req: &CreateSecret) -> CloudResult<SecretRef>;
     async fn delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()>;
+    /// Every page; secrets scheduled for deletion are left out.
+    async fn list_secrets(&self, ctx: &CallCtx, name_prefix: &str) -> CloudResult<Vec<SecretSummary>>;
 }
 
 /// The Resource Groups Tagging API.
@@ -107,9 +148,9 @@ pub trait TaggingApi: Send + Sync + 'static {
 
 /// A backend that serves every service (the simulated cloud, the SDK backend, the
 /// recorder around either).
-pub trait Backend: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + SecretsApi + TaggingApi {}
+pub trait Backend: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi {}
 
-impl<T: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + SecretsApi + TaggingApi> Backend for T {}
+impl<T: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi> Backend for T {}
 
 /// The cloud a run uses: one backend per service. Cloning shares the backends.
 #[derive(Clone)]
@@ -119,6 +160,7 @@ pub struct Cloud {
     pub lambda: Arc<dyn LambdaApi>,
     pub ecr: Arc<dyn EcrApi>,
     pub iam: Arc<dyn IamApi>,
+    pub logs: Arc<dyn LogsApi>,
     pub secrets: Arc<dyn SecretsApi>,
     pub tagging: Arc<dyn TaggingApi>,
 }
@@ -132,6 +174,7 @@ impl Cloud {
             lambda: backend.clone(),
             ecr: backend.clone(),
             iam: backend.clone(),
+            logs: backend.clone(),
             secrets: backend.clone(),
             tagging: backend,
         }

@@ -264,6 +264,46 @@ pub enum CodeSource {
     Image(String),
 }
 
+/// Code for a new function.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FunctionCode {
+    /// A zip archive's bytes, sent inline.
+    ZipFile(Vec<u8>),
+    S3(S3Location),
+    Image(String),
+}
+
+/// CreateFunction; `None` settings take Lambda's defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateFunction {
+    pub function_name: String,
+    pub role: String,
+    pub package_type: PackageType,
+    pub code: FunctionCode,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub architectures: Vec<String>,
+    pub memory_size: Option<u32>,
+    pub timeout: Option<u32>,
+    pub ephemeral_storage: Option<u32>,
+    pub environment: Vec<(String, String)>,
+    pub layers: Vec<String>,
+    pub vpc: Option<VpcConfig>,
+    pub description: String,
+    pub publish: bool,
+    pub tags: Vec<(String, String)>,
+}
+
+/// What a synchronous Invoke answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    pub status_code: u32,
+    /// `Handled`/`Unhandled` when the function failed.
+    pub function_error: Option<String>,
+    pub payload: Vec<u8>,
+    pub executed_version: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdateCode {
     pub function_name: String,
@@ -366,6 +406,44 @@ pub struct Role {
     pub role_id: String,
     pub assume_role_policy_document: String,
     pub max_session_duration: u32,
+    pub description: String,
+    /// The permissions boundary's policy ARN.
+    pub permissions_boundary: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// CreateRole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateRole {
+    pub role_name: String,
+    pub assume_role_policy_document: String,
+    pub description: String,
+    pub permissions_boundary: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// A managed policy attached to a role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttachedPolicy {
+    pub policy_name: String,
+    pub policy_arn: String,
+}
+
+/// A CloudWatch Logs log group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogGroup {
+    pub name: String,
+    /// Without the trailing `:*`.
+    pub arn: String,
+    pub retention_in_days: Option<u32>,
+    pub stored_bytes: u64,
+}
+
+/// A secret in a listing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecretSummary {
+    pub arn: String,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -86,12 +86,25 @@ pub fn route(doc: &Value) -> Result<Route, RouteError> {
         };
     }
     let kind = n.get("type").and_then(Value::as_str).unwrap_or("");
+    // Custom slugs name workflows with dashes where the files have underscores
+    // (`adjust-provisioned-concurrency` → adjust_provisioned_concurrency), as the
+    // incumbent maps them. `update-scope` is the platform's update action declared
+    // as custom: it goes to update (the incumbent sent it to a workflow that does
+    // not exist).
+    let custom;
     let workflow = match kind {
         "custom" => match slug {
             "delete-scope" => "delete",
             "diagnose-scope" => "diagnose",
+            "update-scope" => "update",
             "" => return Err(RouteError::CustomWithoutSlug),
-            other => other,
+            other => {
+                // The slug as given must be a plain name: `-rf` is refused, not
+                // turned into `_rf`.
+                check_workflow_name(other, "slug")?;
+                custom = other.replace('-', "_");
+                custom.as_str()
+            }
         },
         "" => return Err(RouteError::ScopeWithoutType),
         other => other,
@@ -147,6 +160,18 @@ mod tests {
         assert_eq!(scope("custom", "delete-scope").unwrap().workflow, "delete");
         assert_eq!(scope("custom", "diagnose-scope").unwrap().workflow, "diagnose");
         assert_eq!(scope("custom", "restart").unwrap().workflow, "restart");
+        assert_eq!(scope("custom", "update-scope").unwrap().workflow, "update");
+        assert_eq!(scope("update", "").unwrap().workflow, "update");
+        assert_eq!(scope("create", "create-scope").unwrap().workflow, "create");
+        assert_eq!(scope("custom", "invoke").unwrap().workflow, "invoke");
+        assert_eq!(
+            scope("custom", "adjust-provisioned-concurrency").unwrap().workflow,
+            "adjust_provisioned_concurrency"
+        );
+        assert_eq!(
+            scope("custom", "adjust-reserved-concurrency").unwrap().workflow,
+            "adjust_reserved_concurrency"
+        );
         assert_eq!(
             scope("create", "whatever").unwrap(),
             Route {

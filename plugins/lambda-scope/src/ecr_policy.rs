@@ -1,6 +1,7 @@
 //! The statement that lets Lambda pull a private ECR image, merged into the
 //! repository's existing policy (the bash step replaced the whole policy: fixed).
 
+use scope_step::Explain;
 use serde_json::{json, Value};
 
 /// The statement id the bash steps used; kept so old and new runs converge.
@@ -41,6 +42,43 @@ pub fn merge(existing: Option<&str>, source_account: &str) -> Result<Option<Stri
     }
     obj.entry("Version").or_insert_with(|| json!("2012-10-17"));
     Ok(Some(policy.to_string()))
+}
+
+/// Makes sure Lambda may pull the image. Never fails the step.
+pub fn ensure_pull(image: &crate::uri::EcrImage, function_account: &str) {
+    let repo = scope_step::ecr::RepositoryRef {
+        registry_id: Some(image.account.clone()),
+        region: Some(image.region.clone()),
+        name: image.repository.clone(),
+    };
+    let existing = match scope_step::ecr::get_repository_policy(&repo) {
+        Ok(p) => Some(p),
+        Err(scope_step::CallError::Cloud(c)) if c.code == "RepositoryPolicyNotFoundException" => None,
+        Err(e) => {
+            scope_step::log::warn(&format!(
+                "could not read the policy of ECR repository {} in {}: {}; continuing",
+                image.repository,
+                image.account,
+                e.explain()
+            ));
+            return;
+        }
+    };
+    match merge(existing.as_deref(), function_account) {
+        Ok(None) => scope_step::log::info(&format!("ECR repository {} already lets Lambda pull", image.repository)),
+        Ok(Some(policy)) => match scope_step::ecr::set_repository_policy(&repo, &policy) {
+            Ok(()) => scope_step::log::info(&format!(
+                "ECR repository {} now lets Lambda functions of {function_account} pull",
+                image.repository
+            )),
+            Err(e) => scope_step::log::warn(&format!(
+                "could not update the policy of ECR repository {}: {}; continuing",
+                image.repository,
+                e.explain()
+            )),
+        },
+        Err(e) => scope_step::log::warn(&format!("ECR repository {}: {e}; continuing", image.repository)),
+    }
 }
 
 #[cfg(test)]

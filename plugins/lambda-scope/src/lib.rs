@@ -4,6 +4,8 @@
 //! merge. Pure functions where possible, so they are tested natively.
 
 pub mod ecr_policy;
+pub mod lifecycle;
+pub mod settings;
 pub mod uri;
 
 use scope_step::StepError;

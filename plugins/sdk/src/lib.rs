@@ -61,6 +61,7 @@ pub mod check_world {
             "scope:step/lambda@0.2.0": crate::step_world::scope::step::lambda,
             "scope:step/ecr@0.2.0": crate::step_world::scope::step::ecr,
             "scope:step/iam@0.2.0": crate::step_world::scope::step::iam,
+            "scope:step/logs@0.2.0": crate::step_world::scope::step::logs,
             "scope:step/secrets@0.2.0": crate::step_world::scope::step::secrets,
             "scope:step/tagging@0.2.0": crate::step_world::scope::step::tagging,
         },
@@ -70,7 +71,7 @@ pub mod check_world {
 /// The shared contract types.
 pub use step_world::scope::step::types::{CallError, CheckResult, CheckStatus, CloudError, Denial, ErrorKind, Output, StepError};
 /// The host interfaces, typed: call them directly (`lambda::get_function(…)`).
-pub use step_world::scope::step::{context, credentials, ecr, iam, lambda, providers, secrets, tagging};
+pub use step_world::scope::step::{context, credentials, ecr, iam, lambda, logs, providers, secrets, tagging};
 
 /// A workflow step.
 pub trait Step {

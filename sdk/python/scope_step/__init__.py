@@ -13,7 +13,7 @@ Export it under the name componentize-py looks for::
     WitWorld = scope.define_step(run)
 
 Cloud calls go through the host (`scope.lambda_`, `scope.tagging`, `scope.ecr`,
-`scope.iam`, `scope.secrets`, `scope.providers`, `scope.credentials`): the same
+`scope.iam`, `scope.logs`, `scope.secrets`, `scope.providers`, `scope.credentials`): the same
 functions and records as componentize-py's generated `wit_world.imports.*`, but a
 failed call raises `scope.Denied`, `scope.CloudError`, `scope.InvalidArgument` or
 `scope.LimitReached`. Anything the function raises ends the step as a failure with
@@ -31,6 +31,7 @@ from wit_world.imports import credentials as _credentials
 from wit_world.imports import ecr as _ecr
 from wit_world.imports import iam as _iam
 from wit_world.imports import lambda_ as _lambda
+from wit_world.imports import logs as _logs
 from wit_world.imports import providers as _providers
 from wit_world.imports import secrets as _secrets
 from wit_world.imports import tagging as _tagging
@@ -43,13 +44,15 @@ from .errors import CallError, CloudError, Denied, InvalidArgument, InvalidInput
 __all__ = [
     "define_step", "define_check", "verdict", "output", "secret_output",
     "var", "require_var", "variables", "context", "step_name", "log",
-    "lambda_", "ecr", "iam", "secrets", "tagging", "providers", "credentials", "aws_name",
+    "lambda_", "ecr", "iam", "logs", "secrets", "tagging", "providers", "credentials", "aws_name",
     "StepError", "InvalidInput", "StepFailed", "CallError", "Denied", "CloudError", "InvalidArgument", "LimitReached",
 ]
 
 lambda_ = Interface(_lambda)
 ecr = Interface(_ecr)
 iam = Interface(_iam)
+# CloudWatch Logs (log groups); `log` is the step's own log lines.
+logs = Interface(_logs)
 secrets = Interface(_secrets)
 tagging = Interface(_tagging)
 providers = Interface(_providers)

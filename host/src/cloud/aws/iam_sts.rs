@@ -1,7 +1,9 @@
-//! STS (the agent's identity, AssumeRole) and IAM GetRole.
+//! STS (the agent's identity, AssumeRole) and IAM roles: read, create, change,
+//! delete, and their inline and attached policies.
 
 use super::{count, reply, AwsCloud, AGENT};
-use crate::cloud::{AssumeRoleRequest, CallCtx, CloudResult, Credentials, Identity, Role};
+use crate::cloud::{AssumeRoleRequest, AttachedPolicy, CallCtx, CloudResult, CreateRole, Credentials, Identity, Reply, Role};
+use aws_sdk_iam::types::Tag;
 
 /// The account of an ARN (`arn:aws:sts::123456789012:assumed-role/r/s`).
 pub(super) fn arn_account(arn: &str) -> Option<&str> {
@@ -105,6 +107,42 @@ impl crate::cloud::StsApi for AwsCloud {
     }
 }
 
+/// The model's [`Role`] from IAM's: the trust policy as JSON text (IAM sends it
+/// URL-encoded), tags sorted by key.
+fn role_from(role: &aws_sdk_iam::types::Role) -> Role {
+    let mut tags: Vec<(String, String)> = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    tags.sort();
+    Role {
+        role_name: role.role_name().to_string(),
+        arn: role.arn().to_string(),
+        role_id: role.role_id().to_string(),
+        assume_role_policy_document: role.assume_role_policy_document().map(percent_decode).unwrap_or_default(),
+        max_session_duration: match role.max_session_duration() {
+            Some(_) => count(role.max_session_duration()),
+            None => 3600,
+        },
+        description: role.description().unwrap_or_default().to_string(),
+        permissions_boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string),
+        tags,
+    }
+}
+
+/// IAM tags for a request (IAM requires both key and value, which the pairs have).
+fn iam_tags(tags: &[(String, String)], api: &super::Api) -> Result<Vec<Tag>, crate::cloud::CloudError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| api.client_error(format!("invalid tag: {e}")))
+        })
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl crate::cloud::IamApi for AwsCloud {
     /// GetRole; the trust policy comes back as JSON text (IAM sends it URL-encoded).
@@ -121,17 +159,221 @@ impl crate::cloud::IamApi for AwsCloud {
         let Some(role) = out.role() else {
             return Err(api.client_error("GetRole answered without a role".to_string()));
         };
-        let value = Role {
-            role_name: role.role_name().to_string(),
-            arn: role.arn().to_string(),
-            role_id: role.role_id().to_string(),
-            assume_role_policy_document: role.assume_role_policy_document().map(percent_decode).unwrap_or_default(),
-            max_session_duration: match role.max_session_duration() {
-                Some(_) => count(role.max_session_duration()),
-                None => 3600,
-            },
+        Ok(reply(role_from(role), &out))
+    }
+
+    /// CreateRole; no description, boundary or tags are sent when none is given.
+    async fn create_role(&self, ctx: &CallCtx, req: &CreateRole) -> CloudResult<Role> {
+        let api = self.ctx_api("iam", "CreateRole", ctx);
+        let tags = iam_tags(&req.tags, &api)?;
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .create_role()
+            .role_name(&req.role_name)
+            .assume_role_policy_document(&req.assume_role_policy_document)
+            .set_description((!req.description.is_empty()).then(|| req.description.clone()))
+            .set_permissions_boundary(req.permissions_boundary.clone())
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let Some(role) = out.role() else {
+            return Err(api.client_error("CreateRole answered without a role".to_string()));
         };
-        Ok(reply(value, &out))
+        Ok(reply(role_from(role), &out))
+    }
+
+    async fn update_assume_role_policy(&self, ctx: &CallCtx, role_name: &str, document: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "UpdateAssumeRolePolicy", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .update_assume_role_policy()
+            .role_name(role_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn tag_role(&self, ctx: &CallCtx, role_name: &str, tags: &[(String, String)]) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "TagRole", ctx);
+        let tags = iam_tags(tags, &api)?;
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .tag_role()
+            .role_name(role_name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn put_role_permissions_boundary(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "PutRolePermissionsBoundary", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .put_role_permissions_boundary()
+            .role_name(role_name)
+            .permissions_boundary(policy_arn)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn delete_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "DeleteRole", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .delete_role()
+            .role_name(role_name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn put_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str, document: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "PutRolePolicy", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .put_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    /// GetRolePolicy; the document comes back as JSON text (IAM sends it URL-encoded).
+    async fn get_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<String> {
+        let api = self.ctx_api("iam", "GetRolePolicy", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .get_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply(percent_decode(out.policy_document()), &out))
+    }
+
+    /// Every page, in IAM's order. The request id is the first page's.
+    async fn list_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<String>> {
+        let api = self.ctx_api("iam", "ListRolePolicies", ctx);
+        let clients = self.for_ctx(ctx);
+        let mut names = Vec::new();
+        let mut request_id = None;
+        let mut marker: Option<String> = None;
+        loop {
+            let out = clients
+                .iam()
+                .list_role_policies()
+                .role_name(role_name)
+                .set_max_items(self.page_size)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| api.error(e))?;
+            if request_id.is_none() {
+                request_id = super::request_id_of(&out);
+            }
+            names.extend(out.policy_names().iter().cloned());
+            match out.marker() {
+                Some(next) if out.is_truncated() && !next.is_empty() => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(Reply { value: names, request_id })
+    }
+
+    async fn delete_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "DeleteRolePolicy", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .delete_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn attach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "AttachRolePolicy", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .attach_role_policy()
+            .role_name(role_name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn detach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        let api = self.ctx_api("iam", "DetachRolePolicy", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .iam()
+            .detach_role_policy()
+            .role_name(role_name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    /// Every page, in IAM's order. The request id is the first page's.
+    async fn list_attached_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<AttachedPolicy>> {
+        let api = self.ctx_api("iam", "ListAttachedRolePolicies", ctx);
+        let clients = self.for_ctx(ctx);
+        let mut policies = Vec::new();
+        let mut request_id = None;
+        let mut marker: Option<String> = None;
+        loop {
+            let out = clients
+                .iam()
+                .list_attached_role_policies()
+                .role_name(role_name)
+                .set_max_items(self.page_size)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| api.error(e))?;
+            if request_id.is_none() {
+                request_id = super::request_id_of(&out);
+            }
+            policies.extend(out.attached_policies().iter().map(|p| AttachedPolicy {
+                policy_name: p.policy_name().unwrap_or_default().to_string(),
+                policy_arn: p.policy_arn().unwrap_or_default().to_string(),
+            }));
+            match out.marker() {
+                Some(next) if out.is_truncated() && !next.is_empty() => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(Reply {
+            value: policies,
+            request_id,
+        })
     }
 }
 

@@ -1,11 +1,12 @@
-//! Lambda: functions, versions, aliases, policies, provisioned concurrency.
+//! Lambda: functions, versions, aliases, policies, concurrency, invocations.
 
 use super::{count, reply, sorted_pairs, AwsCloud};
 use crate::cloud::{
-    Alias, CallCtx, CloudResult, CodeSource, CreateAlias, FunctionConfiguration, FunctionInfo, PackageType, ProvisionedConcurrency, Reply,
-    UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
+    Alias, CallCtx, CloudResult, CodeSource, CreateAlias, CreateFunction, FunctionCode, FunctionConfiguration, FunctionInfo, Invocation,
+    PackageType, ProvisionedConcurrency, Reply, UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
 };
-use aws_sdk_lambda::types::{AliasRoutingConfiguration, Architecture, Environment, EphemeralStorage, Runtime, VpcConfig};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, Architecture, Environment, EphemeralStorage, InvocationType, Runtime, VpcConfig};
 use std::collections::HashMap;
 
 const LATEST: &str = "$LATEST";
@@ -107,6 +108,53 @@ fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
 /// Lambda counts are `i32` on the wire.
 fn wire_count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The ephemeral storage a request sets, if it names a size.
+fn ephemeral_storage(size: Option<u32>, api: &super::Api) -> Result<Option<EphemeralStorage>, crate::cloud::CloudError> {
+    size.map(|size| {
+        EphemeralStorage::builder()
+            .size(wire_count(size))
+            .build()
+            .map_err(|e| api.client_error(format!("invalid ephemeral storage: {e}")))
+    })
+    .transpose()
+}
+
+/// The SDK's VPC configuration.
+fn vpc_config(v: &crate::cloud::VpcConfig) -> VpcConfig {
+    VpcConfig::builder()
+        .set_subnet_ids(Some(v.subnet_ids.clone()))
+        .set_security_group_ids(Some(v.security_group_ids.clone()))
+        .build()
+}
+
+/// The SDK's function code.
+fn function_code(code: &FunctionCode) -> aws_sdk_lambda::types::FunctionCode {
+    let builder = aws_sdk_lambda::types::FunctionCode::builder();
+    match code {
+        FunctionCode::ZipFile(bytes) => builder.zip_file(Blob::new(bytes.clone())),
+        FunctionCode::S3(loc) => builder
+            .s3_bucket(&loc.bucket)
+            .s3_key(&loc.key)
+            .set_s3_object_version(loc.object_version.clone()),
+        FunctionCode::Image(uri) => builder.image_uri(uri),
+    }
+    .build()
+}
+
+/// The model's [`ProvisionedConcurrency`] from a Get/PutProvisionedConcurrencyConfig answer.
+macro_rules! provisioned_from {
+    ($out:expr) => {{
+        let out = $out;
+        ProvisionedConcurrency {
+            requested: count(out.requested_provisioned_concurrent_executions()),
+            allocated: count(out.allocated_provisioned_concurrent_executions()),
+            available: count(out.available_provisioned_concurrent_executions()),
+            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status_reason: out.status_reason().map(str::to_string),
+        }
+    }};
 }
 
 #[async_trait::async_trait]
@@ -226,15 +274,7 @@ impl crate::cloud::LambdaApi for AwsCloud {
 
     async fn update_function_configuration(&self, ctx: &CallCtx, req: &UpdateConfiguration) -> CloudResult<FunctionConfiguration> {
         let api = self.ctx_api("lambda", "UpdateFunctionConfiguration", ctx);
-        let ephemeral = match req.ephemeral_storage {
-            Some(size) => Some(
-                EphemeralStorage::builder()
-                    .size(wire_count(size))
-                    .build()
-                    .map_err(|e| api.client_error(format!("invalid ephemeral storage: {e}")))?,
-            ),
-            None => None,
-        };
+        let ephemeral = ephemeral_storage(req.ephemeral_storage, &api)?;
         let out = self
             .for_ctx(ctx)
             .lambda()
@@ -251,12 +291,7 @@ impl crate::cloud::LambdaApi for AwsCloud {
                     .map(|vars| Environment::builder().set_variables(Some(vars.iter().cloned().collect())).build()),
             )
             .set_layers(req.layers.clone())
-            .set_vpc_config(req.vpc.as_ref().map(|v| {
-                VpcConfig::builder()
-                    .set_subnet_ids(Some(v.subnet_ids.clone()))
-                    .set_security_group_ids(Some(v.security_group_ids.clone()))
-                    .build()
-            }))
+            .set_vpc_config(req.vpc.as_ref().map(vpc_config))
             .set_description(req.description.clone())
             .set_revision_id(req.revision_id.clone())
             .send()
@@ -376,12 +411,152 @@ impl crate::cloud::LambdaApi for AwsCloud {
             .send()
             .await
             .map_err(|e| api.error(e))?;
-        let value = ProvisionedConcurrency {
-            requested: count(out.requested_provisioned_concurrent_executions()),
-            allocated: count(out.allocated_provisioned_concurrent_executions()),
-            available: count(out.available_provisioned_concurrent_executions()),
-            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            status_reason: out.status_reason().map(str::to_string),
+        Ok(reply(provisioned_from!(&out), &out))
+    }
+
+    /// CreateFunction; settings left `None` (or empty) are not sent, so Lambda's
+    /// defaults apply.
+    async fn create_function(&self, ctx: &CallCtx, req: &CreateFunction) -> CloudResult<FunctionConfiguration> {
+        let api = self.ctx_api("lambda", "CreateFunction", ctx);
+        let ephemeral = ephemeral_storage(req.ephemeral_storage, &api)?;
+        let package_type = match req.package_type {
+            PackageType::Zip => aws_sdk_lambda::types::PackageType::Zip,
+            PackageType::Image => aws_sdk_lambda::types::PackageType::Image,
+        };
+        let tags: HashMap<String, String> = req.tags.iter().cloned().collect();
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .create_function()
+            .function_name(&req.function_name)
+            .role(&req.role)
+            .package_type(package_type)
+            .code(function_code(&req.code))
+            .set_runtime(req.runtime.as_deref().map(Runtime::from))
+            .set_handler(req.handler.clone())
+            .set_architectures(
+                (!req.architectures.is_empty()).then(|| req.architectures.iter().map(|a| Architecture::from(a.as_str())).collect()),
+            )
+            .set_memory_size(req.memory_size.map(wire_count))
+            .set_timeout(req.timeout.map(wire_count))
+            .set_ephemeral_storage(ephemeral)
+            .set_environment((!req.environment.is_empty()).then(|| {
+                Environment::builder()
+                    .set_variables(Some(req.environment.iter().cloned().collect()))
+                    .build()
+            }))
+            .set_layers((!req.layers.is_empty()).then(|| req.layers.clone()))
+            .set_vpc_config(req.vpc.as_ref().map(vpc_config))
+            .description(&req.description)
+            .publish(req.publish)
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let mut configuration = function_configuration!(&out);
+        // The answer does not repeat the image; the request named it.
+        if let FunctionCode::Image(uri) = &req.code {
+            configuration.image_uri = Some(uri.clone());
+        }
+        Ok(reply(configuration, &out))
+    }
+
+    async fn put_function_concurrency(&self, ctx: &CallCtx, name: &str, reserved: u32) -> CloudResult<()> {
+        let api = self.ctx_api("lambda", "PutFunctionConcurrency", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .put_function_concurrency()
+            .function_name(name)
+            .reserved_concurrent_executions(wire_count(reserved))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn delete_function_concurrency(&self, ctx: &CallCtx, name: &str) -> CloudResult<()> {
+        let api = self.ctx_api("lambda", "DeleteFunctionConcurrency", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .delete_function_concurrency()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn put_provisioned_concurrency_config(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: &str,
+        requested: u32,
+    ) -> CloudResult<ProvisionedConcurrency> {
+        let api = self.ctx_api("lambda", "PutProvisionedConcurrencyConfig", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .put_provisioned_concurrency_config()
+            .function_name(name)
+            .qualifier(qualifier)
+            .provisioned_concurrent_executions(wire_count(requested))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply(provisioned_from!(&out), &out))
+    }
+
+    async fn delete_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<()> {
+        let api = self.ctx_api("lambda", "DeleteProvisionedConcurrencyConfig", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .delete_provisioned_concurrency_config()
+            .function_name(name)
+            .qualifier(qualifier)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn delete_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<()> {
+        let api = self.ctx_api("lambda", "DeleteAlias", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .delete_alias()
+            .function_name(name)
+            .name(alias)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    /// A RequestResponse invocation. A function error is not a failed call: it comes
+    /// back in `function_error`, with the error payload.
+    async fn invoke(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, payload: &[u8]) -> CloudResult<Invocation> {
+        let api = self.ctx_api("lambda", "Invoke", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .invoke()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_string))
+            .invocation_type(InvocationType::RequestResponse)
+            .payload(Blob::new(payload.to_vec()))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let value = Invocation {
+            status_code: u32::try_from(out.status_code()).unwrap_or(0),
+            function_error: out.function_error().map(str::to_string),
+            payload: out.payload().map(|p| p.as_ref().to_vec()).unwrap_or_default(),
+            executed_version: out.executed_version().map(str::to_string),
         };
         Ok(reply(value, &out))
     }

@@ -12,6 +12,7 @@ mod errors;
 mod http;
 mod iam_sts;
 mod lambda;
+mod logs;
 mod payload_hash;
 mod secrets;
 mod tagging;
@@ -225,6 +226,7 @@ struct Clients {
     lambda: OnceLock<aws_sdk_lambda::Client>,
     ecr: OnceLock<aws_sdk_ecr::Client>,
     iam: OnceLock<aws_sdk_iam::Client>,
+    logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     tagging: OnceLock<aws_sdk_resourcegroupstagging::Client>,
 }
@@ -237,6 +239,7 @@ impl Clients {
             lambda: OnceLock::new(),
             ecr: OnceLock::new(),
             iam: OnceLock::new(),
+            logs: OnceLock::new(),
             secrets: OnceLock::new(),
             tagging: OnceLock::new(),
         }
@@ -262,6 +265,10 @@ impl Clients {
 
     fn iam(&self) -> &aws_sdk_iam::Client {
         self.iam.get_or_init(|| aws_sdk_iam::Client::new(&self.config))
+    }
+
+    fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        self.logs.get_or_init(|| aws_sdk_cloudwatchlogs::Client::new(&self.config))
     }
 
     fn secrets(&self) -> &aws_sdk_secretsmanager::Client {

@@ -7,6 +7,7 @@
 //! a free loopback port and stops it when it ends.
 
 use super::*;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
@@ -470,6 +471,417 @@ async fn repositories_secrets_and_tags() {
         (deleted.operation.as_str(), deleted.code.as_str()),
         ("PutSecretValue", "ResourceNotFoundException")
     );
+}
+
+#[tokio::test]
+async fn roles_and_their_policies_are_created_changed_and_deleted() {
+    let moto = Moto::start();
+    let mut cloud = cloud_at(moto.url()).await;
+    // Small pages, so the policy listings have to follow their markers.
+    cloud.page_size = Some(1);
+    let ctx = agent_ctx(&cloud).await;
+    let boundary = "arn:aws:iam::aws:policy/PowerUserAccess";
+    let tag = |k: &str, v: &str| (k.to_string(), v.to_string());
+
+    let created = ok(cloud
+        .create_role(
+            &ctx,
+            &CreateRole {
+                role_name: "np-11-exec".into(),
+                assume_role_policy_document: TRUST.into(),
+                description: "scope 11 functions".into(),
+                permissions_boundary: Some(boundary.into()),
+                tags: vec![tag("z", "last"), tag("nullplatform:scope-id", "11")],
+            },
+        )
+        .await);
+    assert_eq!(created.arn, format!("arn:aws:iam::{ACCOUNT}:role/np-11-exec"));
+    assert_eq!(created.permissions_boundary.as_deref(), Some(boundary));
+    let twice = err(cloud
+        .create_role(
+            &ctx,
+            &CreateRole {
+                role_name: "np-11-exec".into(),
+                assume_role_policy_document: TRUST.into(),
+                description: String::new(),
+                permissions_boundary: None,
+                tags: vec![],
+            },
+        )
+        .await);
+    assert_eq!(
+        (twice.operation.as_str(), twice.code.as_str()),
+        ("CreateRole", "EntityAlreadyExists")
+    );
+
+    let role = ok(cloud.get_role(&ctx, "np-11-exec").await);
+    assert_eq!(
+        (
+            role.description.as_str(),
+            role.permissions_boundary.as_deref(),
+            role.role_id.as_str()
+        ),
+        ("scope 11 functions", Some(boundary), created.role_id.as_str())
+    );
+    assert_eq!(
+        role.tags,
+        vec![tag("nullplatform:scope-id", "11"), tag("z", "last")],
+        "sorted by key"
+    );
+
+    // Changes to the role show in the next read.
+    let other_boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    ok(cloud.tag_role(&ctx, "np-11-exec", &[tag("env", "dev")]).await);
+    ok(cloud.put_role_permissions_boundary(&ctx, "np-11-exec", other_boundary).await);
+    let trust = TRUST.replace("lambda.amazonaws.com", "edgelambda.amazonaws.com");
+    ok(cloud.update_assume_role_policy(&ctx, "np-11-exec", &trust).await);
+    let role = ok(cloud.get_role(&ctx, "np-11-exec").await);
+    assert_eq!(role.permissions_boundary.as_deref(), Some(other_boundary));
+    assert_eq!(
+        role.tags,
+        vec![tag("env", "dev"), tag("nullplatform:scope-id", "11"), tag("z", "last")]
+    );
+    let read_trust: serde_json::Value = serde_json::from_str(&role.assume_role_policy_document).expect("trust policy is JSON");
+    assert_eq!(read_trust["Statement"][0]["Principal"]["Service"], "edgelambda.amazonaws.com");
+
+    // Inline policies: put, read back as JSON, list over pages, delete.
+    let logs_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/np-11-*:*"}]});
+    let secrets_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]});
+    ok(cloud.put_role_policy(&ctx, "np-11-exec", "logs", &logs_policy.to_string()).await);
+    ok(cloud
+        .put_role_policy(&ctx, "np-11-exec", "secrets", &secrets_policy.to_string())
+        .await);
+    let text = ok(cloud.get_role_policy(&ctx, "np-11-exec", "logs").await);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).expect("policy JSON"), logs_policy);
+    let mut names = ok(cloud.list_role_policies(&ctx, "np-11-exec").await);
+    names.sort();
+    assert_eq!(names, ["logs", "secrets"]);
+    ok(cloud.delete_role_policy(&ctx, "np-11-exec", "secrets").await);
+    assert_eq!(ok(cloud.list_role_policies(&ctx, "np-11-exec").await), ["logs"]);
+    let missing = err(cloud.get_role_policy(&ctx, "np-11-exec", "secrets").await);
+    assert_eq!(
+        (missing.operation.as_str(), missing.code.as_str()),
+        ("GetRolePolicy", "NoSuchEntity")
+    );
+
+    // Managed policies: attach, list, detach. moto holds AWS's own managed policies
+    // only when started with MOTO_IAM_LOAD_MANAGED_POLICIES=true, so an AWS policy
+    // is not found here; customer managed ones stand in for them.
+    let vpc = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
+    let not_loaded = err(cloud.attach_role_policy(&ctx, "np-11-exec", vpc).await);
+    assert_eq!(
+        (not_loaded.operation.as_str(), not_loaded.code.as_str()),
+        ("AttachRolePolicy", "NoSuchEntity")
+    );
+    let mut managed = Vec::new();
+    for name in ["AWSLambdaVPCAccessExecutionRole", "AWSLambdaBasicExecutionRole"] {
+        let policy = cloud
+            .for_ctx(&ctx)
+            .iam()
+            .create_policy()
+            .policy_name(name)
+            .path("/service-role/")
+            .policy_document(logs_policy.to_string())
+            .send()
+            .await
+            .expect("CreatePolicy");
+        managed.push(policy.policy().and_then(|p| p.arn()).expect("policy arn").to_string());
+    }
+    let (vpc, basic) = (managed[0].as_str(), managed[1].as_str());
+    assert_eq!(
+        vpc,
+        format!("arn:aws:iam::{ACCOUNT}:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+    );
+    ok(cloud.attach_role_policy(&ctx, "np-11-exec", vpc).await);
+    ok(cloud.attach_role_policy(&ctx, "np-11-exec", basic).await);
+    let mut attached = ok(cloud.list_attached_role_policies(&ctx, "np-11-exec").await);
+    attached.sort_by(|a, b| a.policy_name.cmp(&b.policy_name));
+    assert_eq!(
+        attached,
+        vec![
+            AttachedPolicy {
+                policy_name: "AWSLambdaBasicExecutionRole".into(),
+                policy_arn: basic.into(),
+            },
+            AttachedPolicy {
+                policy_name: "AWSLambdaVPCAccessExecutionRole".into(),
+                policy_arn: vpc.into(),
+            },
+        ]
+    );
+    ok(cloud.detach_role_policy(&ctx, "np-11-exec", basic).await);
+    ok(cloud.detach_role_policy(&ctx, "np-11-exec", vpc).await);
+    assert!(ok(cloud.list_attached_role_policies(&ctx, "np-11-exec").await).is_empty());
+    ok(cloud.delete_role_policy(&ctx, "np-11-exec", "logs").await);
+
+    ok(cloud.delete_role(&ctx, "np-11-exec").await);
+    let gone = err(cloud.get_role(&ctx, "np-11-exec").await);
+    assert_eq!(gone.code, "NoSuchEntity", "{gone}");
+    let again = err(cloud.delete_role(&ctx, "np-11-exec").await);
+    assert_eq!(
+        (again.service.as_str(), again.operation.as_str(), again.code.as_str()),
+        ("iam", "DeleteRole", "NoSuchEntity")
+    );
+    assert!(!again.retryable && again.request_id.is_some(), "{again:?}");
+}
+
+#[tokio::test]
+async fn log_groups_are_created_kept_for_a_while_and_deleted() {
+    let moto = Moto::start();
+    let mut cloud = cloud_at(moto.url()).await;
+    // Small pages, so DescribeLogGroups has to follow its token.
+    cloud.page_size = Some(1);
+    let ctx = agent_ctx(&cloud).await;
+    let tags = [("nullplatform:scope-id".to_string(), "11".to_string())];
+    for name in ["/aws/lambda/np-11-a", "/aws/lambda/np-11-b", "/aws/lambda/np-12-a"] {
+        ok(cloud.create_log_group(&ctx, name, &tags).await);
+    }
+    let twice = err(cloud.create_log_group(&ctx, "/aws/lambda/np-11-a", &[]).await);
+    assert_eq!(
+        (twice.service.as_str(), twice.code.as_str()),
+        ("logs", "ResourceAlreadyExistsException")
+    );
+    let arn = format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/np-11-a");
+    let listed = cloud
+        .for_ctx(&ctx)
+        .logs()
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    assert_eq!(
+        listed.tags().and_then(|t| t.get("nullplatform:scope-id")).map(String::as_str),
+        Some("11"),
+        "{listed:?}"
+    );
+
+    ok(cloud.put_retention_policy(&ctx, "/aws/lambda/np-11-a", 30).await);
+    let groups = ok(cloud.describe_log_groups(&ctx, "/aws/lambda/np-11-").await);
+    let seen: Vec<(&str, Option<u32>)> = groups.iter().map(|g| (g.name.as_str(), g.retention_in_days)).collect();
+    assert_eq!(
+        seen,
+        [("/aws/lambda/np-11-a", Some(30)), ("/aws/lambda/np-11-b", None)],
+        "every page"
+    );
+    assert_eq!(groups[0].arn, arn, "no trailing :*");
+    ok(cloud.delete_retention_policy(&ctx, "/aws/lambda/np-11-a").await);
+    let groups = ok(cloud.describe_log_groups(&ctx, "/aws/lambda/np-11-a").await);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].retention_in_days, None, "retention removed");
+
+    ok(cloud.delete_log_group(&ctx, "/aws/lambda/np-11-a").await);
+    ok(cloud.delete_log_group(&ctx, "/aws/lambda/np-11-b").await);
+    assert!(ok(cloud.describe_log_groups(&ctx, "/aws/lambda/np-11-").await).is_empty());
+    assert_eq!(ok(cloud.describe_log_groups(&ctx, "").await).len(), 1, "np-12-a is left");
+    let again = err(cloud.delete_log_group(&ctx, "/aws/lambda/np-11-a").await);
+    assert_eq!(
+        (again.operation.as_str(), again.code.as_str()),
+        ("DeleteLogGroup", "ResourceNotFoundException")
+    );
+    assert!(again.request_id.is_some(), "{again:?}");
+}
+
+/// CRC-32 (IEEE), as zip archives use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A zip archive holding one uncompressed file: a local header and the data, one
+/// central directory entry, the end record.
+fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let u16le = |n: usize| u16::try_from(n).expect("fits in u16").to_le_bytes();
+    let u32le = |n: usize| u32::try_from(n).expect("fits in u32").to_le_bytes();
+    let crc = crc32(data).to_le_bytes();
+    // Version needed 2.0, no flags, stored, 1980-01-01 00:00.
+    let common = [&u16le(20)[..], &u16le(0), &u16le(0), &u16le(0), &u16le(0x21)].concat();
+    let sizes = [&crc[..], &u32le(data.len()), &u32le(data.len()), &u16le(name.len()), &u16le(0)].concat();
+    let mut zip = [&0x0403_4b50u32.to_le_bytes()[..], &common, &sizes, name.as_bytes(), data].concat();
+    let central_at = zip.len();
+    let central = [
+        &0x0201_4b50u32.to_le_bytes()[..],
+        &u16le(20), // made by
+        &common,
+        &sizes,
+        &u16le(0), // comment length
+        &u16le(0), // disk number
+        &u16le(0), // internal attributes
+        &u32le(0), // external attributes
+        &u32le(0), // local header offset
+        name.as_bytes(),
+    ]
+    .concat();
+    zip.extend_from_slice(&central);
+    let end = [
+        &0x0605_4b50u32.to_le_bytes()[..],
+        &u16le(0),
+        &u16le(0),
+        &u16le(1),
+        &u16le(1),
+        &u32le(central.len()),
+        &u32le(central_at),
+        &u16le(0),
+    ]
+    .concat();
+    zip.extend_from_slice(&end);
+    zip
+}
+
+#[test]
+fn the_hand_made_zip_is_well_formed() {
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926, "the CRC-32 check value");
+    let zip = stored_zip("index.js", b"hi");
+    // 30 + 8 + 2 local, 46 + 8 central, 22 end.
+    assert_eq!(zip.len(), 116);
+    assert_eq!(&zip[zip.len() - 22..zip.len() - 18], &0x0605_4b50u32.to_le_bytes());
+    assert_eq!(
+        &zip[40..44],
+        &0x0201_4b50u32.to_le_bytes(),
+        "the central directory follows the data"
+    );
+}
+
+#[tokio::test]
+async fn a_zip_function_is_created_limited_aliased_and_deleted() {
+    let moto = Moto::start();
+    let cloud = cloud_at(moto.url()).await;
+    let ctx = agent_ctx(&cloud).await;
+    let role = ok(cloud
+        .create_role(
+            &ctx,
+            &CreateRole {
+                role_name: "np-12-exec".into(),
+                assume_role_policy_document: TRUST.into(),
+                description: String::new(),
+                permissions_boundary: None,
+                tags: vec![],
+            },
+        )
+        .await);
+    let f = "np-12-api";
+    let zip = stored_zip("index.js", b"exports.handler = async () => ({ statusCode: 200 });\n");
+    let req = CreateFunction {
+        function_name: f.into(),
+        role: role.arn.clone(),
+        package_type: PackageType::Zip,
+        code: FunctionCode::ZipFile(zip),
+        runtime: Some("nodejs20.x".into()),
+        handler: Some("index.handler".into()),
+        architectures: vec!["arm64".into()],
+        memory_size: Some(256),
+        timeout: Some(15),
+        ephemeral_storage: None,
+        environment: vec![("B".into(), "2".into()), ("A".into(), "1".into())],
+        layers: vec![],
+        vpc: None,
+        description: "scope 12".into(),
+        publish: true,
+        tags: vec![("nullplatform:scope-id".into(), "12".into())],
+    };
+    let created = ok(cloud.create_function(&ctx, &req).await);
+    assert_eq!(created.function_arn, format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{f}"));
+    assert_eq!(
+        (created.runtime.as_deref(), created.handler.as_deref(), created.package_type),
+        (Some("nodejs20.x"), Some("index.handler"), PackageType::Zip)
+    );
+    assert_eq!(
+        (created.memory_size, created.timeout, created.role.as_str()),
+        (256, 15, role.arn.as_str())
+    );
+    assert_eq!(created.architectures, ["arm64"]);
+    assert_eq!(created.environment, vec![("A".into(), "1".into()), ("B".into(), "2".into())]);
+    assert!(!created.code_sha256.is_empty(), "{created:?}");
+    let twice = err(cloud.create_function(&ctx, &req).await);
+    assert_eq!(
+        (twice.operation.as_str(), twice.code.as_str()),
+        ("CreateFunction", "ResourceConflictException")
+    );
+
+    let info = ok(cloud.get_function(&ctx, f, None).await);
+    assert_eq!(info.configuration.code_sha256, created.code_sha256);
+    assert_eq!(info.configuration.description, "scope 12");
+    assert_eq!(info.tags, vec![("nullplatform:scope-id".to_string(), "12".to_string())]);
+    assert_eq!(info.reserved_concurrency, None);
+    let versions = ok(cloud.list_versions_by_function(&ctx, f).await);
+    assert!(
+        versions.iter().any(|v| v.version == "1"),
+        "publish: true made version 1: {versions:?}"
+    );
+
+    ok(cloud.put_function_concurrency(&ctx, f, 5).await);
+    assert_eq!(ok(cloud.get_function(&ctx, f, None).await).reserved_concurrency, Some(5));
+    ok(cloud.delete_function_concurrency(&ctx, f).await);
+    assert_eq!(ok(cloud.get_function(&ctx, f, None).await).reserved_concurrency, None);
+
+    ok(cloud
+        .create_alias(
+            &ctx,
+            &CreateAlias {
+                function_name: f.into(),
+                alias_name: "live".into(),
+                function_version: "1".into(),
+                description: String::new(),
+                routing: vec![],
+            },
+        )
+        .await);
+    assert_eq!(ok(cloud.get_alias(&ctx, f, "live").await).function_version, "1");
+    ok(cloud.delete_alias(&ctx, f, "live").await);
+    let no_alias = err(cloud.get_alias(&ctx, f, "live").await);
+    assert_eq!(no_alias.code, "ResourceNotFoundException", "{no_alias}");
+
+    ok(cloud.delete_function(&ctx, f, None).await);
+    let gone = err(cloud.get_function(&ctx, f, None).await);
+    assert_eq!(
+        (gone.operation.as_str(), gone.code.as_str()),
+        ("GetFunction", "ResourceNotFoundException")
+    );
+}
+
+#[tokio::test]
+async fn secrets_are_listed_by_name_prefix() {
+    let moto = Moto::start();
+    let mut cloud = cloud_at(moto.url()).await;
+    // Small pages, so ListSecrets has to follow its token.
+    cloud.page_size = Some(1);
+    let ctx = agent_ctx(&cloud).await;
+    let mut arns = BTreeMap::new();
+    for name in ["np/20/b", "np/20/a", "np/20/c", "np/21/a", "other/np/20/a", "NP/20/upper"] {
+        let created = ok(cloud
+            .create_secret(
+                &ctx,
+                &CreateSecret {
+                    name: name.into(),
+                    description: String::new(),
+                    secret_string: "v".into(),
+                    tags: vec![],
+                },
+            )
+            .await);
+        arns.insert(name, created.arn);
+    }
+    // Scheduled for deletion: left out.
+    ok(cloud.delete_secret(&ctx, "np/20/c", false).await);
+
+    let listed = ok(cloud.list_secrets(&ctx, "np/20/").await);
+    let want: Vec<SecretSummary> = ["np/20/a", "np/20/b"]
+        .iter()
+        .map(|n| SecretSummary {
+            arn: arns[n].clone(),
+            name: (*n).to_string(),
+        })
+        .collect();
+    assert_eq!(listed, want);
+    assert!(ok(cloud.list_secrets(&ctx, "np/22/").await).is_empty());
 }
 
 #[tokio::test]

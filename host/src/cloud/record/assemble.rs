@@ -92,6 +92,9 @@ pub(super) fn fixture(seen: &Seen) -> (Fixture, Vec<String>) {
                 })
                 .collect(),
         },
+        // Log groups are not learnt from a run yet (the recording's notes say so
+        // when the run touched any).
+        logs: LogsFixture::default(),
         counters: CountersFixture::default(),
         recording: None,
     };
@@ -141,6 +144,7 @@ fn roles(seen: &Seen, notes: &mut Vec<String>) -> Vec<RoleFixture> {
             assume_role_policy_document: trust,
             allowed_actions: allowed_actions(seen.role_use.get(key)),
             max_session_duration: Some(max_session_duration),
+            ..RoleFixture::default()
         });
     }
     out

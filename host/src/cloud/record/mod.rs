@@ -2,7 +2,10 @@
 //!
 //! [`RecordingCloud`] wraps any [`Cloud`]: it forwards every call unchanged and, from
 //! each answer, learns how the cloud was before the run (see `seen.rs` for the
-//! rule: the first read wins, and only before the run writes). At the end of the run
+//! rule: the first read wins, and only before the run writes). Operations it does
+//! not learn from yet (creating and deleting roles, functions and log groups, their
+//! policies and concurrency, invocations, and the reads that go with them) are only
+//! forwarded: a run that used one gets a note per operation saying so. At the end of the run
 //! [`Recorder::write`] turns that into a fixture of the state the run started from
 //! (`assemble.rs`), adds a `recording` section — the calls the run made and the
 //! inputs it was given — and scrubs the whole document:
@@ -96,7 +99,8 @@ pub(crate) struct RecordingSection {
     pub inputs: Value,
     /// Every call the run made (or the host refused), in order.
     pub calls: Vec<RecordedCall>,
-    /// What the simulated cloud could not hold and was left out.
+    /// What the simulated cloud could not hold and was left out, and the operations
+    /// the run used whose effects the recording does not follow.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -178,7 +182,8 @@ impl Recorder {
     /// journal's call entries; every string passes through `redactor`.
     pub fn document(&self, ok: bool, calls: &[CallRecord], redactor: &Redactor) -> Result<(String, Vec<String>), RecordError> {
         let seen = lock(&self.seen);
-        let (mut fixture, notes) = assemble::fixture(&seen);
+        let (mut fixture, mut notes) = assemble::fixture(&seen);
+        notes.extend(seen.untracked_notes());
         let section = RecordingSection {
             format: FORMAT,
             backend: self.backend.to_owned(),
@@ -405,6 +410,65 @@ impl LambdaApi for RecordingCloud {
         drop(seen);
         answer
     }
+
+    async fn create_function(&self, ctx: &CallCtx, req: &CreateFunction) -> CloudResult<FunctionConfiguration> {
+        let answer = self.inner.lambda.create_function(ctx, req).await;
+        let action = "lambda:CreateFunction";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn put_function_concurrency(&self, ctx: &CallCtx, name: &str, reserved: u32) -> CloudResult<()> {
+        let answer = self.inner.lambda.put_function_concurrency(ctx, name, reserved).await;
+        let action = "lambda:PutFunctionConcurrency";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_function_concurrency(&self, ctx: &CallCtx, name: &str) -> CloudResult<()> {
+        let answer = self.inner.lambda.delete_function_concurrency(ctx, name).await;
+        let action = "lambda:DeleteFunctionConcurrency";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn put_provisioned_concurrency_config(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: &str,
+        requested: u32,
+    ) -> CloudResult<ProvisionedConcurrency> {
+        let answer = self
+            .inner
+            .lambda
+            .put_provisioned_concurrency_config(ctx, name, qualifier, requested)
+            .await;
+        let action = "lambda:PutProvisionedConcurrencyConfig";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<()> {
+        let answer = self.inner.lambda.delete_provisioned_concurrency_config(ctx, name, qualifier).await;
+        let action = "lambda:DeleteProvisionedConcurrencyConfig";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<()> {
+        let answer = self.inner.lambda.delete_alias(ctx, name, alias).await;
+        let action = "lambda:DeleteAlias";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn invoke(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, payload: &[u8]) -> CloudResult<Invocation> {
+        let answer = self.inner.lambda.invoke(ctx, name, qualifier, payload).await;
+        let action = "lambda:Invoke";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
 }
 
 #[async_trait]
@@ -460,6 +524,128 @@ impl IamApi for RecordingCloud {
         drop(seen);
         answer
     }
+
+    async fn create_role(&self, ctx: &CallCtx, req: &CreateRole) -> CloudResult<Role> {
+        let answer = self.inner.iam.create_role(ctx, req).await;
+        let action = "iam:CreateRole";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn update_assume_role_policy(&self, ctx: &CallCtx, role_name: &str, document: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.update_assume_role_policy(ctx, role_name, document).await;
+        let action = "iam:UpdateAssumeRolePolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn tag_role(&self, ctx: &CallCtx, role_name: &str, tags: &[(String, String)]) -> CloudResult<()> {
+        let answer = self.inner.iam.tag_role(ctx, role_name, tags).await;
+        let action = "iam:TagRole";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn put_role_permissions_boundary(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.put_role_permissions_boundary(ctx, role_name, policy_arn).await;
+        let action = "iam:PutRolePermissionsBoundary";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.delete_role(ctx, role_name).await;
+        let action = "iam:DeleteRole";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn put_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str, document: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.put_role_policy(ctx, role_name, policy_name, document).await;
+        let action = "iam:PutRolePolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn get_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<String> {
+        let answer = self.inner.iam.get_role_policy(ctx, role_name, policy_name).await;
+        let action = "iam:GetRolePolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn list_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<String>> {
+        let answer = self.inner.iam.list_role_policies(ctx, role_name).await;
+        let action = "iam:ListRolePolicies";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.delete_role_policy(ctx, role_name, policy_name).await;
+        let action = "iam:DeleteRolePolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn attach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.attach_role_policy(ctx, role_name, policy_arn).await;
+        let action = "iam:AttachRolePolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn detach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        let answer = self.inner.iam.detach_role_policy(ctx, role_name, policy_arn).await;
+        let action = "iam:DetachRolePolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn list_attached_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<AttachedPolicy>> {
+        let answer = self.inner.iam.list_attached_role_policies(ctx, role_name).await;
+        let action = "iam:ListAttachedRolePolicies";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+}
+
+#[async_trait]
+impl LogsApi for RecordingCloud {
+    async fn create_log_group(&self, ctx: &CallCtx, name: &str, tags: &[(String, String)]) -> CloudResult<()> {
+        let answer = self.inner.logs.create_log_group(ctx, name, tags).await;
+        let action = "logs:CreateLogGroup";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_log_group(&self, ctx: &CallCtx, name: &str) -> CloudResult<()> {
+        let answer = self.inner.logs.delete_log_group(ctx, name).await;
+        let action = "logs:DeleteLogGroup";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn put_retention_policy(&self, ctx: &CallCtx, name: &str, days: u32) -> CloudResult<()> {
+        let answer = self.inner.logs.put_retention_policy(ctx, name, days).await;
+        let action = "logs:PutRetentionPolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_retention_policy(&self, ctx: &CallCtx, name: &str) -> CloudResult<()> {
+        let answer = self.inner.logs.delete_retention_policy(ctx, name).await;
+        let action = "logs:DeleteRetentionPolicy";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn describe_log_groups(&self, ctx: &CallCtx, prefix: &str) -> CloudResult<Vec<LogGroup>> {
+        let answer = self.inner.logs.describe_log_groups(ctx, prefix).await;
+        let action = "logs:DescribeLogGroups";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
 }
 
 #[async_trait]
@@ -495,6 +681,13 @@ impl SecretsApi for RecordingCloud {
         drop(seen);
         answer
     }
+
+    async fn list_secrets(&self, ctx: &CallCtx, name_prefix: &str) -> CloudResult<Vec<SecretSummary>> {
+        let answer = self.inner.secrets.list_secrets(ctx, name_prefix).await;
+        let action = "secretsmanager:ListSecrets";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
 }
 
 #[async_trait]
@@ -514,4 +707,33 @@ impl TaggingApi for RecordingCloud {
 fn secret_key(ctx: &CallCtx, r: &SecretRef) -> seen::RegionalKey {
     let (account, region, _) = seen::secret_ref(ctx, &r.arn);
     (account, region, r.name.clone())
+}
+
+#[cfg(test)]
+mod untracked_tests {
+    use super::*;
+    use crate::cloud::sim::SimCloud;
+
+    #[tokio::test]
+    async fn a_run_that_used_operations_the_recording_does_not_follow_says_so_once_each() {
+        let (cloud, recorder) = record(Cloud::of(Arc::new(SimCloud::new_empty())), Inputs::default(), "test");
+        let ctx = CallCtx {
+            identity: cloud.agent_identity().await.expect("agent").value,
+            region: cloud.default_region(),
+        };
+        cloud.logs.create_log_group(&ctx, "/aws/lambda/f", &[]).await.expect("created");
+        // Refused the second time: used all the same, and noted once.
+        assert!(cloud.logs.create_log_group(&ctx, "/aws/lambda/f", &[]).await.is_err());
+        cloud.logs.describe_log_groups(&ctx, "/aws/lambda/").await.expect("described");
+        let (text, notes) = recorder.document(true, &[], &Redactor::new()).expect("recording");
+        assert_eq!(
+            notes,
+            [
+                seen::untracked_note("logs:CreateLogGroup"),
+                seen::untracked_note("logs:DescribeLogGroups")
+            ]
+        );
+        let doc: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(doc["recording"]["notes"], serde_json::json!(notes));
+    }
 }

@@ -267,6 +267,10 @@ pub(super) struct Seen {
     pub s3_objects: BTreeSet<(String, String)>,
     /// Every request id answered, to be sure none reaches the file.
     pub request_ids: BTreeSet<String>,
+    /// Operations the run used whose effect or answer the recording does not follow
+    /// (`iam:CreateRole` …): each gets a note, so that the recording says it may not
+    /// replay as AWS answered.
+    pub untracked: BTreeSet<String>,
 }
 
 fn is_version_number(q: &str) -> bool {
@@ -326,6 +330,19 @@ fn session_role(arn: &str) -> Option<RoleKey> {
     Some((account.to_owned(), role.to_owned()))
 }
 
+/// The note for a run that used `action`, an operation the recording does not follow.
+pub(super) fn untracked_note(action: &str) -> String {
+    let operation = action.split_once(':').map_or(action, |(_, operation)| operation);
+    let what = match operation {
+        "Invoke" => "invocations are",
+        "DeleteRole" | "DeleteAlias" | "DeleteLogGroup" => "resources this run created or deleted are",
+        op if op.starts_with("Create") => "resources this run created or deleted are",
+        op if op.starts_with("Get") || op.starts_with("List") || op.starts_with("Describe") => "what this run read is",
+        _ => "changes this run made are",
+    };
+    format!("{action}: {what} not kept in the recording; a replay may answer differently")
+}
+
 fn tag_map(tags: &[(String, String)]) -> BTreeMap<String, String> {
     tags.iter().cloned().collect()
 }
@@ -351,6 +368,16 @@ impl Seen {
             Err(e) if e.code.starts_with("AccessDenied") => usage.denied.insert(action.to_owned()),
             _ => usage.allowed.insert(action.to_owned()),
         };
+    }
+
+    /// The run used `action`, which the recording does not follow.
+    pub(super) fn untracked(&mut self, action: &str) {
+        self.untracked.insert(action.to_owned());
+    }
+
+    /// One note per untracked operation the run used, by operation name.
+    pub(super) fn untracked_notes(&self) -> Vec<String> {
+        self.untracked.iter().map(|action| untracked_note(action)).collect()
     }
 
     pub(super) fn agent_identity(&mut self, identity: &Identity) {
@@ -640,5 +667,33 @@ impl Seen {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn untracked_operations_get_one_note_each_in_name_order() {
+        let mut seen = Seen::new("us-east-1".into());
+        for action in [
+            "logs:PutRetentionPolicy",
+            "iam:CreateRole",
+            "lambda:Invoke",
+            "iam:CreateRole",
+            "iam:ListRolePolicies",
+        ] {
+            seen.untracked(action);
+        }
+        assert_eq!(
+            seen.untracked_notes(),
+            [
+                "iam:CreateRole: resources this run created or deleted are not kept in the recording; a replay may answer differently",
+                "iam:ListRolePolicies: what this run read is not kept in the recording; a replay may answer differently",
+                "lambda:Invoke: invocations are not kept in the recording; a replay may answer differently",
+                "logs:PutRetentionPolicy: changes this run made are not kept in the recording; a replay may answer differently",
+            ]
+        );
     }
 }

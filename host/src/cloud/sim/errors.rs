@@ -12,6 +12,7 @@ pub(super) enum Service {
     Sts,
     SecretsManager,
     Tagging,
+    Logs,
 }
 
 impl Service {
@@ -24,6 +25,7 @@ impl Service {
             Service::Sts => "sts",
             Service::SecretsManager => "secretsmanager",
             Service::Tagging => "tag",
+            Service::Logs => "logs",
         }
     }
 

@@ -35,6 +35,8 @@ pub(crate) struct Fixture {
     pub secrets: Vec<SecretFixture>,
     #[serde(default)]
     pub s3: S3Fixture,
+    #[serde(default)]
+    pub logs: LogsFixture,
     /// The sim's id counters, so that a reloaded dump goes on minting fresh ids.
     #[serde(default)]
     pub counters: CountersFixture,
@@ -81,6 +83,41 @@ pub(crate) struct RoleFixture {
     /// Default 3600 seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_session_duration: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The permissions boundary's policy ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Inline policies: name → document.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inline_policies: BTreeMap<String, Value>,
+    /// Attached managed policies' ARNs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached_policies: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogsFixture {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_groups: Vec<LogGroupFixture>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogGroupFixture {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Absent: events are kept forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_in_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_bytes: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -177,6 +214,12 @@ pub(crate) struct FunctionFixture {
     /// scripted entry succeeds at once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next_updates: Vec<UpdateScriptFixture>,
+    /// What Invoke answers: the sim runs no code. Default: `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoke_response: Option<Value>,
+    /// Makes Invoke report a function error (`Unhandled`, `Handled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoke_error: Option<String>,
 }
 
 /// A published version: its number, description, and whatever differs from `$LATEST`.

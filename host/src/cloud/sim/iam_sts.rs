@@ -6,7 +6,7 @@ use super::errors::{Api, Fault};
 use super::policy;
 use super::state::{arn_account, assumed_role_of, sha256_hex, RoleState, Session, State};
 use super::SimCloud;
-use crate::cloud::{AssumeRoleRequest, CallCtx, Credentials, Identity, Role};
+use crate::cloud::{AssumeRoleRequest, AttachedPolicy, CallCtx, CreateRole, Credentials, Identity, Role};
 use crate::cloud::{CloudResult, IamApi, StsApi};
 use serde_json::Value;
 
@@ -182,14 +182,7 @@ impl State {
             .map_or_else(|| format!("arn:aws:iam::{account}:role/{role_name}"), RoleState::arn);
         self.authorize(ctx, api, &resource)?;
         let role = role.ok_or_else(|| Fault::new("NoSuchEntity", format!("The role with name {role_name} cannot be found.")))?;
-        let arn = role.arn();
-        Ok(Role {
-            role_name: role.name,
-            role_id: format!("AROA{}", &sha256_hex(&arn).to_ascii_uppercase()[..17]),
-            arn,
-            assume_role_policy_document: role.trust_policy.to_string(),
-            max_session_duration: role.max_session_duration,
-        })
+        Ok(role.answer())
     }
 }
 
@@ -209,11 +202,158 @@ impl StsApi for SimCloud {
     }
 }
 
+impl RoleState {
+    /// The role as GetRole answers it.
+    pub(super) fn answer(&self) -> Role {
+        let arn = self.arn();
+        Role {
+            role_name: self.name.clone(),
+            role_id: format!("AROA{}", &sha256_hex(&arn).to_ascii_uppercase()[..17]),
+            arn,
+            assume_role_policy_document: self.trust_policy.to_string(),
+            max_session_duration: self.max_session_duration,
+            description: self.description.clone(),
+            permissions_boundary: self.permissions_boundary.clone(),
+            tags: self.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl IamApi for SimCloud {
     async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
         self.call(Api::new(Service::Iam, "GetRole"), |st, api| st.iam_get_role(ctx, api, role_name))
             .await
+    }
+
+    async fn create_role(&self, ctx: &CallCtx, req: &CreateRole) -> CloudResult<Role> {
+        self.call(Api::new(Service::Iam, "CreateRole"), |st, api| st.iam_create_role(ctx, api, req))
+            .await
+    }
+
+    async fn update_assume_role_policy(&self, ctx: &CallCtx, role_name: &str, document: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "UpdateAssumeRolePolicy"), |st, api| {
+            let trust = parse_document(document)?;
+            st.iam_role_mut(ctx, api, role_name)?.trust_policy = trust;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn tag_role(&self, ctx: &CallCtx, role_name: &str, tags: &[(String, String)]) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "TagRole"), |st, api| {
+            let role = st.iam_role_mut(ctx, api, role_name)?;
+            role.tags.extend(tags.iter().cloned());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_role_permissions_boundary(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "PutRolePermissionsBoundary"), |st, api| {
+            st.iam_role_mut(ctx, api, role_name)?.permissions_boundary = Some(policy_arn.to_string());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "DeleteRole"), |st, api| {
+            st.iam_delete_role(ctx, api, role_name)
+        })
+        .await
+    }
+
+    async fn put_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str, document: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "PutRolePolicy"), |st, api| {
+            let document = parse_document(document)?;
+            st.iam_role_mut(ctx, api, role_name)?
+                .inline_policies
+                .insert(policy_name.to_string(), document);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<String> {
+        self.call(Api::new(Service::Iam, "GetRolePolicy"), |st, api| {
+            let role = st.iam_role_mut(ctx, api, role_name)?;
+            role.inline_policies
+                .get(policy_name)
+                .map(Value::to_string)
+                .ok_or_else(|| no_role_policy(role_name, policy_name))
+        })
+        .await
+    }
+
+    async fn list_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<String>> {
+        self.call(Api::new(Service::Iam, "ListRolePolicies"), |st, api| {
+            Ok(st.iam_role_mut(ctx, api, role_name)?.inline_policies.keys().cloned().collect())
+        })
+        .await
+    }
+
+    async fn delete_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "DeleteRolePolicy"), |st, api| {
+            let role = st.iam_role_mut(ctx, api, role_name)?;
+            role.inline_policies
+                .remove(policy_name)
+                .map(|_| ())
+                .ok_or_else(|| no_role_policy(role_name, policy_name))
+        })
+        .await
+    }
+
+    async fn attach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "AttachRolePolicy"), |st, api| {
+            st.iam_role_mut(ctx, api, role_name)?
+                .attached_policies
+                .insert(policy_arn.to_string());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn detach_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.call(Api::new(Service::Iam, "DetachRolePolicy"), |st, api| {
+            if st.iam_role_mut(ctx, api, role_name)?.attached_policies.remove(policy_arn) {
+                Ok(())
+            } else {
+                Err(Fault::new("NoSuchEntity", format!("Policy {policy_arn} was not found.")))
+            }
+        })
+        .await
+    }
+
+    async fn list_attached_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<AttachedPolicy>> {
+        self.call(Api::new(Service::Iam, "ListAttachedRolePolicies"), |st, api| {
+            let role = st.iam_role_mut(ctx, api, role_name)?;
+            Ok(role
+                .attached_policies
+                .iter()
+                .map(|arn| AttachedPolicy {
+                    policy_name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
+                    policy_arn: arn.clone(),
+                })
+                .collect())
+        })
+        .await
+    }
+}
+
+fn no_role_policy(role_name: &str, policy_name: &str) -> Fault {
+    Fault::new(
+        "NoSuchEntity",
+        format!("The role policy with name {policy_name} cannot be found on role {role_name}."),
+    )
+}
+
+/// A policy document as IAM takes it: a JSON object with a `Statement`.
+pub(super) fn parse_document(document: &str) -> Result<Value, Fault> {
+    match serde_json::from_str::<Value>(document) {
+        Ok(v) if matches!(v.get("Statement"), Some(Value::Array(_) | Value::Object(_))) => Ok(v),
+        Ok(_) => Err(Fault::new("MalformedPolicyDocument", "Syntax errors in policy.")),
+        Err(_) => Err(Fault::new("MalformedPolicyDocument", "This policy contains invalid Json")),
     }
 }
 

@@ -10,8 +10,8 @@ use super::errors::{Api, Fault};
 use super::state::{sha256_hex, AliasState, Function, State, Version};
 use super::{lambda_api, SimCloud};
 use crate::cloud::{
-    Alias, CallCtx, CodeSource, CreateAlias, FunctionConfiguration, FunctionInfo, PackageType, ProvisionedConcurrency, UpdateAlias,
-    UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
+    Alias, CallCtx, CodeSource, CreateAlias, CreateFunction, FunctionConfiguration, FunctionInfo, Invocation, PackageType,
+    ProvisionedConcurrency, UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
 };
 use crate::cloud::{CloudResult, LambdaApi};
 use std::collections::BTreeMap;
@@ -19,9 +19,9 @@ use std::collections::BTreeMap;
 /// The unpublished, editable version.
 pub(super) const LATEST: &str = "$LATEST";
 
-const NOT_FOUND: &str = "ResourceNotFoundException";
-const CONFLICT: &str = "ResourceConflictException";
-const INVALID: &str = "InvalidParameterValueException";
+pub(super) const NOT_FOUND: &str = "ResourceNotFoundException";
+pub(super) const CONFLICT: &str = "ResourceConflictException";
+pub(super) const INVALID: &str = "InvalidParameterValueException";
 const VALIDATION: &str = "ValidationException";
 
 /// Lambda's own pattern for FunctionName, quoted in its validation errors.
@@ -147,7 +147,7 @@ pub(super) fn check_routing(f: &Function, primary: &str, routing: &BTreeMap<Stri
 
 /// Which configuration a qualifier reads.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Target {
+pub(super) enum Target {
     Latest,
     Version(u64),
 }
@@ -159,7 +159,7 @@ impl Function {
     }
 
     /// `None`/`$LATEST`, a version number or an alias (followed to its version).
-    fn resolve(&self, qualifier: Option<&str>) -> Option<Target> {
+    pub(super) fn resolve(&self, qualifier: Option<&str>) -> Option<Target> {
         let resolve_version = |v: &str| match v {
             LATEST => Some(Target::Latest),
             v => parse_version_number(v)
@@ -175,6 +175,10 @@ impl Function {
 
     /// A configuration read: time passes, so a running update shows its next status.
     fn observe(&mut self) {
+        if self.activating {
+            self.activating = false;
+            self.state = "Active".to_string();
+        }
         let Some(update) = &mut self.current_update else {
             return;
         };
@@ -206,7 +210,7 @@ impl Function {
     }
 
     /// Lambda refuses changes while the function is being created or updated.
-    fn check_updatable(&self) -> Result<(), Fault> {
+    pub(super) fn check_updatable(&self) -> Result<(), Fault> {
         if self.state == "Pending" {
             return Err(Fault::new(
                 CONFLICT,
@@ -225,7 +229,7 @@ impl Function {
         Ok(())
     }
 
-    fn configuration(&self, qualifier: Option<&str>, target: Target) -> FunctionConfiguration {
+    pub(super) fn configuration(&self, qualifier: Option<&str>, target: Target) -> FunctionConfiguration {
         let function_arn = match qualifier {
             Some(q) => format!("{}:{q}", self.arn),
             None => self.arn.clone(),
@@ -300,27 +304,27 @@ impl Function {
 }
 
 /// A function reference as given by the caller, parsed.
-struct FnRef {
-    key: (String, String),
-    qualifier: Option<String>,
+pub(super) struct FnRef {
+    pub(super) key: (String, String),
+    pub(super) qualifier: Option<String>,
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
-    arn: String,
+    pub(super) arn: String,
 }
 
 impl FnRef {
-    fn qualified_arn(&self) -> String {
+    pub(super) fn qualified_arn(&self) -> String {
         match &self.qualifier {
             Some(q) => format!("{}:{q}", self.arn),
             None => self.arn.clone(),
         }
     }
 
-    fn not_found(&self) -> Fault {
+    pub(super) fn not_found(&self) -> Fault {
         Fault::new(NOT_FOUND, format!("Function not found: {}", self.qualified_arn()))
     }
 
     /// For operations that take no qualifier.
-    fn unqualified(self, given: &str) -> Result<FnRef, Fault> {
+    pub(super) fn unqualified(self, given: &str) -> Result<FnRef, Fault> {
         match self.qualifier {
             None => Ok(self),
             Some(_) => Err(name_pattern_error(given)),
@@ -346,7 +350,7 @@ fn check_qualifier(q: &str) -> Result<(), Fault> {
 impl State {
     /// Parses a function name, `name:qualifier` or function ARN, reconciling an
     /// embedded qualifier with an explicit one.
-    fn function_ref(&self, ctx: &CallCtx, given: &str, qualifier: Option<&str>) -> Result<FnRef, Fault> {
+    pub(super) fn function_ref(&self, ctx: &CallCtx, given: &str, qualifier: Option<&str>) -> Result<FnRef, Fault> {
         let (region, account, rest) = match given.strip_prefix("arn:") {
             Some(arn) => {
                 let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -389,7 +393,7 @@ impl State {
         Ok(fref)
     }
 
-    fn function(&mut self, fref: &FnRef) -> Result<&mut Function, Fault> {
+    pub(super) fn function(&mut self, fref: &FnRef) -> Result<&mut Function, Fault> {
         self.functions
             .get_mut(&fref.key)
             .ok_or_else(|| Fault::new(NOT_FOUND, format!("Function not found: {}", fref.arn)))
@@ -857,6 +861,57 @@ impl LambdaApi for SimCloud {
     async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency> {
         self.call(lambda_api("GetProvisionedConcurrencyConfig"), |st, api| {
             st.lambda_get_provisioned_concurrency(ctx, api, name, qualifier)
+        })
+        .await
+    }
+    async fn create_function(&self, ctx: &CallCtx, req: &CreateFunction) -> CloudResult<FunctionConfiguration> {
+        self.call(lambda_api("CreateFunction"), |st, api| st.lambda_create_function(ctx, api, req))
+            .await
+    }
+
+    async fn put_function_concurrency(&self, ctx: &CallCtx, name: &str, reserved: u32) -> CloudResult<()> {
+        self.call(lambda_api("PutFunctionConcurrency"), |st, api| {
+            st.lambda_put_function_concurrency(ctx, api, name, reserved)
+        })
+        .await
+    }
+
+    async fn delete_function_concurrency(&self, ctx: &CallCtx, name: &str) -> CloudResult<()> {
+        self.call(lambda_api("DeleteFunctionConcurrency"), |st, api| {
+            st.lambda_delete_function_concurrency(ctx, api, name)
+        })
+        .await
+    }
+
+    async fn put_provisioned_concurrency_config(
+        &self,
+        ctx: &CallCtx,
+        name: &str,
+        qualifier: &str,
+        requested: u32,
+    ) -> CloudResult<ProvisionedConcurrency> {
+        self.call(lambda_api("PutProvisionedConcurrencyConfig"), |st, api| {
+            st.lambda_put_provisioned(ctx, api, name, qualifier, requested)
+        })
+        .await
+    }
+
+    async fn delete_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<()> {
+        self.call(lambda_api("DeleteProvisionedConcurrencyConfig"), |st, api| {
+            st.lambda_delete_provisioned(ctx, api, name, qualifier)
+        })
+        .await
+    }
+
+    async fn delete_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<()> {
+        self.call(lambda_api("DeleteAlias"), |st, api| st.lambda_delete_alias(ctx, api, name, alias))
+            .await
+    }
+
+    async fn invoke(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, payload: &[u8]) -> CloudResult<Invocation> {
+        // IAM's action for Invoke is lambda:InvokeFunction.
+        self.call(lambda_api("InvokeFunction"), |st, api| {
+            st.lambda_invoke(ctx, api, name, qualifier, payload)
         })
         .await
     }

@@ -46,6 +46,7 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
         repositories: BTreeMap::new(),
         secrets: BTreeMap::new(),
         s3_objects: BTreeMap::new(),
+        log_groups: BTreeMap::new(),
         sessions: BTreeMap::new(),
         clock: super::iam_sts::VIRTUAL_EPOCH,
         counters: Counters {
@@ -71,7 +72,40 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
     for secret in fx.secrets {
         load_secret(&mut st, secret)?;
     }
+    for group in fx.logs.log_groups {
+        load_log_group(&mut st, group)?;
+    }
     Ok(st)
+}
+
+fn load_log_group(st: &mut State, g: LogGroupFixture) -> Result<(), String> {
+    let what = format!("log group \"{}\"", g.name);
+    if g.name.is_empty() {
+        return Err("a log group has an empty name".to_string());
+    }
+    if let Some(days) = g.retention_in_days {
+        if !crate::caps::logs::RETENTION_DAYS.contains(&days) {
+            return Err(format!(
+                "{what}: retention_in_days {days} is not a retention CloudWatch Logs accepts"
+            ));
+        }
+    }
+    let region = g.region.unwrap_or_else(|| st.region.clone());
+    let key = (region.clone(), g.name.clone());
+    if st.log_groups.contains_key(&key) {
+        return Err(format!("{what} in {region} is listed twice"));
+    }
+    st.log_groups.insert(
+        key,
+        LogGroupState {
+            name: g.name,
+            region,
+            retention_in_days: g.retention_in_days,
+            tags: g.tags,
+            stored_bytes: g.stored_bytes.unwrap_or(0),
+        },
+    );
+    Ok(())
 }
 
 fn load_s3_object(st: &mut State, o: S3ObjectFixture) -> Result<(), String> {
@@ -111,6 +145,11 @@ fn load_role(st: &mut State, r: RoleFixture) -> Result<(), String> {
     if st.roles.contains_key(&key) {
         return Err(format!("{what} in account {account} is listed twice"));
     }
+    for (name, document) in &r.inline_policies {
+        if !document.is_object() {
+            return Err(format!("{what}: inline policy \"{name}\" is not a JSON object"));
+        }
+    }
     let role = RoleState {
         name: r.name,
         account,
@@ -118,6 +157,11 @@ fn load_role(st: &mut State, r: RoleFixture) -> Result<(), String> {
         trust_policy,
         allowed_actions: r.allowed_actions,
         max_session_duration,
+        description: r.description.unwrap_or_default(),
+        permissions_boundary: r.permissions_boundary,
+        tags: r.tags,
+        inline_policies: r.inline_policies,
+        attached_policies: r.attached_policies.into_iter().collect(),
     };
     st.roles.insert(key, role);
     Ok(())
@@ -251,6 +295,9 @@ fn load_function(st: &mut State, f: FunctionFixture) -> Result<(), String> {
         provisioned: BTreeMap::new(),
         current_update: None,
         next_updates: VecDeque::new(),
+        activating: false,
+        invoke_response: f.invoke_response,
+        invoke_error: f.invoke_error,
     };
     if let Some(policy) = &function.policy {
         if !policy.is_object() {
@@ -476,6 +523,19 @@ pub(super) fn dump(st: &State) -> Fixture {
             repositories: st.repositories.values().map(dump_repository).collect(),
         },
         secrets: st.secrets.values().map(dump_secret).collect(),
+        logs: LogsFixture {
+            log_groups: st
+                .log_groups
+                .values()
+                .map(|g| LogGroupFixture {
+                    name: g.name.clone(),
+                    region: Some(g.region.clone()),
+                    retention_in_days: g.retention_in_days,
+                    tags: g.tags.clone(),
+                    stored_bytes: Some(g.stored_bytes),
+                })
+                .collect(),
+        },
         s3: S3Fixture {
             objects: st
                 .s3_objects
@@ -505,6 +565,11 @@ fn dump_role(r: &RoleState) -> RoleFixture {
         assume_role_policy_document: Some(r.trust_policy.clone()),
         allowed_actions: r.allowed_actions.clone(),
         max_session_duration: Some(r.max_session_duration),
+        description: non_empty(&r.description),
+        permissions_boundary: r.permissions_boundary.clone(),
+        tags: r.tags.clone(),
+        inline_policies: r.inline_policies.clone(),
+        attached_policies: r.attached_policies.iter().cloned().collect(),
     }
 }
 
@@ -543,7 +608,9 @@ fn dump_function(f: &Function) -> FunctionFixture {
         subnet_ids: non_empty(&s.subnet_ids),
         security_group_ids: non_empty(&s.security_group_ids),
         description: non_empty(&f.description),
-        state: Some(f.state.clone()),
+        // A function being created is dumped as it will be: nothing would move a
+        // reloaded `Pending` on.
+        state: Some(if f.activating { "Active".to_string() } else { f.state.clone() }),
         state_reason: f.state_reason.clone(),
         last_update_status: Some(f.last_update_status.clone()),
         last_update_status_reason: f.last_update_status_reason.clone(),
@@ -576,6 +643,8 @@ fn dump_function(f: &Function) -> FunctionFixture {
             .collect(),
         current_update: f.current_update.as_ref().map(dump_script),
         next_updates: f.next_updates.iter().map(dump_script).collect(),
+        invoke_response: f.invoke_response.clone(),
+        invoke_error: f.invoke_error.clone(),
     }
 }
 

@@ -19,9 +19,12 @@
 mod ecr;
 mod errors;
 pub(crate) mod fixture;
+mod iam_roles;
 mod iam_sts;
 mod lambda;
+mod lambda_lifecycle;
 mod load;
+mod logs;
 mod policy;
 mod secrets;
 mod state;

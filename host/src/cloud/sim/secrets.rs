@@ -4,7 +4,7 @@
 use super::errors::{Api, Fault};
 use super::state::{sha256_hex, Secret, State};
 use super::{secrets_api, SimCloud};
-use crate::cloud::{CallCtx, CreateSecret, SecretRef};
+use crate::cloud::{CallCtx, CreateSecret, SecretRef, SecretSummary};
 use crate::cloud::{CloudResult, SecretsApi};
 use sha2::{Digest, Sha256};
 
@@ -157,6 +157,23 @@ impl SecretsApi for SimCloud {
     async fn delete_secret(&self, ctx: &CallCtx, secret_id: &str, force: bool) -> CloudResult<()> {
         self.call(secrets_api("DeleteSecret"), |st, api| st.secrets_delete(ctx, api, secret_id, force))
             .await
+    }
+
+    async fn list_secrets(&self, ctx: &CallCtx, name_prefix: &str) -> CloudResult<Vec<SecretSummary>> {
+        self.call(secrets_api("ListSecrets"), |st, api| {
+            // ListSecrets has no resource-level permissions.
+            st.authorize(ctx, api, "*")?;
+            Ok(st
+                .secrets
+                .values()
+                .filter(|s| s.region == ctx.region && !s.pending_deletion && s.name.starts_with(name_prefix))
+                .map(|s| SecretSummary {
+                    arn: st.secret_arn_of(s),
+                    name: s.name.clone(),
+                })
+                .collect())
+        })
+        .await
     }
 }
 

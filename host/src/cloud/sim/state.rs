@@ -25,6 +25,8 @@ pub(super) struct State {
     pub secrets: BTreeMap<(String, String), Secret>,
     /// Keyed by (bucket, key).
     pub s3_objects: BTreeMap<(String, String), S3Object>,
+    /// Keyed by (region, log group name).
+    pub log_groups: BTreeMap<(String, String), LogGroupState>,
     /// Sessions that carry a session policy, by access key id. Not dumped: a session
     /// lives as long as the run that made it.
     pub sessions: BTreeMap<String, Session>,
@@ -51,6 +53,13 @@ pub(super) struct RoleState {
     pub trust_policy: Value,
     pub allowed_actions: Option<Vec<String>>,
     pub max_session_duration: u32,
+    pub description: String,
+    pub permissions_boundary: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    /// Inline policies by name.
+    pub inline_policies: BTreeMap<String, Value>,
+    /// Attached managed policies' ARNs.
+    pub attached_policies: std::collections::BTreeSet<String>,
 }
 
 impl RoleState {
@@ -85,6 +94,12 @@ pub(super) struct Function {
     /// The rest of the running update's statuses, shown one per configuration read.
     pub current_update: Option<UpdateScript>,
     pub next_updates: VecDeque<UpdateScript>,
+    /// A new function: `Pending` until the next configuration read shows `Active`.
+    pub activating: bool,
+    /// What Invoke answers (the sim runs no code): the response document, and the
+    /// function error (`Unhandled`) when the function is scripted to fail.
+    pub invoke_response: Option<Value>,
+    pub invoke_error: Option<String>,
 }
 
 /// Code and configuration, as `$LATEST` has them and versions snapshot them.
@@ -191,6 +206,15 @@ pub(super) struct Secret {
     pub tags: BTreeMap<String, String>,
     pub version_id: Option<String>,
     pub pending_deletion: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct LogGroupState {
+    pub name: String,
+    pub region: String,
+    pub retention_in_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+    pub stored_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -3,79 +3,12 @@
 //! it replaces did, except its defect "an absent provider value wiped a value the agent
 //! already had": here provider → existing variable → default.
 
-use lambda_scope::{config, function_name, Context};
+use lambda_scope::{function_name, settings, Context};
 use scope_step::prelude::*;
-use scope_step::{lambda, providers, CallError};
+use scope_step::{lambda, CallError};
 use serde_json::{json, Map, Value};
 
 struct BuildContext;
-
-/// Deep-merges `over` into `base`, collecting the keys two providers set differently.
-fn merge(base: &mut Value, over: &Value, path: &str, collisions: &mut Vec<String>) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                match b.get_mut(k) {
-                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v, &here, collisions),
-                    Some(existing) => {
-                        if existing != v {
-                            collisions.push(here);
-                        }
-                        *existing = v.clone();
-                    }
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
-/// The merged attributes of one provider category at the scope.
-fn category(nrn: &str, name: &str, dims: &[(String, String)]) -> Value {
-    let mut merged = json!({});
-    let found = match providers::by_category(nrn, &[name.to_owned()], dims) {
-        Ok(f) => f,
-        Err(e) => {
-            log::warn(&format!("could not read {name} providers: {}", e.explain()));
-            return merged;
-        }
-    };
-    let mut collisions = Vec::new();
-    for p in found {
-        match serde_json::from_str::<Value>(&p.attributes) {
-            Ok(attrs) if attrs.is_object() => merge(&mut merged, &attrs, "", &mut collisions),
-            _ => log::warn(&format!("provider {} ({name}) has malformed attributes; ignored", p.id)),
-        }
-    }
-    for key in collisions {
-        log::warn(&format!(
-            "{name} providers set `{key}` more than once; the one closest to the scope wins"
-        ));
-    }
-    merged
-}
-
-fn text(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(lambda_scope::text_of)
-}
-
-/// Provider value, else the variable the agent already had, else the default.
-fn keep(provider: Option<String>, var_name: &str, default: &str) -> String {
-    provider
-        .or_else(|| var(var_name).filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| default.to_owned())
-}
-
-fn list(v: &Value, pointer: &str, var_name: &str) -> String {
-    match v.pointer(pointer) {
-        Some(Value::Array(a)) => Value::Array(a.clone()).to_string(),
-        _ => var(var_name).filter(|v| !v.is_empty()).unwrap_or_else(|| "[]".into()),
-    }
-}
 
 /// The highest numeric version whose description is `deployment`.
 fn version_for(versions: &[lambda::VersionInfo], deployment: &str) -> String {
@@ -147,116 +80,10 @@ impl Step for BuildContext {
             output("LAMBDA_CURRENT_VERSION", green),
         ]);
 
-        let http = ctx
-            .value("/scope/capabilities/http_enabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        let visibility = if http {
-            ctx.text("/scope/capabilities/visibility").unwrap_or_else(|| "public".into())
-        } else {
-            "event-driven".into()
-        };
-        out.push(output("VISIBILITY", visibility));
-        for (name, key, var_name, default) in [
-            ("LAMBDA_MEMORY", "memory", "LAMBDA_MEMORY", "256"),
-            ("LAMBDA_TIMEOUT", "timeout", "LAMBDA_TIMEOUT", "30"),
-            ("LAMBDA_ARCHITECTURE", "architecture", "LAMBDA_ARCHITECTURE", "arm64"),
-            ("LAMBDA_EPHEMERAL_STORAGE", "ephemeral_storage", "LAMBDA_EPHEMERAL_STORAGE", "512"),
-            ("LAMBDA_RUNTIME", "runtime", "LAMBDA_RUNTIME", "nodejs22.x"),
-            ("LAMBDA_HANDLER", "handler", "LAMBDA_HANDLER", "index.handler"),
-            ("VPC_ENABLED", "vpc_enabled", "VPC_ENABLED", "false"),
-            (
-                "LAMBDA_RESERVED_CONCURRENCY_TYPE",
-                "reserved_concurrency/type",
-                "LAMBDA_RESERVED_CONCURRENCY_TYPE",
-                "unreserved",
-            ),
-            (
-                "LAMBDA_RESERVED_CONCURRENCY_VALUE",
-                "reserved_concurrency/value",
-                "LAMBDA_RESERVED_CONCURRENCY_VALUE",
-                "",
-            ),
-            (
-                "LAMBDA_PROVISIONED_CONCURRENCY_TYPE",
-                "provisioned_concurrency/type",
-                "LAMBDA_PROVISIONED_CONCURRENCY_TYPE",
-                "unprovisioned",
-            ),
-            (
-                "LAMBDA_PROVISIONED_CONCURRENCY_VALUE",
-                "provisioned_concurrency/value",
-                "LAMBDA_PROVISIONED_CONCURRENCY_VALUE",
-                "",
-            ),
-        ] {
-            out.push(output(name, config(&ctx, &format!("/scope/capabilities/{key}"), var_name, default)));
-        }
-        let layers = match ctx.value("/scope/capabilities/layers") {
-            Some(Value::Array(a)) => Value::Array(a.clone()).to_string(),
-            _ => lambda_scope::var_or("LAMBDA_LAYERS", "[]"),
-        };
-        out.push(output("LAMBDA_LAYERS", layers));
-
+        out.push(output("VISIBILITY", settings::visibility(&ctx)));
+        out.extend(settings::capability_outputs(&ctx));
         // Provider configuration, per category, filtered by the scope's dimensions.
-        let dims: Vec<(String, String)> = match ctx.value("/scope/dimensions") {
-            Some(Value::Object(m)) => m
-                .iter()
-                .filter_map(|(k, v)| lambda_scope::text_of(v).map(|v| (k.clone(), v)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let (vpc, cloud, scope_cfg) = if scope_nrn.is_empty() {
-            log::warn("the context has no .scope.nrn: provider configuration is skipped");
-            (json!({}), json!({}), json!({}))
-        } else {
-            (
-                category(&scope_nrn, "vpc", &dims),
-                category(&scope_nrn, "cloud-providers", &dims),
-                category(&scope_nrn, "scope-configurations", &dims),
-            )
-        };
-        out.extend([
-            output("VPC_ID", keep(text(&vpc, "/vpc/id"), "VPC_ID", "")),
-            output("VPC_SUBNETS", list(&vpc, "/vpc/subnets", "VPC_SUBNETS")),
-            output("VPC_SECURITY_GROUPS", list(&vpc, "/vpc/security_groups", "VPC_SECURITY_GROUPS")),
-            output(
-                "PUBLIC_LISTENER_ARN",
-                keep(text(&vpc, "/load_balancer/public/listener_arn"), "PUBLIC_LISTENER_ARN", ""),
-            ),
-            output(
-                "PRIVATE_LISTENER_ARN",
-                keep(text(&vpc, "/load_balancer/private/listener_arn"), "PRIVATE_LISTENER_ARN", ""),
-            ),
-            output("AWS_ACCOUNT_ID", keep(text(&cloud, "/account/id"), "AWS_ACCOUNT_ID", "")),
-            output("AWS_REGION", keep(text(&cloud, "/account/region"), "AWS_REGION", "us-east-1")),
-            output(
-                "HOSTED_PUBLIC_ZONE_ID",
-                keep(text(&cloud, "/networking/hosted_public_zone_id"), "HOSTED_PUBLIC_ZONE_ID", ""),
-            ),
-            output(
-                "HOSTED_ZONE_ID",
-                keep(text(&cloud, "/networking/hosted_zone_id"), "HOSTED_ZONE_ID", ""),
-            ),
-            output(
-                "STATE_BUCKET",
-                keep(
-                    text(&scope_cfg, "/state/tofu_state_bucket").or_else(|| text(&scope_cfg, "/provider/aws_state_bucket")),
-                    "STATE_BUCKET",
-                    "",
-                ),
-            ),
-            output(
-                "PLACEHOLDER_IMAGE_URI",
-                text(&scope_cfg, "/deployment/placeholder_image_uri")
-                    .or_else(|| var("PLACEHOLDER_IMAGE_URI").filter(|v| !v.is_empty()))
-                    .unwrap_or_else(|| lambda_scope::var_or("PLACEHOLDER_IMAGE_URI_DEFAULT", "")),
-            ),
-            output(
-                "NULL_AGENT_LAYER_ARN",
-                keep(text(&scope_cfg, "/agent/null_agent_layer_arn"), "NULL_AGENT_LAYER_ARN", ""),
-            ),
-        ]);
+        out.extend(settings::Providers::read(&ctx, &scope_nrn).outputs());
 
         // The asset: an image, or a zip in S3.
         if let Some(image) = var("IMAGE_URI").filter(|v| !v.is_empty()) {
@@ -386,6 +213,7 @@ scope_step::step!(
             OutputDecl::plain("LAMBDA_RESERVED_CONCURRENCY_VALUE"),
             OutputDecl::plain("LAMBDA_PROVISIONED_CONCURRENCY_TYPE"),
             OutputDecl::plain("LAMBDA_PROVISIONED_CONCURRENCY_VALUE"),
+            OutputDecl::plain("WARMUP_ALIAS_NAME"),
             OutputDecl::plain("VPC_ID"),
             OutputDecl::plain("VPC_SUBNETS"),
             OutputDecl::plain("VPC_SECURITY_GROUPS"),

@@ -4,47 +4,10 @@
 //! functions — best effort (a failure is a warning). Then updates the code and waits.
 
 use lambda_scope::{ecr_policy, uri};
+use scope_step::lambda;
 use scope_step::prelude::*;
-use scope_step::{ecr, lambda, CallError};
 
 struct UpdateCode;
-
-/// Makes sure Lambda may pull the image. Never fails the step.
-fn ensure_pull_policy(image: &uri::EcrImage, function_account: &str) {
-    let repo = ecr::RepositoryRef {
-        registry_id: Some(image.account.clone()),
-        region: Some(image.region.clone()),
-        name: image.repository.clone(),
-    };
-    let existing = match ecr::get_repository_policy(&repo) {
-        Ok(p) => Some(p),
-        Err(CallError::Cloud(c)) if c.code == "RepositoryPolicyNotFoundException" => None,
-        Err(e) => {
-            log::warn(&format!(
-                "could not read the policy of ECR repository {} in {}: {}; continuing",
-                image.repository,
-                image.account,
-                e.explain()
-            ));
-            return;
-        }
-    };
-    match ecr_policy::merge(existing.as_deref(), function_account) {
-        Ok(None) => log::info(&format!("ECR repository {} already lets Lambda pull", image.repository)),
-        Ok(Some(policy)) => match ecr::set_repository_policy(&repo, &policy) {
-            Ok(()) => log::info(&format!(
-                "ECR repository {} now lets Lambda functions of {function_account} pull",
-                image.repository
-            )),
-            Err(e) => log::warn(&format!(
-                "could not update the policy of ECR repository {}: {}; continuing",
-                image.repository,
-                e.explain()
-            )),
-        },
-        Err(e) => log::warn(&format!("ECR repository {}: {e}; continuing", image.repository)),
-    }
-}
 
 impl Step for UpdateCode {
     fn run() -> Result<Vec<Output>, StepError> {
@@ -62,7 +25,7 @@ impl Step for UpdateCode {
             let image = require_var("IMAGE_URI")?;
             if let Some(ecr_image) = uri::ecr_image(&image) {
                 let account = scope_step::credentials::current_identity()?.account();
-                ensure_pull_policy(&ecr_image, &account);
+                ecr_policy::ensure_pull(&ecr_image, &account);
             }
             lambda::CodeSource::Image(image)
         };

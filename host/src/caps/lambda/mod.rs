@@ -6,6 +6,10 @@ use crate::bindings::lambda as wit;
 use crate::bindings::types::CallError;
 use crate::cloud::model as m;
 use crate::cloud::{CallCtx, Cloud, CloudResult};
+use convert::{check_routing, from_wit_routing, to_wit_alias, to_wit_config, to_wit_provisioned, to_wit_version};
+
+pub mod convert;
+pub use convert::closed;
 use std::time::{Duration, Instant};
 
 const fn op(operation: &'static str) -> Op {
@@ -86,152 +90,6 @@ impl StepHost {
     }
 }
 
-/// The contract's closed sets, from AWS's spellings (and back, for requests). A
-/// value the contract does not know yet passes through as `other`.
-pub(crate) mod closed {
-    use super::wit;
-
-    pub fn package_type(s: crate::cloud::model::PackageType) -> wit::PackageType {
-        match s {
-            crate::cloud::model::PackageType::Zip => wit::PackageType::Zip,
-            crate::cloud::model::PackageType::Image => wit::PackageType::Image,
-        }
-    }
-
-    pub fn architecture(s: String) -> wit::Architecture {
-        match s.as_str() {
-            "x86_64" => wit::Architecture::X8664,
-            "arm64" => wit::Architecture::Arm64,
-            _ => wit::Architecture::Other(s),
-        }
-    }
-
-    pub fn architecture_name(a: wit::Architecture) -> String {
-        match a {
-            wit::Architecture::X8664 => "x86_64".into(),
-            wit::Architecture::Arm64 => "arm64".into(),
-            wit::Architecture::Other(s) => s,
-        }
-    }
-
-    pub fn function_state(s: String) -> wit::FunctionState {
-        match s.as_str() {
-            "Pending" => wit::FunctionState::Pending,
-            "Active" => wit::FunctionState::Active,
-            "Inactive" => wit::FunctionState::Inactive,
-            "Failed" => wit::FunctionState::Failed,
-            _ => wit::FunctionState::Other(s),
-        }
-    }
-
-    pub fn update_status(s: String) -> wit::UpdateStatus {
-        match s.as_str() {
-            "InProgress" => wit::UpdateStatus::InProgress,
-            "Successful" => wit::UpdateStatus::Successful,
-            "Failed" => wit::UpdateStatus::Failed,
-            _ => wit::UpdateStatus::Other(s),
-        }
-    }
-
-    pub fn provisioned_status(s: String) -> wit::ProvisionedConcurrencyStatus {
-        match s.as_str() {
-            "IN_PROGRESS" => wit::ProvisionedConcurrencyStatus::InProgress,
-            "READY" => wit::ProvisionedConcurrencyStatus::Ready,
-            "FAILED" => wit::ProvisionedConcurrencyStatus::Failed,
-            _ => wit::ProvisionedConcurrencyStatus::Other(s),
-        }
-    }
-}
-
-fn to_wit_provisioned(p: m::ProvisionedConcurrency) -> wit::ProvisionedConcurrency {
-    wit::ProvisionedConcurrency {
-        requested: p.requested,
-        allocated: p.allocated,
-        available: p.available,
-        status: closed::provisioned_status(p.status),
-        status_reason: p.status_reason,
-    }
-}
-
-fn to_wit_config(c: m::FunctionConfiguration) -> wit::FunctionConfiguration {
-    wit::FunctionConfiguration {
-        function_name: c.function_name,
-        function_arn: c.function_arn,
-        version: c.version,
-        description: c.description,
-        package_type: closed::package_type(c.package_type),
-        runtime: c.runtime,
-        handler: c.handler,
-        role: c.role,
-        memory_size: c.memory_size,
-        timeout: c.timeout,
-        ephemeral_storage: c.ephemeral_storage,
-        architectures: c.architectures.into_iter().map(closed::architecture).collect(),
-        // The contract promises the host redacts environment values (they may be
-        // secrets no run registered): a step sees the names only.
-        environment: c
-            .environment
-            .into_iter()
-            .map(|(name, _)| (name, ENV_VALUE_MASK.to_owned()))
-            .collect(),
-        layers: c.layers,
-        subnet_ids: c.subnet_ids,
-        security_group_ids: c.security_group_ids,
-        image_uri: c.image_uri,
-        code_sha256: c.code_sha256,
-        state: closed::function_state(c.state),
-        state_reason: c.state_reason,
-        last_update_status: closed::update_status(c.last_update_status),
-        last_update_status_reason: c.last_update_status_reason,
-        revision_id: c.revision_id,
-    }
-}
-
-fn to_wit_version(v: m::VersionInfo) -> wit::VersionInfo {
-    wit::VersionInfo {
-        version: v.version,
-        description: v.description,
-        function_arn: v.function_arn,
-        code_sha256: v.code_sha256,
-    }
-}
-
-fn to_wit_alias(a: m::Alias) -> wit::Alias {
-    wit::Alias {
-        name: a.name,
-        alias_arn: a.alias_arn,
-        function_version: a.function_version,
-        description: a.description,
-        routing: a
-            .routing
-            .into_iter()
-            .map(|w| wit::VersionWeight {
-                version: w.version,
-                weight: w.weight,
-            })
-            .collect(),
-        revision_id: a.revision_id,
-    }
-}
-
-fn from_wit_routing(r: Vec<wit::VersionWeight>) -> Vec<m::VersionWeight> {
-    r.into_iter()
-        .map(|w| m::VersionWeight {
-            version: w.version,
-            weight: w.weight,
-        })
-        .collect()
-}
-
-fn check_routing(routing: &[wit::VersionWeight]) -> Result<(), String> {
-    for w in routing {
-        if !(0.0..=1.0).contains(&w.weight) || w.weight.is_nan() {
-            return Err(format!("routing weight {} for version {} is outside 0.0–1.0", w.weight, w.version));
-        }
-    }
-    Ok(())
-}
-
 /// What a step sees in place of each environment value of a function it reads.
 pub const ENV_VALUE_MASK: &str = "[REDACTED:environment value]";
 
@@ -245,6 +103,34 @@ macro_rules! try_call {
             Err(e) => return Ok(Err(e)),
         }
     };
+}
+
+impl StepHost {
+    /// A host-side waiter on `$LATEST`'s configuration: polls until `done` accepts
+    /// it, or answers `limit` with `why` (its `{}` is the wait in seconds).
+    async fn wait_configuration(
+        &mut self,
+        function_name: String,
+        max_wait_seconds: u32,
+        done: fn(&m::FunctionConfiguration) -> bool,
+        why: &str,
+    ) -> Answer<wit::FunctionConfiguration> {
+        const OP: Op = op("GetFunctionConfiguration");
+        let (_, resource) = try_call!(self.function_resource(OP, &function_name, None));
+        try_call!(self.authorize(OP, &[need(OP, resource.clone())]));
+        let max_wait = Duration::from_secs(max_wait_seconds.into());
+        let poll = |c: Cloud, ctx: CallCtx| {
+            let name = function_name.clone();
+            async move { c.lambda.get_function_configuration(&ctx, &name, None).await }
+        };
+        match try_call!(self.poll_until(OP, &resource, WAIT_INTERVAL, max_wait, poll, |_, c| done(c)).await) {
+            Some(c) => Ok(Ok(to_wit_config(c))),
+            None => Ok(Err(CallError::Limit(format!(
+                "function `{function_name}` {}",
+                why.replace("{}", &max_wait_seconds.to_string())
+            )))),
+        }
+    }
 }
 
 impl wit::Host for CapsCtx<'_> {
@@ -375,21 +261,10 @@ impl wit::Host for CapsCtx<'_> {
     }
 
     async fn wait_function_updated(&mut self, function_name: String, max_wait_seconds: u32) -> Answer<wit::FunctionConfiguration> {
-        const OP: Op = op("GetFunctionConfiguration");
-        let h = &mut *self.host;
-        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
-        try_call!(h.authorize(OP, &[need(OP, resource.clone())]));
-        let max_wait = Duration::from_secs(max_wait_seconds.into());
-        let poll = |c: Cloud, ctx: CallCtx| {
-            let name = function_name.clone();
-            async move { c.lambda.get_function_configuration(&ctx, &name, None).await }
-        };
-        match try_call!(h.poll_until(OP, &resource, WAIT_INTERVAL, max_wait, poll, |_, c| c.last_update_status != "InProgress").await) {
-            Some(c) => Ok(Ok(to_wit_config(c))),
-            None => Ok(Err(CallError::Limit(format!(
-                "function `{function_name}` was still updating (LastUpdateStatus InProgress) after {max_wait_seconds} s; raise the wait (DEPLOYMENT_MAX_WAIT_IN_SECONDS) or look at the function in the console"
-            )))),
-        }
+        let why = "was still updating (LastUpdateStatus InProgress) after {} s; raise the wait (DEPLOYMENT_MAX_WAIT_IN_SECONDS) or look at the function in the console";
+        self.host
+            .wait_configuration(function_name, max_wait_seconds, |c| c.last_update_status != "InProgress", why)
+            .await
     }
 
     async fn publish_version(
@@ -562,4 +437,214 @@ impl wit::Host for CapsCtx<'_> {
             .await;
         Ok(p.map(to_wit_provisioned))
     }
+
+    async fn create_function(&mut self, request: wit::CreateFunctionRequest) -> Answer<wit::FunctionConfiguration> {
+        const OP: Op = op("CreateFunction");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
+        if let Err(e) = arn::check_role_arn(&request.role) {
+            return Ok(Err(h.invalid(OP, &resource, format!("the execution role: {e}"))));
+        }
+        if let Some((name, _)) = request.environment.iter().find(|(_, v)| v == ENV_VALUE_MASK) {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                format!("environment variable {name} is set to the mask the host shows in place of values; give its real value"),
+            )));
+        }
+        // Lambda checks that the caller may pass the role, read the code and use
+        // each layer: the grant must cover those too.
+        let mut needs = vec![need(OP, resource.clone()), ("iam:PassRole".into(), request.role.clone())];
+        let package_type = match &request.package_type {
+            wit::PackageType::Zip => m::PackageType::Zip,
+            wit::PackageType::Image => m::PackageType::Image,
+            wit::PackageType::Other(other) => {
+                return Ok(Err(h.invalid(
+                    OP,
+                    &resource,
+                    format!("package type `{other}` is not one Lambda offers (Zip or Image)"),
+                )))
+            }
+        };
+        let code = match request.code {
+            wit::FunctionCode::ZipFile(bytes) => {
+                if bytes.is_empty() {
+                    return Ok(Err(h.invalid(OP, &resource, "the zip file is empty".into())));
+                }
+                m::FunctionCode::ZipFile(bytes)
+            }
+            wit::FunctionCode::S3(s3) => {
+                if s3.bucket.is_empty() || s3.key.is_empty() {
+                    return Ok(Err(h.invalid(OP, &resource, "an S3 code source needs a bucket and a key".into())));
+                }
+                needs.push(("s3:GetObject".into(), arn::s3_object_arn(&s3.bucket, &s3.key)));
+                m::FunctionCode::S3(m::S3Location {
+                    bucket: s3.bucket,
+                    key: s3.key,
+                    object_version: s3.object_version,
+                })
+            }
+            wit::FunctionCode::Image(uri) => {
+                if uri.is_empty() || uri.contains(char::is_whitespace) {
+                    return Ok(Err(h.invalid(OP, &resource, format!("`{uri}` is not an image URI"))));
+                }
+                m::FunctionCode::Image(uri)
+            }
+        };
+        for layer in &request.layers {
+            needs.push(("lambda:GetLayerVersion".into(), layer.clone()));
+        }
+        if !request.tags.is_empty() {
+            needs.push(("lambda:TagResource".into(), resource.clone()));
+        }
+        let req = m::CreateFunction {
+            function_name: request.function_name,
+            role: request.role,
+            package_type,
+            code,
+            runtime: request.runtime,
+            handler: request.handler,
+            architectures: request.architectures.into_iter().map(closed::architecture_name).collect(),
+            memory_size: request.memory_size,
+            timeout: request.timeout,
+            ephemeral_storage: request.ephemeral_storage,
+            environment: request.environment,
+            layers: request.layers,
+            vpc: request.vpc.map(|v| m::VpcConfig {
+                subnet_ids: v.subnet_ids,
+                security_group_ids: v.security_group_ids,
+            }),
+            description: request.description,
+            publish: request.publish,
+            tags: request.tags,
+        };
+        let c = h
+            .checked(OP, &needs, |c, ctx| async move { c.lambda.create_function(&ctx, &req).await })
+            .await;
+        Ok(c.map(to_wit_config))
+    }
+
+    async fn wait_function_active(&mut self, function_name: String, max_wait_seconds: u32) -> Answer<wit::FunctionConfiguration> {
+        let why = "was still Pending after {} s; look at the function in the console (a VPC attachment can take minutes)";
+        self.host
+            .wait_configuration(function_name, max_wait_seconds, |c| c.state != "Pending", why)
+            .await
+    }
+
+    async fn delete_function(&mut self, function_name: String) -> Answer<()> {
+        const OP: Op = op("DeleteFunction");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda.delete_function(&ctx, &function_name, None).await
+        })
+        .await)
+    }
+
+    async fn put_function_concurrency(&mut self, function_name: String, reserved: u32) -> Answer<()> {
+        const OP: Op = op("PutFunctionConcurrency");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda.put_function_concurrency(&ctx, &function_name, reserved).await
+        })
+        .await)
+    }
+
+    async fn delete_function_concurrency(&mut self, function_name: String) -> Answer<()> {
+        const OP: Op = op("DeleteFunctionConcurrency");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, None));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda.delete_function_concurrency(&ctx, &function_name).await
+        })
+        .await)
+    }
+
+    async fn put_provisioned_concurrency_config(
+        &mut self,
+        function_name: String,
+        qualifier: String,
+        requested: u32,
+    ) -> Answer<wit::ProvisionedConcurrency> {
+        const OP: Op = op("PutProvisionedConcurrencyConfig");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
+        if requested == 0 {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                "provisioned concurrency of 0 is not a configuration; delete it instead (delete-provisioned-concurrency-config)".into(),
+            )));
+        }
+        let p = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda
+                    .put_provisioned_concurrency_config(&ctx, &function_name, &qualifier, requested)
+                    .await
+            })
+            .await;
+        Ok(p.map(to_wit_provisioned))
+    }
+
+    async fn delete_provisioned_concurrency_config(&mut self, function_name: String, qualifier: String) -> Answer<()> {
+        const OP: Op = op("DeleteProvisionedConcurrencyConfig");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, Some(&qualifier)));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda
+                .delete_provisioned_concurrency_config(&ctx, &function_name, &qualifier)
+                .await
+        })
+        .await)
+    }
+
+    async fn delete_alias(&mut self, function_name: String, alias_name: String) -> Answer<()> {
+        const OP: Op = op("DeleteAlias");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.alias_resource(OP, &function_name, &alias_name));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda.delete_alias(&ctx, &function_name, &alias_name).await
+        })
+        .await)
+    }
+
+    async fn invoke(&mut self, function_name: String, qualifier: Option<String>, payload: Vec<u8>) -> Answer<wit::Invocation> {
+        const OP: Op = op("InvokeFunction");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
+        if payload.len() > INVOKE_PAYLOAD_MAX {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                format!(
+                    "the payload is {} bytes; a synchronous invocation takes at most {INVOKE_PAYLOAD_MAX}",
+                    payload.len()
+                ),
+            )));
+        }
+        let answer = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.lambda.invoke(&ctx, &function_name, qualifier.as_deref(), &payload).await
+            })
+            .await;
+        Ok(answer.map(|mut i| {
+            let truncated = i.payload.len() > INVOKE_RESPONSE_KEPT;
+            i.payload.truncate(INVOKE_RESPONSE_KEPT);
+            wit::Invocation {
+                status_code: i.status_code,
+                function_error: i.function_error,
+                payload: i.payload,
+                truncated,
+                executed_version: i.executed_version,
+            }
+        }))
+    }
 }
+
+/// Lambda's limit on a synchronous invocation's request payload.
+const INVOKE_PAYLOAD_MAX: usize = 6 * 1024 * 1024;
+
+/// How much of a response a step is handed: enough for any status document, and
+/// bounded so a function cannot fill the step's memory.
+const INVOKE_RESPONSE_KEPT: usize = 256 * 1024;
