@@ -20,14 +20,17 @@
 // Build with `sdk/js/scope-step-build.mjs <folder> -o step.wasm` (the folder holds
 // `app.js` and `step.toml`).
 
+import * as apigatewayWit from 'scope:step/apigateway@0.2.0';
 import * as contextWit from 'scope:step/context@0.2.0';
 import * as credentialsWit from 'scope:step/credentials@0.2.0';
 import * as ecrWit from 'scope:step/ecr@0.2.0';
+import * as elbWit from 'scope:step/elb@0.2.0';
 import * as iamWit from 'scope:step/iam@0.2.0';
 import * as lambdaWit from 'scope:step/lambda@0.2.0';
 import * as logWit from 'scope:step/log@0.2.0';
 import * as logsWit from 'scope:step/logs@0.2.0';
 import * as providersWit from 'scope:step/providers@0.2.0';
+import * as route53Wit from 'scope:step/route53@0.2.0';
 import * as secretsWit from 'scope:step/secrets@0.2.0';
 import * as taggingWit from 'scope:step/tagging@0.2.0';
 import { fromCallError, isStepErrorVariant, readableStack, toStepError } from './contract.js';
@@ -86,6 +89,9 @@ export function awsName(value, set) {
 
 export const lambda = typedInterface(lambdaWit);
 export const ecr = typedInterface(ecrWit);
+export const apigateway = typedInterface(apigatewayWit);
+export const elb = typedInterface(elbWit);
+export const route53 = typedInterface(route53Wit);
 export const iam = typedInterface(iamWit);
 /** CloudWatch Logs (log groups); `log` is the step's own log lines. */
 export const logs = typedInterface(logsWit);

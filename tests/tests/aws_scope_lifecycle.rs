@@ -28,6 +28,29 @@ fn overrides(dir: &Path) -> std::path::PathBuf {
     root
 }
 
+async fn apigateway_client(endpoint: &str) -> aws_sdk_apigatewayv2::Client {
+    aws_sdk_apigatewayv2::Client::new(&sdk_config(endpoint).await)
+}
+
+async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+async fn route53_client(endpoint: &str) -> aws_sdk_route53::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    aws_sdk_route53::Client::new(&config)
+}
+
 async fn logs_client(endpoint: &str) -> Logs {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -39,7 +62,7 @@ async fn logs_client(endpoint: &str) -> Logs {
 }
 
 /// The scope's resources on moto, by independent SDK calls.
-async fn read_moto(clients: &Clients, logs: &Logs) -> Value {
+async fn read_moto(clients: &Clients, logs: &Logs, net: &Net, zone_id: &str) -> Value {
     let function = match clients.lambda.get_function().function_name(FUNCTION).send().await {
         Ok(f) => {
             let c = f.configuration().unwrap();
@@ -79,7 +102,34 @@ async fn read_moto(clients: &Clients, logs: &Logs) -> Value {
         .iter()
         .find(|g| g.log_group_name() == Some(&format!("/aws/lambda/{FUNCTION}")))
         .map_or(Value::Null, |g| json!({"retention_in_days": g.retention_in_days()}));
-    json!({"function": function, "role": role, "log_group": log_group})
+    let apis = net.apis.get_apis().send().await.unwrap();
+    let api = apis.items().iter().find(|a| a.name() == Some(API));
+    let entry = match api {
+        Some(a) => {
+            let id = a.api_id().unwrap();
+            let routes = net.apis.get_routes().api_id(id).send().await.unwrap();
+            let keys: Vec<&str> = routes.items().iter().filter_map(|r| r.route_key()).collect();
+            let records = net.dns.list_resource_record_sets().hosted_zone_id(zone_id).send().await.unwrap();
+            let points_at_api = records.resource_record_sets().iter().any(|r| {
+                r.name() == DOMAIN
+                    && r.resource_records()
+                        .iter()
+                        .any(|v| v.value() == format!("{id}.execute-api.us-east-1.amazonaws.com"))
+            });
+            json!({"routes": keys, "dns_points_at_api": points_at_api})
+        }
+        None => Value::Null,
+    };
+    json!({"function": function, "role": role, "log_group": log_group, "entry_point": entry})
+}
+
+const API: &str = "my-namespace-my-app-my-scope";
+const DOMAIN: &str = "my-namespace-my-app-my-scope.example.com.";
+
+/// API Gateway and Route 53 clients on moto.
+struct Net {
+    apis: aws_sdk_apigatewayv2::Client,
+    dns: aws_sdk_route53::Client,
 }
 
 /// The same shape from the simulator's dump.
@@ -102,7 +152,40 @@ fn read_sim(dump: &Value) -> Value {
         .as_array()
         .and_then(|gs| gs.iter().find(|g| g["name"] == format!("/aws/lambda/{FUNCTION}")))
         .map_or(Value::Null, |g| json!({"retention_in_days": g["retention_in_days"]}));
-    json!({"function": function, "role": role, "log_group": log_group})
+    let api = dump["networking"]["apis"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == API))
+        .cloned();
+    let entry = match api {
+        Some(a) => {
+            let id = a["id"].as_str().unwrap();
+            let keys: Vec<&String> = a["routes"].as_object().map(|r| r.keys().collect()).unwrap_or_default();
+            let points_at_api = dump["networking"]["hosted_zones"][0]["records"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r["name"] == DOMAIN && r["values"] == json!([format!("{id}.execute-api.us-east-1.amazonaws.com")]));
+            json!({"routes": keys, "dns_points_at_api": points_at_api})
+        }
+        None => Value::Null,
+    };
+    json!({"function": function, "role": role, "log_group": log_group, "entry_point": entry})
+}
+
+/// Step results with the HTTP API's id masked: each cloud names its APIs itself.
+fn without_api_ids(mut steps: Vec<Value>) -> Vec<Value> {
+    for step in &mut steps {
+        let id = step["values"]["API_ID"].as_str().unwrap_or_default().to_owned();
+        if id.is_empty() {
+            continue;
+        }
+        for value in step["values"].as_object_mut().unwrap().values_mut() {
+            if let Some(text) = value.as_str() {
+                *value = json!(text.replace(&id, "<api id>"));
+            }
+        }
+    }
+    steps
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -110,13 +193,37 @@ async fn create_update_and_delete_against_moto_match_the_simulator() {
     let moto = Moto::start();
     let clients = Clients::new(&moto.endpoint).await;
     let logs = logs_client(&moto.endpoint).await;
-    let fixture = lambda_example("scope-cloud-state.json");
+    let net = Net {
+        apis: apigateway_client(&moto.endpoint).await,
+        dns: route53_client(&moto.endpoint).await,
+    };
+    let mut fixture = lambda_example("scope-cloud-state.json");
     seed(&clients, &fixture).await;
+    // moto names its hosted zones itself: the scope's zone is made there first, and
+    // the simulator and the providers are given the same id.
+    let zone = net
+        .dns
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("scope-lifecycle-test")
+        .send()
+        .await
+        .unwrap();
+    let zone_id = zone.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_owned();
+    fixture["networking"]["hosted_zones"][0]["id"] = json!(zone_id);
     let dir = tempfile::tempdir().unwrap();
     let overrides = overrides(dir.path());
     let svc = lambda_service();
-    let providers = svc.join("examples/providers.json");
-    let mut sim_state = svc.join("examples/scope-cloud-state.json");
+    let providers = dir.path().join("providers.json");
+    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(svc.join("examples/providers.json")).unwrap()).unwrap();
+    for entry in p.as_array_mut().unwrap() {
+        if entry["attributes"]["networking"]["hosted_public_zone_id"].is_string() {
+            entry["attributes"]["networking"]["hosted_public_zone_id"] = json!(zone_id);
+        }
+    }
+    std::fs::write(&providers, p.to_string()).unwrap();
+    let mut sim_state = dir.path().join("sim-start.json");
+    std::fs::write(&sim_state, fixture.to_string()).unwrap();
     let chain = [
         "create-scope-image",
         "start-initial",
@@ -147,12 +254,12 @@ async fn create_update_and_delete_against_moto_match_the_simulator() {
         let (code, on_sim, sim_text) = handle_json(&notification, &providers, &sim, &[]);
         assert_eq!(code, Some(0), "{slug} on the simulator:\n{sim_text}");
         assert_eq!(
-            step_results(&on_aws),
-            step_results(&on_sim),
+            without_api_ids(step_results(&on_aws)),
+            without_api_ids(step_results(&on_sim)),
             "{slug}: moto (left) and the simulator (right) disagree\n--- moto:\n{aws_text}"
         );
         sim_state = after;
-        let on_moto = read_moto(&clients, &logs).await;
+        let on_moto = read_moto(&clients, &logs, &net, &zone_id).await;
         let dump: Value = serde_json::from_str(&std::fs::read_to_string(&sim_state).unwrap()).unwrap();
         assert_eq!(
             on_moto,
@@ -173,8 +280,120 @@ async fn create_update_and_delete_against_moto_match_the_simulator() {
         "create after a deployment leaves the deployed image"
     );
     assert_eq!(
+        created["entry_point"],
+        json!({"routes": ["$default"], "dns_points_at_api": true}),
+        "a public scope: an HTTP API and its DNS name"
+    );
+    assert_eq!(
         seen[4],
-        json!({"function": null, "role": null, "log_group": null}),
+        json!({"function": null, "role": null, "log_group": null, "entry_point": null}),
         "nothing of the scope is left"
     );
+}
+
+/// With moto's IAM enforcement on, the role the agent assumes may do everything
+/// create needs except `iam:PutRolePolicy`: AWS itself refuses that call, the step
+/// that needs it fails naming the action, and the journal says what exists.
+///
+/// The execution role exists already (made before enforcement, as a lost run would
+/// leave it): moto 5.2.5, enforcing, rejects the signature of any form body the
+/// Rust SDK sends with a space in it (CreateRole's Description) as
+/// SignatureDoesNotMatch, though AWS and boto3 agree on it. ensure_role then
+/// reconciles it, and its first write is the refused PutRolePolicy.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_iam_enforced_a_role_without_put_role_policy_fails_ensure_role_with_access_denied() {
+    let moto = Moto::start();
+    let clients = Clients::new(&moto.endpoint).await;
+    seed(&clients, &lambda_example("scope-cloud-state.json")).await;
+    clients.iam.create_user().user_name("np-agent").send().await.unwrap();
+    clients
+        .iam
+        .put_user_policy()
+        .user_name("np-agent")
+        .policy_name("assume")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = clients.iam.create_access_key().user_name("np-agent").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    clients
+        .iam
+        .put_role_policy()
+        .role_name("np-lambda-agent")
+        .policy_name("create-without-put-role-policy")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["lambda:*", "iam:*", "logs:*", "ecr:*", "apigateway:*", "route53:*"], "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:PutRolePolicy", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    clients
+        .iam
+        .create_role()
+        .role_name(ROLE)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    moto.enforce_iam();
+
+    let dir = tempfile::tempdir().unwrap();
+    let svc = lambda_service();
+    let journal = dir.path().join("create.jsonl");
+    let args: Vec<String> = [
+        "--cloud",
+        "aws",
+        "--endpoint-url",
+        &moto.endpoint,
+        "--grant-declared",
+        "--overrides-path",
+        overrides(dir.path()).to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut env = moto.env();
+    env.retain(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY"));
+    env.push(("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()));
+    env.push(("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_owned()));
+    let (code, report, text) = handle_json(
+        &svc.join("examples/notifications/create-scope.json"),
+        &svc.join("examples/providers.json"),
+        &args,
+        &env,
+    );
+    assert_eq!(code, Some(1), "{text}");
+    let steps = report["steps"].as_array().unwrap();
+    let role = steps.iter().find(|s| s["name"] == "ensure_role").unwrap();
+    assert_eq!(role["failure"]["kind"], "cloud", "AWS refused it, not the host: {role}");
+    let message = role["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("AccessDenied") && message.contains("iam:PutRolePolicy"),
+        "{message}"
+    );
+    let function = steps.iter().find(|s| s["name"] == "ensure_function").unwrap();
+    assert_eq!(function["status"], "skipped", "{text}");
+    // The journal says what was done before the refusal: the role was read.
+    let entries: Vec<Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = |op: &str| {
+        entries
+            .iter()
+            .find(|e| e["operation"] == op)
+            .map(|e| e["outcome"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(outcome("GetRole").as_deref(), Some("ok"));
+    assert_eq!(outcome("PutRolePolicy").as_deref(), Some("cloud_error"));
 }

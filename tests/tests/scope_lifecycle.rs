@@ -150,7 +150,28 @@ fn create_makes_every_resource_of_a_zip_scope_and_a_second_create_changes_nothin
     assert!(r["attached_policies"].is_null(), "no VPC: no VPC access policy");
     assert_eq!(log_group(&s).expect("the log group")["retention_in_days"], 30);
     // Every value a later step read was declared: the steps' inputs came from outputs.
-    assert!(created.text.contains("✔ run succeeded: 8 ok"), "{}", created.text);
+    assert!(created.text.contains("✔ run succeeded: 10 ok"), "{}", created.text);
+    // Public (the default visibility): an HTTP API invoking the main alias, with
+    // API Gateway allowed to, and the scope's DNS name pointing at it.
+    let api = &s["networking"]["apis"][0];
+    assert_eq!(api["name"], "my-namespace-my-app-my-scope");
+    assert_eq!(api["stages"], json!({"main": true}));
+    let alias_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}:main");
+    assert_eq!(api["integrations"].as_object().unwrap().values().next().unwrap(), &json!(alias_arn));
+    assert!(api["routes"]["$default"].as_str().unwrap().starts_with("integrations/"));
+    let policy = f["policy"].to_string();
+    assert!(
+        policy.contains("AllowAPIGatewayInvoke")
+            && policy.contains(&format!("execute-api:us-east-1:123456789012:{}", api["id"].as_str().unwrap())),
+        "{policy}"
+    );
+    let record = &s["networking"]["hosted_zones"][0]["records"][0];
+    assert_eq!(record["name"], "my-namespace-my-app-my-scope.example.com.");
+    assert_eq!(record["type"], "CNAME");
+    assert_eq!(
+        record["values"],
+        json!([format!("{}.execute-api.us-east-1.amazonaws.com", api["id"].as_str().unwrap())])
+    );
 
     let again = handle("create-scope", &created.after, dir.path());
     assert_eq!(writes(&again), Vec::<String>::new(), "{}", again.text);
@@ -250,6 +271,8 @@ fn the_whole_life_of_a_scope_ends_with_nothing_of_it_left() {
     assert!(role(&end).is_none());
     assert!(log_group(&end).is_none());
     assert!(!end.to_string().contains("nullplatform/11/"), "no secret of the scope: {end}");
+    assert!(end["networking"]["apis"].is_null(), "no HTTP API: {end}");
+    assert!(end["networking"]["hosted_zones"][0]["records"].is_null(), "no DNS record: {end}");
     // What remains is what was there before the scope: the agent's role.
     let roles: Vec<&str> = end["iam"]["roles"]
         .as_array()
@@ -407,4 +430,123 @@ fn each_step_signs_with_a_session_narrowed_to_exactly_its_grant() {
     assert!(!function_actions.iter().any(|a| a.starts_with("iam:") && a != "iam:PassRole"));
     let logs_actions = actions_of("ensure_log_group");
     assert!(logs_actions.iter().all(|a| a.starts_with("logs:")), "{logs_actions:?}");
+}
+
+/// A private scope's providers: the example's, plus the VPC provider naming the
+/// internal load balancer's listener the example cloud holds.
+fn private_providers(dir: &Path) -> PathBuf {
+    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(lambda_service().join("examples/providers.json")).unwrap()).unwrap();
+    p.as_array_mut().unwrap().push(json!({
+        "id": "vpc", "nrn": "organization=1:account=2", "category": "vpc", "specification_slug": "aws-vpc",
+        "attributes": {"load_balancer": {"private": {"listener_arn":
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/scopes-internal/50dc6c495c0c9188/f2f7dc8efc522ab2"}}}
+    }));
+    let path = dir.join("private-providers.json");
+    std::fs::write(&path, p.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_private_scope_gets_a_target_group_and_the_lowest_free_rule_and_delete_takes_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let providers = private_providers(d);
+    let private = edited("create-scope", d, |n| {
+        n["context"]["scope"]["capabilities"]["visibility"] = json!("private")
+    });
+    // Another scope's rule holds priority 1 already.
+    let cloud = d.join("cloud-with-a-rule.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(empty_cloud()).unwrap()).unwrap();
+    c["networking"]["listeners"][0]["rules"] = json!([{"priority": 1, "hosts": ["other.internal"]}]);
+    std::fs::write(&cloud, c.to_string()).unwrap();
+
+    let created = handle_file(&private, &cloud, d, &["--providers", providers.to_str().unwrap()]);
+    assert!(created.ok, "{}", created.text);
+    let s = state(&created.after);
+    let group = &s["networking"]["target_groups"][0];
+    assert_eq!(group["name"], "11-my-app-my-scope");
+    assert_eq!(group["health_check_path"], "/health");
+    assert_eq!(
+        group["targets"],
+        json!([format!("arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}:main")])
+    );
+    let rules = s["networking"]["listeners"][0]["rules"].as_array().unwrap();
+    let ours = rules.iter().find(|r| r["hosts"] == json!(["my-app-my-scope.internal"])).unwrap();
+    assert_eq!(ours["priority"], 2, "the lowest free priority, not a fixed 100");
+    assert!(function(&s).unwrap()["policy"].to_string().contains("AllowALBInvoke"));
+    assert!(s["networking"]["apis"].is_null(), "no HTTP API for a private scope");
+    let record = &s["networking"]["hosted_zones"][0]["records"][0];
+    assert_eq!(
+        record["values"],
+        json!(["internal-scopes-internal-1234567890.us-east-1.elb.amazonaws.com"])
+    );
+
+    let again = handle_file(&private, &created.after, d, &["--providers", providers.to_str().unwrap()]);
+    assert!(again.ok);
+    assert_eq!(writes(&again), Vec::<String>::new(), "{}", again.text);
+
+    let delete = edited("delete-scope", d, |n| {
+        n["context"]["scope"]["capabilities"]["visibility"] = json!("private")
+    });
+    let deleted = handle_file(&delete, &again.after, d, &["--providers", providers.to_str().unwrap()]);
+    assert!(deleted.ok, "{}", deleted.text);
+    let end = state(&deleted.after);
+    assert!(end["networking"]["target_groups"].is_null(), "{end}");
+    let rules = end["networking"]["listeners"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "only the other scope's rule is left: {rules:?}");
+
+    // A listener at its rule capacity: a clear error naming it, nothing forwarded.
+    let full = handle_file(
+        &private,
+        &cloud,
+        d,
+        &["--providers", providers.to_str().unwrap(), "--var", "ALB_LISTENER_RULE_CAPACITY=1"],
+    );
+    assert!(!full.ok);
+    assert!(
+        full.text.contains("has 1 rules, its capacity") && full.text.contains("there is no free priority for my-app-my-scope.internal"),
+        "{}",
+        full.text
+    );
+}
+
+#[test]
+fn without_an_iam_provider_the_agent_itself_creates_and_deletes_and_the_default_placeholder_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // No aws-iam-configuration provider and no placeholder in the scope
+    // configuration: the agent's own identity, and PLACEHOLDER_IMAGE_URI_DEFAULT.
+    let providers = d.join("agent-providers.json");
+    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(lambda_service().join("examples/providers.json")).unwrap()).unwrap();
+    p.as_array_mut()
+        .unwrap()
+        .retain(|e| e["specification_slug"] != "aws-iam-configuration");
+    for entry in p.as_array_mut().unwrap() {
+        entry["attributes"].as_object_mut().unwrap().remove("deployment");
+    }
+    std::fs::write(&providers, p.to_string()).unwrap();
+    let args = [
+        "--providers",
+        providers.to_str().unwrap(),
+        "--var",
+        "PLACEHOLDER_IMAGE_URI_DEFAULT=123456789012.dkr.ecr.us-east-1.amazonaws.com/placeholder",
+    ];
+    let created = handle_file(&example("create-scope-image"), &empty_cloud(), d, &args);
+    assert!(created.ok, "{}", created.text);
+    assert!(
+        created
+            .text
+            .contains("no role to assume: the workflow runs as the agent's own identity"),
+        "the agent's own identity: {}",
+        created.text
+    );
+    let s = state(&created.after);
+    assert_eq!(
+        function(&s).unwrap()["image_uri"],
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/placeholder:latest",
+        "the default, with `:latest` added to an untagged URI"
+    );
+    let deleted = handle_file(&example("delete-scope"), &created.after, d, &args);
+    assert!(deleted.ok, "{}", deleted.text);
+    assert!(function(&state(&deleted.after)).is_none());
 }

@@ -2,6 +2,7 @@
 //! another account's.
 
 use super::view::CapsCtx;
+use super::Answer;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::ecr as wit;
 use crate::bindings::types::CallError;
@@ -10,8 +11,6 @@ use crate::cloud::model as m;
 const fn op(operation: &'static str) -> Op {
     Op { service: "ecr", operation }
 }
-
-type Answer<T> = wasmtime::Result<Result<T, CallError>>;
 
 impl StepHost {
     /// Checks the reference and returns it with the repository ARN.

@@ -3,6 +3,7 @@
 //! action on the role; the policy is a request field).
 
 use super::view::CapsCtx;
+use super::Answer;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::iam as wit;
 use crate::bindings::types::CallError;
@@ -10,18 +11,6 @@ use crate::cloud::model as m;
 
 const fn op(operation: &'static str) -> Op {
     Op { service: "iam", operation }
-}
-
-type Answer<T> = wasmtime::Result<Result<T, CallError>>;
-
-/// Runs a fallible preparation, turning its error into the call's answer.
-macro_rules! try_call {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        }
-    };
 }
 
 /// IAM's name rule for roles (1–64) and policies (1–128): `[\w+=,.@-]`.

@@ -3,6 +3,7 @@
 //! which IAM authorizes on `*`.
 
 use super::view::CapsCtx;
+use super::Answer;
 use super::{need, Op, StepHost};
 use crate::bindings::logs as wit;
 use crate::bindings::types::CallError;
@@ -14,22 +15,10 @@ const fn op(operation: &'static str) -> Op {
     }
 }
 
-type Answer<T> = wasmtime::Result<Result<T, CallError>>;
-
 /// The retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
-
-/// Runs a fallible preparation, turning its error into the call's answer.
-macro_rules! try_call {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        }
-    };
-}
 
 /// CloudWatch's rule for log group names: 1–512 of `[.\-_/#A-Za-z0-9]`.
 fn is_log_group_name(name: &str) -> bool {

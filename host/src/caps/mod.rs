@@ -4,10 +4,23 @@
 //! role session → cloud call → journal record → error mapping with redaction, in a
 //! tracing span of its own.
 
+/// Runs a fallible preparation of a capability call, turning its error into the
+/// call's answer (declared before the modules, which use it).
+macro_rules! try_call {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+}
+
+pub mod apigateway;
 pub mod arn;
 pub mod context;
 pub mod credentials;
 pub mod ecr;
+pub mod elb;
 pub mod gate;
 pub mod iam;
 pub mod lambda;
@@ -15,6 +28,7 @@ pub mod log;
 pub mod logs;
 pub mod providers;
 pub mod quota;
+pub mod route53;
 pub mod secrets;
 pub mod sessions;
 pub mod tagging;
@@ -131,6 +145,9 @@ impl StepHost {
 
 /// Every interface of the contract is implemented on the capabilities' view.
 impl crate::bindings::types::Host for CapsCtx<'_> {}
+
+/// What a capability call answers the guest: a trap (`Err`), or the contract's result.
+pub(crate) type Answer<T> = wasmtime::Result<Result<T, crate::bindings::types::CallError>>;
 
 /// A `(action, resource)` pair for [`StepHost::authorize`].
 pub fn need(op: Op, resource: impl Into<String>) -> (String, String) {

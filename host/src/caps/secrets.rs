@@ -6,6 +6,7 @@
 //! trying to write it, and censor its own record.
 
 use super::view::CapsCtx;
+use super::Answer;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::secrets as wit;
 use crate::bindings::types::CallError;
@@ -17,8 +18,6 @@ const fn op(operation: &'static str) -> Op {
         operation,
     }
 }
-
-type Answer<T> = wasmtime::Result<Result<T, CallError>>;
 
 fn to_wit(r: m::SecretRef) -> wit::SecretRef {
     wit::SecretRef {

@@ -1,6 +1,7 @@
 //! The cloud seam. Capability modules call a [`Cloud`]: one backend per AWS service
 //! (a trait per service: [`StsApi`], [`LambdaApi`], [`EcrApi`], [`IamApi`],
-//! [`LogsApi`], [`SecretsApi`], [`TaggingApi`]) and the [`CloudBase`] they share. Two backends
+//! [`LogsApi`], [`SecretsApi`], [`TaggingApi`], [`ApiGatewayApi`], [`ElbApi`],
+//! [`Route53Api`]) and the [`CloudBase`] they share. Two backends
 //! implement every service: [`sim`] (in-memory AWS, the default) and [`aws`] (the
 //! official SDK), each service in a file of its own; [`record`] decorates each
 //! service of another backend to save what a run read as a `sim` fixture.
@@ -88,6 +89,8 @@ pub trait LambdaApi: Send + Sync + 'static {
     async fn delete_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<()>;
     /// A synchronous (RequestResponse) invocation.
     async fn invoke(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, payload: &[u8]) -> CloudResult<Invocation>;
+    async fn add_permission(&self, ctx: &CallCtx, req: &AddPermission) -> CloudResult<()>;
+    async fn remove_permission(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, statement_id: &str) -> CloudResult<()>;
 }
 
 /// Amazon ECR.
@@ -140,6 +143,64 @@ pub trait SecretsApi: Send + Sync + 'static {
     async fn list_secrets(&self, ctx: &CallCtx, name_prefix: &str) -> CloudResult<Vec<SecretSummary>>;
 }
 
+/// Amazon API Gateway v2 (HTTP APIs). Listings return every page.
+#[async_trait]
+pub trait ApiGatewayApi: Send + Sync + 'static {
+    async fn get_apis(&self, ctx: &CallCtx) -> CloudResult<Vec<HttpApi>>;
+    async fn create_api(&self, ctx: &CallCtx, name: &str, cors: Option<&Cors>, tags: &[(String, String)]) -> CloudResult<HttpApi>;
+    async fn delete_api(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<()>;
+    async fn get_stages(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Stage>>;
+    async fn create_stage(&self, ctx: &CallCtx, req: &CreateStage) -> CloudResult<Stage>;
+    async fn get_integrations(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Integration>>;
+    async fn create_integration(
+        &self,
+        ctx: &CallCtx,
+        api_id: &str,
+        function_arn: &str,
+        payload_format_version: &str,
+    ) -> CloudResult<Integration>;
+    async fn get_routes(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Route>>;
+    async fn create_route(&self, ctx: &CallCtx, api_id: &str, route_key: &str, target: &str) -> CloudResult<Route>;
+}
+
+/// Elastic Load Balancing v2. Listings return every page.
+#[async_trait]
+pub trait ElbApi: Send + Sync + 'static {
+    async fn describe_target_groups(&self, ctx: &CallCtx, names: &[String]) -> CloudResult<Vec<TargetGroup>>;
+    async fn create_target_group(&self, ctx: &CallCtx, req: &CreateTargetGroup) -> CloudResult<TargetGroup>;
+    async fn delete_target_group(&self, ctx: &CallCtx, arn: &str) -> CloudResult<()>;
+    async fn register_target(&self, ctx: &CallCtx, target_group_arn: &str, function_arn: &str) -> CloudResult<()>;
+    /// DescribeTargetHealth: the registered targets' ids.
+    async fn describe_targets(&self, ctx: &CallCtx, target_group_arn: &str) -> CloudResult<Vec<String>>;
+    async fn describe_listener(&self, ctx: &CallCtx, listener_arn: &str) -> CloudResult<Listener>;
+    async fn describe_rules(&self, ctx: &CallCtx, listener_arn: &str) -> CloudResult<Vec<ListenerRule>>;
+    async fn create_rule(&self, ctx: &CallCtx, req: &CreateRule) -> CloudResult<ListenerRule>;
+    async fn delete_rule(&self, ctx: &CallCtx, rule_arn: &str) -> CloudResult<()>;
+}
+
+/// Amazon Route 53.
+#[async_trait]
+pub trait Route53Api: Send + Sync + 'static {
+    async fn get_hosted_zone(&self, ctx: &CallCtx, zone_id: &str) -> CloudResult<HostedZone>;
+    /// Record sets starting at (`name`, `record_type`), at most `max_items`.
+    async fn list_resource_record_sets(
+        &self,
+        ctx: &CallCtx,
+        zone_id: &str,
+        name: &str,
+        record_type: &str,
+        max_items: u32,
+    ) -> CloudResult<Vec<RecordSet>>;
+    /// One change; answers the change id.
+    async fn change_resource_record_sets(
+        &self,
+        ctx: &CallCtx,
+        zone_id: &str,
+        action: ChangeAction,
+        record: &RecordSet,
+    ) -> CloudResult<String>;
+}
+
 /// The Resource Groups Tagging API.
 #[async_trait]
 pub trait TaggingApi: Send + Sync + 'static {
@@ -148,9 +209,15 @@ pub trait TaggingApi: Send + Sync + 'static {
 
 /// A backend that serves every service (the simulated cloud, the SDK backend, the
 /// recorder around either).
-pub trait Backend: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi {}
+pub trait Backend:
+    CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi + ApiGatewayApi + ElbApi + Route53Api
+{
+}
 
-impl<T: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi> Backend for T {}
+impl<T> Backend for T where
+    T: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi + ApiGatewayApi + ElbApi + Route53Api
+{
+}
 
 /// The cloud a run uses: one backend per service. Cloning shares the backends.
 #[derive(Clone)]
@@ -163,6 +230,9 @@ pub struct Cloud {
     pub logs: Arc<dyn LogsApi>,
     pub secrets: Arc<dyn SecretsApi>,
     pub tagging: Arc<dyn TaggingApi>,
+    pub apigateway: Arc<dyn ApiGatewayApi>,
+    pub elb: Arc<dyn ElbApi>,
+    pub route53: Arc<dyn Route53Api>,
 }
 
 impl Cloud {
@@ -176,7 +246,10 @@ impl Cloud {
             iam: backend.clone(),
             logs: backend.clone(),
             secrets: backend.clone(),
-            tagging: backend,
+            tagging: backend.clone(),
+            apigateway: backend.clone(),
+            elb: backend.clone(),
+            route53: backend,
         }
     }
 

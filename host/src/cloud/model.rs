@@ -472,3 +472,137 @@ pub struct TaggedResource {
     pub arn: String,
     pub tags: Vec<(String, String)>,
 }
+
+/// An API Gateway v2 HTTP API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpApi {
+    pub api_id: String,
+    pub name: String,
+    pub api_endpoint: String,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub max_age: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    pub stage_name: String,
+    pub auto_deploy: bool,
+}
+
+/// CreateStage with throttling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateStage {
+    pub api_id: String,
+    pub stage_name: String,
+    pub auto_deploy: bool,
+    pub rate_limit: f64,
+    pub burst_limit: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Integration {
+    pub integration_id: String,
+    pub integration_type: String,
+    pub integration_uri: String,
+    pub payload_format_version: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub route_id: String,
+    pub route_key: String,
+    pub target: Option<String>,
+}
+
+/// AddPermission on a function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddPermission {
+    pub function_name: String,
+    pub qualifier: Option<String>,
+    pub statement_id: String,
+    pub action: String,
+    pub principal: String,
+    pub source_arn: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    pub target_type: String,
+    pub health_check_path: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval_seconds: u32,
+    pub timeout_seconds: u32,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    pub matcher: String,
+}
+
+/// CreateTargetGroup of type lambda.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateTargetGroup {
+    pub name: String,
+    pub health_check: HealthCheck,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListenerRule {
+    pub arn: String,
+    /// A number, or `default`.
+    pub priority: String,
+    pub hosts: Vec<String>,
+    pub target_group_arns: Vec<String>,
+}
+
+/// CreateRule forwarding `hosts` to a target group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateRule {
+    pub listener_arn: String,
+    pub priority: u32,
+    pub hosts: Vec<String>,
+    pub target_group_arn: String,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listener {
+    pub arn: String,
+    pub load_balancer_arn: String,
+    pub dns_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostedZone {
+    /// Without the `/hostedzone/` prefix.
+    pub id: String,
+    /// With the trailing dot.
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordSet {
+    /// With the trailing dot.
+    pub name: String,
+    pub record_type: String,
+    pub ttl: Option<u32>,
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeAction {
+    Upsert,
+    Delete,
+}

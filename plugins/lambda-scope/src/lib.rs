@@ -5,6 +5,7 @@
 
 pub mod ecr_policy;
 pub mod lifecycle;
+pub mod networking;
 pub mod settings;
 pub mod uri;
 

@@ -62,6 +62,9 @@ pub mod check_world {
             "scope:step/ecr@0.2.0": crate::step_world::scope::step::ecr,
             "scope:step/iam@0.2.0": crate::step_world::scope::step::iam,
             "scope:step/logs@0.2.0": crate::step_world::scope::step::logs,
+            "scope:step/apigateway@0.2.0": crate::step_world::scope::step::apigateway,
+            "scope:step/elb@0.2.0": crate::step_world::scope::step::elb,
+            "scope:step/route53@0.2.0": crate::step_world::scope::step::route53,
             "scope:step/secrets@0.2.0": crate::step_world::scope::step::secrets,
             "scope:step/tagging@0.2.0": crate::step_world::scope::step::tagging,
         },
@@ -71,7 +74,7 @@ pub mod check_world {
 /// The shared contract types.
 pub use step_world::scope::step::types::{CallError, CheckResult, CheckStatus, CloudError, Denial, ErrorKind, Output, StepError};
 /// The host interfaces, typed: call them directly (`lambda::get_function(…)`).
-pub use step_world::scope::step::{context, credentials, ecr, iam, lambda, logs, providers, secrets, tagging};
+pub use step_world::scope::step::{apigateway, context, credentials, ecr, elb, iam, lambda, logs, providers, route53, secrets, tagging};
 
 /// A workflow step.
 pub trait Step {

@@ -26,13 +26,16 @@ Build with `sdk/python/scope-step-build <folder> -o step.wasm` (the folder holds
 import json
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
+from wit_world.imports import apigateway as _apigateway
 from wit_world.imports import context as _context
 from wit_world.imports import credentials as _credentials
 from wit_world.imports import ecr as _ecr
+from wit_world.imports import elb as _elb
 from wit_world.imports import iam as _iam
 from wit_world.imports import lambda_ as _lambda
 from wit_world.imports import logs as _logs
 from wit_world.imports import providers as _providers
+from wit_world.imports import route53 as _route53
 from wit_world.imports import secrets as _secrets
 from wit_world.imports import tagging as _tagging
 from wit_world.imports import types as _types
@@ -44,12 +47,15 @@ from .errors import CallError, CloudError, Denied, InvalidArgument, InvalidInput
 __all__ = [
     "define_step", "define_check", "verdict", "output", "secret_output",
     "var", "require_var", "variables", "context", "step_name", "log",
-    "lambda_", "ecr", "iam", "logs", "secrets", "tagging", "providers", "credentials", "aws_name",
+    "lambda_", "ecr", "iam", "logs", "apigateway", "elb", "route53", "secrets", "tagging", "providers", "credentials", "aws_name",
     "StepError", "InvalidInput", "StepFailed", "CallError", "Denied", "CloudError", "InvalidArgument", "LimitReached",
 ]
 
 lambda_ = Interface(_lambda)
 ecr = Interface(_ecr)
+apigateway = Interface(_apigateway)
+elb = Interface(_elb)
+route53 = Interface(_route53)
 iam = Interface(_iam)
 # CloudWatch Logs (log groups); `log` is the step's own log lines.
 logs = Interface(_logs)

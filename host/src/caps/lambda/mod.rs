@@ -1,6 +1,7 @@
 //! `lambda`: AWS Lambda operations on functions, versions and aliases.
 
 use super::view::CapsCtx;
+use super::Answer;
 use super::{arn, need, Op, StepHost};
 use crate::bindings::lambda as wit;
 use crate::bindings::types::CallError;
@@ -92,18 +93,6 @@ impl StepHost {
 
 /// What a step sees in place of each environment value of a function it reads.
 pub const ENV_VALUE_MASK: &str = "[REDACTED:environment value]";
-
-type Answer<T> = wasmtime::Result<Result<T, CallError>>;
-
-/// Runs a fallible preparation, turning its error into the call's answer.
-macro_rules! try_call {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        }
-    };
-}
 
 impl StepHost {
     /// A host-side waiter on `$LATEST`'s configuration: polls until `done` accepts
@@ -639,6 +628,61 @@ impl wit::Host for CapsCtx<'_> {
                 executed_version: i.executed_version,
             }
         }))
+    }
+
+    async fn add_permission(
+        &mut self,
+        function_name: String,
+        qualifier: Option<String>,
+        statement_id: String,
+        action: String,
+        principal: String,
+        source_arn: Option<String>,
+    ) -> Answer<()> {
+        const OP: Op = op("AddPermission");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
+        if statement_id.is_empty()
+            || statement_id.len() > 100
+            || !statement_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                format!("`{statement_id}` is not a statement id (1–100 letters, digits, `-` and `_`)"),
+            )));
+        }
+        if !action.starts_with("lambda:") || principal.is_empty() {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                format!("a permission needs a `lambda:` action and a principal (got `{action}` for `{principal}`)"),
+            )));
+        }
+        let req = m::AddPermission {
+            function_name,
+            qualifier,
+            statement_id,
+            action,
+            principal,
+            source_arn,
+        };
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda.add_permission(&ctx, &req).await
+        })
+        .await)
+    }
+
+    async fn remove_permission(&mut self, function_name: String, qualifier: Option<String>, statement_id: String) -> Answer<()> {
+        const OP: Op = op("RemovePermission");
+        let h = &mut *self.host;
+        let (_, resource) = try_call!(h.function_resource(OP, &function_name, qualifier.as_deref()));
+        Ok(h.checked(OP, &[need(OP, resource)], |c, ctx| async move {
+            c.lambda
+                .remove_permission(&ctx, &function_name, qualifier.as_deref(), &statement_id)
+                .await
+        })
+        .await)
     }
 }
 

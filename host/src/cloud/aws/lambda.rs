@@ -2,8 +2,8 @@
 
 use super::{count, reply, sorted_pairs, AwsCloud};
 use crate::cloud::{
-    Alias, CallCtx, CloudResult, CodeSource, CreateAlias, CreateFunction, FunctionCode, FunctionConfiguration, FunctionInfo, Invocation,
-    PackageType, ProvisionedConcurrency, Reply, UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
+    AddPermission, Alias, CallCtx, CloudResult, CodeSource, CreateAlias, CreateFunction, FunctionCode, FunctionConfiguration, FunctionInfo,
+    Invocation, PackageType, ProvisionedConcurrency, Reply, UpdateAlias, UpdateCode, UpdateConfiguration, VersionInfo, VersionWeight,
 };
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{AliasRoutingConfiguration, Architecture, Environment, EphemeralStorage, InvocationType, Runtime, VpcConfig};
@@ -559,6 +559,40 @@ impl crate::cloud::LambdaApi for AwsCloud {
             executed_version: out.executed_version().map(str::to_string),
         };
         Ok(reply(value, &out))
+    }
+
+    /// AddPermission: one statement of the function's (or the qualifier's) resource policy.
+    async fn add_permission(&self, ctx: &CallCtx, req: &AddPermission) -> CloudResult<()> {
+        let api = self.ctx_api("lambda", "AddPermission", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .add_permission()
+            .function_name(&req.function_name)
+            .set_qualifier(req.qualifier.clone())
+            .statement_id(&req.statement_id)
+            .action(&req.action)
+            .principal(&req.principal)
+            .set_source_arn(req.source_arn.clone())
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn remove_permission(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, statement_id: &str) -> CloudResult<()> {
+        let api = self.ctx_api("lambda", "RemovePermission", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .lambda()
+            .remove_permission()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_string))
+            .statement_id(statement_id)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
     }
 }
 

@@ -7,13 +7,16 @@
 //! id AWS gave it; every failure becomes a [`CloudError`] with AWS's error code
 //! (see `errors.rs`).
 
+mod apigateway;
 mod ecr;
+mod elb;
 mod errors;
 mod http;
 mod iam_sts;
 mod lambda;
 mod logs;
 mod payload_hash;
+mod route53;
 mod secrets;
 mod tagging;
 
@@ -65,6 +68,9 @@ impl Default for AwsOptions {
 
 /// The region used when neither the options nor the chain name one.
 const FALLBACK_REGION: &str = "us-east-1";
+
+/// The region Route 53, a global service, is signed for whatever region a call names.
+const ROUTE53_REGION: &str = "us-east-1";
 
 /// Clients are cached per identity; past this many, the assumed identities' clients
 /// (old sessions, mostly expired) are dropped.
@@ -229,6 +235,9 @@ struct Clients {
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     tagging: OnceLock<aws_sdk_resourcegroupstagging::Client>,
+    apigateway: OnceLock<aws_sdk_apigatewayv2::Client>,
+    elb: OnceLock<aws_sdk_elasticloadbalancingv2::Client>,
+    route53: OnceLock<aws_sdk_route53::Client>,
 }
 
 impl Clients {
@@ -242,6 +251,9 @@ impl Clients {
             logs: OnceLock::new(),
             secrets: OnceLock::new(),
             tagging: OnceLock::new(),
+            apigateway: OnceLock::new(),
+            elb: OnceLock::new(),
+            route53: OnceLock::new(),
         }
     }
 
@@ -278,6 +290,32 @@ impl Clients {
     fn tagging(&self) -> &aws_sdk_resourcegroupstagging::Client {
         self.tagging
             .get_or_init(|| aws_sdk_resourcegroupstagging::Client::new(&self.config))
+    }
+
+    fn apigateway(&self) -> &aws_sdk_apigatewayv2::Client {
+        // A REST API with body-less GETs, like Lambda's: sign their payload hash too.
+        self.apigateway.get_or_init(|| {
+            let config = aws_sdk_apigatewayv2::config::Builder::from(&self.config)
+                .interceptor(payload_hash::SignPayloadHash)
+                .build();
+            aws_sdk_apigatewayv2::Client::from_conf(config)
+        })
+    }
+
+    fn elb(&self) -> &aws_sdk_elasticloadbalancingv2::Client {
+        self.elb.get_or_init(|| aws_sdk_elasticloadbalancingv2::Client::new(&self.config))
+    }
+
+    fn route53(&self) -> &aws_sdk_route53::Client {
+        // Global: one signing region, whatever region the set is for. A REST API with
+        // body-less GETs: sign their payload hash too.
+        self.route53.get_or_init(|| {
+            let config = aws_sdk_route53::config::Builder::from(&self.config)
+                .region(Region::from_static(ROUTE53_REGION))
+                .interceptor(payload_hash::SignPayloadHash)
+                .build();
+            aws_sdk_route53::Client::from_conf(config)
+        })
     }
 }
 

@@ -1,6 +1,7 @@
-//! Signs the payload's SHA-256 (`x-amz-content-sha256`) on Lambda requests whose body
-//! is in memory. SigV4 allows the header for every service; S3 requires it, and
-//! moto with IAM enforcement on refuses body-less Lambda GETs without it
+//! Signs the payload's SHA-256 (`x-amz-content-sha256`) on the REST services'
+//! requests (Lambda, API Gateway, Route 53) whose body is in memory. SigV4 allows
+//! the header for every service; S3 requires it, and moto with IAM enforcement on
+//! refuses their body-less GETs without it
 //! (SignatureDoesNotMatch), which would make the emulator tests unable to cover
 //! enforcement. The signer signs every header present, so adding it before signing
 //! is enough. Streaming bodies are left alone (their hash is not known up front).

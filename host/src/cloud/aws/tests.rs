@@ -1134,3 +1134,461 @@ async fn an_https_endpoint_is_reached_over_tls() {
         e.message
     );
 }
+
+/// The function ARN `seed_function` made `name` with.
+fn function_arn(name: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+}
+
+#[tokio::test]
+async fn an_http_api_fronts_a_function_through_an_integration_and_a_route() {
+    let moto = Moto::start();
+    let mut cloud = cloud_at(moto.url()).await;
+    // Small pages, so the listings would have to follow their tokens (moto answers
+    // every item at once all the same).
+    cloud.page_size = Some(1);
+    let ctx = agent_ctx(&cloud).await;
+    let f = "np-11-api";
+    seed_function(&cloud, &ctx, f, &format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v1")).await;
+    let v1 = ok(cloud.publish_version(&ctx, f, "deploy-1", None).await);
+    ok(cloud
+        .create_alias(
+            &ctx,
+            &CreateAlias {
+                function_name: f.into(),
+                alias_name: "main".into(),
+                function_version: v1.version.clone(),
+                description: String::new(),
+                routing: vec![],
+            },
+        )
+        .await);
+    let alias_arn = format!("{}:main", function_arn(f));
+
+    // The API, with CORS and tags.
+    let cors = Cors {
+        allow_origins: vec!["https://app.example.com".into()],
+        allow_methods: vec!["GET".into(), "POST".into()],
+        allow_headers: vec!["content-type".into()],
+        max_age: 300,
+    };
+    let tags = vec![
+        ("nullplatform:scope-id".to_string(), "11".to_string()),
+        ("env".to_string(), "dev".to_string()),
+    ];
+    let created = ok(cloud.create_api(&ctx, "np-11", Some(&cors), &tags).await);
+    assert_eq!(created.name, "np-11");
+    assert!(!created.api_id.is_empty(), "{created:?}");
+    assert_eq!(
+        created.api_endpoint,
+        format!("https://{}.execute-api.{REGION}.amazonaws.com", created.api_id)
+    );
+    assert_eq!(
+        created.tags,
+        vec![
+            ("env".to_string(), "dev".to_string()),
+            ("nullplatform:scope-id".to_string(), "11".to_string())
+        ],
+        "sorted by key"
+    );
+    let other = ok(cloud.create_api(&ctx, "np-12", None, &[]).await);
+    let described = cloud
+        .for_ctx(&ctx)
+        .apigateway()
+        .get_api()
+        .api_id(&created.api_id)
+        .send()
+        .await
+        .expect("GetApi");
+    let sent = described.cors_configuration().expect("CORS was set");
+    assert_eq!(
+        (sent.allow_origins(), sent.allow_methods(), sent.allow_headers(), sent.max_age()),
+        (&cors.allow_origins[..], &cors.allow_methods[..], &cors.allow_headers[..], Some(300))
+    );
+    assert_eq!(described.protocol_type().map(|p| p.as_str()), Some("HTTP"));
+    let apis = ok(cloud.get_apis(&ctx).await);
+    assert_eq!(apis.len(), 2, "{apis:?}");
+    assert!(apis.contains(&created) && apis.contains(&other), "{apis:?}");
+
+    // A throttled stage.
+    let stage = ok(cloud
+        .create_stage(
+            &ctx,
+            &CreateStage {
+                api_id: created.api_id.clone(),
+                stage_name: "main".into(),
+                auto_deploy: true,
+                rate_limit: 50.5,
+                burst_limit: 100,
+            },
+        )
+        .await);
+    assert_eq!(
+        stage,
+        Stage {
+            stage_name: "main".into(),
+            auto_deploy: true
+        }
+    );
+    let stored = cloud
+        .for_ctx(&ctx)
+        .apigateway()
+        .get_stage()
+        .api_id(&created.api_id)
+        .stage_name("main")
+        .send()
+        .await
+        .expect("GetStage");
+    let throttling = stored.default_route_settings().expect("default route settings");
+    assert_eq!(
+        (throttling.throttling_rate_limit(), throttling.throttling_burst_limit()),
+        (Some(50.5), Some(100))
+    );
+    assert_eq!(ok(cloud.get_stages(&ctx, &created.api_id).await), vec![stage]);
+
+    // The integration invokes the alias; the route sends everything to it.
+    let integration = ok(cloud.create_integration(&ctx, &created.api_id, &alias_arn, "2.0").await);
+    assert_eq!(
+        (
+            integration.integration_type.as_str(),
+            integration.integration_uri.as_str(),
+            integration.payload_format_version.as_str()
+        ),
+        ("AWS_PROXY", alias_arn.as_str(), "2.0")
+    );
+    assert!(!integration.integration_id.is_empty(), "{integration:?}");
+    assert_eq!(ok(cloud.get_integrations(&ctx, &created.api_id).await), vec![integration.clone()]);
+    let target = format!("integrations/{}", integration.integration_id);
+    let route = ok(cloud.create_route(&ctx, &created.api_id, "$default", &target).await);
+    assert_eq!(
+        (route.route_key.as_str(), route.target.as_deref()),
+        ("$default", Some(target.as_str()))
+    );
+    assert_eq!(ok(cloud.get_routes(&ctx, &created.api_id).await), vec![route]);
+    assert!(ok(cloud.get_routes(&ctx, &other.api_id).await).is_empty());
+
+    // API Gateway may invoke the alias, from this API only.
+    let source_arn = format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{}/*", created.api_id);
+    ok(cloud
+        .add_permission(
+            &ctx,
+            &AddPermission {
+                function_name: f.into(),
+                qualifier: Some("main".into()),
+                statement_id: "np-11-apigateway".into(),
+                action: "lambda:InvokeFunction".into(),
+                principal: "apigateway.amazonaws.com".into(),
+                source_arn: Some(source_arn.clone()),
+            },
+        )
+        .await);
+    let policy: serde_json::Value = serde_json::from_str(&ok(cloud.get_policy(&ctx, f, Some("main")).await)).expect("the policy is JSON");
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Sid"], "np-11-apigateway");
+    assert_eq!(statement["Action"], "lambda:InvokeFunction");
+    assert_eq!(statement["Principal"]["Service"], "apigateway.amazonaws.com");
+    assert_eq!(statement["Resource"], alias_arn.as_str());
+    assert_eq!(statement["Condition"]["ArnLike"]["AWS:SourceArn"], source_arn.as_str());
+    ok(cloud.remove_permission(&ctx, f, Some("main"), "np-11-apigateway").await);
+    let no_policy = err(cloud.get_policy(&ctx, f, Some("main")).await);
+    assert_eq!(no_policy.code, "ResourceNotFoundException", "{no_policy}");
+    let again = err(cloud.remove_permission(&ctx, f, Some("main"), "np-11-apigateway").await);
+    assert_eq!(
+        (again.service.as_str(), again.operation.as_str(), again.code.as_str()),
+        ("lambda", "RemovePermission", "ResourceNotFoundException")
+    );
+
+    // Deleting the API takes its stage, integration and route with it.
+    ok(cloud.delete_api(&ctx, &created.api_id).await);
+    assert_eq!(ok(cloud.get_apis(&ctx).await), vec![other]);
+    // (moto accepts deleting it again, where AWS answers NotFoundException.)
+    let gone = err(cloud.get_routes(&ctx, &created.api_id).await);
+    assert_eq!(
+        (gone.service.as_str(), gone.operation.as_str(), gone.code.as_str()),
+        ("apigateway", "GetRoutes", "NotFoundException")
+    );
+    assert!(!gone.retryable && gone.request_id.is_some(), "{gone:?}");
+}
+
+/// The default VPC's subnets moto made in [`REGION`], read with a plain EC2 query
+/// (moto checks no signature; the credential scope names the service): the host has
+/// no EC2 client, and the SDK's is too big a build for one test's set-up.
+fn default_subnets(moto: &Moto) -> Vec<String> {
+    let body = "Action=DescribeSubnets&Version=2016-11-15";
+    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect to moto");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("read timeout");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        moto.port(),
+        body.len()
+    )
+    .expect("send DescribeSubnets");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read DescribeSubnets");
+    let subnets: Vec<String> = answer
+        .split("<subnetId>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</subnetId>").map(|(id, _)| id.to_string()))
+        .collect();
+    assert!(subnets.len() >= 2, "moto's default subnets: {answer}");
+    subnets
+}
+
+#[tokio::test]
+async fn a_function_behind_a_load_balancer_rule() {
+    let moto = Moto::start();
+    let mut cloud = cloud_at(moto.url()).await;
+    // Pages of one, so DescribeRules has to follow its marker.
+    cloud.page_size = Some(1);
+    let ctx = agent_ctx(&cloud).await;
+    let f = "np-11-alb";
+    seed_function(&cloud, &ctx, f, &format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-app:v1")).await;
+
+    // The load balancer and its listener exist before the scope: made with the SDK.
+    let subnets = default_subnets(&moto);
+    let elb = cloud.for_ctx(&ctx).elb().clone();
+    let balancer = elb
+        .create_load_balancer()
+        .name("np-shared")
+        .set_subnets(Some(subnets[..2].to_vec()))
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let balancer = balancer.load_balancers().first().expect("a load balancer").clone();
+    let balancer_arn = balancer.load_balancer_arn().expect("its ARN").to_string();
+    let not_found = aws_sdk_elasticloadbalancingv2::types::Action::builder()
+        .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
+                .status_code("404")
+                .build(),
+        )
+        .build();
+    let listener = elb
+        .create_listener()
+        .load_balancer_arn(&balancer_arn)
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .default_actions(not_found)
+        .send()
+        .await
+        .expect("CreateListener");
+    let listener_arn = listener
+        .listeners()
+        .first()
+        .and_then(|l| l.listener_arn())
+        .expect("a listener ARN")
+        .to_string();
+
+    let described = ok(cloud.describe_listener(&ctx, &listener_arn).await);
+    assert_eq!(
+        described,
+        Listener {
+            arn: listener_arn.clone(),
+            load_balancer_arn: balancer_arn.clone(),
+            dns_name: balancer.dns_name().expect("a DNS name").to_string(),
+        }
+    );
+    assert!(described.dns_name.contains("elb.amazonaws.com"), "{described:?}");
+
+    // A lambda target group, found by name, with the function registered.
+    let group = ok(cloud
+        .create_target_group(
+            &ctx,
+            &CreateTargetGroup {
+                name: "np-11-tg".into(),
+                health_check: HealthCheck {
+                    path: "/health".into(),
+                    interval_seconds: 35,
+                    timeout_seconds: 30,
+                    healthy_threshold: 2,
+                    unhealthy_threshold: 3,
+                    matcher: "200-299".into(),
+                },
+                tags: vec![("nullplatform:scope-id".into(), "11".into())],
+            },
+        )
+        .await);
+    assert_eq!(
+        (group.name.as_str(), group.target_type.as_str(), group.health_check_path.as_deref()),
+        ("np-11-tg", "lambda", Some("/health"))
+    );
+    assert!(group.arn.contains(":targetgroup/np-11-tg/"), "{group:?}");
+    let stored = elb
+        .describe_target_groups()
+        .target_group_arns(&group.arn)
+        .send()
+        .await
+        .expect("DescribeTargetGroups");
+    let stored = stored.target_groups().first().expect("the group").clone();
+    assert_eq!(
+        (
+            stored.health_check_enabled(),
+            stored.health_check_interval_seconds(),
+            stored.health_check_timeout_seconds(),
+            stored.healthy_threshold_count(),
+            stored.unhealthy_threshold_count(),
+            stored.matcher().and_then(|m| m.http_code()),
+        ),
+        (Some(true), Some(35), Some(30), Some(2), Some(3), Some("200-299"))
+    );
+    let tags = elb.describe_tags().resource_arns(&group.arn).send().await.expect("DescribeTags");
+    let tag_pairs: Vec<(&str, &str)> = tags
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+        .collect();
+    assert_eq!(tag_pairs, [("nullplatform:scope-id", "11")]);
+    assert_eq!(
+        ok(cloud.describe_target_groups(&ctx, &["np-11-tg".to_string()]).await),
+        vec![group.clone()]
+    );
+    assert!(
+        ok(cloud.describe_target_groups(&ctx, &[]).await).contains(&group),
+        "every group when none is named"
+    );
+    assert!(ok(cloud.describe_targets(&ctx, &group.arn).await).is_empty());
+    ok(cloud.register_target(&ctx, &group.arn, &function_arn(f)).await);
+    assert_eq!(ok(cloud.describe_targets(&ctx, &group.arn).await), [function_arn(f)]);
+
+    // A rule for the scope's host, beside the listener's default rule.
+    let host = "api.np-11.example.com";
+    let rule_request = CreateRule {
+        listener_arn: listener_arn.clone(),
+        priority: 10,
+        hosts: vec![host.into()],
+        target_group_arn: group.arn.clone(),
+        tags: vec![("nullplatform:scope-id".into(), "11".into())],
+    };
+    let rule = ok(cloud.create_rule(&ctx, &rule_request).await);
+    assert_eq!(
+        (rule.priority.as_str(), rule.hosts.clone(), rule.target_group_arns.clone()),
+        ("10", vec![host.to_string()], vec![group.arn.clone()])
+    );
+    let rules = ok(cloud.describe_rules(&ctx, &listener_arn).await);
+    assert_eq!(rules.len(), 2, "both pages: {rules:?}");
+    assert_eq!(rules[0], rule);
+    assert_eq!(
+        (rules[1].priority.as_str(), rules[1].hosts.len(), rules[1].target_group_arns.len()),
+        ("default", 0, 0),
+        "the default rule answers 404 itself"
+    );
+    let taken = err(cloud
+        .create_rule(
+            &ctx,
+            &CreateRule {
+                hosts: vec!["other.example.com".into()],
+                ..rule_request.clone()
+            },
+        )
+        .await);
+    assert_eq!(
+        (taken.service.as_str(), taken.operation.as_str(), taken.code.as_str()),
+        ("elasticloadbalancing", "CreateRule", "PriorityInUse")
+    );
+    assert!(!taken.retryable && taken.request_id.is_some(), "{taken:?}");
+
+    ok(cloud.delete_rule(&ctx, &rule.arn).await);
+    let left: Vec<String> = ok(cloud.describe_rules(&ctx, &listener_arn).await)
+        .into_iter()
+        .map(|r| r.priority)
+        .collect();
+    assert_eq!(left, ["default"]);
+    ok(cloud.delete_target_group(&ctx, &group.arn).await);
+    let gone = err(cloud.describe_target_groups(&ctx, &["np-11-tg".to_string()]).await);
+    assert_eq!(
+        (gone.operation.as_str(), gone.code.as_str()),
+        ("DescribeTargetGroups", "TargetGroupNotFound")
+    );
+}
+
+#[tokio::test]
+async fn a_dns_record_is_upserted_listed_and_deleted() {
+    let moto = Moto::start();
+    let cloud = cloud_at(moto.url()).await;
+    // Route 53 is global: a call made for another region still signs for us-east-1.
+    let ctx = CallCtx {
+        region: "eu-west-1".into(),
+        ..agent_ctx(&cloud).await
+    };
+    let zone = cloud
+        .for_ctx(&ctx)
+        .route53()
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("np-11")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let zone_id = zone
+        .hosted_zone()
+        .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
+        .expect("a zone id");
+
+    let found = ok(cloud.get_hosted_zone(&ctx, &zone_id).await);
+    assert_eq!(
+        found,
+        HostedZone {
+            id: zone_id.clone(),
+            name: "example.com.".into()
+        }
+    );
+    let missing = err(cloud.get_hosted_zone(&ctx, "ZNOSUCHZONE").await);
+    assert_eq!((missing.service.as_str(), missing.code.as_str()), ("route53", "NoSuchHostedZone"));
+
+    moto.start_recording();
+    let record = RecordSet {
+        name: "api.np-11.example.com.".into(),
+        record_type: "CNAME".into(),
+        ttl: Some(60),
+        values: vec!["np-shared-1.us-east-1.elb.amazonaws.com".into()],
+    };
+    let change = ok(cloud
+        .change_resource_record_sets(&ctx, &zone_id, ChangeAction::Upsert, &record)
+        .await);
+    assert!(!change.is_empty() && !change.contains('/'), "the bare change id: {change}");
+    let (_, recording) = moto.api("GET", "/moto-api/recorder/download-recording", "");
+    let scopes: Vec<String> = recording
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|entry| entry["headers"]["Authorization"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        !scopes.is_empty() && scopes.iter().all(|a| a.contains("/us-east-1/route53/aws4_request")),
+        "signed for us-east-1: {scopes:?}"
+    );
+
+    let listed = ok(cloud.list_resource_record_sets(&ctx, &zone_id, &record.name, "CNAME", 1).await);
+    assert_eq!(listed, vec![record.clone()]);
+    // Upserting again replaces it.
+    let moved = RecordSet {
+        values: vec!["np-other-1.us-east-1.elb.amazonaws.com".into()],
+        ..record.clone()
+    };
+    ok(cloud
+        .change_resource_record_sets(&ctx, &zone_id, ChangeAction::Upsert, &moved)
+        .await);
+    assert_eq!(
+        ok(cloud.list_resource_record_sets(&ctx, &zone_id, &record.name, "CNAME", 1).await),
+        vec![moved.clone()]
+    );
+    // The zone's own records come first from its start.
+    let all = ok(cloud.list_resource_record_sets(&ctx, &zone_id, "", "", 0).await);
+    let kinds: Vec<(&str, &str)> = all.iter().map(|r| (r.name.as_str(), r.record_type.as_str())).collect();
+    assert!(
+        kinds.contains(&("example.com.", "NS")) && kinds.contains(&("example.com.", "SOA")),
+        "{kinds:?}"
+    );
+    assert!(all.contains(&moved), "{all:?}");
+
+    ok(cloud
+        .change_resource_record_sets(&ctx, &zone_id, ChangeAction::Delete, &moved)
+        .await);
+    let after = ok(cloud.list_resource_record_sets(&ctx, &zone_id, &record.name, "CNAME", 1).await);
+    assert!(after.iter().all(|r| r.name != record.name), "{after:?}");
+    // (moto accepts deleting it again, where AWS answers InvalidChangeBatch.)
+}

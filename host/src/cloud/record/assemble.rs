@@ -95,6 +95,7 @@ pub(super) fn fixture(seen: &Seen) -> (Fixture, Vec<String>) {
         // Log groups are not learnt from a run yet (the recording's notes say so
         // when the run touched any).
         logs: LogsFixture::default(),
+        networking: NetworkingFixture::default(),
         counters: CountersFixture::default(),
         recording: None,
     };

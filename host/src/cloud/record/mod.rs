@@ -4,7 +4,8 @@
 //! each answer, learns how the cloud was before the run (see `seen.rs` for the
 //! rule: the first read wins, and only before the run writes). Operations it does
 //! not learn from yet (creating and deleting roles, functions and log groups, their
-//! policies and concurrency, invocations, and the reads that go with them) are only
+//! policies, permissions and concurrency, invocations, HTTP APIs, load balancer
+//! target groups and rules, DNS records, and the reads that go with them) are only
 //! forwarded: a run that used one gets a note per operation saying so. At the end of the run
 //! [`Recorder::write`] turns that into a fixture of the state the run started from
 //! (`assemble.rs`), adds a `recording` section — the calls the run made and the
@@ -469,6 +470,20 @@ impl LambdaApi for RecordingCloud {
         self.answered(Some(ctx), action, &answer).untracked(action);
         answer
     }
+
+    async fn add_permission(&self, ctx: &CallCtx, req: &AddPermission) -> CloudResult<()> {
+        let answer = self.inner.lambda.add_permission(ctx, req).await;
+        let action = "lambda:AddPermission";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn remove_permission(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, statement_id: &str) -> CloudResult<()> {
+        let answer = self.inner.lambda.remove_permission(ctx, name, qualifier, statement_id).await;
+        let action = "lambda:RemovePermission";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
 }
 
 #[async_trait]
@@ -703,6 +718,191 @@ impl TaggingApi for RecordingCloud {
     }
 }
 
+/// API Gateway v2's IAM actions are HTTP verbs (`apigateway:GET` …), so each call is
+/// answered under its verb and noted under its operation (`apigateway:GetApis` …): a
+/// note per operation the run used.
+#[async_trait]
+impl ApiGatewayApi for RecordingCloud {
+    async fn get_apis(&self, ctx: &CallCtx) -> CloudResult<Vec<HttpApi>> {
+        let answer = self.inner.apigateway.get_apis(ctx).await;
+        self.answered(Some(ctx), "apigateway:GET", &answer).untracked("apigateway:GetApis");
+        answer
+    }
+
+    async fn create_api(&self, ctx: &CallCtx, name: &str, cors: Option<&Cors>, tags: &[(String, String)]) -> CloudResult<HttpApi> {
+        let answer = self.inner.apigateway.create_api(ctx, name, cors, tags).await;
+        self.answered(Some(ctx), "apigateway:POST", &answer)
+            .untracked("apigateway:CreateApi");
+        answer
+    }
+
+    async fn delete_api(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<()> {
+        let answer = self.inner.apigateway.delete_api(ctx, api_id).await;
+        self.answered(Some(ctx), "apigateway:DELETE", &answer)
+            .untracked("apigateway:DeleteApi");
+        answer
+    }
+
+    async fn get_stages(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Stage>> {
+        let answer = self.inner.apigateway.get_stages(ctx, api_id).await;
+        self.answered(Some(ctx), "apigateway:GET", &answer)
+            .untracked("apigateway:GetStages");
+        answer
+    }
+
+    async fn create_stage(&self, ctx: &CallCtx, req: &CreateStage) -> CloudResult<Stage> {
+        let answer = self.inner.apigateway.create_stage(ctx, req).await;
+        self.answered(Some(ctx), "apigateway:POST", &answer)
+            .untracked("apigateway:CreateStage");
+        answer
+    }
+
+    async fn get_integrations(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Integration>> {
+        let answer = self.inner.apigateway.get_integrations(ctx, api_id).await;
+        self.answered(Some(ctx), "apigateway:GET", &answer)
+            .untracked("apigateway:GetIntegrations");
+        answer
+    }
+
+    async fn create_integration(
+        &self,
+        ctx: &CallCtx,
+        api_id: &str,
+        function_arn: &str,
+        payload_format_version: &str,
+    ) -> CloudResult<Integration> {
+        let answer = self
+            .inner
+            .apigateway
+            .create_integration(ctx, api_id, function_arn, payload_format_version)
+            .await;
+        self.answered(Some(ctx), "apigateway:POST", &answer)
+            .untracked("apigateway:CreateIntegration");
+        answer
+    }
+
+    async fn get_routes(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Route>> {
+        let answer = self.inner.apigateway.get_routes(ctx, api_id).await;
+        self.answered(Some(ctx), "apigateway:GET", &answer)
+            .untracked("apigateway:GetRoutes");
+        answer
+    }
+
+    async fn create_route(&self, ctx: &CallCtx, api_id: &str, route_key: &str, target: &str) -> CloudResult<Route> {
+        let answer = self.inner.apigateway.create_route(ctx, api_id, route_key, target).await;
+        self.answered(Some(ctx), "apigateway:POST", &answer)
+            .untracked("apigateway:CreateRoute");
+        answer
+    }
+}
+
+#[async_trait]
+impl ElbApi for RecordingCloud {
+    async fn describe_target_groups(&self, ctx: &CallCtx, names: &[String]) -> CloudResult<Vec<TargetGroup>> {
+        let answer = self.inner.elb.describe_target_groups(ctx, names).await;
+        let action = "elasticloadbalancing:DescribeTargetGroups";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn create_target_group(&self, ctx: &CallCtx, req: &CreateTargetGroup) -> CloudResult<TargetGroup> {
+        let answer = self.inner.elb.create_target_group(ctx, req).await;
+        let action = "elasticloadbalancing:CreateTargetGroup";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_target_group(&self, ctx: &CallCtx, arn: &str) -> CloudResult<()> {
+        let answer = self.inner.elb.delete_target_group(ctx, arn).await;
+        let action = "elasticloadbalancing:DeleteTargetGroup";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn register_target(&self, ctx: &CallCtx, target_group_arn: &str, function_arn: &str) -> CloudResult<()> {
+        let answer = self.inner.elb.register_target(ctx, target_group_arn, function_arn).await;
+        let action = "elasticloadbalancing:RegisterTargets";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn describe_targets(&self, ctx: &CallCtx, target_group_arn: &str) -> CloudResult<Vec<String>> {
+        let answer = self.inner.elb.describe_targets(ctx, target_group_arn).await;
+        let action = "elasticloadbalancing:DescribeTargetHealth";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn describe_listener(&self, ctx: &CallCtx, listener_arn: &str) -> CloudResult<Listener> {
+        let answer = self.inner.elb.describe_listener(ctx, listener_arn).await;
+        let action = "elasticloadbalancing:DescribeListeners";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn describe_rules(&self, ctx: &CallCtx, listener_arn: &str) -> CloudResult<Vec<ListenerRule>> {
+        let answer = self.inner.elb.describe_rules(ctx, listener_arn).await;
+        let action = "elasticloadbalancing:DescribeRules";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn create_rule(&self, ctx: &CallCtx, req: &CreateRule) -> CloudResult<ListenerRule> {
+        let answer = self.inner.elb.create_rule(ctx, req).await;
+        let action = "elasticloadbalancing:CreateRule";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn delete_rule(&self, ctx: &CallCtx, rule_arn: &str) -> CloudResult<()> {
+        let answer = self.inner.elb.delete_rule(ctx, rule_arn).await;
+        let action = "elasticloadbalancing:DeleteRule";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+}
+
+#[async_trait]
+impl Route53Api for RecordingCloud {
+    async fn get_hosted_zone(&self, ctx: &CallCtx, zone_id: &str) -> CloudResult<HostedZone> {
+        let answer = self.inner.route53.get_hosted_zone(ctx, zone_id).await;
+        let action = "route53:GetHostedZone";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn list_resource_record_sets(
+        &self,
+        ctx: &CallCtx,
+        zone_id: &str,
+        name: &str,
+        record_type: &str,
+        max_items: u32,
+    ) -> CloudResult<Vec<RecordSet>> {
+        let answer = self
+            .inner
+            .route53
+            .list_resource_record_sets(ctx, zone_id, name, record_type, max_items)
+            .await;
+        let action = "route53:ListResourceRecordSets";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+
+    async fn change_resource_record_sets(
+        &self,
+        ctx: &CallCtx,
+        zone_id: &str,
+        change: ChangeAction,
+        record: &RecordSet,
+    ) -> CloudResult<String> {
+        let answer = self.inner.route53.change_resource_record_sets(ctx, zone_id, change, record).await;
+        let action = "route53:ChangeResourceRecordSets";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+}
+
 /// A secret's key from an answer: account and region from its ARN, its plain name.
 fn secret_key(ctx: &CallCtx, r: &SecretRef) -> seen::RegionalKey {
     let (account, region, _) = seen::secret_ref(ctx, &r.arn);
@@ -713,6 +913,7 @@ fn secret_key(ctx: &CallCtx, r: &SecretRef) -> seen::RegionalKey {
 mod untracked_tests {
     use super::*;
     use crate::cloud::sim::SimCloud;
+    use std::collections::BTreeSet;
 
     #[tokio::test]
     async fn a_run_that_used_operations_the_recording_does_not_follow_says_so_once_each() {
@@ -735,5 +936,163 @@ mod untracked_tests {
         );
         let doc: Value = serde_json::from_str(&text).expect("JSON");
         assert_eq!(doc["recording"]["notes"], serde_json::json!(notes));
+    }
+
+    #[tokio::test]
+    async fn apis_load_balancers_dns_and_permissions_are_forwarded_and_noted_per_operation() {
+        let (cloud, recorder) = record(Cloud::of(Arc::new(SimCloud::new_empty())), Inputs::default(), "test");
+        let agent = cloud.agent_identity().await.expect("agent").value;
+        // A session of a role: what each call is answered as shows in the role's use.
+        let ctx = CallCtx {
+            identity: Identity {
+                arn: format!("arn:aws:sts::{}:assumed-role/deployer/step-1", agent.account),
+                ..agent
+            },
+            region: cloud.default_region(),
+        };
+        // Whatever the cloud answers, each call is forwarded and used.
+        let _ = cloud.apigateway.get_apis(&ctx).await;
+        let _ = cloud.apigateway.get_apis(&ctx).await;
+        let _ = cloud.apigateway.get_stages(&ctx, "a1").await;
+        let _ = cloud.apigateway.get_integrations(&ctx, "a1").await;
+        let _ = cloud.apigateway.get_routes(&ctx, "a1").await;
+        let _ = cloud.apigateway.create_api(&ctx, "np-11", None, &[]).await;
+        let stage = CreateStage {
+            api_id: "a1".into(),
+            stage_name: "main".into(),
+            auto_deploy: true,
+            rate_limit: 10.0,
+            burst_limit: 20,
+        };
+        let _ = cloud.apigateway.create_stage(&ctx, &stage).await;
+        let _ = cloud
+            .apigateway
+            .create_integration(&ctx, "a1", "arn:aws:lambda:us-east-1:1:function:f", "2.0")
+            .await;
+        let _ = cloud.apigateway.create_route(&ctx, "a1", "$default", "integrations/i1").await;
+        let _ = cloud.apigateway.delete_api(&ctx, "a1").await;
+        let _ = cloud.elb.describe_target_groups(&ctx, &["np-11".to_string()]).await;
+        let group = CreateTargetGroup {
+            name: "np-11".into(),
+            health_check: HealthCheck {
+                path: "/health".into(),
+                interval_seconds: 35,
+                timeout_seconds: 30,
+                healthy_threshold: 2,
+                unhealthy_threshold: 3,
+                matcher: "200".into(),
+            },
+            tags: vec![],
+        };
+        let _ = cloud.elb.create_target_group(&ctx, &group).await;
+        let _ = cloud.elb.register_target(&ctx, "tg", "arn:aws:lambda:us-east-1:1:function:f").await;
+        let _ = cloud.elb.describe_targets(&ctx, "tg").await;
+        let _ = cloud.elb.describe_listener(&ctx, "listener").await;
+        let _ = cloud.elb.describe_rules(&ctx, "listener").await;
+        let rule = CreateRule {
+            listener_arn: "listener".into(),
+            priority: 10,
+            hosts: vec!["a.example.com".into()],
+            target_group_arn: "tg".into(),
+            tags: vec![],
+        };
+        let _ = cloud.elb.create_rule(&ctx, &rule).await;
+        let _ = cloud.elb.delete_rule(&ctx, "rule").await;
+        let _ = cloud.elb.delete_target_group(&ctx, "tg").await;
+        let record_set = RecordSet {
+            name: "a.example.com.".into(),
+            record_type: "CNAME".into(),
+            ttl: Some(60),
+            values: vec!["lb.example.com".into()],
+        };
+        let _ = cloud.route53.get_hosted_zone(&ctx, "Z1").await;
+        let _ = cloud
+            .route53
+            .list_resource_record_sets(&ctx, "Z1", "a.example.com.", "CNAME", 1)
+            .await;
+        let _ = cloud
+            .route53
+            .change_resource_record_sets(&ctx, "Z1", ChangeAction::Upsert, &record_set)
+            .await;
+        let permission = AddPermission {
+            function_name: "f".into(),
+            qualifier: None,
+            statement_id: "apigw".into(),
+            action: "lambda:InvokeFunction".into(),
+            principal: "apigateway.amazonaws.com".into(),
+            source_arn: None,
+        };
+        let _ = cloud.lambda.add_permission(&ctx, &permission).await;
+        let _ = cloud.lambda.remove_permission(&ctx, "f", None, "apigw").await;
+
+        // The role's use names IAM actions: API Gateway's by HTTP verb.
+        let used: BTreeSet<String> = {
+            let seen = lock(&recorder.seen);
+            let usage = seen
+                .role_use
+                .get(&(ctx.identity.account.clone(), "deployer".to_string()))
+                .expect("the role's use");
+            usage.allowed.union(&usage.denied).cloned().collect()
+        };
+        let want: BTreeSet<String> = [
+            "apigateway:DELETE",
+            "apigateway:GET",
+            "apigateway:POST",
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DeleteRule",
+            "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetHealth",
+            "elasticloadbalancing:RegisterTargets",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+            "route53:ChangeResourceRecordSets",
+            "route53:GetHostedZone",
+            "route53:ListResourceRecordSets",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        assert_eq!(used, want);
+
+        // The notes name operations, one each (GetApis twice: one note).
+        let untracked = lock(&recorder.seen).untracked_notes();
+        let noted: Vec<&str> = untracked
+            .iter()
+            .filter_map(|n| n.split_once(": ").map(|(action, _)| action))
+            .collect();
+        assert_eq!(
+            noted,
+            [
+                "apigateway:CreateApi",
+                "apigateway:CreateIntegration",
+                "apigateway:CreateRoute",
+                "apigateway:CreateStage",
+                "apigateway:DeleteApi",
+                "apigateway:GetApis",
+                "apigateway:GetIntegrations",
+                "apigateway:GetRoutes",
+                "apigateway:GetStages",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:RegisterTargets",
+                "lambda:AddPermission",
+                "lambda:RemovePermission",
+                "route53:ChangeResourceRecordSets",
+                "route53:GetHostedZone",
+                "route53:ListResourceRecordSets",
+            ]
+        );
+        let (_, notes) = recorder.document(true, &[], &Redactor::new()).expect("recording");
+        assert!(untracked.iter().all(|n| notes.contains(n)), "{notes:?}");
     }
 }

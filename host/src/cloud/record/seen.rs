@@ -335,7 +335,9 @@ pub(super) fn untracked_note(action: &str) -> String {
     let operation = action.split_once(':').map_or(action, |(_, operation)| operation);
     let what = match operation {
         "Invoke" => "invocations are",
-        "DeleteRole" | "DeleteAlias" | "DeleteLogGroup" => "resources this run created or deleted are",
+        "DeleteRole" | "DeleteAlias" | "DeleteLogGroup" | "DeleteApi" | "DeleteTargetGroup" | "DeleteRule" => {
+            "resources this run created or deleted are"
+        }
         op if op.starts_with("Create") => "resources this run created or deleted are",
         op if op.starts_with("Get") || op.starts_with("List") || op.starts_with("Describe") => "what this run read is",
         _ => "changes this run made are",
@@ -695,5 +697,43 @@ mod unit_tests {
                 "logs:PutRetentionPolicy: changes this run made are not kept in the recording; a replay may answer differently",
             ]
         );
+    }
+
+    #[test]
+    fn notes_on_apis_load_balancers_and_dns_say_what_was_not_kept() {
+        let what = |action: &str| {
+            let note = untracked_note(action);
+            note.strip_prefix(&format!("{action}: "))
+                .and_then(|rest| rest.strip_suffix(" not kept in the recording; a replay may answer differently"))
+                .map(str::to_owned)
+                .unwrap_or(note)
+        };
+        for created_or_deleted in [
+            "apigateway:CreateApi",
+            "apigateway:DeleteApi",
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:DeleteRule",
+        ] {
+            assert_eq!(what(created_or_deleted), "resources this run created or deleted are");
+        }
+        for read in [
+            "apigateway:GetApis",
+            "apigateway:GetRoutes",
+            "elasticloadbalancing:DescribeRules",
+            "route53:ListResourceRecordSets",
+            "route53:GetHostedZone",
+        ] {
+            assert_eq!(what(read), "what this run read is");
+        }
+        for changed in [
+            "elasticloadbalancing:RegisterTargets",
+            "route53:ChangeResourceRecordSets",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+        ] {
+            assert_eq!(what(changed), "changes this run made are");
+        }
     }
 }

@@ -13,6 +13,9 @@ pub(super) enum Service {
     SecretsManager,
     Tagging,
     Logs,
+    ApiGateway,
+    Elb,
+    Route53,
 }
 
 impl Service {
@@ -26,6 +29,9 @@ impl Service {
             Service::SecretsManager => "secretsmanager",
             Service::Tagging => "tag",
             Service::Logs => "logs",
+            Service::ApiGateway => "apigateway",
+            Service::Elb => "elasticloadbalancing",
+            Service::Route53 => "route53",
         }
     }
 

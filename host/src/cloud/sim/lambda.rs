@@ -908,6 +908,18 @@ impl LambdaApi for SimCloud {
             .await
     }
 
+    async fn add_permission(&self, ctx: &CallCtx, req: &crate::cloud::AddPermission) -> CloudResult<()> {
+        self.call(lambda_api("AddPermission"), |st, api| st.lambda_add_permission(ctx, api, req))
+            .await
+    }
+
+    async fn remove_permission(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, statement_id: &str) -> CloudResult<()> {
+        self.call(lambda_api("RemovePermission"), |st, api| {
+            st.lambda_remove_permission(ctx, api, name, qualifier, statement_id)
+        })
+        .await
+    }
+
     async fn invoke(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, payload: &[u8]) -> CloudResult<Invocation> {
         // IAM's action for Invoke is lambda:InvokeFunction.
         self.call(lambda_api("InvokeFunction"), |st, api| {

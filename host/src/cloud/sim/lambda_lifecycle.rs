@@ -326,6 +326,72 @@ impl State {
     }
 }
 
+impl State {
+    pub(super) fn lambda_add_permission(&mut self, ctx: &CallCtx, api: Api, req: &crate::cloud::AddPermission) -> Result<(), Fault> {
+        let fref = self.function_ref(ctx, &req.function_name, req.qualifier.as_deref())?;
+        self.authorize(ctx, api, &fref.qualified_arn())?;
+        let resource = fref.qualified_arn();
+        let f = self.function(&fref)?;
+        f.resolve(fref.qualifier.as_deref()).ok_or_else(|| fref.not_found())?;
+        let policy = f
+            .policy
+            .get_or_insert_with(|| serde_json::json!({"Version": "2012-10-17", "Id": "default", "Statement": []}));
+        let statements = policy["Statement"]
+            .as_array_mut()
+            .ok_or_else(|| Fault::new(INVALID, "the function's policy has no Statement list"))?;
+        if statements.iter().any(|s| s["Sid"] == req.statement_id.as_str()) {
+            return Err(Fault::new(
+                CONFLICT,
+                format!(
+                    "The statement id ({}) provided already exists. Please provide a new statement id, or remove the existing statement.",
+                    req.statement_id
+                ),
+            ));
+        }
+        let principal = if req.principal.contains('.') {
+            serde_json::json!({"Service": req.principal})
+        } else {
+            serde_json::json!({"AWS": req.principal})
+        };
+        let mut statement = serde_json::json!({"Sid": req.statement_id, "Effect": "Allow", "Principal": principal,
+            "Action": req.action, "Resource": resource});
+        if let Some(source) = &req.source_arn {
+            statement["Condition"] = serde_json::json!({"ArnLike": {"AWS:SourceArn": source}});
+        }
+        statements.push(statement);
+        Ok(())
+    }
+
+    pub(super) fn lambda_remove_permission(
+        &mut self,
+        ctx: &CallCtx,
+        api: Api,
+        name: &str,
+        qualifier: Option<&str>,
+        sid: &str,
+    ) -> Result<(), Fault> {
+        let fref = self.function_ref(ctx, name, qualifier)?;
+        self.authorize(ctx, api, &fref.qualified_arn())?;
+        let f = self.function(&fref)?;
+        let missing = || {
+            Fault::new(
+                super::lambda::NOT_FOUND,
+                format!("Statement {sid} is not found in resource policy."),
+            )
+        };
+        let statements = f.policy.as_mut().and_then(|p| p["Statement"].as_array_mut()).ok_or_else(missing)?;
+        let before = statements.len();
+        statements.retain(|s| s["Sid"] != sid);
+        if statements.len() == before {
+            return Err(missing());
+        }
+        if statements.is_empty() {
+            f.policy = None;
+        }
+        Ok(())
+    }
+}
+
 /// `<registry>.dkr.ecr.<region>.amazonaws.com/<repository>(:<tag>|@<digest>)`:
 /// (registry, region, repository, tag or digest); no tag means `latest`.
 fn parse_ecr_uri(uri: &str) -> Option<(String, String, String, String)> {

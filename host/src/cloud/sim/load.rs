@@ -37,6 +37,7 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
     if arn_account(&agent_arn).is_none() {
         return Err(format!("agent.arn \"{agent_arn}\" is not an ARN with a 12-digit account id"));
     }
+    let networking = super::networking::Networking::load(fx.networking, &region)?;
     let mut st = State {
         account_id,
         region,
@@ -47,6 +48,7 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
         secrets: BTreeMap::new(),
         s3_objects: BTreeMap::new(),
         log_groups: BTreeMap::new(),
+        networking,
         sessions: BTreeMap::new(),
         clock: super::iam_sts::VIRTUAL_EPOCH,
         counters: Counters {
@@ -54,6 +56,7 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
             revisions: fx.counters.revisions,
             secret_versions: fx.counters.secret_versions,
             sessions: fx.counters.sessions,
+            resources: fx.counters.resources,
         },
     };
     // S3 first: Zip functions derive their code hash from the object's ETag.
@@ -523,6 +526,7 @@ pub(super) fn dump(st: &State) -> Fixture {
             repositories: st.repositories.values().map(dump_repository).collect(),
         },
         secrets: st.secrets.values().map(dump_secret).collect(),
+        networking: st.networking.dump(),
         logs: LogsFixture {
             log_groups: st
                 .log_groups
@@ -552,6 +556,7 @@ pub(super) fn dump(st: &State) -> Fixture {
             revisions: st.counters.revisions,
             secret_versions: st.counters.secret_versions,
             sessions: st.counters.sessions,
+            resources: st.counters.resources,
         },
         recording: None,
     }

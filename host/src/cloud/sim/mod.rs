@@ -25,6 +25,7 @@ mod lambda;
 mod lambda_lifecycle;
 mod load;
 mod logs;
+mod networking;
 mod policy;
 mod secrets;
 mod state;

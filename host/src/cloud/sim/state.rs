@@ -27,6 +27,7 @@ pub(super) struct State {
     pub s3_objects: BTreeMap<(String, String), S3Object>,
     /// Keyed by (region, log group name).
     pub log_groups: BTreeMap<(String, String), LogGroupState>,
+    pub networking: super::networking::Networking,
     /// Sessions that carry a session policy, by access key id. Not dumped: a session
     /// lives as long as the run that made it.
     pub sessions: BTreeMap<String, Session>,
@@ -43,6 +44,7 @@ pub(super) struct Counters {
     pub revisions: u64,
     pub secret_versions: u64,
     pub sessions: u64,
+    pub resources: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -80,6 +80,20 @@ impl Step for ScopeContext {
             output("IAM_PERMISSIONS_BOUNDARY", boundary),
             output("LOG_RETENTION_DAYS", retention),
             output("RESOURCE_TAGS", Value::Object(tags).to_string()),
+            output("SCOPE_DOMAIN", ctx.text("/scope/domain").unwrap_or_default()),
+            output("ALB_RULE_PRIORITY", ctx.text("/scope/alb_rule_priority").unwrap_or_default()),
+            output(
+                "ALB_LISTENER_RULE_CAPACITY",
+                keep(
+                    text(&providers.scope, "/networking/alb_listener_rule_capacity"),
+                    "ALB_LISTENER_RULE_CAPACITY",
+                    "100",
+                ),
+            ),
+            output(
+                "HEALTH_CHECK_PATH",
+                lambda_scope::config(&ctx, "/scope/capabilities/health_check/path", "HEALTH_CHECK_PATH", "/health"),
+            ),
         ];
         out.extend(settings::capability_outputs(&ctx));
         out.extend(providers.outputs());
@@ -99,6 +113,8 @@ scope_step::step!(
             Input::optional("IAM_PERMISSIONS_BOUNDARY"),
             Input::optional("LOG_RETENTION_DAYS"),
             Input::optional("PLACEHOLDER_IMAGE_URI_DEFAULT"),
+            Input::optional("ALB_LISTENER_RULE_CAPACITY"),
+            Input::optional("HEALTH_CHECK_PATH"),
         ],
         outputs: &[
             OutputDecl::plain("SCOPE_ID"),
@@ -115,6 +131,10 @@ scope_step::step!(
             OutputDecl::plain("IAM_PERMISSIONS_BOUNDARY"),
             OutputDecl::plain("LOG_RETENTION_DAYS"),
             OutputDecl::plain("RESOURCE_TAGS"),
+            OutputDecl::plain("SCOPE_DOMAIN"),
+            OutputDecl::plain("ALB_RULE_PRIORITY"),
+            OutputDecl::plain("ALB_LISTENER_RULE_CAPACITY"),
+            OutputDecl::plain("HEALTH_CHECK_PATH"),
             OutputDecl::plain("LAMBDA_MEMORY"),
             OutputDecl::plain("LAMBDA_TIMEOUT"),
             OutputDecl::plain("LAMBDA_ARCHITECTURE"),

@@ -1,0 +1,75 @@
+//! ensure_dns (create): the scope's DNS name, a CNAME (TTL 300) in its hosted zone
+//! pointing at the entry point — the HTTP API's host, or the load balancer's DNS
+//! name (the incumbent could point the record at itself). Upserted only when it
+//! differs. No zone configured: no record, said in the log. The domain is an
+//! output for the platform (stored on the scope once the platform interface exists).
+
+use lambda_scope::networking as net;
+use scope_step::prelude::*;
+use scope_step::route53;
+
+struct EnsureDns;
+
+impl Step for EnsureDns {
+    fn run() -> Result<Vec<Output>, StepError> {
+        let visibility = lambda_scope::var_or("VISIBILITY", "public");
+        let target = var("ENTRY_POINT_HOST").unwrap_or_default();
+        if visibility == "event-driven" || target.is_empty() {
+            log::info("the scope has no HTTP entry point: no DNS record");
+            return Ok(vec![output("SCOPE_DOMAIN_NAME", "")]);
+        }
+        let Some(zone_id) = net::zone_id(&visibility) else {
+            log::warn(&format!(
+                "no hosted zone is configured (cloud-providers networking.hosted_public_zone_id / hosted_zone_id): no DNS record; the scope answers at {target}"
+            ));
+            return Ok(vec![output("SCOPE_DOMAIN_NAME", "")]);
+        };
+        let zone = route53::get_hosted_zone(&zone_id)?;
+        let domain = net::domain(&zone.name)?;
+        let wanted = route53::RecordSet {
+            name: format!("{domain}."),
+            record_type: "CNAME".into(),
+            ttl: Some(300),
+            values: vec![target.clone()],
+        };
+        let current = route53::list_resource_record_sets(&zone_id, &wanted.name, "CNAME", 1)?;
+        let same = current
+            .first()
+            .is_some_and(|r| r.name == wanted.name && r.record_type == "CNAME" && r.values == wanted.values && r.ttl == wanted.ttl);
+        if same {
+            log::info(&format!("{domain} → {target}: as it should be"));
+        } else {
+            route53::change_resource_record_sets(&zone_id, route53::ChangeAction::Upsert, &wanted)?;
+            log::info(&format!("{domain} → {target} (CNAME, TTL 300)"));
+        }
+        Ok(vec![output("SCOPE_DOMAIN_NAME", domain)])
+    }
+}
+
+scope_step::step!(
+    EnsureDns,
+    Manifest {
+        name: "ensure-dns",
+        version: "0.1.0",
+        description: "Reconciles the scope's DNS record in its hosted zone",
+        inputs: &[
+            Input::optional("VISIBILITY"),
+            Input::optional("ENTRY_POINT_HOST"),
+            Input::optional("HOSTED_PUBLIC_ZONE_ID"),
+            Input::optional("HOSTED_ZONE_ID"),
+            Input::optional("SCOPE_DOMAIN"),
+            Input::optional("NAMESPACE_SLUG"),
+            Input::optional("APPLICATION_SLUG"),
+            Input::optional("SCOPE_SLUG"),
+            Input::optional("ACCOUNT_SLUG"),
+            Input::optional("USE_ACCOUNT_SLUG"),
+        ],
+        outputs: &[OutputDecl::plain("SCOPE_DOMAIN_NAME")],
+        capabilities: &[
+            Capability::new("route53:GetHostedZone", "arn:aws:route53:::hostedzone/*"),
+            Capability::new("route53:ListResourceRecordSets", "arn:aws:route53:::hostedzone/*"),
+            Capability::new("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/*"),
+        ],
+        ..Manifest::EMPTY
+    }
+);
