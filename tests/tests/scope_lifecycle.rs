@@ -550,3 +550,52 @@ fn without_an_iam_provider_the_agent_itself_creates_and_deletes_and_the_default_
     assert!(deleted.ok, "{}", deleted.text);
     assert!(function(&state(&deleted.after)).is_none());
 }
+
+#[test]
+fn a_custom_domain_serves_the_api_under_an_alias_record_and_goes_with_the_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let domain = ["--var", "API_GATEWAY_CUSTOM_DOMAIN=api.example.com"];
+    let no_certificate = handle_file(&example("create-scope"), &empty_cloud(), d, &domain);
+    assert!(!no_certificate.ok);
+    assert!(
+        no_certificate
+            .text
+            .contains("API_GATEWAY_CUSTOM_DOMAIN is api.example.com, but API_GATEWAY_CERTIFICATE_ARN"),
+        "{}",
+        no_certificate.text
+    );
+
+    let args = [
+        "--var",
+        "API_GATEWAY_CUSTOM_DOMAIN=api.example.com",
+        "--var",
+        "API_GATEWAY_CERTIFICATE_ARN=arn:aws:acm:us-east-1:123456789012:certificate/4d3c2b1a",
+    ];
+    let created = handle_file(&example("create-scope"), &empty_cloud(), d, &args);
+    assert!(created.ok, "{}", created.text);
+    let s = state(&created.after);
+    let api_id = s["networking"]["apis"][0]["id"].as_str().unwrap().to_owned();
+    let custom = &s["networking"]["domain_names"][0];
+    assert_eq!(custom["name"], "api.example.com");
+    assert_eq!(custom["mappings"], json!({api_id.clone(): "main"}));
+    let records = s["networking"]["hosted_zones"][0]["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "the custom domain is the scope's one name: {records:?}");
+    assert_eq!(records[0]["name"], "api.example.com.");
+    assert_eq!(records[0]["type"], "A");
+    assert!(records[0]["alias_target"]["dns_name"]
+        .as_str()
+        .unwrap()
+        .ends_with(".execute-api.us-east-1.amazonaws.com"));
+
+    let again = handle_file(&example("create-scope"), &created.after, d, &args);
+    assert!(again.ok);
+    assert_eq!(writes(&again), Vec::<String>::new(), "{}", again.text);
+
+    let deleted = handle_file(&example("delete-scope"), &again.after, d, &args);
+    assert!(deleted.ok, "{}", deleted.text);
+    let end = state(&deleted.after);
+    assert!(end["networking"]["domain_names"].is_null(), "{end}");
+    assert!(end["networking"]["hosted_zones"][0]["records"].is_null(), "{end}");
+    assert!(end["networking"]["apis"].is_null(), "{end}");
+}

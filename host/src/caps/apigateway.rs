@@ -28,6 +28,17 @@ impl StepHost {
         format!("arn:aws:apigateway:{}::{path}", self.region())
     }
 
+    fn domain_path(&mut self, o: Op, domain: &str, rest: &str) -> Result<String, CallError> {
+        let valid = !domain.is_empty()
+            && domain.len() <= 253
+            && domain.contains('.')
+            && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !valid {
+            return Err(self.invalid(o, domain, format!("`{domain}` is not a domain name")));
+        }
+        Ok(self.apigw_resource(&format!("/domainnames/{domain}{rest}")))
+    }
+
     fn api_path(&mut self, o: Op, api_id: &str, rest: &str) -> Result<String, CallError> {
         if !is_api_id(api_id) {
             return Err(self.invalid(o, api_id, format!("`{api_id}` is not an API id")));
@@ -93,6 +104,84 @@ impl wit::Host for CapsCtx<'_> {
             c.apigateway.delete_api(&ctx, &api_id).await
         })
         .await)
+    }
+
+    async fn get_domain_name(&mut self, domain_name: String) -> Answer<wit::DomainName> {
+        const OP: Op = op("GetDomainName");
+        let h = &mut *self.host;
+        let resource = try_call!(h.domain_path(OP, &domain_name, ""));
+        let found = h
+            .checked(OP, &[("apigateway:GET".to_owned(), resource)], |c, ctx| async move {
+                c.apigateway.get_domain_name(&ctx, &domain_name).await
+            })
+            .await;
+        Ok(found.map(to_wit_domain))
+    }
+
+    async fn create_domain_name(
+        &mut self,
+        domain_name: String,
+        certificate_arn: String,
+        tags: Vec<(String, String)>,
+    ) -> Answer<wit::DomainName> {
+        const OP: Op = op("CreateDomainName");
+        let h = &mut *self.host;
+        try_call!(h.domain_path(OP, &domain_name, ""));
+        let resource = h.apigw_resource("/domainnames");
+        if !certificate_arn.starts_with("arn:aws:acm:") {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                format!("`{certificate_arn}` is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
+            )));
+        }
+        let mut needs = vec![("apigateway:POST".to_owned(), resource)];
+        if !tags.is_empty() {
+            needs.push(("apigateway:TagResource".to_owned(), h.apigw_resource("/tags/*")));
+        }
+        let found = h
+            .checked(OP, &needs, |c, ctx| async move {
+                c.apigateway.create_domain_name(&ctx, &domain_name, &certificate_arn, &tags).await
+            })
+            .await;
+        Ok(found.map(to_wit_domain))
+    }
+
+    async fn delete_domain_name(&mut self, domain_name: String) -> Answer<()> {
+        const OP: Op = op("DeleteDomainName");
+        let h = &mut *self.host;
+        let resource = try_call!(h.domain_path(OP, &domain_name, ""));
+        Ok(h.checked(OP, &[("apigateway:DELETE".to_owned(), resource)], |c, ctx| async move {
+            c.apigateway.delete_domain_name(&ctx, &domain_name).await
+        })
+        .await)
+    }
+
+    async fn get_api_mappings(&mut self, domain_name: String) -> Answer<Vec<wit::ApiMapping>> {
+        const OP: Op = op("GetApiMappings");
+        let h = &mut *self.host;
+        let resource = try_call!(h.domain_path(OP, &domain_name, "/apimappings"));
+        let found = h
+            .checked(OP, &[("apigateway:GET".to_owned(), resource)], |c, ctx| async move {
+                c.apigateway.get_api_mappings(&ctx, &domain_name).await
+            })
+            .await;
+        Ok(found.map(|v| v.into_iter().map(to_wit_mapping).collect()))
+    }
+
+    async fn create_api_mapping(&mut self, domain_name: String, api_id: String, stage: String) -> Answer<wit::ApiMapping> {
+        const OP: Op = op("CreateApiMapping");
+        let h = &mut *self.host;
+        let resource = try_call!(h.domain_path(OP, &domain_name, "/apimappings"));
+        if !is_api_id(&api_id) {
+            return Ok(Err(h.invalid(OP, &resource, format!("`{api_id}` is not an API id"))));
+        }
+        let found = h
+            .checked(OP, &[("apigateway:POST".to_owned(), resource)], |c, ctx| async move {
+                c.apigateway.create_api_mapping(&ctx, &domain_name, &api_id, &stage).await
+            })
+            .await;
+        Ok(found.map(to_wit_mapping))
     }
 
     async fn get_stages(&mut self, api_id: String) -> Answer<Vec<wit::Stage>> {
@@ -227,6 +316,22 @@ impl wit::Host for CapsCtx<'_> {
             })
             .await;
         Ok(found.map(to_wit_route))
+    }
+}
+
+fn to_wit_domain(d: m::DomainName) -> wit::DomainName {
+    wit::DomainName {
+        domain_name: d.domain_name,
+        target_domain_name: d.target_domain_name,
+        target_hosted_zone_id: d.target_hosted_zone_id,
+    }
+}
+
+fn to_wit_mapping(m: m::ApiMapping) -> wit::ApiMapping {
+    wit::ApiMapping {
+        api_mapping_id: m.api_mapping_id,
+        api_id: m.api_id,
+        stage: m.stage,
     }
 }
 

@@ -32,6 +32,10 @@ fn to_model(r: wit::RecordSet) -> m::RecordSet {
         record_type: r.record_type,
         ttl: r.ttl,
         values: r.values,
+        alias_target: r.alias_target.map(|a| m::AliasTarget {
+            hosted_zone_id: a.hosted_zone_id,
+            dns_name: a.dns_name,
+        }),
     }
 }
 
@@ -72,6 +76,10 @@ impl wit::Host for CapsCtx<'_> {
                     record_type: r.record_type,
                     ttl: r.ttl,
                     values: r.values,
+                    alias_target: r.alias_target.map(|a| wit::AliasTarget {
+                        hosted_zone_id: a.hosted_zone_id,
+                        dns_name: a.dns_name,
+                    }),
                 })
                 .collect()
         }))
@@ -81,8 +89,12 @@ impl wit::Host for CapsCtx<'_> {
         const OP: Op = op("ChangeResourceRecordSets");
         let h = &mut *self.host;
         let (id, resource) = try_call!(h.zone_resource(OP, &zone_id));
-        if entry.name.is_empty() || entry.values.is_empty() {
-            return Ok(Err(h.invalid(OP, &resource, "a record needs a name and at least one value".into())));
+        if entry.name.is_empty() || (entry.values.is_empty() != entry.alias_target.is_some()) {
+            return Ok(Err(h.invalid(
+                OP,
+                &resource,
+                "a record needs a name and either values or an alias target".into(),
+            )));
         }
         let action = match action {
             wit::ChangeAction::Upsert => m::ChangeAction::Upsert,

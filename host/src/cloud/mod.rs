@@ -161,6 +161,17 @@ pub trait ApiGatewayApi: Send + Sync + 'static {
     ) -> CloudResult<Integration>;
     async fn get_routes(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Route>>;
     async fn create_route(&self, ctx: &CallCtx, api_id: &str, route_key: &str, target: &str) -> CloudResult<Route>;
+    async fn get_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<DomainName>;
+    async fn create_domain_name(
+        &self,
+        ctx: &CallCtx,
+        domain_name: &str,
+        certificate_arn: &str,
+        tags: &[(String, String)],
+    ) -> CloudResult<DomainName>;
+    async fn delete_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<()>;
+    async fn get_api_mappings(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<Vec<ApiMapping>>;
+    async fn create_api_mapping(&self, ctx: &CallCtx, domain_name: &str, api_id: &str, stage: &str) -> CloudResult<ApiMapping>;
 }
 
 /// Elastic Load Balancing v2. Listings return every page.

@@ -598,7 +598,30 @@ pub struct RecordSet {
     pub name: String,
     pub record_type: String,
     pub ttl: Option<u32>,
+    /// Empty for an alias record.
     pub values: Vec<String>,
+    pub alias_target: Option<AliasTarget>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct AliasTarget {
+    pub hosted_zone_id: String,
+    pub dns_name: String,
+}
+
+/// An API Gateway custom domain name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainName {
+    pub domain_name: String,
+    pub target_domain_name: String,
+    pub target_hosted_zone_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiMapping {
+    pub api_mapping_id: String,
+    pub api_id: String,
+    pub stage: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

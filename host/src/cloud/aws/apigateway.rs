@@ -1,8 +1,8 @@
 //! API Gateway v2: HTTP APIs, their stages, integrations and routes.
 
 use super::{reply, sorted_pairs, AwsCloud};
-use crate::cloud::{CallCtx, CloudResult, Cors, CreateStage, HttpApi, Integration, Reply, Route, Stage};
-use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType, RouteSettings};
+use crate::cloud::{ApiMapping, CallCtx, CloudResult, Cors, CreateStage, DomainName, HttpApi, Integration, Reply, Route, Stage};
+use aws_sdk_apigatewayv2::types::{DomainNameConfiguration, EndpointType, IntegrationType, ProtocolType, RouteSettings, SecurityPolicy};
 use std::collections::HashMap;
 
 /// The model's [`HttpApi`] from any answer that describes an API (CreateApi, an
@@ -224,5 +224,103 @@ impl crate::cloud::ApiGatewayApi for AwsCloud {
             .await
             .map_err(|e| api.error(e))?;
         Ok(reply(route!(&out), &out))
+    }
+
+    async fn get_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<DomainName> {
+        let api = self.ctx_api("apigateway", "GetDomainName", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .apigateway()
+            .get_domain_name()
+            .domain_name(domain_name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply(domain_of(domain_name, out.domain_name_configurations()), &out))
+    }
+
+    async fn create_domain_name(
+        &self,
+        ctx: &CallCtx,
+        domain_name: &str,
+        certificate_arn: &str,
+        tags: &[(String, String)],
+    ) -> CloudResult<DomainName> {
+        let api = self.ctx_api("apigateway", "CreateDomainName", ctx);
+        let configuration = DomainNameConfiguration::builder()
+            .certificate_arn(certificate_arn)
+            .endpoint_type(EndpointType::Regional)
+            .security_policy(SecurityPolicy::Tls12)
+            .build();
+        let tags: HashMap<String, String> = tags.iter().cloned().collect();
+        let out = self
+            .for_ctx(ctx)
+            .apigateway()
+            .create_domain_name()
+            .domain_name(domain_name)
+            .domain_name_configurations(configuration)
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply(domain_of(domain_name, out.domain_name_configurations()), &out))
+    }
+
+    async fn delete_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<()> {
+        let api = self.ctx_api("apigateway", "DeleteDomainName", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .apigateway()
+            .delete_domain_name()
+            .domain_name(domain_name)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        Ok(reply((), &out))
+    }
+
+    async fn get_api_mappings(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<Vec<ApiMapping>> {
+        let api = self.ctx_api("apigateway", "GetApiMappings", ctx);
+        let clients = self.for_ctx(ctx);
+        Ok(every_page!(
+            self,
+            api,
+            clients.apigateway().get_api_mappings().domain_name(domain_name),
+            |m| ApiMapping {
+                api_mapping_id: m.api_mapping_id().unwrap_or_default().to_string(),
+                api_id: m.api_id().unwrap_or_default().to_string(),
+                stage: m.stage().unwrap_or_default().to_string(),
+            }
+        ))
+    }
+
+    async fn create_api_mapping(&self, ctx: &CallCtx, domain_name: &str, api_id: &str, stage: &str) -> CloudResult<ApiMapping> {
+        let api = self.ctx_api("apigateway", "CreateApiMapping", ctx);
+        let out = self
+            .for_ctx(ctx)
+            .apigateway()
+            .create_api_mapping()
+            .domain_name(domain_name)
+            .api_id(api_id)
+            .stage(stage)
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let mapping = ApiMapping {
+            api_mapping_id: out.api_mapping_id().unwrap_or_default().to_string(),
+            api_id: out.api_id().unwrap_or(api_id).to_string(),
+            stage: out.stage().unwrap_or(stage).to_string(),
+        };
+        Ok(reply(mapping, &out))
+    }
+}
+
+/// A custom domain's regional endpoint, from its (first) configuration.
+fn domain_of(domain_name: &str, configurations: &[DomainNameConfiguration]) -> DomainName {
+    let first = configurations.first();
+    DomainName {
+        domain_name: domain_name.to_string(),
+        target_domain_name: first.and_then(|c| c.api_gateway_domain_name()).unwrap_or_default().to_string(),
+        target_hosted_zone_id: first.and_then(|c| c.hosted_zone_id()).unwrap_or_default().to_string(),
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{reply, AwsCloud};
 use crate::cloud::{CallCtx, ChangeAction, CloudResult, HostedZone, RecordSet};
-use aws_sdk_route53::types::{Change, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{AliasTarget, Change, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
 
 /// Ids come back as `/hostedzone/Z123` and `/change/C123`: the bare id.
 fn bare_id<'a>(id: &'a str, kind: &str) -> &'a str {
@@ -16,18 +16,17 @@ fn bare_id<'a>(id: &'a str, kind: &str) -> &'a str {
         .unwrap_or(id)
 }
 
-/// The model's [`RecordSet`]: the records' values, or for an alias record its target's
-/// DNS name as the single value.
+/// The model's [`RecordSet`]: the records' values, or an alias record's target.
 fn record_set_of(r: &ResourceRecordSet) -> RecordSet {
-    let mut values: Vec<String> = r.resource_records().iter().map(|v| v.value().to_string()).collect();
-    if values.is_empty() {
-        values.extend(r.alias_target().map(|a| a.dns_name().to_string()));
-    }
     RecordSet {
         name: r.name().to_string(),
         record_type: r.r#type().as_str().to_string(),
         ttl: r.ttl().and_then(|t| u32::try_from(t).ok()),
-        values,
+        values: r.resource_records().iter().map(|v| v.value().to_string()).collect(),
+        alias_target: r.alias_target().map(|a| crate::cloud::AliasTarget {
+            hosted_zone_id: a.hosted_zone_id().to_string(),
+            dns_name: a.dns_name().to_string(),
+        }),
     }
 }
 
@@ -97,11 +96,23 @@ impl crate::cloud::Route53Api for AwsCloud {
             .map(|v| ResourceRecord::builder().value(v).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
+        let alias = match &record.alias_target {
+            Some(a) => Some(
+                AliasTarget::builder()
+                    .hosted_zone_id(&a.hosted_zone_id)
+                    .dns_name(&a.dns_name)
+                    .evaluate_target_health(false)
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            None => None,
+        };
         let record_set = ResourceRecordSet::builder()
             .name(&record.name)
             .r#type(RrType::from(record.record_type.as_str()))
             .set_ttl(record.ttl.map(i64::from))
             .set_resource_records((!records.is_empty()).then_some(records))
+            .set_alias_target(alias)
             .build()
             .map_err(invalid)?;
         let change = Change::builder()
@@ -130,7 +141,6 @@ impl crate::cloud::Route53Api for AwsCloud {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
-    use aws_sdk_route53::types::AliasTarget;
 
     #[test]
     fn ids_lose_their_prefix() {
@@ -159,7 +169,11 @@ mod unit_tests {
                 name: "api.example.com.".into(),
                 record_type: "A".into(),
                 ttl: None,
-                values: vec!["np-alb-1.us-east-1.elb.amazonaws.com.".into()],
+                values: vec![],
+                alias_target: Some(crate::cloud::AliasTarget {
+                    hosted_zone_id: "Z35SXDOTRQ7X7K".into(),
+                    dns_name: "np-alb-1.us-east-1.elb.amazonaws.com.".into(),
+                }),
             }
         );
         Ok(())

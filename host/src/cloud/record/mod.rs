@@ -743,6 +743,51 @@ impl ApiGatewayApi for RecordingCloud {
         answer
     }
 
+    async fn get_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<DomainName> {
+        let answer = self.inner.apigateway.get_domain_name(ctx, domain_name).await;
+        self.answered(Some(ctx), "apigateway:GET", &answer)
+            .untracked("apigateway:GetDomainName");
+        answer
+    }
+
+    async fn create_domain_name(
+        &self,
+        ctx: &CallCtx,
+        domain_name: &str,
+        certificate_arn: &str,
+        tags: &[(String, String)],
+    ) -> CloudResult<DomainName> {
+        let answer = self
+            .inner
+            .apigateway
+            .create_domain_name(ctx, domain_name, certificate_arn, tags)
+            .await;
+        self.answered(Some(ctx), "apigateway:POST", &answer)
+            .untracked("apigateway:CreateDomainName");
+        answer
+    }
+
+    async fn delete_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<()> {
+        let answer = self.inner.apigateway.delete_domain_name(ctx, domain_name).await;
+        self.answered(Some(ctx), "apigateway:DELETE", &answer)
+            .untracked("apigateway:DeleteDomainName");
+        answer
+    }
+
+    async fn get_api_mappings(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<Vec<ApiMapping>> {
+        let answer = self.inner.apigateway.get_api_mappings(ctx, domain_name).await;
+        self.answered(Some(ctx), "apigateway:GET", &answer)
+            .untracked("apigateway:GetApiMappings");
+        answer
+    }
+
+    async fn create_api_mapping(&self, ctx: &CallCtx, domain_name: &str, api_id: &str, stage: &str) -> CloudResult<ApiMapping> {
+        let answer = self.inner.apigateway.create_api_mapping(ctx, domain_name, api_id, stage).await;
+        self.answered(Some(ctx), "apigateway:POST", &answer)
+            .untracked("apigateway:CreateApiMapping");
+        answer
+    }
+
     async fn get_stages(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Stage>> {
         let answer = self.inner.apigateway.get_stages(ctx, api_id).await;
         self.answered(Some(ctx), "apigateway:GET", &answer)
@@ -1004,6 +1049,7 @@ mod untracked_tests {
             record_type: "CNAME".into(),
             ttl: Some(60),
             values: vec!["lb.example.com".into()],
+            alias_target: None,
         };
         let _ = cloud.route53.get_hosted_zone(&ctx, "Z1").await;
         let _ = cloud

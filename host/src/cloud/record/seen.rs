@@ -335,7 +335,7 @@ pub(super) fn untracked_note(action: &str) -> String {
     let operation = action.split_once(':').map_or(action, |(_, operation)| operation);
     let what = match operation {
         "Invoke" => "invocations are",
-        "DeleteRole" | "DeleteAlias" | "DeleteLogGroup" | "DeleteApi" | "DeleteTargetGroup" | "DeleteRule" => {
+        "DeleteRole" | "DeleteAlias" | "DeleteLogGroup" | "DeleteApi" | "DeleteTargetGroup" | "DeleteRule" | "DeleteDomainName" => {
             "resources this run created or deleted are"
         }
         op if op.starts_with("Create") => "resources this run created or deleted are",

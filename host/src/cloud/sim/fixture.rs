@@ -414,6 +414,8 @@ pub(crate) struct NetworkingFixture {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apis: Vec<ApiFixture>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domain_names: Vec<DomainNameFixture>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listeners: Vec<ListenerFixture>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub target_groups: Vec<TargetGroupFixture>,
@@ -498,5 +500,21 @@ pub(crate) struct RecordFixture {
     pub record_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_target: Option<crate::cloud::AliasTarget>,
+}
+
+/// An API Gateway custom domain name and the APIs it serves.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DomainNameFixture {
+    pub name: String,
+    pub certificate_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// API id → stage.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mappings: BTreeMap<String, String>,
 }

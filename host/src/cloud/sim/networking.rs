@@ -6,12 +6,14 @@
 //! NoSuchHostedZone, InvalidChangeBatch …).
 
 use super::errors::{Api, Fault, Service};
-use super::fixture::{ApiFixture, HostedZoneFixture, ListenerFixture, NetworkingFixture, RecordFixture, RuleFixture, TargetGroupFixture};
+use super::fixture::{
+    ApiFixture, DomainNameFixture, HostedZoneFixture, ListenerFixture, NetworkingFixture, RecordFixture, RuleFixture, TargetGroupFixture,
+};
 use super::state::State;
 use super::SimCloud;
 use crate::cloud::{
-    ApiGatewayApi, CallCtx, ChangeAction, CloudResult, Cors, CreateRule, CreateStage, CreateTargetGroup, ElbApi, HostedZone, HttpApi,
-    Integration, Listener, ListenerRule, RecordSet, Route, Route53Api, Stage, TargetGroup,
+    ApiGatewayApi, ApiMapping, CallCtx, ChangeAction, CloudResult, Cors, CreateRule, CreateStage, CreateTargetGroup, DomainName, ElbApi,
+    HostedZone, HttpApi, Integration, Listener, ListenerRule, RecordSet, Route, Route53Api, Stage, TargetGroup,
 };
 use std::collections::BTreeMap;
 
@@ -26,6 +28,32 @@ pub(super) struct Networking {
     pub target_groups: BTreeMap<String, TargetGroupState>,
     /// Keyed by zone id.
     pub zones: BTreeMap<String, ZoneState>,
+    /// Keyed by domain name.
+    pub domains: BTreeMap<String, DomainState>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct DomainState {
+    pub certificate_arn: String,
+    pub region: String,
+    /// API id → stage.
+    pub mappings: BTreeMap<String, String>,
+}
+
+/// The hosted zone of API Gateway's regional endpoints (AWS publishes one per region).
+fn regional_zone(region: &str) -> String {
+    match region {
+        "us-east-1" => "Z1UJRXOUMOOFQ8".to_owned(),
+        other => format!("Z{}", &crate::cloud::sim::state::sha256_hex(other)[..12].to_ascii_uppercase()),
+    }
+}
+
+/// A domain's regional endpoint name.
+fn regional_target(domain: &str, region: &str) -> String {
+    format!(
+        "d-{}.execute-api.{region}.amazonaws.com",
+        &crate::cloud::sim::state::sha256_hex(domain)[..10]
+    )
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +123,16 @@ impl Networking {
                     stages: a.stages,
                     integrations: a.integrations,
                     routes: a.routes,
+                },
+            );
+        }
+        for d in fx.domain_names {
+            n.domains.insert(
+                d.name,
+                DomainState {
+                    certificate_arn: d.certificate_arn,
+                    region: d.region.unwrap_or_else(|| region.to_owned()),
+                    mappings: d.mappings,
                 },
             );
         }
@@ -172,6 +210,16 @@ impl Networking {
                     stages: a.stages.clone(),
                     integrations: a.integrations.clone(),
                     routes: a.routes.clone(),
+                })
+                .collect(),
+            domain_names: self
+                .domains
+                .iter()
+                .map(|(name, d)| DomainNameFixture {
+                    name: name.clone(),
+                    certificate_arn: d.certificate_arn.clone(),
+                    region: Some(d.region.clone()),
+                    mappings: d.mappings.clone(),
                 })
                 .collect(),
             listeners: self
@@ -327,6 +375,155 @@ impl ApiGatewayApi for SimCloud {
             st.api_mut(ctx, api, "DELETE", api_id, "")?;
             st.networking.apis.remove(api_id);
             Ok(())
+        })
+        .await
+    }
+
+    async fn get_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<DomainName> {
+        self.call(apigw("GetDomainName"), |st, api| {
+            st.authorize_action(
+                ctx,
+                api,
+                "apigateway:GET",
+                &State::apigw_resource(ctx, &format!("/domainnames/{domain_name}")),
+            )?;
+            st.networking
+                .domains
+                .get(domain_name)
+                .filter(|d| d.region == ctx.region)
+                .map(|d| DomainName {
+                    domain_name: domain_name.to_owned(),
+                    target_domain_name: regional_target(domain_name, &d.region),
+                    target_hosted_zone_id: regional_zone(&d.region),
+                })
+                .ok_or_else(|| {
+                    Fault::new(
+                        "NotFoundException",
+                        format!("The domain name resource specified in the request was not found: {domain_name}"),
+                    )
+                })
+        })
+        .await
+    }
+
+    async fn create_domain_name(
+        &self,
+        ctx: &CallCtx,
+        domain_name: &str,
+        certificate_arn: &str,
+        tags: &[(String, String)],
+    ) -> CloudResult<DomainName> {
+        self.call(apigw("CreateDomainName"), |st, api| {
+            st.authorize_action(ctx, api, "apigateway:POST", &State::apigw_resource(ctx, "/domainnames"))?;
+            if !tags.is_empty() {
+                st.authorize_action(ctx, api, "apigateway:TagResource", &State::apigw_resource(ctx, "/tags/*"))?;
+            }
+            if st.networking.domains.contains_key(domain_name) {
+                return Err(Fault::new(
+                    "ConflictException",
+                    format!("The domain name you provided already exists: {domain_name}"),
+                ));
+            }
+            if !certificate_arn.starts_with(&format!("arn:aws:acm:{}:", ctx.region)) {
+                return Err(Fault::new(
+                    "BadRequestException",
+                    format!(
+                        "Certificate {certificate_arn} not found in the region of the domain ({})",
+                        ctx.region
+                    ),
+                ));
+            }
+            st.networking.domains.insert(
+                domain_name.to_owned(),
+                DomainState {
+                    certificate_arn: certificate_arn.to_owned(),
+                    region: ctx.region.clone(),
+                    mappings: BTreeMap::new(),
+                },
+            );
+            Ok(DomainName {
+                domain_name: domain_name.to_owned(),
+                target_domain_name: regional_target(domain_name, &ctx.region),
+                target_hosted_zone_id: regional_zone(&ctx.region),
+            })
+        })
+        .await
+    }
+
+    async fn delete_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<()> {
+        self.call(apigw("DeleteDomainName"), |st, api| {
+            st.authorize_action(
+                ctx,
+                api,
+                "apigateway:DELETE",
+                &State::apigw_resource(ctx, &format!("/domainnames/{domain_name}")),
+            )?;
+            st.networking.domains.remove(domain_name).map(|_| ()).ok_or_else(|| {
+                Fault::new(
+                    "NotFoundException",
+                    format!("The domain name resource specified in the request was not found: {domain_name}"),
+                )
+            })
+        })
+        .await
+    }
+
+    async fn get_api_mappings(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<Vec<ApiMapping>> {
+        self.call(apigw("GetApiMappings"), |st, api| {
+            st.authorize_action(
+                ctx,
+                api,
+                "apigateway:GET",
+                &State::apigw_resource(ctx, &format!("/domainnames/{domain_name}/apimappings")),
+            )?;
+            let d = st.networking.domains.get(domain_name).ok_or_else(|| {
+                Fault::new(
+                    "NotFoundException",
+                    format!("The domain name resource specified in the request was not found: {domain_name}"),
+                )
+            })?;
+            Ok(d.mappings
+                .iter()
+                .map(|(api_id, stage)| ApiMapping {
+                    api_mapping_id: format!("m-{api_id}"),
+                    api_id: api_id.clone(),
+                    stage: stage.clone(),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn create_api_mapping(&self, ctx: &CallCtx, domain_name: &str, api_id: &str, stage: &str) -> CloudResult<ApiMapping> {
+        self.call(apigw("CreateApiMapping"), |st, api| {
+            st.authorize_action(
+                ctx,
+                api,
+                "apigateway:POST",
+                &State::apigw_resource(ctx, &format!("/domainnames/{domain_name}/apimappings")),
+            )?;
+            let has_stage = st.networking.apis.get(api_id).is_some_and(|a| a.stages.contains_key(stage));
+            if !has_stage {
+                return Err(Fault::new(
+                    "NotFoundException",
+                    format!("Invalid stage identifier specified: {api_id}/{stage}"),
+                ));
+            }
+            let d = st.networking.domains.get_mut(domain_name).ok_or_else(|| {
+                Fault::new(
+                    "NotFoundException",
+                    format!("The domain name resource specified in the request was not found: {domain_name}"),
+                )
+            })?;
+            if d.mappings.contains_key(api_id) {
+                return Err(Fault::new("ConflictException", format!("API mapping already exists for {api_id}")));
+            }
+            d.mappings.insert(api_id.to_owned(), stage.to_owned());
+            Ok(ApiMapping {
+                api_mapping_id: format!("m-{api_id}"),
+                api_id: api_id.to_owned(),
+                stage: stage.to_owned(),
+            })
         })
         .await
     }
@@ -674,6 +871,7 @@ impl Route53Api for SimCloud {
                     record_type: r.record_type.clone(),
                     ttl: r.ttl,
                     values: r.values.clone(),
+                    alias_target: r.alias_target.clone(),
                 })
                 .collect())
         })
@@ -707,6 +905,7 @@ impl Route53Api for SimCloud {
                             record_type: record.record_type.clone(),
                             ttl: record.ttl,
                             values: record.values.clone(),
+                            alias_target: record.alias_target.clone(),
                         },
                     );
                 }
@@ -714,7 +913,7 @@ impl Route53Api for SimCloud {
                     let matches = z
                         .records
                         .get(&key)
-                        .is_some_and(|r| r.values == record.values && r.ttl == record.ttl);
+                        .is_some_and(|r| r.values == record.values && r.ttl == record.ttl && r.alias_target == record.alias_target);
                     if !matches {
                         return Err(Fault::new(
                             "InvalidChangeBatch",

@@ -25,22 +25,48 @@ impl Step for EnsureDns {
             return Ok(vec![output("SCOPE_DOMAIN_NAME", "")]);
         };
         let zone = route53::get_hosted_zone(&zone_id)?;
-        let domain = net::domain(&zone.name)?;
-        let wanted = route53::RecordSet {
-            name: format!("{domain}."),
-            record_type: "CNAME".into(),
-            ttl: Some(300),
-            values: vec![target.clone()],
+        // A custom domain is the scope's name, an alias (A) of its regional endpoint;
+        // otherwise the scope's own name, a CNAME of the entry point.
+        let custom = var("CUSTOM_DOMAIN").filter(|d| !d.is_empty());
+        let target_zone = var("ENTRY_POINT_ZONE_ID").filter(|z| !z.is_empty());
+        let domain = match &custom {
+            Some(d) => d.clone(),
+            None => net::domain(&zone.name)?,
         };
-        let current = route53::list_resource_record_sets(&zone_id, &wanted.name, "CNAME", 1)?;
-        let same = current
-            .first()
-            .is_some_and(|r| r.name == wanted.name && r.record_type == "CNAME" && r.values == wanted.values && r.ttl == wanted.ttl);
+        let wanted = match (&custom, target_zone) {
+            (Some(_), Some(target_zone)) => route53::RecordSet {
+                name: format!("{domain}."),
+                record_type: "A".into(),
+                ttl: None,
+                values: vec![],
+                alias_target: Some(route53::AliasTarget {
+                    hosted_zone_id: target_zone,
+                    dns_name: target.clone(),
+                }),
+            },
+            _ => route53::RecordSet {
+                name: format!("{domain}."),
+                record_type: "CNAME".into(),
+                ttl: Some(300),
+                values: vec![target.clone()],
+                alias_target: None,
+            },
+        };
+        let current = route53::list_resource_record_sets(&zone_id, &wanted.name, &wanted.record_type, 1)?;
+        let alias_name = |r: &route53::RecordSet| r.alias_target.as_ref().map(|a| a.dns_name.trim_end_matches('.').to_owned());
+        let same = current.first().is_some_and(|r| {
+            r.name == wanted.name
+                && r.record_type == wanted.record_type
+                && r.values == wanted.values
+                && r.ttl == wanted.ttl
+                && alias_name(r) == alias_name(&wanted)
+        });
         if same {
             log::info(&format!("{domain} → {target}: as it should be"));
         } else {
             route53::change_resource_record_sets(&zone_id, route53::ChangeAction::Upsert, &wanted)?;
-            log::info(&format!("{domain} → {target} (CNAME, TTL 300)"));
+            let how = if custom.is_some() { "alias" } else { "CNAME, TTL 300" };
+            log::info(&format!("{domain} → {target} ({how})"));
         }
         Ok(vec![output("SCOPE_DOMAIN_NAME", domain)])
     }
@@ -63,6 +89,8 @@ scope_step::step!(
             Input::optional("SCOPE_SLUG"),
             Input::optional("ACCOUNT_SLUG"),
             Input::optional("USE_ACCOUNT_SLUG"),
+            Input::optional("CUSTOM_DOMAIN"),
+            Input::optional("ENTRY_POINT_ZONE_ID"),
         ],
         outputs: &[OutputDecl::plain("SCOPE_DOMAIN_NAME")],
         capabilities: &[

@@ -17,6 +17,17 @@ use serde_json::Value;
 
 struct EnsureEntryPoint;
 
+/// Every output, empty when the visibility makes none.
+const ENTRY_POINT_OUTPUTS: [&str; 7] = [
+    "API_ID",
+    "TARGET_GROUP_ARN",
+    "ALB_RULE_ARN",
+    "ALB_RULE_PRIORITY",
+    "ENTRY_POINT_HOST",
+    "ENTRY_POINT_ZONE_ID",
+    "CUSTOM_DOMAIN",
+];
+
 /// Whether the alias's policy has `sid` with exactly `source` as its source.
 fn has_permission(function: &str, alias: &str, sid: &str, source: &str) -> Result<Option<bool>, StepError> {
     let text = match lambda::get_policy(function, Some(alias)) {
@@ -87,14 +98,50 @@ fn public(function: &str, alias: &str, alias_arn: &str, region: &str, account: &
     }
     let source = format!("arn:aws:execute-api:{region}:{account}:{}/*/*", api.api_id);
     ensure_permission(function, alias, API_PERMISSION_SID, "apigateway.amazonaws.com", &source)?;
-    let host = api.api_endpoint.trim_start_matches("https://").to_owned();
+    let (host, zone, domain) = match var("API_GATEWAY_CUSTOM_DOMAIN").filter(|d| !d.is_empty()) {
+        Some(domain) => {
+            let d = custom_domain(&domain, &api.api_id, &tags)?;
+            (d.target_domain_name, d.target_hosted_zone_id, domain)
+        }
+        None => (
+            api.api_endpoint.trim_start_matches("https://").to_owned(),
+            String::new(),
+            String::new(),
+        ),
+    };
     Ok(vec![
         output("API_ID", api.api_id),
         output("TARGET_GROUP_ARN", ""),
         output("ALB_RULE_ARN", ""),
         output("ALB_RULE_PRIORITY", ""),
         output("ENTRY_POINT_HOST", host),
+        output("ENTRY_POINT_ZONE_ID", zone),
+        output("CUSTOM_DOMAIN", domain),
     ])
+}
+
+/// The API's custom domain (API_GATEWAY_CUSTOM_DOMAIN, with the ACM certificate
+/// API_GATEWAY_CERTIFICATE_ARN): regional, TLS 1.2, serving the API's `main` stage.
+fn custom_domain(domain: &str, api_id: &str, tags: &[(String, String)]) -> Result<apigateway::DomainName, StepError> {
+    let found = match apigateway::get_domain_name(domain) {
+        Ok(d) => d,
+        Err(e) if is_absent(&e) => {
+            let certificate = var("API_GATEWAY_CERTIFICATE_ARN").filter(|c| !c.is_empty()).ok_or_else(|| {
+                StepError::InvalidInput(format!(
+                    "API_GATEWAY_CUSTOM_DOMAIN is {domain}, but API_GATEWAY_CERTIFICATE_ARN (the ACM certificate of that domain, in the API's region) is not set"
+                ))
+            })?;
+            let d = apigateway::create_domain_name(domain, &certificate, tags)?;
+            log::info(&format!("created custom domain {domain}"));
+            d
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !apigateway::get_api_mappings(domain)?.iter().any(|m| m.api_id == api_id) {
+        apigateway::create_api_mapping(domain, api_id, "main")?;
+        log::info(&format!("{domain} serves the API's main stage"));
+    }
+    Ok(found)
 }
 
 fn private(function: &str, alias: &str, alias_arn: &str) -> Result<Vec<Output>, StepError> {
@@ -183,16 +230,7 @@ impl Step for EnsureEntryPoint {
         let visibility = lambda_scope::var_or("VISIBILITY", "public");
         if visibility == "event-driven" {
             log::info("the scope serves no HTTP (http_enabled is false): no entry point");
-            return Ok([
-                "API_ID",
-                "TARGET_GROUP_ARN",
-                "ALB_RULE_ARN",
-                "ALB_RULE_PRIORITY",
-                "ENTRY_POINT_HOST",
-            ]
-            .into_iter()
-            .map(|name| output(name, ""))
-            .collect());
+            return Ok(ENTRY_POINT_OUTPUTS.into_iter().map(|name| output(name, "")).collect());
         }
         let function = require_var("LAMBDA_FUNCTION_NAME")?;
         let alias = lambda_scope::var_or("LAMBDA_MAIN_ALIAS_NAME", "main");
@@ -201,7 +239,11 @@ impl Step for EnsureEntryPoint {
         let alias_arn = net::alias_arn(&region, &account, &function, &alias);
         match visibility.as_str() {
             "public" => public(&function, &alias, &alias_arn, &region, &account),
-            "private" | "internal" => private(&function, &alias, &alias_arn),
+            "private" | "internal" => {
+                let mut out = private(&function, &alias, &alias_arn)?;
+                out.extend([output("ENTRY_POINT_ZONE_ID", ""), output("CUSTOM_DOMAIN", "")]);
+                Ok(out)
+            }
             other => Err(StepError::InvalidInput(format!(
                 "visibility `{other}` is none of public, private or event-driven (capability visibility, http_enabled)"
             ))),
@@ -232,6 +274,8 @@ scope_step::step!(
             Input::optional("ALB_RULE_PRIORITY"),
             Input::optional("ALB_LISTENER_RULE_CAPACITY"),
             Input::optional("HEALTH_CHECK_PATH"),
+            Input::optional("API_GATEWAY_CUSTOM_DOMAIN"),
+            Input::optional("API_GATEWAY_CERTIFICATE_ARN"),
         ],
         outputs: &[
             OutputDecl::plain("API_ID"),
@@ -239,11 +283,15 @@ scope_step::step!(
             OutputDecl::plain("ALB_RULE_ARN"),
             OutputDecl::plain("ALB_RULE_PRIORITY"),
             OutputDecl::plain("ENTRY_POINT_HOST"),
+            OutputDecl::plain("ENTRY_POINT_ZONE_ID"),
+            OutputDecl::plain("CUSTOM_DOMAIN"),
         ],
         capabilities: &[
             Capability::new("apigateway:GET", "arn:aws:apigateway:*::/apis*"),
             Capability::new("apigateway:POST", "arn:aws:apigateway:*::/apis*"),
             Capability::new("apigateway:TagResource", "arn:aws:apigateway:*::/tags/*"),
+            Capability::new("apigateway:GET", "arn:aws:apigateway:*::/domainnames*"),
+            Capability::new("apigateway:POST", "arn:aws:apigateway:*::/domainnames*"),
             Capability::new("lambda:GetPolicy", lambda_scope::FUNCTION_QUALIFIED),
             Capability::new("lambda:AddPermission", lambda_scope::FUNCTION_QUALIFIED),
             Capability::new("lambda:RemovePermission", lambda_scope::FUNCTION_QUALIFIED),

@@ -19,14 +19,30 @@ fn dns(visibility: &str) -> Result<(), StepError> {
         Err(e) if is_absent(&e) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
-    let name = format!("{}.", net::domain(&zone.name)?);
-    let found = route53::list_resource_record_sets(&zone_id, &name, "CNAME", 1)?;
-    match found.into_iter().find(|r| r.name == name && r.record_type == "CNAME") {
+    let custom = var("API_GATEWAY_CUSTOM_DOMAIN").filter(|d| !d.is_empty());
+    let (name, kind) = match &custom {
+        Some(d) => (format!("{d}."), "A"),
+        None => (format!("{}.", net::domain(&zone.name)?), "CNAME"),
+    };
+    let found = route53::list_resource_record_sets(&zone_id, &name, kind, 1)?;
+    match found.into_iter().find(|r| r.name == name && r.record_type == kind) {
         Some(record) => {
             route53::change_resource_record_sets(&zone_id, route53::ChangeAction::Delete, &record)?;
             log::info(&format!("deleted the DNS record {name}"));
         }
         None => log::info(&format!("DNS record {name}: already gone")),
+    }
+    Ok(())
+}
+
+fn custom_domain() -> Result<(), StepError> {
+    let Some(domain) = var("API_GATEWAY_CUSTOM_DOMAIN").filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    match apigateway::delete_domain_name(&domain) {
+        Ok(()) => log::info(&format!("deleted custom domain {domain}")),
+        Err(e) if is_absent(&e) => log::info(&format!("custom domain {domain}: already gone")),
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }
@@ -91,6 +107,7 @@ impl Step for RemoveNetworking {
         }
         // Whatever the visibility is now, what an earlier one made goes too.
         dns(&visibility)?;
+        custom_domain()?;
         api()?;
         load_balancer()?;
         Ok(vec![])
@@ -116,6 +133,7 @@ scope_step::step!(
             Input::optional("HOSTED_ZONE_ID"),
             Input::optional("PRIVATE_LISTENER_ARN"),
             Input::optional("ALB_LISTENER_ARN"),
+            Input::optional("API_GATEWAY_CUSTOM_DOMAIN"),
         ],
         capabilities: &[
             Capability::new("route53:GetHostedZone", "arn:aws:route53:::hostedzone/*"),
@@ -123,6 +141,7 @@ scope_step::step!(
             Capability::new("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/*"),
             Capability::new("apigateway:GET", "arn:aws:apigateway:*::/apis*"),
             Capability::new("apigateway:DELETE", "arn:aws:apigateway:*::/apis/*"),
+            Capability::new("apigateway:DELETE", "arn:aws:apigateway:*::/domainnames/*"),
             Capability::new("elasticloadbalancing:DescribeTargetGroups", "*"),
             Capability::new("elasticloadbalancing:DescribeRules", "*"),
             Capability::new(
