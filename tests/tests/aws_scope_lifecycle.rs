@@ -190,40 +190,6 @@ fn without_api_ids(mut steps: Vec<Value>) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_update_and_delete_against_moto_match_the_simulator() {
-    let moto = Moto::start();
-    let clients = Clients::new(&moto.endpoint).await;
-    let logs = logs_client(&moto.endpoint).await;
-    let net = Net {
-        apis: apigateway_client(&moto.endpoint).await,
-        dns: route53_client(&moto.endpoint).await,
-    };
-    let mut fixture = lambda_example("scope-cloud-state.json");
-    seed(&clients, &fixture).await;
-    // moto names its hosted zones itself: the scope's zone is made there first, and
-    // the simulator and the providers are given the same id.
-    let zone = net
-        .dns
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("scope-lifecycle-test")
-        .send()
-        .await
-        .unwrap();
-    let zone_id = zone.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_owned();
-    fixture["networking"]["hosted_zones"][0]["id"] = json!(zone_id);
-    let dir = tempfile::tempdir().unwrap();
-    let overrides = overrides(dir.path());
-    let svc = lambda_service();
-    let providers = dir.path().join("providers.json");
-    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(svc.join("examples/providers.json")).unwrap()).unwrap();
-    for entry in p.as_array_mut().unwrap() {
-        if entry["attributes"]["networking"]["hosted_public_zone_id"].is_string() {
-            entry["attributes"]["networking"]["hosted_public_zone_id"] = json!(zone_id);
-        }
-    }
-    std::fs::write(&providers, p.to_string()).unwrap();
-    let mut sim_state = dir.path().join("sim-start.json");
-    std::fs::write(&sim_state, fixture.to_string()).unwrap();
     let chain = [
         "create-scope-image",
         "start-initial",
@@ -232,42 +198,7 @@ async fn create_update_and_delete_against_moto_match_the_simulator() {
         "delete-scope",
         "delete-scope",
     ];
-    let mut seen = Vec::new();
-    for (i, slug) in chain.iter().enumerate() {
-        let notification = svc.join(format!("examples/notifications/{slug}.json"));
-        let common = ["--overrides-path".to_owned(), overrides.display().to_string()];
-        let mut aws: Vec<String> = ["--cloud", "aws", "--endpoint-url", &moto.endpoint, "--grant-declared"]
-            .map(String::from)
-            .to_vec();
-        aws.extend(common.clone());
-        let (code, on_aws, aws_text) = handle_json(&notification, &providers, &aws, &moto.env());
-        assert_eq!(code, Some(0), "{slug} on moto:\n{aws_text}");
-
-        let after = dir.path().join(format!("sim-{i}.json"));
-        let mut sim = vec![
-            "--cloud-state".to_owned(),
-            sim_state.display().to_string(),
-            "--dump-state".to_owned(),
-            after.display().to_string(),
-        ];
-        sim.extend(common);
-        let (code, on_sim, sim_text) = handle_json(&notification, &providers, &sim, &[]);
-        assert_eq!(code, Some(0), "{slug} on the simulator:\n{sim_text}");
-        assert_eq!(
-            without_api_ids(step_results(&on_aws)),
-            without_api_ids(step_results(&on_sim)),
-            "{slug}: moto (left) and the simulator (right) disagree\n--- moto:\n{aws_text}"
-        );
-        sim_state = after;
-        let on_moto = read_moto(&clients, &logs, &net, &zone_id).await;
-        let dump: Value = serde_json::from_str(&std::fs::read_to_string(&sim_state).unwrap()).unwrap();
-        assert_eq!(
-            on_moto,
-            read_sim(&dump),
-            "{slug}: the resources differ (left: moto, right: simulator)"
-        );
-        seen.push(on_moto);
-    }
+    let seen = chain_on_both(&chain, true).await;
     let created = &seen[0];
     assert_eq!(created["function"]["package_type"], "Image");
     assert_eq!(
@@ -396,4 +327,97 @@ async fn with_iam_enforced_a_role_without_put_role_policy_fails_ensure_role_with
     };
     assert_eq!(outcome("GetRole").as_deref(), Some("ok"));
     assert_eq!(outcome("PutRolePolicy").as_deref(), Some("cloud_error"));
+}
+
+/// Runs `chain` on moto and on the simulator from the example scope cloud, after
+/// every notification comparing the steps' results and the scope's resources;
+/// returns what moto held after each. `assume_role`: with the account's IAM
+/// provider (the agent assumes `np-lambda-agent`), else the agent's own identity.
+async fn chain_on_both(chain: &[&str], assume_role: bool) -> Vec<Value> {
+    let moto = Moto::start();
+    let clients = Clients::new(&moto.endpoint).await;
+    let logs = logs_client(&moto.endpoint).await;
+    let net = Net {
+        apis: apigateway_client(&moto.endpoint).await,
+        dns: route53_client(&moto.endpoint).await,
+    };
+    let mut fixture = lambda_example("scope-cloud-state.json");
+    seed(&clients, &fixture).await;
+    // moto names its hosted zones itself: the scope's zone is made there first, and
+    // the simulator and the providers are given the same id.
+    let zone = net
+        .dns
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("scope-lifecycle-test")
+        .send()
+        .await
+        .unwrap();
+    let zone_id = zone.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_owned();
+    fixture["networking"]["hosted_zones"][0]["id"] = json!(zone_id);
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = overrides(dir.path());
+    let svc = lambda_service();
+    let providers = dir.path().join("providers.json");
+    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(svc.join("examples/providers.json")).unwrap()).unwrap();
+    if !assume_role {
+        p.as_array_mut()
+            .unwrap()
+            .retain(|e| e["specification_slug"] != "aws-iam-configuration");
+    }
+    for entry in p.as_array_mut().unwrap() {
+        if entry["attributes"]["networking"]["hosted_public_zone_id"].is_string() {
+            entry["attributes"]["networking"]["hosted_public_zone_id"] = json!(zone_id);
+        }
+    }
+    std::fs::write(&providers, p.to_string()).unwrap();
+    let mut sim_state = dir.path().join("sim-start.json");
+    std::fs::write(&sim_state, fixture.to_string()).unwrap();
+    let mut seen = Vec::new();
+    for (i, slug) in chain.iter().enumerate() {
+        let notification = svc.join(format!("examples/notifications/{slug}.json"));
+        let common = ["--overrides-path".to_owned(), overrides.display().to_string()];
+        let mut aws: Vec<String> = ["--cloud", "aws", "--endpoint-url", &moto.endpoint, "--grant-declared"]
+            .map(String::from)
+            .to_vec();
+        aws.extend(common.clone());
+        let (code, on_aws, aws_text) = handle_json(&notification, &providers, &aws, &moto.env());
+        assert_eq!(code, Some(0), "{slug} on moto:\n{aws_text}");
+
+        let after = dir.path().join(format!("sim-{i}.json"));
+        let mut sim = vec![
+            "--cloud-state".to_owned(),
+            sim_state.display().to_string(),
+            "--dump-state".to_owned(),
+            after.display().to_string(),
+        ];
+        sim.extend(common);
+        let (code, on_sim, sim_text) = handle_json(&notification, &providers, &sim, &[]);
+        assert_eq!(code, Some(0), "{slug} on the simulator:\n{sim_text}");
+        assert_eq!(
+            without_api_ids(step_results(&on_aws)),
+            without_api_ids(step_results(&on_sim)),
+            "{slug}: moto (left) and the simulator (right) disagree\n--- moto:\n{aws_text}"
+        );
+        sim_state = after;
+        let on_moto = read_moto(&clients, &logs, &net, &zone_id).await;
+        let dump: Value = serde_json::from_str(&std::fs::read_to_string(&sim_state).unwrap()).unwrap();
+        assert_eq!(
+            on_moto,
+            read_sim(&dump),
+            "{slug}: the resources differ (left: moto, right: simulator)"
+        );
+        seen.push(on_moto);
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_iam_provider_the_agent_itself_creates_and_deletes_on_moto_as_on_the_simulator() {
+    let seen = chain_on_both(&["create-scope", "delete-scope"], false).await;
+    assert_eq!(seen[0]["function"]["package_type"], "Zip");
+    assert_eq!(
+        seen[1],
+        json!({"function": null, "role": null, "log_group": null, "entry_point": null})
+    );
 }

@@ -422,6 +422,29 @@ fn each_step_signs_with_a_session_narrowed_to_exactly_its_grant() {
             .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()))
             .collect()
     };
+    // Exactly the actions each plugin declares: the session can do no more.
+    for (step, plugin) in [
+        ("ensure_role", "ensure_role"),
+        ("ensure_function", "ensure_function"),
+        ("ensure_aliases", "ensure_aliases"),
+        ("ensure_log_group", "ensure_log_group"),
+        ("ensure_entry_point", "ensure_entry_point"),
+        ("ensure_dns", "ensure_dns"),
+    ] {
+        let inspect = scope_host_command()
+            .args(["plugin", "inspect", "--json"])
+            .arg(scope_host_tests::builtin_dir().join(format!("{plugin}.wasm")))
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+        let declared: std::collections::BTreeSet<String> = doc["manifest"]["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["action"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(actions_of(step), declared, "{step}'s session policy");
+    }
     let role_actions = actions_of("ensure_role");
     assert!(role_actions.iter().all(|a| a.starts_with("iam:")), "{role_actions:?}");
     assert!(role_actions.contains("iam:CreateRole") && !role_actions.contains("iam:DeleteRole"));
