@@ -6,13 +6,28 @@ use crate::engine::{EngineOptions, LoadSource, Runtime};
 use crate::redact::{Redactor, MASK};
 use crate::step::{run_step, StepReport, StepRequest};
 
-/// Writes to stdout, ignoring a closed or broken stdout: the run and its record
-/// matter more than a line nobody can read (an agent whose log pipe is gone must
-/// not lose the run). `println!` would panic there.
+/// Set when stdout carries nothing but an answer (a telemetry request's JSON, which
+/// the platform's agent reads as the response body): every progress and report
+/// line goes to stderr instead.
+pub(crate) static STDOUT_RESERVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The stream report lines go to: stdout, unless it is reserved for an answer.
+pub(crate) fn report_stream() -> Box<dyn std::io::Write> {
+    if STDOUT_RESERVED.load(std::sync::atomic::Ordering::Relaxed) {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    }
+}
+
+/// Writes a report line to stdout (stderr while stdout is reserved for an answer),
+/// ignoring a closed or broken stream: the run and its record matter more than a
+/// line nobody can read (an agent whose log pipe is gone must not lose the run).
+/// `println!` would panic there.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        let _ = writeln!($crate::cli::report_stream(), $($arg)*);
     }};
 }
 
@@ -20,7 +35,7 @@ macro_rules! outln {
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($arg)*);
+        let _ = write!($crate::cli::report_stream(), $($arg)*);
     }};
 }
 
@@ -35,6 +50,7 @@ macro_rules! errln {
 mod diagnostics;
 mod exit;
 mod new_cmd;
+mod notification;
 mod plugin_cmd;
 mod session;
 mod test_cmd;
@@ -347,13 +363,15 @@ struct WorkflowCheckArgs {
 
 #[derive(Args)]
 struct HandleArgs {
-    /// The notification (JSON: {"notification": {...}, "context": {...}?}).
-    notification: PathBuf,
-    /// The service folder holding deployment/workflows and scope/workflows.
+    /// The notification (JSON: {"notification": {...}, "context": {...}?}); `-` reads
+    /// stdin; none reads NP_ACTION_CONTEXT, as under the platform's agent.
+    notification: Option<PathBuf>,
+    /// The service folder holding deployment/, scope/, log/, metric/ and instance/ workflows.
     #[arg(long, value_name = "DIR")]
     service_path: PathBuf,
-    /// A folder with the same layout whose workflow files are applied as overrides (repeatable).
-    #[arg(long = "overrides-path", value_name = "DIR")]
+    /// A folder with the same layout whose workflow files are applied as overrides
+    /// (repeatable, or a comma-separated list as the platform's channels give it).
+    #[arg(long = "overrides-path", value_name = "DIR", value_delimiter = ',', value_parser = trimmed_path)]
     overrides_path: Vec<PathBuf>,
     /// A values file (repeatable).
     #[arg(long = "values", value_name = "YAML")]
@@ -363,6 +381,16 @@ struct HandleArgs {
     plugins: Vec<PathBuf>,
     #[command(flatten)]
     run: RunOptions,
+}
+
+/// A path given in a comma-separated list, spaces around it trimmed.
+fn trimmed_path(text: &str) -> Result<PathBuf, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        Err("an empty entry in the list of folders".into())
+    } else {
+        Ok(PathBuf::from(t))
+    }
 }
 
 /// Runs the command line; the exit code says how it ended.
@@ -438,7 +466,7 @@ impl LogSink for TermSink {
         if self.to_stderr {
             let _ = std::io::stderr().write_all(line.as_bytes());
         } else {
-            let _ = std::io::stdout().write_all(line.as_bytes());
+            let _ = report_stream().write_all(line.as_bytes());
         }
     }
 }

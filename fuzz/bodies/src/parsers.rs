@@ -103,6 +103,11 @@ pub fn routing(data: &[u8]) {
                         DEPLOYMENT_SLUGS.iter().any(|(_, w)| w == name),
                         "route() made up deployment workflow `{name}`"
                     ),
+                    // Telemetry workflows are the fixed few, whatever the action says.
+                    Family::Log | Family::Metric | Family::Instance => assert!(
+                        ["read", "list", "data"].contains(&name.as_str()),
+                        "route() made up telemetry workflow `{name}`"
+                    ),
                 }
                 let _ = r.family.folder();
             }

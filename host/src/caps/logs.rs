@@ -7,6 +7,7 @@ use super::Answer;
 use super::{need, Op, StepHost};
 use crate::bindings::logs as wit;
 use crate::bindings::types::CallError;
+use crate::cloud::model as m;
 
 const fn op(operation: &'static str) -> Op {
     Op {
@@ -90,6 +91,49 @@ impl wit::Host for CapsCtx<'_> {
             c.logs.delete_retention_policy(&ctx, &name).await
         })
         .await)
+    }
+
+    async fn filter_log_events(&mut self, request: wit::FilterRequest) -> Answer<wit::LogPage> {
+        const OP: Op = op("FilterLogEvents");
+        let h = &mut *self.host;
+        let resource = try_call!(h.log_group_resource(OP, &request.log_group_name));
+        if let (Some(start), Some(end)) = (request.start_time, request.end_time) {
+            if end < start {
+                return Ok(Err(h.invalid(
+                    OP,
+                    &resource,
+                    format!("the end time {end} is before the start time {start}"),
+                )));
+            }
+        }
+        if let Some(limit) = request.limit.filter(|l| !(1..=10_000).contains(l)) {
+            return Ok(Err(h.invalid(OP, &resource, format!("a page holds 1–10000 events, not {limit}"))));
+        }
+        let req = m::FilterLogEvents {
+            log_group_name: request.log_group_name,
+            start_time: request.start_time,
+            end_time: request.end_time,
+            filter_pattern: request.filter_pattern,
+            limit: request.limit,
+            next_token: request.next_token,
+        };
+        let page = h
+            .checked(OP, &[need(OP, resource)], |c, ctx| async move {
+                c.logs.filter_log_events(&ctx, &req).await
+            })
+            .await;
+        Ok(page.map(|p| wit::LogPage {
+            events: p
+                .events
+                .into_iter()
+                .map(|e| wit::LogEvent {
+                    timestamp: e.timestamp,
+                    message: e.message,
+                    log_stream_name: e.log_stream_name,
+                })
+                .collect(),
+            next_token: p.next_token,
+        }))
     }
 
     async fn describe_log_groups(&mut self, prefix: String) -> Answer<Vec<wit::LogGroup>> {

@@ -8,7 +8,7 @@ use crate::workflow::plugins::PluginPath;
 use crate::workflow::routing;
 use crate::workflow::runner::{human_us, Progress, RunReport, Runner, Status, StepRecord};
 use crate::workflow::{load, LoadedWorkflow, WorkflowSource};
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -181,23 +181,18 @@ pub(super) async fn run(args: WorkflowRunArgs) -> Result<ExitCode> {
     let service = service_path(w.service_path.as_deref(), &w.workflow);
     let loaded = load_workflow(&w.workflow, w.overrides.clone(), w.values.clone(), &service)?;
     let plugins = PluginPath::new(&w.plugins, Some(&service));
-    execute(&loaded, plugins, &args.run, opening, &target).await
+    execute(&loaded, plugins, &args.run, opening, &target, None).await
 }
 
 pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
     let loading = Session::prepare(&args.run);
-    let text =
-        std::fs::read_to_string(&args.notification).with_context(|| format!("reading the notification {}", args.notification.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "the notification {} is not valid JSON at line {}, column {}: {}",
-            args.notification.display(),
-            e.line(),
-            e.column(),
-            crate::json_error::message(&e)
-        )
-    })?;
-    let route = routing::route(&doc).map_err(|e| anyhow::anyhow!("{}: {e}", args.notification.display()))?;
+    let super::notification::Notification { origin, doc } = super::notification::read(args.notification.as_deref())?;
+    let route = routing::route(&doc).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    // A telemetry answer is the response body the platform reads: nothing else
+    // may reach stdout from here on.
+    if route.family.is_telemetry() {
+        crate::cli::STDOUT_RESERVED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let relative = PathBuf::from(route.family.folder())
         .join("workflows")
         .join(format!("{}.yaml", route.workflow));
@@ -217,6 +212,11 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
         .filter(|p| p.is_file())
         .collect();
     let mut context = doc.get("context").cloned();
+    // Telemetry runs without a built context: its steps read the request itself
+    // (`scope`, `application`, `arguments`).
+    if route.family.is_telemetry() && context.is_none() {
+        context = Some(doc.get("notification").cloned().unwrap_or_else(|| doc.clone()));
+    }
     // A scope action's own parameters (`value` of a concurrency adjustment, the
     // `payload` of an invoke) come with the notification; steps read them at
     // `.parameters` of the context, where a scope context has nothing else.
@@ -253,10 +253,23 @@ pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
     let service = service_path(Some(&args.service_path), &workflow);
     let loaded = load_workflow(&workflow, overrides, args.values.clone(), &service)?;
     let plugins = PluginPath::new(&args.plugins, Some(&service));
-    execute(&loaded, plugins, &args.run, opening, &target).await
+    let answer = route.family.is_telemetry().then_some(TELEMETRY_ANSWER);
+    execute(&loaded, plugins, &args.run, opening, &target, answer).await
 }
 
-async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions, opening: Opening<'_>, target: &str) -> Result<ExitCode> {
+/// The output a telemetry workflow answers with (the JSON the platform reads).
+const TELEMETRY_ANSWER: &str = "TELEMETRY_RESPONSE";
+
+/// Runs a loaded workflow and reports it; with `answer`, the value of that output
+/// is printed alone on stdout (everything else went to stderr).
+async fn execute(
+    loaded: &LoadedWorkflow,
+    plugins: PluginPath,
+    opts: &RunOptions,
+    opening: Opening<'_>,
+    target: &str,
+    answer: Option<&str>,
+) -> Result<ExitCode> {
     let first = crate::workflow::runner::first_preparable(loaded, &plugins);
     let mut session = opening.open(plugins.files_of(loaded), first).await?;
     let mut vars = loaded.variables.clone();
@@ -306,6 +319,15 @@ async fn execute(loaded: &LoadedWorkflow, plugins: PluginPath, opts: &RunOptions
             opts.dump_state.as_deref(),
             session.journal.write_error(),
         );
+    }
+    if let (Some(name), true) = (answer, report.succeeded) {
+        let Some(value) = report.variables.get(name) else {
+            errln!("error: the workflow succeeded but returned no {name} (its last step must output the answer)");
+            session.leave_to_exit();
+            return Ok(ExitCode::from(1));
+        };
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "{}", session.redactor.redact(value));
     }
     session.leave_to_exit();
     Ok(if let Some(why) = report.stopped {
@@ -365,7 +387,7 @@ impl TermProgress {
         if self.to_stderr {
             let _ = writeln!(std::io::stderr(), "{text}");
         } else {
-            let _ = writeln!(std::io::stdout(), "{text}");
+            let _ = writeln!(crate::cli::report_stream(), "{text}");
         }
     }
 }

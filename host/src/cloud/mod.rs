@@ -131,6 +131,8 @@ pub trait LogsApi: Send + Sync + 'static {
     async fn delete_retention_policy(&self, ctx: &CallCtx, name: &str) -> CloudResult<()>;
     /// Every page.
     async fn describe_log_groups(&self, ctx: &CallCtx, prefix: &str) -> CloudResult<Vec<LogGroup>>;
+    /// One page.
+    async fn filter_log_events(&self, ctx: &CallCtx, req: &FilterLogEvents) -> CloudResult<LogPage>;
 }
 
 /// AWS Secrets Manager.

@@ -439,6 +439,30 @@ pub struct LogGroup {
     pub stored_bytes: u64,
 }
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogEvent {
+    pub timestamp: u64,
+    pub message: String,
+    pub log_stream_name: String,
+}
+
+/// FilterLogEvents, one page.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FilterLogEvents {
+    pub log_group_name: String,
+    pub start_time: Option<u64>,
+    pub end_time: Option<u64>,
+    pub filter_pattern: Option<String>,
+    pub limit: Option<u32>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogPage {
+    pub events: Vec<LogEvent>,
+    pub next_token: Option<String>,
+}
+
 /// A secret in a listing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SecretSummary {

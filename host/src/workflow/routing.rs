@@ -32,21 +32,52 @@ fn known_slugs() -> String {
     DEPLOYMENT_SLUGS.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
 }
 
-/// Deployment or scope workflow.
+/// Deployment, scope or telemetry workflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     Deployment,
     Scope,
+    /// `log:read`.
+    Log,
+    /// `metric:list` and every other `metric:` action.
+    Metric,
+    /// `instance:data`.
+    Instance,
 }
 
 impl Family {
-    /// The folder under the service path: `deployment` or `scope`.
+    /// The folder under the service path: `deployment`, `scope`, `log`, `metric`
+    /// or `instance`.
     pub fn folder(self) -> &'static str {
         match self {
             Family::Deployment => "deployment",
             Family::Scope => "scope",
+            Family::Log => "log",
+            Family::Metric => "metric",
+            Family::Instance => "instance",
         }
     }
+
+    /// A telemetry request: its answer is the one thing on stdout.
+    pub fn is_telemetry(self) -> bool {
+        matches!(self, Family::Log | Family::Metric | Family::Instance)
+    }
+}
+
+/// Telemetry actions route before the deployment and scope rules, as the
+/// incumbent's entrypoint routes them.
+fn telemetry(action: &str) -> Option<Route> {
+    let (family, workflow) = match action {
+        "log:read" => (Family::Log, "read"),
+        "metric:list" => (Family::Metric, "list"),
+        a if a.starts_with("metric:") => (Family::Metric, "data"),
+        "instance:data" => (Family::Instance, "data"),
+        _ => return None,
+    };
+    Some(Route {
+        family,
+        workflow: workflow.to_owned(),
+    })
 }
 
 /// The workflow a notification routes to.
@@ -73,6 +104,9 @@ pub fn route(doc: &Value) -> Result<Route, RouteError> {
     let n = doc.get("notification").unwrap_or(doc);
     if !n.is_object() {
         return Err(RouteError::NotAnObject);
+    }
+    if let Some(route) = n.get("action").and_then(Value::as_str).and_then(telemetry) {
+        return Ok(route);
     }
     let slug = n.get("slug").and_then(Value::as_str).unwrap_or("");
     let has_deployment = n.pointer("/parameters/deployment_id").is_some_and(|d| !d.is_null());
@@ -161,6 +195,24 @@ mod tests {
         assert_eq!(scope("custom", "diagnose-scope").unwrap().workflow, "diagnose");
         assert_eq!(scope("custom", "restart").unwrap().workflow, "restart");
         assert_eq!(scope("custom", "update-scope").unwrap().workflow, "update");
+        for (action, family, workflow) in [
+            ("log:read", Family::Log, "read"),
+            ("metric:list", Family::Metric, "list"),
+            ("metric:data", Family::Metric, "data"),
+            ("metric:anything", Family::Metric, "data"),
+            ("instance:data", Family::Instance, "data"),
+        ] {
+            // Before the deployment rules: a deployment id does not matter.
+            let n = json!({"notification": {"action": action, "parameters": {"deployment_id": 7}}});
+            assert_eq!(
+                route(&n).unwrap(),
+                Route {
+                    family,
+                    workflow: workflow.into()
+                },
+                "{action}"
+            );
+        }
         assert_eq!(scope("update", "").unwrap().workflow, "update");
         assert_eq!(scope("create", "create-scope").unwrap().workflow, "create");
         assert_eq!(scope("custom", "invoke").unwrap().workflow, "invoke");

@@ -7,6 +7,7 @@ pub mod ecr_policy;
 pub mod lifecycle;
 pub mod networking;
 pub mod settings;
+pub mod telemetry;
 pub mod uri;
 
 use scope_step::StepError;

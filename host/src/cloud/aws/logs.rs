@@ -1,7 +1,7 @@
 //! CloudWatch Logs: log groups and their retention.
 
 use super::{reply, AwsCloud};
-use crate::cloud::{CallCtx, CloudResult, LogGroup, Reply};
+use crate::cloud::{CallCtx, CloudResult, FilterLogEvents, LogEvent, LogGroup, LogPage, Reply};
 use std::collections::HashMap;
 
 /// A log group's ARN without the `:*` that DescribeLogGroups' `arn` field ends with.
@@ -71,6 +71,38 @@ impl crate::cloud::LogsApi for AwsCloud {
             .await
             .map_err(|e| api.error(e))?;
         Ok(reply((), &out))
+    }
+
+    /// One page of events; the API's own token says where the next begins.
+    async fn filter_log_events(&self, ctx: &CallCtx, req: &FilterLogEvents) -> CloudResult<LogPage> {
+        let api = self.ctx_api("logs", "FilterLogEvents", ctx);
+        let as_i64 = |v: Option<u64>| v.and_then(|n| i64::try_from(n).ok());
+        let out = self
+            .for_ctx(ctx)
+            .logs()
+            .filter_log_events()
+            .log_group_name(&req.log_group_name)
+            .set_start_time(as_i64(req.start_time))
+            .set_end_time(as_i64(req.end_time))
+            .set_filter_pattern(req.filter_pattern.clone())
+            .set_limit(req.limit.and_then(|l| i32::try_from(l).ok()))
+            .set_next_token(req.next_token.clone())
+            .send()
+            .await
+            .map_err(|e| api.error(e))?;
+        let page = LogPage {
+            events: out
+                .events()
+                .iter()
+                .map(|e| LogEvent {
+                    timestamp: e.timestamp().and_then(|t| u64::try_from(t).ok()).unwrap_or(0),
+                    message: e.message().unwrap_or_default().to_string(),
+                    log_stream_name: e.log_stream_name().unwrap_or_default().to_string(),
+                })
+                .collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        };
+        Ok(reply(page, &out))
     }
 
     /// Every page of the log groups whose name starts with `prefix` (empty: all of

@@ -643,6 +643,71 @@ async fn log_groups_are_created_kept_for_a_while_and_deleted() {
         (twice.service.as_str(), twice.code.as_str()),
         ("logs", "ResourceAlreadyExistsException")
     );
+    // Events, read back a page at a time within a window, by a filter term (recent
+    // ones: CloudWatch Logs, and moto, refuse events older than 14 days).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let logs = cloud.for_ctx(&ctx).logs().clone();
+    logs.create_log_stream()
+        .log_group_name("/aws/lambda/np-11-a")
+        .log_stream_name("2026/08/07/[3]a")
+        .send()
+        .await
+        .expect("CreateLogStream");
+    let event = |t: i64, m: &str| {
+        aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(t)
+            .message(m)
+            .build()
+            .unwrap()
+    };
+    logs.put_log_events()
+        .log_group_name("/aws/lambda/np-11-a")
+        .log_stream_name("2026/08/07/[3]a")
+        .log_events(event(now - 600_000, "START RequestId: 6f1c2a"))
+        .log_events(event(now - 599_000, "END RequestId: 6f1c2a"))
+        .log_events(event(now - 60_000, "START RequestId: late"))
+        .send()
+        .await
+        .expect("PutLogEvents");
+    let window = FilterLogEvents {
+        log_group_name: "/aws/lambda/np-11-a".into(),
+        start_time: Some((now - 700_000) as u64),
+        end_time: Some((now - 300_000) as u64),
+        limit: Some(1),
+        ..FilterLogEvents::default()
+    };
+    let first = ok(cloud.filter_log_events(&ctx, &window).await);
+    assert_eq!(first.events.len(), 1);
+    assert_eq!(first.events[0].message, "START RequestId: 6f1c2a");
+    assert_eq!(first.events[0].log_stream_name, "2026/08/07/[3]a");
+    let token = first.next_token.clone().expect("a next page");
+    let second = ok(cloud
+        .filter_log_events(
+            &ctx,
+            &FilterLogEvents {
+                next_token: Some(token),
+                ..window.clone()
+            },
+        )
+        .await);
+    assert_eq!(second.events[0].message, "END RequestId: 6f1c2a");
+    let starts = ok(cloud
+        .filter_log_events(
+            &ctx,
+            &FilterLogEvents {
+                filter_pattern: Some("START".into()),
+                start_time: None,
+                end_time: None,
+                limit: None,
+                ..window.clone()
+            },
+        )
+        .await);
+    assert_eq!(starts.events.len(), 2, "{starts:?}");
+
     let arn = format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/np-11-a");
     let listed = cloud
         .for_ctx(&ctx)

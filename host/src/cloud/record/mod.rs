@@ -661,6 +661,13 @@ impl LogsApi for RecordingCloud {
         self.answered(Some(ctx), action, &answer).untracked(action);
         answer
     }
+
+    async fn filter_log_events(&self, ctx: &CallCtx, req: &FilterLogEvents) -> CloudResult<LogPage> {
+        let answer = self.inner.logs.filter_log_events(ctx, req).await;
+        let action = "logs:FilterLogEvents";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
 }
 
 #[async_trait]

@@ -120,6 +120,9 @@ pub(crate) struct LogGroupFixture {
     pub tags: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stored_bytes: Option<u64>,
+    /// Events, for FilterLogEvents: `{"timestamp": ms, "message": …, "log_stream_name": …}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<crate::cloud::LogEvent>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

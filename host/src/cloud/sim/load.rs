@@ -106,6 +106,11 @@ fn load_log_group(st: &mut State, g: LogGroupFixture) -> Result<(), String> {
             retention_in_days: g.retention_in_days,
             tags: g.tags,
             stored_bytes: g.stored_bytes.unwrap_or(0),
+            events: {
+                let mut events = g.events;
+                events.sort_by_key(|e| e.timestamp);
+                events
+            },
         },
     );
     Ok(())
@@ -537,6 +542,7 @@ pub(super) fn dump(st: &State) -> Fixture {
                     retention_in_days: g.retention_in_days,
                     tags: g.tags.clone(),
                     stored_bytes: Some(g.stored_bytes),
+                    events: g.events.clone(),
                 })
                 .collect(),
         },

@@ -4,7 +4,7 @@
 use super::errors::{Api, Fault, Service};
 use super::state::{LogGroupState, State};
 use super::SimCloud;
-use crate::cloud::{CallCtx, CloudResult, LogGroup, LogsApi};
+use crate::cloud::{CallCtx, CloudResult, FilterLogEvents, LogEvent, LogGroup, LogPage, LogsApi};
 
 const fn logs_api(operation: &'static str) -> Api {
     Api::new(Service::Logs, operation)
@@ -48,6 +48,7 @@ impl State {
                 retention_in_days: None,
                 tags: tags.iter().cloned().collect(),
                 stored_bytes: 0,
+                events: Vec::new(),
             },
         );
         Ok(())
@@ -107,10 +108,60 @@ impl LogsApi for SimCloud {
         .await
     }
 
+    async fn filter_log_events(&self, ctx: &CallCtx, req: &FilterLogEvents) -> CloudResult<LogPage> {
+        self.call(logs_api("FilterLogEvents"), |st, api| {
+            let group = st.log_group_mut(ctx, api, &req.log_group_name)?;
+            let offset = match &req.next_token {
+                None => 0,
+                Some(t) => t
+                    .strip_prefix("sim-token-")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| Fault::new("InvalidParameterException", "The specified nextToken is invalid."))?,
+            };
+            let terms = pattern_terms(req.filter_pattern.as_deref().unwrap_or(""));
+            let matching: Vec<&LogEvent> = group
+                .events
+                .iter()
+                .filter(|e| req.start_time.is_none_or(|s| e.timestamp >= s))
+                .filter(|e| req.end_time.is_none_or(|end| e.timestamp <= end))
+                .filter(|e| terms.iter().all(|t| e.message.contains(t.as_str())))
+                .collect();
+            let limit = req.limit.unwrap_or(10_000) as usize;
+            let page: Vec<LogEvent> = matching.iter().skip(offset).take(limit).map(|e| (*e).clone()).collect();
+            let next = offset + page.len();
+            Ok(LogPage {
+                events: page,
+                next_token: (next < matching.len()).then(|| format!("sim-token-{next}")),
+            })
+        })
+        .await
+    }
+
     async fn describe_log_groups(&self, ctx: &CallCtx, prefix: &str) -> CloudResult<Vec<LogGroup>> {
         self.call(logs_api("DescribeLogGroups"), |st, api| st.logs_describe(ctx, api, prefix))
             .await
     }
+}
+
+/// The terms of a filter pattern, each of which an event must contain: words, or
+/// phrases in double quotes (CloudWatch's syntax for unstructured events; its JSON
+/// and space-delimited selectors are not simulated).
+fn pattern_terms(pattern: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    let mut rest = pattern.trim();
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            terms.push(quoted[..end].to_owned());
+            rest = quoted.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            terms.push(rest[..end].to_owned());
+            rest = rest[end..].trim_start();
+        }
+    }
+    terms.retain(|t| !t.is_empty());
+    terms
 }
 
 #[cfg(test)]

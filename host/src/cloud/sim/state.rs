@@ -217,6 +217,8 @@ pub(super) struct LogGroupState {
     pub retention_in_days: Option<u32>,
     pub tags: BTreeMap<String, String>,
     pub stored_bytes: u64,
+    /// Its events, oldest first (a fixture seeds them; nothing writes more).
+    pub events: Vec<crate::cloud::LogEvent>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
