@@ -70,6 +70,24 @@ pub fn function_name(scope_id: &str, application: &str, scope: &str) -> String {
     name
 }
 
+/// The scope's function: named from the application and scope slugs when the
+/// context has both, else the Lambda function tagged `nullplatform:scope-id` with
+/// the scope's id (tag:GetResources); `None` when no function is tagged so.
+pub fn scope_function(ctx: &Context, scope_id: &str) -> Result<Option<String>, StepError> {
+    if let (Some(app), Some(scope)) = (ctx.text("/application/slug"), ctx.text("/scope/slug")) {
+        return Ok(Some(function_name(scope_id, &app, &scope)));
+    }
+    let filter = scope_step::tagging::TagFilter {
+        key: "nullplatform:scope-id".into(),
+        values: vec![scope_id.to_owned()],
+    };
+    let found = scope_step::tagging::get_resources(&["lambda:function".to_owned()], &[filter])?;
+    Ok(found.first().map(|r| match r.arn.rsplit_once(":function:") {
+        Some((_, name)) => name.to_owned(),
+        None => r.arn.clone(),
+    }))
+}
+
 /// The account NRN: the scope NRN cut before `:namespace=`.
 pub fn account_nrn(nrn: &str) -> &str {
     nrn.split(":namespace=").next().unwrap_or(nrn)

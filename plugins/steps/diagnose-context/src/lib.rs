@@ -2,9 +2,9 @@
 //! the `nullplatform:scope-id` tag when the context lacks slugs), its ARN and role
 //! (empty when the function is absent: the checks report that).
 
-use lambda_scope::{function_name, Context};
+use lambda_scope::Context;
 use scope_step::prelude::*;
-use scope_step::{lambda, tagging, CallError};
+use scope_step::{lambda, CallError};
 
 struct DiagnoseContext;
 
@@ -14,19 +14,10 @@ impl Step for DiagnoseContext {
         let scope_id = ctx
             .text("/scope/id")
             .ok_or_else(|| StepError::InvalidInput("failed to extract scope ID from the context (.scope.id)".into()))?;
-        let fname = match (ctx.text("/application/slug"), ctx.text("/scope/slug")) {
-            (Some(app), Some(scope)) => function_name(&scope_id, &app, &scope),
-            _ => {
-                let filter = tagging::TagFilter {
-                    key: "nullplatform:scope-id".into(),
-                    values: vec![scope_id.clone()],
-                };
-                let found = tagging::get_resources(&["lambda:function".to_owned()], &[filter])?;
-                let arn = found.first().map(|r| r.arn.clone()).unwrap_or_default();
-                log::info(&format!("the context has no slugs; found by tag: `{arn}`"));
-                arn.rsplit(':').next().unwrap_or_default().to_owned()
-            }
-        };
+        let fname = lambda_scope::scope_function(&ctx, &scope_id)?.unwrap_or_default();
+        if ctx.text("/application/slug").is_none() || ctx.text("/scope/slug").is_none() {
+            log::info(&format!("the context has no slugs; found by tag: `{fname}`"));
+        }
         let (arn, role) = match lambda::get_function(&fname, None) {
             Ok(f) => (f.configuration.function_arn, f.configuration.role),
             Err(CallError::Cloud(c)) if c.code == "ResourceNotFoundException" => (String::new(), String::new()),

@@ -4,9 +4,8 @@
 //! from the application and scope slugs, or — when either is missing — the Lambda
 //! function tagged with the scope id (tag:GetResources).
 
-use lambda_scope::{function_name, Context};
+use lambda_scope::Context;
 use scope_step::prelude::*;
-use scope_step::tagging;
 
 struct TelemetryContext;
 
@@ -21,22 +20,11 @@ impl Step for TelemetryContext {
                     "Failed to extract scope ID: the request has no .scope.id, .arguments.scope_id or .parameters.scope_id".into(),
                 )
             })?;
-        let function = match (ctx.text("/application/slug"), ctx.text("/scope/slug")) {
-            (Some(app), Some(scope)) => function_name(&scope_id, &app, &scope),
-            _ => {
-                let filter = tagging::TagFilter {
-                    key: "nullplatform:scope-id".into(),
-                    values: vec![scope_id.clone()],
-                };
-                let found = tagging::get_resources(&["lambda:function".to_owned()], &[filter])?;
-                let arn = found.first().map(|r| r.arn.clone()).ok_or_else(|| {
-                    StepError::Failed(format!(
-                        "no Lambda function is tagged nullplatform:scope-id={scope_id}, and the request names no application and scope slugs to name it by"
-                    ))
-                })?;
-                arn.rsplit_once(":function:").map(|(_, n)| n.to_owned()).unwrap_or(arn)
-            }
-        };
+        let function = lambda_scope::scope_function(&ctx, &scope_id)?.ok_or_else(|| {
+            StepError::Failed(format!(
+                "no Lambda function is tagged nullplatform:scope-id={scope_id}, and the request names no application and scope slugs to name it by"
+            ))
+        })?;
         Ok(vec![
             output("SCOPE_ID", scope_id),
             output("LOG_GROUP_NAME", format!("/aws/lambda/{function}")),
