@@ -88,7 +88,11 @@ scope-host new my-step --lang python   # then: my-step/build.sh\n\n\
 Exit status: 0 everything succeeded; 1 a step (or scenario) failed; 2 bad arguments or input (a workflow that \
 fails `check`), nothing ran; 3 the environment failed (the cloud unreachable, the journal or cloud state \
 unwritable, the engine did not start); 130/143 stopped by Ctrl-C/SIGTERM (the running step ends at its next host \
-call, the record and summary are written; a second signal quits at once)."
+call, the record and summary are written; a second signal quits at once).\n\n\
+Under the platform's agent: `scope-host --service-path=DIR [--overrides-path=a,b]` (the channel's command line with \
+only the program replaced) is `scope-host handle`, the notification read from NP_ACTION_CONTEXT; what the channel \
+cannot pass comes from the environment: SCOPE_HOST_CLOUD, SCOPE_HOST_CLOUD_STATE, SCOPE_HOST_PROVIDERS, SCOPE_HOST_POLICY, \
+SCOPE_HOST_GRANT_DECLARED, SCOPE_HOST_PLATFORM, SCOPE_HOST_NP, SCOPE_HOST_REGION (see `scope-host handle --help`)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -248,17 +252,27 @@ struct RunOptions {
     #[arg(long = "secret-var", value_name = "NAME=VALUE")]
     secret_vars: Vec<String>,
     /// Provider data: a JSON file, or a folder of JSON files.
-    #[arg(long, value_name = "FILE|DIR")]
+    #[arg(long, value_name = "FILE|DIR", env = "SCOPE_HOST_PROVIDERS")]
     providers: Option<PathBuf>,
     /// The cloud: `sim`, the built-in simulated AWS, or `aws`, the real one (the
     /// standard credential chain; AWS_ENDPOINT_URL or --endpoint-url for an emulator).
-    #[arg(long, value_name = "sim|aws", default_value = "sim", value_parser = ["sim", "aws"])]
+    #[arg(long, value_name = "sim|aws", default_value = "sim", value_parser = ["sim", "aws"], env = "SCOPE_HOST_CLOUD")]
     cloud: String,
     /// With --cloud aws: send every call to this endpoint (e.g. a local emulator).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// The platform steps report to (scope metadata, domain, checks): `np`, the
+    /// platform's CLI, which finds its key in this process's environment
+    /// (NP_API_KEY; a step never sees it), or `sim`, kept in the run's record
+    /// [default: np with --cloud aws when the notification comes from
+    /// NP_ACTION_CONTEXT, as under the platform's agent; else sim].
+    #[arg(long, value_name = "np|sim", value_parser = ["np", "sim"], env = "SCOPE_HOST_PLATFORM")]
+    platform: Option<String>,
+    /// The platform's CLI, for --platform np.
+    #[arg(long = "np", value_name = "PATH", default_value = "np", env = "SCOPE_HOST_NP")]
+    np: PathBuf,
     /// Seed the simulated cloud from this fixture, or a --record recording [default: an empty account].
-    #[arg(long, value_name = "JSON")]
+    #[arg(long, value_name = "JSON", env = "SCOPE_HOST_CLOUD_STATE")]
     cloud_state: Option<PathBuf>,
     /// Write the simulated cloud's state here after the run (loadable with --cloud-state).
     #[arg(long, value_name = "JSON")]
@@ -271,18 +285,18 @@ struct RunOptions {
     /// Operator policy file: {"allow": [{"action": "lambda:*", "resource": "arn:…"}]}.
     /// Without --policy or --grant, plugins get what they declare on the simulated
     /// cloud; against AWS that needs --grant-declared.
-    #[arg(long, value_name = "JSON")]
+    #[arg(long, value_name = "JSON", env = "SCOPE_HOST_POLICY")]
     policy: Option<PathBuf>,
     /// Grant ACTION[=RESOURCE-PATTERN] (repeatable; adds to --policy).
     #[arg(long = "grant", value_name = "ACTION[=RESOURCE]")]
     grants: Vec<String>,
     /// With --cloud aws and no --policy or --grant: grant every plugin whatever its
     /// manifest declares (recorded in the journal). Without it such a run is refused.
-    #[arg(long, conflicts_with_all = ["policy", "grants"])]
+    #[arg(long, conflicts_with_all = ["policy", "grants"], env = "SCOPE_HOST_GRANT_DECLARED", value_parser = clap::builder::FalseyValueParser::new())]
     grant_declared: bool,
     /// Region of the calls [default: the scope's (`scope.region` in the context, else
     /// `account.region` of its cloud provider), else the credential chain's].
-    #[arg(long)]
+    #[arg(long, env = "SCOPE_HOST_REGION")]
     region: Option<String>,
     /// Each step's deadline, e.g. 30s, 5m, 1h (10ms to 24h).
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = exit::parse_timeout)]
@@ -393,13 +407,26 @@ fn trimmed_path(text: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// The platform channel's command line with only the program replaced
+/// (`scope-host --service-path=DIR …`) is `scope-host handle --service-path=DIR …`.
+fn channel_form(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let channel = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| a.starts_with("--service-path") || a.starts_with("--overrides-path"));
+    if channel {
+        args.insert(1, "handle".into());
+    }
+    args
+}
+
 /// Runs the command line; the exit code says how it ended.
 pub fn main() -> ExitCode {
     // The async runtime (its worker threads and drivers) starts on a thread of its
     // own while the arguments are parsed: each takes a few hundred microseconds of
     // every command, and the cloud can only be reached once both are done.
     let starting = std::thread::spawn(|| tokio::runtime::Builder::new_multi_thread().enable_all().build());
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(channel_form(std::env::args_os().collect()));
     cli.diagnostics.install();
     let rt = match starting.join() {
         Ok(Ok(rt)) => rt,
@@ -463,6 +490,18 @@ impl LogSink for TermSink {
         // What a guest logs may hold terminal controls: shown escaped, never obeyed.
         let message = crate::terminal::printable(message);
         let line = format!("  {:<5} {}\n", level.as_str(), message.replace('\n', "\n        "));
+        if self.to_stderr {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        } else {
+            let _ = report_stream().write_all(line.as_bytes());
+        }
+    }
+
+    /// The action's live output: the line alone, as the platform's agent shows it
+    /// (stdout for a deployment or scope action; stderr with --json or when stdout
+    /// is a telemetry answer's).
+    fn live(&self, _step: &str, line: &str) {
+        let line = format!("{}\n", crate::terminal::printable(line));
         if self.to_stderr {
             let _ = std::io::stderr().write_all(line.as_bytes());
         } else {

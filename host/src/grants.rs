@@ -215,6 +215,12 @@ impl Grant {
     }
 }
 
+/// Whether an action is the platform's (`platform:PatchScope`): held by the host
+/// with the platform's key, so never part of an AWS session policy.
+pub fn is_platform_action(action: &str) -> bool {
+    action.get(..9).is_some_and(|prefix| prefix.eq_ignore_ascii_case("platform:"))
+}
+
 /// AWS's limit on an inline session policy, in characters of compact JSON.
 pub const SESSION_POLICY_LIMIT: usize = 2048;
 
@@ -225,13 +231,14 @@ impl Grant {
     /// bug cannot widen what a step's session may do; and it allows every call the
     /// host allows, so AWS does not refuse what the grant permits.
     ///
-    /// Capabilities whose variables are unset are left out (the host would deny them
+    /// The platform's capabilities are left out (AWS knows nothing of them), and
+    /// so are capabilities whose variables are unset (the host would deny them
     /// too). `None` when nothing is granted. An error when the exact policy cannot be
     /// written within AWS's limits: a wider one would outgrow the grant, and a
     /// narrower one would refuse calls the step is allowed to make.
     pub fn session_policy(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for cap in self.declared.iter() {
+        for cap in self.declared.iter().filter(|c| !is_platform_action(&c.action)) {
             let Ok(declared) = resolve(&cap.resource, var) else { continue };
             for s in &self.policy.allow {
                 let Ok(granted) = resolve(&s.resource, var) else { continue };

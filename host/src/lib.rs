@@ -18,6 +18,7 @@ pub mod json_error;
 pub mod limits;
 pub mod manifest;
 pub mod pack;
+pub mod platform;
 pub mod providers;
 pub mod redact;
 pub mod run;

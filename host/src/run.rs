@@ -1,7 +1,7 @@
 //! The one run assembler. A run is what every step of it shares: the cloud, the
 //! operator policy, provider data, the redactor and the journal, the agent's and the
-//! workflow's identities, the region, where live lines go, and the role sessions the
-//! host opened. The CLI, scenarios, the tests and the benches all build runs with
+//! workflow's identities, the region, where live lines go, the role sessions the
+//! host opened and the platform the scope belongs to. The CLI, scenarios, the tests and the benches all build runs with
 //! [`RunBuilder`]; nothing fills a run's fields by hand.
 
 use crate::cancel::Cancel;
@@ -10,6 +10,8 @@ use crate::caps::{LogSink, NullSink};
 use crate::cloud::{Cloud, CloudError, Identity};
 use crate::grants::Policy;
 use crate::journal::Journal;
+use crate::platform::sim::SimPlatform;
+use crate::platform::PlatformApi;
 use crate::providers::ProviderStore;
 use crate::redact::Redactor;
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,8 @@ pub struct RunEnv {
     pub(crate) sessions: Arc<Sessions>,
     /// Stops the run from outside (a signal, a cancel request).
     pub(crate) cancel: Cancel,
+    /// The platform the scope belongs to.
+    pub(crate) platform: Arc<dyn PlatformApi>,
 }
 
 impl RunEnv {
@@ -71,6 +75,11 @@ impl RunEnv {
         &self.cancel
     }
 
+    /// The platform the run reports to.
+    pub fn platform(&self) -> &Arc<dyn PlatformApi> {
+        &self.platform
+    }
+
     /// The operator policy every grant is cut from.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -97,6 +106,7 @@ pub struct RunBuilder {
     sink: Arc<dyn LogSink>,
     starting_identity: Option<Identity>,
     cancel: Cancel,
+    platform: Option<Arc<dyn PlatformApi>>,
 }
 
 impl RunBuilder {
@@ -112,12 +122,19 @@ impl RunBuilder {
             sink: Arc::new(NullSink),
             starting_identity: None,
             cancel: Cancel::new(),
+            platform: None,
         }
     }
 
     /// The switch that stops the run from outside (default: one nobody else holds).
     pub fn cancel(mut self, cancel: Cancel) -> Self {
         self.cancel = cancel;
+        self
+    }
+
+    /// The platform the run reports to (default: a simulated one of its own).
+    pub fn platform(mut self, platform: Arc<dyn PlatformApi>) -> Self {
+        self.platform = Some(platform);
         self
     }
 
@@ -211,6 +228,7 @@ impl RunBuilder {
             sink: self.sink,
             sessions: Arc::new(Sessions::default()),
             cancel: self.cancel,
+            platform: self.platform.unwrap_or_else(|| Arc::new(SimPlatform::new())),
         })
     }
 }

@@ -21,6 +21,7 @@
 // `app.js` and `step.toml`).
 
 import * as apigatewayWit from 'scope:step/apigateway@0.2.0';
+import * as cloudwatchWit from 'scope:step/cloudwatch@0.2.0';
 import * as contextWit from 'scope:step/context@0.2.0';
 import * as credentialsWit from 'scope:step/credentials@0.2.0';
 import * as ecrWit from 'scope:step/ecr@0.2.0';
@@ -29,6 +30,7 @@ import * as iamWit from 'scope:step/iam@0.2.0';
 import * as lambdaWit from 'scope:step/lambda@0.2.0';
 import * as logWit from 'scope:step/log@0.2.0';
 import * as logsWit from 'scope:step/logs@0.2.0';
+import * as platformWit from 'scope:step/platform@0.2.0';
 import * as providersWit from 'scope:step/providers@0.2.0';
 import * as route53Wit from 'scope:step/route53@0.2.0';
 import * as secretsWit from 'scope:step/secrets@0.2.0';
@@ -95,6 +97,10 @@ export const route53 = typedInterface(route53Wit);
 export const iam = typedInterface(iamWit);
 /** CloudWatch Logs (log groups); `log` is the step's own log lines. */
 export const logs = typedInterface(logsWit);
+/** CloudWatch metrics. */
+export const cloudwatch = typedInterface(cloudwatchWit);
+/** The platform the scope belongs to (metadata, domain, checks, live output). */
+export const platform = typedInterface(platformWit);
 export const secrets = typedInterface(secretsWit);
 export const tagging = typedInterface(taggingWit);
 export const providers = typedInterface(providersWit);

@@ -1,7 +1,7 @@
 //! Whole `scope-host` processes on the simulated cloud, as a user or an agent runs
 //! them: the process floor (`--version`), a six-step no-op workflow (`run`), the
 //! `initial` deployment of the sample Lambda scope, the `create` of a public zip
-//! scope and a `log:read` telemetry request (`handle`). Reports the median
+//! scope and the `log:read` and `metric:data` telemetry requests (`handle`). Reports the median
 //! wall time and its spread (quartiles) per command.
 //!
 //! Run: `cargo build --release -p scope-host && cargo bench -p scope-host-tests --bench
@@ -113,6 +113,26 @@ fn cases(dir: &Path) -> Vec<Case> {
                     s(&ex.join("telemetry-cloud-state.json")),
                     "--journal".into(),
                     s(&scratch.join("log.jsonl")),
+                ]
+            }),
+            plugins: vec![builtin_dir()],
+        },
+        Case {
+            name: "`scope-host handle`, metric:data telemetry request, simulated cloud",
+            args: Box::new(move |scratch| {
+                let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+                let ex = svc.join("examples");
+                let s = |p: &Path| p.to_str().unwrap().to_owned();
+                vec![
+                    "handle".into(),
+                    s(&ex.join("notifications/metric-data.json")),
+                    format!("--service-path={}", s(&svc)),
+                    "--providers".into(),
+                    s(&ex.join("providers.json")),
+                    "--cloud-state".into(),
+                    s(&ex.join("telemetry-cloud-state.json")),
+                    "--journal".into(),
+                    s(&scratch.join("metric.jsonl")),
                 ]
             }),
             plugins: vec![builtin_dir()],

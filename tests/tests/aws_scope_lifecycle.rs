@@ -3,7 +3,7 @@
 //! outputs, and the same resources left — read back from moto by independent SDK
 //! calls (the function, the execution role with its policies, the log group).
 //!
-//! moto 5.2.5 has no provisioned-concurrency API (its router answers with an HTML
+//! moto 5.2.6 has no provisioned-concurrency API (its router answers with an HTML
 //! 404), so both sides run create and update with `ensure_concurrency` skipped by
 //! an overrides file; that step is tested on the simulator
 //! (`tests/tests/scope_lifecycle.rs`). Invoke needs Docker in moto: simulator only.
@@ -227,7 +227,7 @@ async fn create_update_and_delete_against_moto_match_the_simulator() {
 /// that needs it fails naming the action, and the journal says what exists.
 ///
 /// The execution role exists already (made before enforcement, as a lost run would
-/// leave it): moto 5.2.5, enforcing, rejects the signature of any form body the
+/// leave it): moto 5.2.6, enforcing, rejects the signature of any form body the
 /// Rust SDK sends with a space in it (CreateRole's Description) as
 /// SignatureDoesNotMatch, though AWS and boto3 agree on it. ensure_role then
 /// reconciles it, and its first write is the refused PutRolePolicy.

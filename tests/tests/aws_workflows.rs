@@ -34,7 +34,7 @@ fn handle(slug: &str, dir: &Path, backend: &[String], extra_env: &[(&str, String
     )
 }
 
-/// What moto 5.2.5 does not emulate, taken out of the comparison (and checked to be
+/// What moto 5.2.6 does not emulate, taken out of the comparison (and checked to be
 /// what it is, so a moto that learns it shows up here): it has no provisioned-
 /// concurrency API (its router answers GetProvisionedConcurrencyConfig with an HTML
 /// 404), so that diagnose check cannot find the alias's configuration there.

@@ -190,3 +190,85 @@ fn the_channels_comma_list_of_override_folders_is_accepted() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout_json(&out)["results"].as_array().unwrap().len() > 1, "the override applied");
 }
+
+#[test]
+fn metric_data_answers_the_spec_example_field_by_field() {
+    let out = agent_run(&example("metric-data"), &[], false);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        stdout_json(&out),
+        json!({"metric": "Duration", "type": "gauge", "period_in_seconds": 60, "unit": "milliseconds",
+            "results": [{"selector": {"FunctionName": "11-my-app-my-scope"},
+                "data": [{"timestamp": "2026-08-07T18:00:00+00:00", "value": 5.25},
+                         {"timestamp": "2026-08-07T18:01:00+00:00", "value": 4.8}]}]}),
+        "the incumbent's answer for the spec's notification: the average per minute, the point before the window left out"
+    );
+}
+
+#[test]
+fn metric_data_defaults_and_an_empty_window() {
+    // No metric and no period: Invocations, summed per 300 s, a count.
+    let mut n = example("metric-data");
+    let args = n["notification"]["arguments"].as_object_mut().unwrap();
+    args.remove("metric");
+    args.remove("period");
+    let answer = stdout_json(&agent_run(&n, &[], false));
+    assert_eq!(answer["metric"], "Invocations");
+    assert_eq!(answer["unit"], "count");
+    assert_eq!(answer["period_in_seconds"], 300);
+    assert_eq!(
+        answer["results"][0]["data"],
+        json!([{"timestamp": "2026-08-07T18:00:00+00:00", "value": 3.0},
+               {"timestamp": "2026-08-07T18:05:00+00:00", "value": 1.0}])
+    );
+    // A window with no datapoints: the same envelope, no results, success.
+    let mut n = example("metric-data");
+    n["notification"]["arguments"]["start_time"] = json!("2026-08-08T18:00:00Z");
+    n["notification"]["arguments"]["end_time"] = json!("2026-08-08T19:00:00Z");
+    let out = agent_run(&n, &[], false);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout_json(&out),
+        json!({"metric": "Duration", "type": "gauge", "period_in_seconds": 60, "unit": "milliseconds", "results": []})
+    );
+}
+
+#[test]
+fn bad_metric_arguments_and_the_point_cap_fail_with_nothing_on_stdout() {
+    for (edit, expected) in [
+        (
+            json!({"period": "90"}),
+            "arguments.period is 90: CloudWatch's Lambda metrics need a multiple of 60 seconds",
+        ),
+        (
+            json!({"period": "soon"}),
+            "arguments.period is \"soon\", not a whole number of seconds",
+        ),
+        (
+            json!({"start_time": "yesterday"}),
+            "arguments.start_time: \"yesterday\" is not an ISO-8601 date-time",
+        ),
+        (
+            json!({"end_time": "2026-08-07T17:00:00Z"}),
+            "arguments.end_time (2026-08-07T17:00:00+00:00) is not after arguments.start_time",
+        ),
+        (
+            json!({"start_time": "2026-08-05T18:00:00Z"}),
+            "the window holds 2940 periods of 60 s; CloudWatch answers at most 1440 datapoints",
+        ),
+    ] {
+        let mut n = example("metric-data");
+        for (k, v) in edit.as_object().unwrap() {
+            n["notification"]["arguments"][k] = v.clone();
+        }
+        let out = agent_run(&n, &[], false);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{expected}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "stdout must stay empty: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+}

@@ -6,6 +6,8 @@
 //! redacted — inside a `tracing` span naming the step, service, operation and
 //! resource. A capability module only checks its arguments and says which
 //! (action, resource) pairs a call needs; nothing cloud-facing bypasses this file.
+//! Platform calls ([`StepHost::platform_call`]) take the same path but for the
+//! role session: the platform's key is the host's.
 
 use super::sessions::{self, AssumedRole, SessionKey};
 use super::{quota, LogLevel, Op, StepHost};
@@ -240,18 +242,8 @@ impl StepHost {
         F: FnOnce(Cloud, CallCtx) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
-        if let Some(why) = self.env.cancel.stopped() {
-            // Nothing more leaves a stopped run; the guest ends at its next tick.
-            return Err(CallError::Limit(format!("the run was {}: nothing more is sent", why.describe())));
-        }
-        self.admit(quota::Quota::Calls, op, resource)?;
-        let span = tracing::info_span!(
-            "call",
-            step = %self.step,
-            service = op.service,
-            operation = op.operation,
-            resource = %resource
-        );
+        self.before_send(op, resource)?;
+        let span = call_span(&self.step, op, resource);
         async {
             // Opening the step's session is journaled as its own call: time only this one.
             let ctx = self.call_ctx().await;
@@ -260,25 +252,57 @@ impl StepHost {
                 Ok(ctx) => call(self.env.cloud.clone(), ctx).await,
                 Err(e) => Err(e),
             };
-            let micros = started.elapsed().as_micros() as u64;
-            let record = CallRecord::answered(
-                &self.step,
-                (op.service, op.operation),
-                resource,
-                &self.signing_identity().arn,
-                &result,
-                micros,
-            );
-            // The code only: a cloud's message may quote what the call carried.
-            match &result {
-                Ok(_) => tracing::info!(duration_us = micros, "ok"),
-                Err(e) => tracing::info!(duration_us = micros, code = %e.code, "cloud error"),
-            }
-            self.record(Event::Call(record));
-            result.map(|reply| reply.value).map_err(|e| CallError::Cloud(self.to_wit_error(e)))
+            let identity = self.signing_identity().arn.clone();
+            self.after_send(op, resource, &identity, result, started)
         }
         .instrument(span)
         .await
+    }
+
+    /// A call to the platform (see [`crate::platform`]) after its grant check:
+    /// the same quotas, stop switch, record and error mapping as a cloud call, but
+    /// no role session — the platform's key is the host's own, recorded as the
+    /// identity `platform:<backend>`.
+    pub async fn platform_call<T, F, Fut>(&mut self, op: Op, needs: &[(String, String)], call: F) -> Result<T, CallError>
+    where
+        F: FnOnce(std::sync::Arc<dyn crate::platform::PlatformApi>) -> Fut,
+        Fut: Future<Output = CloudResult<T>>,
+    {
+        self.authorize(op, needs)?;
+        let resource = &needs[0].1;
+        self.before_send(op, resource)?;
+        let span = call_span(&self.step, op, resource);
+        async {
+            let platform = self.env.platform.clone();
+            let identity = format!("platform:{}", platform.name());
+            let started = Instant::now();
+            let result = call(platform).await;
+            self.after_send(op, resource, &identity, result, started)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// What every call passes before it is sent: the stop switch, then the quota.
+    fn before_send(&mut self, op: Op, resource: &str) -> Result<(), CallError> {
+        if let Some(why) = self.env.cancel.stopped() {
+            // Nothing more leaves a stopped run; the guest ends at its next tick.
+            return Err(CallError::Limit(format!("the run was {}: nothing more is sent", why.describe())));
+        }
+        self.admit(quota::Quota::Calls, op, resource)
+    }
+
+    /// What every call answered passes: the record, then the contract's error.
+    fn after_send<T>(&mut self, op: Op, resource: &str, identity: &str, result: CloudResult<T>, started: Instant) -> Result<T, CallError> {
+        let micros = started.elapsed().as_micros() as u64;
+        let record = CallRecord::answered(&self.step, (op.service, op.operation), resource, identity, &result, micros);
+        // The code only: a cloud's message may quote what the call carried.
+        match &result {
+            Ok(_) => tracing::info!(duration_us = micros, "ok"),
+            Err(e) => tracing::info!(duration_us = micros, code = %e.code, "cloud error"),
+        }
+        self.record(Event::Call(record));
+        result.map(|reply| reply.value).map_err(|e| CallError::Cloud(self.to_wit_error(e)))
     }
 
     /// Records a call the host stopped before it was sent (a denial, a malformed
@@ -312,6 +336,10 @@ impl StepHost {
             retryable: e.retryable,
         }
     }
+}
+
+fn call_span(step: &str, op: Op, resource: &str) -> tracing::Span {
+    tracing::info_span!("call", step = %step, service = op.service, operation = op.operation, resource = %resource)
 }
 
 pub(crate) fn to_wit_kind(kind: crate::cloud::ErrorKind) -> crate::bindings::types::ErrorKind {

@@ -29,6 +29,12 @@ impl LogLevel {
 /// Where live log lines go. Lines arrive already redacted.
 pub trait LogSink: Send + Sync {
     fn line(&self, step: &str, level: LogLevel, message: &str);
+
+    /// A line of the action's live output (the platform shows it as the action
+    /// runs): printed as it is, where a log line is prefixed.
+    fn live(&self, step: &str, line: &str) {
+        self.line(step, LogLevel::Info, line);
+    }
 }
 
 /// A sink that drops every line (benches, quiet runs).
@@ -55,6 +61,27 @@ impl StepHost {
     /// without recording it (the caller records what it stands for); the line as
     /// shown, or `None` when it was dropped past the cap.
     pub(crate) fn show(&mut self, level: LogLevel, message: &str) -> Option<String> {
+        let message = self.admit_line(message)?;
+        self.env.sink.line(&self.step, level, &message);
+        Some(message)
+    }
+
+    /// A line of the action's live output, under the same cap as log lines and
+    /// recorded as a log entry of level `live`.
+    pub fn live(&mut self, line: &str) {
+        if let Some(line) = self.admit_line(line) {
+            self.env.sink.live(&self.step, &line);
+            self.record(Event::Log {
+                step: self.step.clone(),
+                level: "live".into(),
+                message: line,
+            });
+        }
+    }
+
+    /// A line redacted and cut to the line cap, counted against the step's log
+    /// cap; `None` past the cap (counted as dropped).
+    fn admit_line(&mut self, message: &str) -> Option<String> {
         let mut message = self.env.redactor.redact(message);
         if message.len() > self.limits.log_line_bytes {
             let mut cut = self.limits.log_line_bytes;
@@ -69,7 +96,6 @@ impl StepHost {
             return None;
         }
         self.log_bytes += message.len();
-        self.env.sink.line(&self.step, level, &message);
         Some(message)
     }
 }

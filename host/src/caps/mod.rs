@@ -17,6 +17,7 @@ macro_rules! try_call {
 
 pub mod apigateway;
 pub mod arn;
+pub mod cloudwatch;
 pub mod context;
 pub mod credentials;
 pub mod ecr;
@@ -26,6 +27,7 @@ pub mod iam;
 pub mod lambda;
 pub mod log;
 pub mod logs;
+pub mod platform;
 pub mod providers;
 pub mod quota;
 pub mod route53;

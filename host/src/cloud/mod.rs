@@ -214,6 +214,13 @@ pub trait Route53Api: Send + Sync + 'static {
     ) -> CloudResult<String>;
 }
 
+/// Amazon CloudWatch metrics.
+#[async_trait]
+pub trait CloudWatchApi: Send + Sync + 'static {
+    /// Datapoints oldest first.
+    async fn get_metric_statistics(&self, ctx: &CallCtx, query: &MetricQuery) -> CloudResult<Vec<Datapoint>>;
+}
+
 /// The Resource Groups Tagging API.
 #[async_trait]
 pub trait TaggingApi: Send + Sync + 'static {
@@ -223,12 +230,23 @@ pub trait TaggingApi: Send + Sync + 'static {
 /// A backend that serves every service (the simulated cloud, the SDK backend, the
 /// recorder around either).
 pub trait Backend:
-    CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi + ApiGatewayApi + ElbApi + Route53Api
+    CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi + ApiGatewayApi + ElbApi + Route53Api + CloudWatchApi
 {
 }
 
 impl<T> Backend for T where
-    T: CloudBase + StsApi + LambdaApi + EcrApi + IamApi + LogsApi + SecretsApi + TaggingApi + ApiGatewayApi + ElbApi + Route53Api
+    T: CloudBase
+        + StsApi
+        + LambdaApi
+        + EcrApi
+        + IamApi
+        + LogsApi
+        + SecretsApi
+        + TaggingApi
+        + ApiGatewayApi
+        + ElbApi
+        + Route53Api
+        + CloudWatchApi
 {
 }
 
@@ -246,6 +264,7 @@ pub struct Cloud {
     pub apigateway: Arc<dyn ApiGatewayApi>,
     pub elb: Arc<dyn ElbApi>,
     pub route53: Arc<dyn Route53Api>,
+    pub cloudwatch: Arc<dyn CloudWatchApi>,
 }
 
 impl Cloud {
@@ -262,7 +281,8 @@ impl Cloud {
             tagging: backend.clone(),
             apigateway: backend.clone(),
             elb: backend.clone(),
-            route53: backend,
+            route53: backend.clone(),
+            cloudwatch: backend,
         }
     }
 

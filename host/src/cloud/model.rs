@@ -463,6 +463,36 @@ pub struct LogPage {
     pub next_token: Option<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Sum,
+    Average,
+    Maximum,
+    Minimum,
+    SampleCount,
+}
+
+/// GetMetricStatistics of one statistic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricQuery {
+    pub namespace: String,
+    pub metric_name: String,
+    pub dimensions: Vec<(String, String)>,
+    /// Seconds since the epoch.
+    pub start_time: u64,
+    pub end_time: u64,
+    pub period: u32,
+    pub statistic: Statistic,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datapoint {
+    /// Seconds since the epoch.
+    pub timestamp: u64,
+    pub value: f64,
+    pub unit: String,
+}
+
 /// A secret in a listing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SecretSummary {

@@ -48,7 +48,12 @@ macro_rules! sdk_file {
 }
 
 /// The contract.
-pub const WIT: &[SdkFile] = &[sdk_file!("wit/cloud.wit"), sdk_file!("wit/types.wit"), sdk_file!("wit/worlds.wit")];
+pub const WIT: &[SdkFile] = &[
+    sdk_file!("wit/cloud.wit"),
+    sdk_file!("wit/platform.wit"),
+    sdk_file!("wit/types.wit"),
+    sdk_file!("wit/worlds.wit"),
+];
 
 /// The Python SDK and its build command.
 pub const PYTHON: &[SdkFile] = &[

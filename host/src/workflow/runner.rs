@@ -7,9 +7,11 @@
 use super::load::{apply_configuration, LoadedWorkflow};
 use super::model::{OutputKind, Step, StepKind};
 use super::plugins::PluginPath;
-use crate::caps::RunEnv;
+use crate::caps::{LogLevel, RunEnv};
 use crate::engine::Runtime;
+use crate::journal::{CallRecord, Event};
 use crate::manifest::Kind;
+use crate::platform::{CheckReport, ScopeRef};
 use crate::sandbox::Limits;
 use crate::step::{prepare, run_prepared, run_step, CheckVerdict, Prepared, Spent, StepRequest};
 use serde::Serialize;
@@ -488,6 +490,7 @@ impl Runner {
             let mut check_vars = step_vars.clone();
             check_vars.insert("CHECK_NAME".into(), entry.check.clone());
             check_vars.insert("CHECK_DESCRIPTION".into(), plugin.manifest.description.clone());
+            self.report_check(path, &entry.check, CheckReport::Running).await;
             if let Some(hook) = &step.before_each {
                 let mut hook_vars = check_vars.clone();
                 self.run_one(hook, &mut hook_vars, path, true, ctx).await;
@@ -521,6 +524,11 @@ impl Runner {
             if entry.status == "fail" || entry.status == "error" {
                 failed += 1;
             }
+            let finished = CheckReport::Finished {
+                status: entry.status.clone(),
+                summary: entry.summary.clone(),
+            };
+            self.report_check(path, &entry.check, finished).await;
             if let Some(hook) = &step.after_each {
                 check_vars.insert("CHECK_STATUS".into(), entry.status.clone());
                 check_vars.insert("CHECK_SUMMARY".into(), entry.summary.clone());
@@ -533,6 +541,43 @@ impl Runner {
                 kind: "checks".into(),
                 message: format!("{failed} of {} checks failed", record.checks.len()),
             });
+        }
+    }
+}
+
+impl Runner {
+    /// Reports a check of an executor step to the platform, running and then its
+    /// result, and prints the incumbent's line for it in the live output. The host
+    /// does this for every check, so no check can leave it out; a report that
+    /// fails is a warning, never the check's verdict.
+    async fn report_check(&self, path: &str, check: &str, report: CheckReport) {
+        let scope = ScopeRef::of_context(&self.context);
+        let line = crate::caps::platform::check_line(check, &report);
+        let line = self.env.redactor.redact(&line);
+        self.env.sink.live(path, &line);
+        self.env.journal.record(Event::Log {
+            step: path.to_owned(),
+            level: "live".into(),
+            message: line,
+        });
+        let (Some(id), resource) = (scope.id.clone(), scope.nrn.clone().or(scope.id.map(|id| format!("scope={id}")))) else {
+            return;
+        };
+        let platform = self.env.platform.clone();
+        let started = Instant::now();
+        let result = platform.report_check(&id, check, &report).await;
+        let record = CallRecord::answered(
+            path,
+            ("platform", "ReportCheck"),
+            &resource.unwrap_or_default(),
+            &format!("platform:{}", platform.name()),
+            &result,
+            started.elapsed().as_micros() as u64,
+        );
+        self.env.journal.record(Event::Call(record));
+        if let Err(e) = result {
+            let why = self.env.redactor.redact(&format!("reporting check {check} to the platform: {e}"));
+            self.env.sink.line(path, LogLevel::Warn, &why);
         }
     }
 }

@@ -65,6 +65,8 @@ pub mod check_world {
             "scope:step/apigateway@0.2.0": crate::step_world::scope::step::apigateway,
             "scope:step/elb@0.2.0": crate::step_world::scope::step::elb,
             "scope:step/route53@0.2.0": crate::step_world::scope::step::route53,
+            "scope:step/cloudwatch@0.2.0": crate::step_world::scope::step::cloudwatch,
+            "scope:step/platform@0.2.0": crate::step_world::scope::step::platform,
             "scope:step/secrets@0.2.0": crate::step_world::scope::step::secrets,
             "scope:step/tagging@0.2.0": crate::step_world::scope::step::tagging,
         },
@@ -74,7 +76,9 @@ pub mod check_world {
 /// The shared contract types.
 pub use step_world::scope::step::types::{CallError, CheckResult, CheckStatus, CloudError, Denial, ErrorKind, Output, StepError};
 /// The host interfaces, typed: call them directly (`lambda::get_function(…)`).
-pub use step_world::scope::step::{apigateway, context, credentials, ecr, elb, iam, lambda, logs, providers, route53, secrets, tagging};
+pub use step_world::scope::step::{
+    apigateway, cloudwatch, context, credentials, ecr, elb, iam, lambda, logs, platform, providers, route53, secrets, tagging,
+};
 
 /// A workflow step.
 pub trait Step {

@@ -27,6 +27,7 @@ import json
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from wit_world.imports import apigateway as _apigateway
+from wit_world.imports import cloudwatch as _cloudwatch
 from wit_world.imports import context as _context
 from wit_world.imports import credentials as _credentials
 from wit_world.imports import ecr as _ecr
@@ -34,6 +35,7 @@ from wit_world.imports import elb as _elb
 from wit_world.imports import iam as _iam
 from wit_world.imports import lambda_ as _lambda
 from wit_world.imports import logs as _logs
+from wit_world.imports import platform as _platform
 from wit_world.imports import providers as _providers
 from wit_world.imports import route53 as _route53
 from wit_world.imports import secrets as _secrets
@@ -47,7 +49,7 @@ from .errors import CallError, CloudError, Denied, InvalidArgument, InvalidInput
 __all__ = [
     "define_step", "define_check", "verdict", "output", "secret_output",
     "var", "require_var", "variables", "context", "step_name", "log",
-    "lambda_", "ecr", "iam", "logs", "apigateway", "elb", "route53", "secrets", "tagging", "providers", "credentials", "aws_name",
+    "lambda_", "ecr", "iam", "logs", "cloudwatch", "apigateway", "elb", "route53", "platform", "secrets", "tagging", "providers", "credentials", "aws_name",
     "StepError", "InvalidInput", "StepFailed", "CallError", "Denied", "CloudError", "InvalidArgument", "LimitReached",
 ]
 
@@ -59,6 +61,10 @@ route53 = Interface(_route53)
 iam = Interface(_iam)
 # CloudWatch Logs (log groups); `log` is the step's own log lines.
 logs = Interface(_logs)
+# CloudWatch metrics.
+cloudwatch = Interface(_cloudwatch)
+# The platform the scope belongs to (metadata, domain, checks, live output).
+platform = Interface(_platform)
 secrets = Interface(_secrets)
 tagging = Interface(_tagging)
 providers = Interface(_providers)

@@ -8,6 +8,7 @@
 //! (see `errors.rs`).
 
 mod apigateway;
+mod cloudwatch;
 mod ecr;
 mod elb;
 mod errors;
@@ -233,6 +234,7 @@ struct Clients {
     ecr: OnceLock<aws_sdk_ecr::Client>,
     iam: OnceLock<aws_sdk_iam::Client>,
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
+    cloudwatch: OnceLock<aws_sdk_cloudwatch::Client>,
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     tagging: OnceLock<aws_sdk_resourcegroupstagging::Client>,
     apigateway: OnceLock<aws_sdk_apigatewayv2::Client>,
@@ -249,6 +251,7 @@ impl Clients {
             ecr: OnceLock::new(),
             iam: OnceLock::new(),
             logs: OnceLock::new(),
+            cloudwatch: OnceLock::new(),
             secrets: OnceLock::new(),
             tagging: OnceLock::new(),
             apigateway: OnceLock::new(),
@@ -277,6 +280,10 @@ impl Clients {
 
     fn iam(&self) -> &aws_sdk_iam::Client {
         self.iam.get_or_init(|| aws_sdk_iam::Client::new(&self.config))
+    }
+
+    fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
+        self.cloudwatch.get_or_init(|| aws_sdk_cloudwatch::Client::new(&self.config))
     }
 
     fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {

@@ -1376,7 +1376,7 @@ async fn an_http_api_fronts_a_function_through_an_integration_and_a_route() {
         )
         .await);
     assert_eq!(domain.domain_name, "api.np-11.example.com");
-    // (moto 5.2.5 answers no regional endpoint name or zone in the domain's
+    // (moto 5.2.6 answers no regional endpoint name or zone in the domain's
     // configuration, where AWS gives both: the alias record is tested on the sim.)
     assert_eq!(ok(cloud.get_domain_name(&ctx, "api.np-11.example.com").await), domain);
     let mapping = ok(cloud
@@ -1385,7 +1385,7 @@ async fn an_http_api_fronts_a_function_through_an_integration_and_a_route() {
     assert_eq!((mapping.api_id.as_str(), mapping.stage.as_str()), (created.api_id.as_str(), "main"));
     let mappings = ok(cloud.get_api_mappings(&ctx, "api.np-11.example.com").await);
     assert_eq!(mappings, vec![mapping]);
-    // (moto 5.2.5 fails DeleteDomainName of a mapped domain with a 500 of its own;
+    // (moto 5.2.6 fails DeleteDomainName of a mapped domain with a 500 of its own;
     // deleting is tested on the sim.)
 
     // Deleting the API takes its stage, integration and route with it.
@@ -1682,4 +1682,58 @@ async fn a_dns_record_is_upserted_listed_and_deleted() {
     let after = ok(cloud.list_resource_record_sets(&ctx, &zone_id, &record.name, "CNAME", 1).await);
     assert!(after.iter().all(|r| r.name != record.name), "{after:?}");
     // (moto accepts deleting it again, where AWS answers InvalidChangeBatch.)
+}
+
+#[tokio::test]
+async fn metric_statistics_are_aggregated_per_period_oldest_first() {
+    let moto = Moto::start();
+    let cloud = cloud_at(moto.url()).await;
+    let ctx = agent_ctx(&cloud).await;
+    // Seeded through the SDK, a little in the past, on whole minutes.
+    let start = (now_secs() - 3600) / 60 * 60;
+    let cw = cloud.for_ctx(&ctx).cloudwatch().clone();
+    let dimension = aws_sdk_cloudwatch::types::Dimension::builder()
+        .name("FunctionName")
+        .value("11-my-app-my-scope")
+        .build();
+    let datum = |offset: u64, value: f64| {
+        aws_sdk_cloudwatch::types::MetricDatum::builder()
+            .metric_name("Duration")
+            .dimensions(dimension.clone())
+            .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs((start + offset) as i64))
+            .value(value)
+            .unit(aws_sdk_cloudwatch::types::StandardUnit::Milliseconds)
+            .build()
+    };
+    cw.put_metric_data()
+        .namespace("AWS/Lambda")
+        .metric_data(datum(70, 4.8))
+        .metric_data(datum(10, 5.0))
+        .metric_data(datum(40, 5.5))
+        .send()
+        .await
+        .expect("PutMetricData");
+    let query = |statistic| MetricQuery {
+        namespace: "AWS/Lambda".into(),
+        metric_name: "Duration".into(),
+        dimensions: vec![("FunctionName".into(), "11-my-app-my-scope".into())],
+        start_time: start,
+        end_time: start + 600,
+        period: 60,
+        statistic,
+    };
+    let average = ok(cloud.get_metric_statistics(&ctx, &query(Statistic::Average)).await);
+    // By the minute: moto 5.2.6 stamps a statistic with its period's first datapoint,
+    // CloudWatch with the period's start.
+    let points: Vec<(u64, f64)> = average.iter().map(|p| ((p.timestamp - start) / 60 * 60, p.value)).collect();
+    assert_eq!(points, [(0, 5.25), (60, 4.8)], "{average:?}");
+    assert_eq!(average[0].unit, "Milliseconds");
+    let max = ok(cloud.get_metric_statistics(&ctx, &query(Statistic::Maximum)).await);
+    assert_eq!(max[0].value, 5.5);
+    // Another function's metric: no datapoints, not an error.
+    let other = MetricQuery {
+        dimensions: vec![("FunctionName".into(), "12-other".into())],
+        ..query(Statistic::Sum)
+    };
+    assert!(ok(cloud.get_metric_statistics(&ctx, &other).await).is_empty());
 }

@@ -96,6 +96,7 @@ pub(super) fn fixture(seen: &Seen) -> (Fixture, Vec<String>) {
         // when the run touched any).
         logs: LogsFixture::default(),
         networking: NetworkingFixture::default(),
+        metrics: Vec::new(),
         counters: CountersFixture::default(),
         recording: None,
     };

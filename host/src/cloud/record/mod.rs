@@ -713,6 +713,16 @@ impl SecretsApi for RecordingCloud {
 }
 
 #[async_trait]
+impl CloudWatchApi for RecordingCloud {
+    async fn get_metric_statistics(&self, ctx: &CallCtx, query: &MetricQuery) -> CloudResult<Vec<Datapoint>> {
+        let answer = self.inner.cloudwatch.get_metric_statistics(ctx, query).await;
+        let action = "cloudwatch:GetMetricStatistics";
+        self.answered(Some(ctx), action, &answer).untracked(action);
+        answer
+    }
+}
+
+#[async_trait]
 impl TaggingApi for RecordingCloud {
     async fn get_resources(&self, ctx: &CallCtx, resource_types: &[String], filters: &[TagFilter]) -> CloudResult<Vec<TaggedResource>> {
         let answer = self.inner.tagging.get_resources(ctx, resource_types, filters).await;

@@ -16,6 +16,7 @@ pub(super) enum Service {
     ApiGateway,
     Elb,
     Route53,
+    CloudWatch,
 }
 
 impl Service {
@@ -32,6 +33,7 @@ impl Service {
             Service::ApiGateway => "apigateway",
             Service::Elb => "elasticloadbalancing",
             Service::Route53 => "route53",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 

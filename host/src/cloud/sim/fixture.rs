@@ -39,6 +39,9 @@ pub(crate) struct Fixture {
     pub logs: LogsFixture,
     #[serde(default)]
     pub networking: NetworkingFixture,
+    /// CloudWatch metrics, raw datapoints the sim aggregates per period.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricFixture>,
     /// The sim's id counters, so that a reloaded dump goes on minting fresh ids.
     #[serde(default)]
     pub counters: CountersFixture,
@@ -407,6 +410,21 @@ pub(crate) struct CountersFixture {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// One metric's raw datapoints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricFixture {
+    pub namespace: String,
+    pub metric_name: String,
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    /// The unit CloudWatch reports (`Milliseconds`, `Count` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// (seconds since the epoch, value) pairs.
+    pub datapoints: Vec<(u64, f64)>,
 }
 
 /// The scope's networking: API Gateway HTTP APIs, load balancer listeners and

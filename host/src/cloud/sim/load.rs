@@ -49,6 +49,7 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
         s3_objects: BTreeMap::new(),
         log_groups: BTreeMap::new(),
         networking,
+        metrics: fx.metrics,
         sessions: BTreeMap::new(),
         clock: super::iam_sts::VIRTUAL_EPOCH,
         counters: Counters {
@@ -532,6 +533,7 @@ pub(super) fn dump(st: &State) -> Fixture {
         },
         secrets: st.secrets.values().map(dump_secret).collect(),
         networking: st.networking.dump(),
+        metrics: st.metrics.clone(),
         logs: LogsFixture {
             log_groups: st
                 .log_groups

@@ -16,6 +16,7 @@
 //! - [`SimCloud::dump_json`] writes the state back in the fixture format; secret
 //!   values are written only as their SHA-256.
 
+mod cloudwatch;
 mod ecr;
 mod errors;
 pub(crate) mod fixture;

@@ -28,6 +28,7 @@ pub(super) struct State {
     /// Keyed by (region, log group name).
     pub log_groups: BTreeMap<(String, String), LogGroupState>,
     pub networking: super::networking::Networking,
+    pub metrics: Vec<super::fixture::MetricFixture>,
     /// Sessions that carry a session policy, by access key id. Not dumped: a session
     /// lives as long as the run that made it.
     pub sessions: BTreeMap<String, Session>,

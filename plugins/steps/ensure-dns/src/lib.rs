@@ -2,11 +2,12 @@
 //! pointing at the entry point — the HTTP API's host, or the load balancer's DNS
 //! name (the incumbent could point the record at itself). Upserted only when it
 //! differs. No zone configured: no record, said in the log. The domain is an
-//! output for the platform (stored on the scope once the platform interface exists).
+//! output, and the scope's domain on the platform (`np scope patch`) when the
+//! notification's scope does not carry it already.
 
 use lambda_scope::networking as net;
 use scope_step::prelude::*;
-use scope_step::route53;
+use scope_step::{platform, route53};
 
 struct EnsureDns;
 
@@ -68,6 +69,13 @@ impl Step for EnsureDns {
             let how = if custom.is_some() { "alias" } else { "CNAME, TTL 300" };
             log::info(&format!("{domain} → {target} ({how})"));
         }
+        // The platform shows the scope's domain; a failed patch fails the step, as
+        // the incumbent's did, so the scope is never left pointing nowhere.
+        let known = lambda_scope::Context::load()?.text("/scope/domain");
+        if known.as_deref() != Some(domain.as_str()) {
+            platform::patch_scope_domain(&domain)?;
+            log::info(&format!("the platform's scope domain is now {domain}"));
+        }
         Ok(vec![output("SCOPE_DOMAIN_NAME", domain)])
     }
 }
@@ -97,6 +105,7 @@ scope_step::step!(
             Capability::new("route53:GetHostedZone", "arn:aws:route53:::hostedzone/*"),
             Capability::new("route53:ListResourceRecordSets", "arn:aws:route53:::hostedzone/*"),
             Capability::new("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/*"),
+            Capability::new("platform:PatchScope", "*"),
         ],
         ..Manifest::EMPTY
     }

@@ -1,0 +1,158 @@
+//! Telemetry on the AWS backend against moto: log events and datapoints seeded
+//! through the SDK, the same seeded into the simulator, and `scope-host handle` as
+//! the platform's agent runs it (NP_ACTION_CONTEXT, the answer alone on stdout)
+//! answering the same JSON on both, field by field.
+
+use scope_host_tests::aws_state::{seed, Clients};
+use scope_host_tests::{lambda_example, lambda_service, scope_host_command, Moto};
+use serde_json::{json, Value};
+
+const FUNCTION: &str = "11-my-app-my-scope";
+
+fn sdk_config(endpoint: &str) -> impl std::future::Future<Output = aws_config::SdkConfig> + '_ {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+}
+
+/// `handle` with the notification in NP_ACTION_CONTEXT; (exit code, stdout, stderr).
+fn answer(notification: &Value, args: &[String], env: &[(&str, String)]) -> (Option<i32>, String, String) {
+    let svc = lambda_service();
+    let out = scope_host_command()
+        .arg("handle")
+        .arg(format!("--service-path={}", svc.display()))
+        .arg("--providers")
+        .arg(svc.join("examples/providers.json"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("NP_ACTION_CONTEXT", format!("'{notification}'"))
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn iso(secs: u64) -> String {
+    // Whole minutes in the last day: the arithmetic of a UTC clock is enough.
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil(days as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn civil(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_read_and_metric_data_answer_the_same_on_moto_as_on_the_simulator() {
+    let moto = Moto::start();
+    let clients = Clients::new(&moto.endpoint).await;
+    let mut fixture = lambda_example("telemetry-cloud-state.json");
+    seed(&clients, &fixture).await;
+    // Recent, on whole minutes: CloudWatch Logs (and moto) refuse events older than
+    // 14 days.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let t0 = (now - 1800) / 60 * 60;
+    let group = format!("/aws/lambda/{FUNCTION}");
+    let events = [
+        (t0 * 1000 + 1000, "START RequestId: 6f1c2a Version: 3\n"),
+        (t0 * 1000 + 2000, "END RequestId: 6f1c2a\n"),
+    ];
+    let config = sdk_config(&moto.endpoint).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    logs.create_log_group().log_group_name(&group).send().await.unwrap();
+    logs.create_log_stream()
+        .log_group_name(&group)
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let mut put = logs.put_log_events().log_group_name(&group).log_stream_name("s");
+    for (t, m) in events {
+        put = put.log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(t as i64)
+                .message(m)
+                .build()
+                .unwrap(),
+        );
+    }
+    put.send().await.unwrap();
+    let points = [(t0 + 10, 5.0), (t0 + 40, 5.5), (t0 + 70, 4.8)];
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    let mut metric = cloudwatch.put_metric_data().namespace("AWS/Lambda");
+    for (t, v) in points {
+        metric = metric.metric_data(
+            aws_sdk_cloudwatch::types::MetricDatum::builder()
+                .metric_name("Duration")
+                .dimensions(
+                    aws_sdk_cloudwatch::types::Dimension::builder()
+                        .name("FunctionName")
+                        .value(FUNCTION)
+                        .build(),
+                )
+                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(t as i64))
+                .value(v)
+                .unit(aws_sdk_cloudwatch::types::StandardUnit::Milliseconds)
+                .build(),
+        );
+    }
+    metric.send().await.unwrap();
+
+    // The same data in the simulator.
+    fixture["logs"]["log_groups"] = json!([{"name": group, "events":
+        events.iter().map(|(t, m)| json!({"timestamp": t, "message": m, "log_stream_name": "s"})).collect::<Vec<_>>()}]);
+    fixture["metrics"] = json!([{"namespace": "AWS/Lambda", "metric_name": "Duration",
+        "dimensions": {"FunctionName": FUNCTION}, "unit": "Milliseconds",
+        "datapoints": points.iter().map(|(t, v)| json!([t, v])).collect::<Vec<_>>()}]);
+    let dir = tempfile::tempdir().unwrap();
+    let sim_state = dir.path().join("sim.json");
+    std::fs::write(&sim_state, fixture.to_string()).unwrap();
+
+    let mut log_read = lambda_example("notifications/log-read.json");
+    log_read["notification"]["arguments"]["start_time"] = json!((t0 - 60) * 1000);
+    log_read["notification"]["arguments"]["end_time"] = json!((t0 + 600) * 1000);
+    let mut metric_data = lambda_example("notifications/metric-data.json");
+    metric_data["notification"]["arguments"]["start_time"] = json!(iso(t0));
+    metric_data["notification"]["arguments"]["end_time"] = json!(iso(t0 + 600));
+    let on_aws: Vec<String> = ["--cloud", "aws", "--endpoint-url", &moto.endpoint, "--grant-declared"]
+        .map(String::from)
+        .to_vec();
+    let on_sim = vec!["--cloud-state".to_owned(), sim_state.display().to_string()];
+    for (what, notification) in [("log:read", &log_read), ("metric:data", &metric_data)] {
+        let (code, aws_out, aws_err) = answer(notification, &on_aws, &moto.env());
+        assert_eq!(code, Some(0), "{what} on moto:\n{aws_err}");
+        let (code, sim_out, sim_err) = answer(notification, &on_sim, &[]);
+        assert_eq!(code, Some(0), "{what} on the simulator:\n{sim_err}");
+        let mut aws_answer: Value = serde_json::from_str(&aws_out).unwrap_or_else(|e| panic!("{what}: {e}: {aws_out}"));
+        // moto 5.2.6 stamps a statistic with its period's first datapoint rather than
+        // the period's start, as CloudWatch does: compare by the minute.
+        let points = aws_answer.pointer_mut("/results/0/data").and_then(Value::as_array_mut);
+        for point in points.into_iter().flatten() {
+            let stamp = point["timestamp"].as_str().unwrap().to_owned();
+            point["timestamp"] = json!(format!("{}:00+00:00", &stamp[..16]));
+        }
+        let sim_answer: Value = serde_json::from_str(&sim_out).unwrap();
+        assert_eq!(aws_answer, sim_answer, "{what}: moto (left) and the simulator (right) disagree");
+        assert!(!aws_answer["results"].as_array().unwrap().is_empty(), "{what}: {aws_answer}");
+    }
+}
