@@ -67,50 +67,16 @@ impl Case {
 
 /// Log events and Duration datapoints of the sample function in the last hour;
 /// the notification of `case` asking for them, written into `dir`.
-async fn seed_telemetry(endpoint: &str, case: Case, dir: &Path, svc: &Path) -> PathBuf {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "bench"))
-        .load()
-        .await;
+async fn seed_telemetry(clients: &Clients, case: Case, dir: &Path, svc: &Path) -> PathBuf {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let t0 = (now - 1800) / 60 * 60;
-    let group = "/aws/lambda/11-my-app-my-scope";
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let _ = logs.create_log_group().log_group_name(group).send().await;
-    let _ = logs.create_log_stream().log_group_name(group).log_stream_name("s").send().await;
-    let mut put = logs.put_log_events().log_group_name(group).log_stream_name("s");
-    for i in 0..50u64 {
-        let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-            .timestamp(((t0 + i * 10) * 1000) as i64)
-            .message(format!("event {i}\n"))
-            .build()
-            .unwrap();
-        put = put.log_events(event);
-    }
-    put.send().await.unwrap();
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    let mut metric = cloudwatch.put_metric_data().namespace("AWS/Lambda");
-    for i in 0..60u64 {
-        metric = metric.metric_data(
-            aws_sdk_cloudwatch::types::MetricDatum::builder()
-                .metric_name("Duration")
-                .dimensions(
-                    aws_sdk_cloudwatch::types::Dimension::builder()
-                        .name("FunctionName")
-                        .value("11-my-app-my-scope")
-                        .build(),
-                )
-                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs((t0 + i * 20) as i64))
-                .value(5.0 + i as f64 / 10.0)
-                .build(),
-        );
-    }
-    metric.send().await.unwrap();
+    let events: Vec<(u64, String)> = (0..50u64).map(|i| ((t0 + i * 10) * 1000, format!("event {i}\n"))).collect();
+    clients.put_log_events("/aws/lambda/11-my-app-my-scope", "s", &events).await;
+    let points: Vec<(u64, f64)> = (0..60u64).map(|i| (t0 + i * 20, 5.0 + i as f64 / 10.0)).collect();
+    clients.put_durations("11-my-app-my-scope", &points).await;
     let (example, arguments) = match case {
         Case::LogRead => (
             "log-read",
@@ -244,7 +210,7 @@ fn main() {
         Case::Initial => svc.join("examples/notifications/start-initial.json"),
         _ => {
             rt.block_on(seed(&clients, &fixture));
-            rt.block_on(seed_telemetry(&moto.endpoint, case, dir.path(), &svc))
+            rt.block_on(seed_telemetry(&clients, case, dir.path(), &svc))
         }
     };
     let bench = Bench {

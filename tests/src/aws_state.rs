@@ -15,6 +15,8 @@ pub struct Clients {
     pub iam: Iam,
     pub lambda: Lambda,
     pub ecr: Ecr,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Clients {
@@ -34,7 +36,59 @@ impl Clients {
             iam: Iam::new(&config),
             lambda: Lambda::new(&config),
             ecr: Ecr::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         }
+    }
+
+    /// A log group with one stream holding `events` (milliseconds since the epoch,
+    /// message). CloudWatch Logs (and moto) refuse events older than 14 days.
+    pub async fn put_log_events(&self, group: &str, stream: &str, events: &[(u64, String)]) {
+        self.logs
+            .create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("CreateLogGroup");
+        self.logs
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .send()
+            .await
+            .expect("CreateLogStream");
+        let mut put = self.logs.put_log_events().log_group_name(group).log_stream_name(stream);
+        for (t, m) in events {
+            let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(*t as i64)
+                .message(m)
+                .build()
+                .expect("a log event");
+            put = put.log_events(event);
+        }
+        put.send().await.expect("PutLogEvents");
+    }
+
+    /// `AWS/Lambda` `Duration` datapoints of `function`: (seconds since the epoch,
+    /// milliseconds).
+    pub async fn put_durations(&self, function: &str, points: &[(u64, f64)]) {
+        let dimension = aws_sdk_cloudwatch::types::Dimension::builder()
+            .name("FunctionName")
+            .value(function)
+            .build();
+        let mut put = self.cloudwatch.put_metric_data().namespace("AWS/Lambda");
+        for (t, v) in points {
+            put = put.metric_data(
+                aws_sdk_cloudwatch::types::MetricDatum::builder()
+                    .metric_name("Duration")
+                    .dimensions(dimension.clone())
+                    .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(*t as i64))
+                    .value(*v)
+                    .unit(aws_sdk_cloudwatch::types::StandardUnit::Milliseconds)
+                    .build(),
+            );
+        }
+        put.send().await.expect("PutMetricData");
     }
 }
 

@@ -330,6 +330,21 @@ pub fn lambda_service() -> PathBuf {
 }
 
 /// The sample scope of plugins/lambda/examples: its context, providers and cloud.
+/// The example provider data plus a VPC provider naming the private listener of
+/// the example cloud (a private scope's load balancer), written into `dir`.
+pub fn private_providers(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lambda_service().join("examples/providers.json")).unwrap()).unwrap();
+    p.as_array_mut().unwrap().push(serde_json::json!({
+        "id": "vpc", "nrn": "organization=1:account=2", "category": "vpc", "specification_slug": "aws-vpc",
+        "attributes": {"load_balancer": {"private": {"listener_arn":
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/scopes-internal/50dc6c495c0c9188/f2f7dc8efc522ab2"}}}
+    }));
+    let path = dir.join("private-providers.json");
+    std::fs::write(&path, p.to_string()).unwrap();
+    path
+}
+
 pub fn lambda_example(name: &str) -> serde_json::Value {
     let path = lambda_service().join("examples").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()

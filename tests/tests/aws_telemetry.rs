@@ -9,14 +9,6 @@ use serde_json::{json, Value};
 
 const FUNCTION: &str = "11-my-app-my-scope";
 
-fn sdk_config(endpoint: &str) -> impl std::future::Future<Output = aws_config::SdkConfig> + '_ {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-}
-
 /// `handle` with the notification in NP_ACTION_CONTEXT; (exit code, stdout, stderr).
 fn answer(notification: &Value, args: &[String], env: &[(&str, String)]) -> (Option<i32>, String, String) {
     let svc = lambda_service();
@@ -74,49 +66,12 @@ async fn log_read_and_metric_data_answer_the_same_on_moto_as_on_the_simulator() 
     let t0 = (now - 1800) / 60 * 60;
     let group = format!("/aws/lambda/{FUNCTION}");
     let events = [
-        (t0 * 1000 + 1000, "START RequestId: 6f1c2a Version: 3\n"),
-        (t0 * 1000 + 2000, "END RequestId: 6f1c2a\n"),
+        (t0 * 1000 + 1000, "START RequestId: 6f1c2a Version: 3\n".to_owned()),
+        (t0 * 1000 + 2000, "END RequestId: 6f1c2a\n".to_owned()),
     ];
-    let config = sdk_config(&moto.endpoint).await;
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    logs.create_log_group().log_group_name(&group).send().await.unwrap();
-    logs.create_log_stream()
-        .log_group_name(&group)
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
-    let mut put = logs.put_log_events().log_group_name(&group).log_stream_name("s");
-    for (t, m) in events {
-        put = put.log_events(
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(t as i64)
-                .message(m)
-                .build()
-                .unwrap(),
-        );
-    }
-    put.send().await.unwrap();
+    clients.put_log_events(&group, "s", &events).await;
     let points = [(t0 + 10, 5.0), (t0 + 40, 5.5), (t0 + 70, 4.8)];
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    let mut metric = cloudwatch.put_metric_data().namespace("AWS/Lambda");
-    for (t, v) in points {
-        metric = metric.metric_data(
-            aws_sdk_cloudwatch::types::MetricDatum::builder()
-                .metric_name("Duration")
-                .dimensions(
-                    aws_sdk_cloudwatch::types::Dimension::builder()
-                        .name("FunctionName")
-                        .value(FUNCTION)
-                        .build(),
-                )
-                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(t as i64))
-                .value(v)
-                .unit(aws_sdk_cloudwatch::types::StandardUnit::Milliseconds)
-                .build(),
-        );
-    }
-    metric.send().await.unwrap();
+    clients.put_durations(FUNCTION, &points).await;
 
     // The same data in the simulator.
     fixture["logs"]["log_groups"] = json!([{"name": group, "events":

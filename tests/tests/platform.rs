@@ -3,7 +3,7 @@
 //! deployment are held to the incumbent's exact commands and bodies — with the
 //! platform's key in the host's environment and in no argument.
 
-use scope_host_tests::{lambda_service, scope_host_command};
+use scope_host_tests::{lambda_service, private_providers, scope_host_command};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -138,18 +138,6 @@ fn example(slug: &str) -> Value {
 }
 
 const NRN: &str = "organization=1:account=2:namespace=3:application=4:scope=11";
-
-fn private_providers(dir: &Path) -> PathBuf {
-    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(lambda_service().join("examples/providers.json")).unwrap()).unwrap();
-    p.as_array_mut().unwrap().push(json!({
-        "id": "vpc", "nrn": "organization=1:account=2", "category": "vpc", "specification_slug": "aws-vpc",
-        "attributes": {"load_balancer": {"private": {"listener_arn":
-            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/scopes-internal/50dc6c495c0c9188/f2f7dc8efc522ab2"}}}
-    }));
-    let path = dir.join("private-providers.json");
-    std::fs::write(&path, p.to_string()).unwrap();
-    path
-}
 
 /// Whether the key appears in any argument of any call.
 fn key_in_arguments(run: &NpRun) -> bool {

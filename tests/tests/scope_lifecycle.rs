@@ -4,7 +4,7 @@
 //! idempotent — and the whole life of a scope with its deployments in between,
 //! ending with nothing of the scope left.
 
-use scope_host_tests::{lambda_service, output_text, scope_host_command};
+use scope_host_tests::{lambda_service, output_text, private_providers, scope_host_command};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -472,17 +472,6 @@ fn each_step_signs_with_a_session_narrowed_to_exactly_its_grant() {
 
 /// A private scope's providers: the example's, plus the VPC provider naming the
 /// internal load balancer's listener the example cloud holds.
-fn private_providers(dir: &Path) -> PathBuf {
-    let mut p: Value = serde_json::from_str(&std::fs::read_to_string(lambda_service().join("examples/providers.json")).unwrap()).unwrap();
-    p.as_array_mut().unwrap().push(json!({
-        "id": "vpc", "nrn": "organization=1:account=2", "category": "vpc", "specification_slug": "aws-vpc",
-        "attributes": {"load_balancer": {"private": {"listener_arn":
-            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/scopes-internal/50dc6c495c0c9188/f2f7dc8efc522ab2"}}}
-    }));
-    let path = dir.join("private-providers.json");
-    std::fs::write(&path, p.to_string()).unwrap();
-    path
-}
 
 #[test]
 fn a_private_scope_gets_a_target_group_and_the_lowest_free_rule_and_delete_takes_them_back() {

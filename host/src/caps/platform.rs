@@ -73,6 +73,14 @@ impl StepHost {
         }
     }
 
+    /// The scope's NRN, which metadata calls need.
+    fn require_nrn(&mut self, op: Op, scope: &ScopeRef, resource: &str) -> Result<String, CallError> {
+        match &scope.nrn {
+            Some(nrn) => Ok(nrn.clone()),
+            None => Err(self.invalid(op, resource, "the run's notification names no scope NRN (.scope.nrn)".into())),
+        }
+    }
+
     fn require_id(&mut self, op: Op, scope: &ScopeRef, resource: &str) -> Result<String, CallError> {
         match &scope.id {
             Some(id) => Ok(id.clone()),
@@ -97,13 +105,7 @@ impl wit::Host for CapsCtx<'_> {
         let op = op("PatchMetadata");
         let h = &mut *self.host;
         let (scope, resource) = try_call!(h.platform_scope(op));
-        let Some(nrn) = scope.nrn else {
-            return Ok(Err(h.invalid(
-                op,
-                &resource,
-                "the run's notification names no scope NRN (.scope.nrn)".into(),
-            )));
-        };
+        let nrn = try_call!(h.require_nrn(op, &scope, &resource));
         let body = try_call!(h.json_object(op, &resource, &body));
         Ok(
             h.platform_call(op, &[need(op, resource)], |p| async move { p.patch_metadata(&nrn, &body).await })
@@ -115,13 +117,7 @@ impl wit::Host for CapsCtx<'_> {
         let op = op("ReadMetadata");
         let h = &mut *self.host;
         let (scope, resource) = try_call!(h.platform_scope(op));
-        let Some(nrn) = scope.nrn else {
-            return Ok(Err(h.invalid(
-                op,
-                &resource,
-                "the run's notification names no scope NRN (.scope.nrn)".into(),
-            )));
-        };
+        let nrn = try_call!(h.require_nrn(op, &scope, &resource));
         if namespace.is_empty() || !namespace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Ok(Err(h.invalid(
                 op,
