@@ -25,6 +25,35 @@ async fn a_guest_can_use_every_interface() {
         ran.output("HANDLE_AFTER_DROP"),
         "arn:aws:sts::123456789012:assumed-role/np-lambda-agent/np-lambda-11"
     );
+    // platform and cloudwatch, new in 0.2.0.
+    assert_eq!(ran.output("PLATFORM_READ"), r#"{"alb_rule_priority":7}"#, "the patch is read back");
+    assert_eq!(
+        ran.output("PLATFORM_BAD_BODY"),
+        "invalid: the body must be a JSON object, not an array"
+    );
+    assert_eq!(ran.output("PLATFORM_BAD_DOMAIN"), "invalid: `not a domain` is not a domain name");
+    assert_eq!(ran.output("PLATFORM_UNDECLARED"), "denied: platform:ReportCheck");
+    assert_eq!(ran.output("METRIC_BAD_PERIOD"), "a period of 61 s is not a multiple of 60");
+    assert_eq!(ran.output("METRIC_POINTS"), "0");
+    let platform: Vec<(String, String)> = ran
+        .calls()
+        .into_iter()
+        .filter(|(service, ..)| service == "platform")
+        .map(|(_, operation, outcome)| (operation, outcome))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("PatchMetadata", "ok"),
+        ("ReadMetadata", "ok"),
+        ("PatchMetadata", "invalid_input"),
+        ("PatchScope", "invalid_input"),
+        ("PatchScope", "ok"),
+        ("ReportCheck", "denied"),
+    ]
+    .iter()
+    .map(|(o, r)| (o.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(platform, expected, "every platform call is in the record, refused ones too");
+    assert!(ran.sink.text().contains("a live line"), "{}", ran.sink.text());
     let refused = ran.calls();
     assert!(
         refused.contains(&("lambda".into(), "UpdateFunctionConfiguration".into(), "cloud_error".into())),
@@ -117,7 +146,11 @@ async fn exercise(guest: &str) -> scope_host_tests::Ran {
     let waits = ops.iter().filter(|o| **o == "GetFunctionConfiguration").count();
     assert!(waits >= 3, "the waiter polled until Successful: {ops:?}");
     let entries = ran.env.journal().entries();
-    let call_entries: Vec<_> = entries.iter().filter(|e| e["event"] == "call" && e["outcome"] == "ok").collect();
+    // Cloud calls: the platform's CLI answers with no request id.
+    let call_entries: Vec<_> = entries
+        .iter()
+        .filter(|e| e["event"] == "call" && e["outcome"] == "ok" && e["service"] != "platform")
+        .collect();
     assert!(call_entries
         .iter()
         .all(|e| e["request_id"].as_str().is_some_and(|r| r.starts_with("sim-req-"))));
@@ -142,6 +175,10 @@ async fn exercise(guest: &str) -> scope_host_tests::Ran {
         .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
         .collect();
     assert!(allowed.contains(&"lambda:PublishVersion"), "{policy}");
+    assert!(
+        allowed.iter().all(|a| !a.starts_with("platform:")),
+        "the platform's grants are the host's, never AWS's: {policy}"
+    );
     assert!(
         !allowed.iter().any(|a| *a == "*" || *a == "lambda:*"),
         "the declaration's actions, not the open policy's: {policy}"

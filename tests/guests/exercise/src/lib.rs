@@ -1,6 +1,6 @@
 //! Test guest: Calls every interface of the contract once, for the integration tests.
 use scope_step::prelude::*;
-use scope_step::{context, credentials, ecr, iam, lambda, providers, secrets, tagging};
+use scope_step::{cloudwatch, context, credentials, ecr, iam, lambda, platform, providers, secrets, tagging};
 
 struct Exercise;
 
@@ -197,6 +197,48 @@ impl Step for Exercise {
         };
         drop(held);
         out.push(output("HANDLES_BEFORE_LIMIT", limit.to_string()));
+
+        // platform: what the step reports concerns the notification's scope.
+        platform::patch_metadata(r#"{"lambda.alb_rule_priority": 7}"#).map_err(|e| fail("patch metadata", e))?;
+        out.push(output(
+            "PLATFORM_READ",
+            platform::read_metadata("lambda").map_err(|e| fail("read metadata", e))?,
+        ));
+        let refused = |r: Result<(), scope_step::CallError>| match r {
+            Ok(()) => "ok".to_owned(),
+            Err(scope_step::CallError::InvalidInput(m)) => format!("invalid: {m}"),
+            Err(scope_step::CallError::Denied(d)) => format!("denied: {}", d.action),
+            Err(e) => format!("{e:?}"),
+        };
+        out.push(output("PLATFORM_BAD_BODY", refused(platform::patch_metadata("[1]"))));
+        out.push(output("PLATFORM_BAD_DOMAIN", refused(platform::patch_scope_domain("not a domain"))));
+        platform::patch_scope_domain("a.example.com").map_err(|e| fail("patch scope", e))?;
+        out.push(output(
+            "PLATFORM_UNDECLARED",
+            refused(platform::report_check("exercise", &platform::CheckReport::Running)),
+        ));
+        platform::live_output("a live line").map_err(|e| fail("live output", e))?;
+
+        // cloudwatch: a bad period is refused before anything is sent; a metric
+        // with no datapoints is an empty answer.
+        let query = |period| cloudwatch::MetricQuery {
+            namespace: "AWS/Lambda".into(),
+            metric_name: "Duration".into(),
+            dimensions: vec![("FunctionName".into(), fname.clone())],
+            start_time: 1_786_125_600,
+            end_time: 1_786_129_200,
+            period,
+            statistic: cloudwatch::Statistic::Average,
+        };
+        out.push(output(
+            "METRIC_BAD_PERIOD",
+            match cloudwatch::get_metric_statistics(&query(61)) {
+                Err(scope_step::CallError::InvalidInput(m)) => m,
+                other => format!("{other:?}"),
+            },
+        ));
+        let points = cloudwatch::get_metric_statistics(&query(60)).map_err(|e| fail("metric statistics", e))?;
+        out.push(output("METRIC_POINTS", points.len().to_string()));
         out.push(output(
             "HANDLE_AFTER_DROP",
             credentials::current_identity().map(|h| h.arn()).unwrap_or_default(),
@@ -235,6 +277,11 @@ scope_step::step!(
             Capability::new("iam:GetRole", "*"),
             Capability::new("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:nullplatform/*"),
             Capability::new("tag:GetResources", "*"),
+            Capability::new("cloudwatch:GetMetricStatistics", "*"),
+            // Not ReportCheck: the test shows it denied.
+            Capability::new("platform:PatchMetadata", "organization=1:*"),
+            Capability::new("platform:ReadMetadata", "organization=1:*"),
+            Capability::new("platform:PatchScope", "organization=1:*"),
         ],
         ..Manifest::EMPTY
     }
