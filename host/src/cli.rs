@@ -52,6 +52,7 @@ mod exit;
 mod new_cmd;
 mod notification;
 mod plugin_cmd;
+mod policy_cmd;
 mod session;
 mod test_cmd;
 mod workflow_cmd;
@@ -164,6 +165,17 @@ malformed, unknown keys, a file or plugin it names is missing); then nothing run
     /// Look into plugin components.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// The least-privilege IAM policy a service's workflows need, computed from what
+    /// their plugins declare.
+    #[command(
+        after_help = "Example:\n  scope-host policy --service-path plugins/lambda --account 123456789012 --region us-east-1\n  \
+scope-host policy --service-path plugins/lambda --workflow scope/create --format terraform\n\n\
+Variables in the manifests' resource patterns become what the naming rules allow (a function \
+`<scope id>-<app>-<scope>` → `function:*-*-*`, roles under LAMBDA_EXECUTION_ROLE_PREFIX, default np-lambda-); \
+a variable the service's configuration sets is its value. Warnings (stderr) name each wide grant and each \
+variable no rule knows. Exit status: 0 with the policy on stdout; 2 when a workflow or plugin cannot be read."
+    )]
+    Policy(Box<policy_cmd::PolicyArgs>),
 }
 
 #[derive(Subcommand)]
@@ -463,6 +475,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Handle(args) => workflow_cmd::handle(*args).await,
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => plugin_cmd::inspect(&plugin, json, &engine),
         Command::Plugin(PluginCommand::Pack(args)) => plugin_cmd::pack(&args),
+        Command::Policy(args) => policy_cmd::run(&args),
     }
 }
 

@@ -449,7 +449,7 @@ fn simplest_union(pieces: Vec<String>) -> Vec<String> {
 /// replaces others takes the place of the first (so statements keep the order of
 /// the declaration). The union is kept because an item is dropped only for one that
 /// stays or for one covering that.
-fn drop_covered<T>(items: Vec<T>, covers: impl Fn(&T, &T) -> bool) -> Vec<T> {
+pub(crate) fn drop_covered<T>(items: Vec<T>, covers: impl Fn(&T, &T) -> bool) -> Vec<T> {
     let mut kept: Vec<T> = Vec::new();
     for item in items {
         if kept.iter().any(|k| covers(k, &item)) {
@@ -494,12 +494,12 @@ fn normalize_glob(pattern: &str) -> String {
 /// read as text, where a `?` of `outer` may take a `?` of `inner` (one character
 /// either way) but not a `*` (any run). A "no" may be wrong for some unusual pairs
 /// (and costs only length), a "yes" never is.
-fn glob_contains(outer: &str, inner: &str) -> bool {
+pub(crate) fn glob_contains(outer: &str, inner: &str) -> bool {
     glob_walk(outer, inner, |o, i| i != '*' && (o == '?' || o == i))
 }
 
 /// Statements sharing a resource list become one: `[(actions, resources)]`.
-fn group_by_resources(pairs: &[(String, String)]) -> Vec<(Vec<String>, Vec<String>)> {
+pub(crate) fn group_by_resources(pairs: &[(String, String)]) -> Vec<(Vec<String>, Vec<String>)> {
     let mut by_action: Vec<(String, Vec<String>)> = Vec::new();
     for (action, resource) in pairs {
         match by_action.iter_mut().find(|(a, _)| a == action) {

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod manifest;
 pub mod pack;
 pub mod platform;
+pub mod policy;
 pub mod providers;
 pub mod redact;
 pub mod run;

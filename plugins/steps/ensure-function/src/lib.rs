@@ -176,6 +176,11 @@ scope_step::step!(
         capabilities: &[
             Capability::new("lambda:GetFunction", lambda_scope::FUNCTION),
             Capability::new("lambda:CreateFunction", lambda_scope::FUNCTION),
+            // Lambda checks that its caller may describe the subnets, security groups
+            // and VPC of a VPC configuration (no resource-level permissions).
+            Capability::new("ec2:DescribeSubnets", "*"),
+            Capability::new("ec2:DescribeSecurityGroups", "*"),
+            Capability::new("ec2:DescribeVpcs", "*"),
             Capability::new("lambda:TagResource", lambda_scope::FUNCTION),
             Capability::new("lambda:GetFunctionConfiguration", lambda_scope::FUNCTION),
             Capability::new("iam:PassRole", "arn:aws:iam::*:role/${LAMBDA_EXECUTION_ROLE_NAME}"),

@@ -80,6 +80,11 @@ scope_step::step!(
         ],
         capabilities: &[
             Capability::new("lambda:UpdateFunctionConfiguration", lambda_scope::FUNCTION),
+            // Lambda checks that its caller may describe the subnets, security groups
+            // and VPC of a VPC configuration (no resource-level permissions).
+            Capability::new("ec2:DescribeSubnets", "*"),
+            Capability::new("ec2:DescribeSecurityGroups", "*"),
+            Capability::new("ec2:DescribeVpcs", "*"),
             Capability::new("lambda:GetFunctionConfiguration", lambda_scope::FUNCTION),
             Capability::new("lambda:GetLayerVersion", "arn:aws:lambda:*:*:layer:*"),
         ],
