@@ -169,13 +169,14 @@ malformed, unknown keys, a file or plugin it names is missing); then nothing run
     /// their plugins declare.
     #[command(
         after_help = "Example:\n  scope-host policy --service-path plugins/lambda --account 123456789012 --region us-east-1\n  \
-scope-host policy --service-path plugins/lambda --workflow scope/create --format terraform\n\n\
+scope-host policy --service-path plugins/lambda --workflow scope/create --format terraform\n  \
+scope-host policy diff --service-path plugins/lambda --against operator-policy.json\n\n\
 Variables in the manifests' resource patterns become what the naming rules allow (a function \
 `<scope id>-<app>-<scope>` → `function:*-*-*`, roles under LAMBDA_EXECUTION_ROLE_PREFIX, default np-lambda-); \
 a variable the service's configuration sets is its value. Warnings (stderr) name each wide grant and each \
 variable no rule knows. Exit status: 0 with the policy on stdout; 2 when a workflow or plugin cannot be read."
     )]
-    Policy(Box<policy_cmd::PolicyArgs>),
+    Policy(Box<policy_cmd::PolicyCommand>),
 }
 
 #[derive(Subcommand)]

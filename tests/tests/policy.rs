@@ -106,3 +106,67 @@ fn an_unknown_workflow_is_bad_input_naming_the_ones_there_are() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_generated_policy_lacks_nothing_and_a_hand_written_one_is_told_what_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, generated, stderr) = policy(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let own = dir.path().join("generated.json");
+    std::fs::write(&own, &generated).unwrap();
+    let diff = |file: &std::path::Path| {
+        let out = scope_host_command()
+            .args(["policy", "diff", "--service-path"])
+            .arg(lambda_service())
+            .arg("--against")
+            .arg(file)
+            .env_remove("SCOPE_HOST_PLUGINS")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = diff(&own);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.ends_with("0 missing, 0 beyond need\n"), "{text}");
+
+    // The incumbent's mistakes: ListSecrets scoped to a secret ARN, no ec2:Describe*
+    // for VPC scopes, no lambda:GetLayerVersion; and a grant nothing uses.
+    let mut doc: Value = serde_json::from_str(&generated).unwrap();
+    let statements = doc["Statement"].as_array_mut().unwrap();
+    for s in statements.iter_mut() {
+        let actions = s["Action"].as_array_mut().unwrap();
+        actions.retain(|a| {
+            let a = a.as_str().unwrap();
+            !a.starts_with("ec2:") && a != "lambda:GetLayerVersion" && a != "secretsmanager:ListSecrets"
+        });
+    }
+    statements.retain(|s| !s["Action"].as_array().unwrap().is_empty());
+    statements.push(
+        serde_json::json!({"Sid": "Lists", "Effect": "Allow", "Action": "secretsmanager:ListSecrets",
+        "Resource": "arn:aws:secretsmanager:*:*:secret:nullplatform/*"}),
+    );
+    statements.push(serde_json::json!({"Sid": "State", "Effect": "Allow", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::nullplatform-lambda-tfstate-*/*"}));
+    let theirs = dir.path().join("theirs.json");
+    std::fs::write(&theirs, doc.to_string()).unwrap();
+    let (code, text) = diff(&theirs);
+    assert_eq!(code, Some(1), "{text}");
+    let missing: Vec<&str> = text.lines().filter(|l| l.starts_with("missing: ")).collect();
+    let actions: Vec<&str> = missing.iter().map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+            "lambda:GetLayerVersion",
+            "secretsmanager:ListSecrets"
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("missing: secretsmanager:ListSecrets on * — needed by scope/delete remove_secrets (remove-secrets)"),
+        "{text}"
+    );
+    assert!(text.contains("beyond need: `State` grants s3:PutObject"), "{text}");
+}

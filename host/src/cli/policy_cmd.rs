@@ -7,16 +7,47 @@ use crate::policy::{document, terraform, wide_grants};
 use crate::workflow::load::{load, WorkflowSource};
 use crate::workflow::plugins::PluginPath;
 use anyhow::{bail, Result};
-use clap::Args;
+use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct PolicyCommand {
+    #[command(subcommand)]
+    diff: Option<PolicySub>,
+    #[command(flatten)]
+    args: PolicyArgs,
+    /// `json`, an IAM policy document, or `terraform`, an `aws_iam_policy_document`
+    /// data source.
+    #[arg(long, default_value = "json", value_parser = ["json", "terraform"])]
+    format: String,
+}
+
+#[derive(Subcommand)]
+enum PolicySub {
+    /// What a given policy lacks for the workflows (each missing action and
+    /// resource, with the steps that need it) and what it grants that no step uses.
+    /// Exit status 1 when something is missing.
+    Diff(DiffArgs),
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The IAM policy document (JSON) to judge.
+    #[arg(long, value_name = "JSON")]
+    against: PathBuf,
+    #[command(flatten)]
+    args: PolicyArgs,
+}
+
+#[derive(Args)]
 pub(crate) struct PolicyArgs {
-    /// The service folder: deployment/, scope/, log/, metric/ and instance/ workflows.
+    /// The service folder: deployment/, scope/, log/, metric/ and instance/ workflows
+    /// (required).
     #[arg(long, value_name = "DIR")]
-    service_path: PathBuf,
+    service_path: Option<PathBuf>,
     /// Only this workflow, as `scope/create` or `create` (repeatable) [default: every
     /// workflow of the service].
     #[arg(long = "workflow", value_name = "NAME")]
@@ -33,10 +64,6 @@ pub(crate) struct PolicyArgs {
     /// The region to write into ARNs [default: `*`].
     #[arg(long)]
     region: Option<String>,
-    /// `json`, an IAM policy document, or `terraform`, an `aws_iam_policy_document`
-    /// data source.
-    #[arg(long, default_value = "json", value_parser = ["json", "terraform"])]
-    format: String,
 }
 
 /// The service's workflow files, as `family/name`.
@@ -60,9 +87,55 @@ fn workflows(service: &Path) -> Vec<(String, PathBuf)> {
     found
 }
 
-pub(crate) fn run(args: &PolicyArgs) -> Result<ExitCode> {
-    let service = &std::fs::canonicalize(&args.service_path)
-        .map_err(|e| anyhow::anyhow!("the service folder {}: {e}", args.service_path.display()))?;
+pub(crate) fn run(command: &PolicyCommand) -> Result<ExitCode> {
+    match &command.diff {
+        Some(PolicySub::Diff(d)) => run_diff(d),
+        None => {
+            let (needs, warnings) = compute(&command.args)?;
+            for w in &warnings {
+                errln!("warning: {w}");
+            }
+            let doc = document(&needs);
+            match command.format.as_str() {
+                "terraform" => out!("{}", terraform(&doc, "scope_host")),
+                _ => outln!("{}", serde_json::to_string_pretty(&doc)?),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_diff(d: &DiffArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&d.against).map_err(|e| anyhow::anyhow!("reading {}: {e}", d.against.display()))?;
+    let policy = crate::policy::diff::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", d.against.display()))?;
+    let (needs, _) = compute(&d.args)?;
+    let found = crate::policy::diff::diff(&needs, &policy);
+    for (action, resource, who) in &found.missing {
+        outln!("missing: {action} on {resource} — needed by {}", who.join(", "));
+    }
+    for (sid, action, resource) in &found.unused {
+        outln!("beyond need: `{sid}` grants {action} on {resource}, which no step uses");
+    }
+    outln!(
+        "{}: {} missing, {} beyond need",
+        d.against.display(),
+        found.missing.len(),
+        found.unused.len()
+    );
+    Ok(if found.missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Every need of the chosen workflows, and the warnings about them.
+fn compute(args: &PolicyArgs) -> Result<(Vec<crate::policy::Need>, Vec<String>)> {
+    // Optional to clap (the same arguments serve `policy` and `policy diff`), not to us.
+    let Some(given) = &args.service_path else {
+        bail!("--service-path DIR is required: the service folder whose workflows need the policy");
+    };
+    let service = &std::fs::canonicalize(given).map_err(|e| anyhow::anyhow!("the service folder {}: {e}", given.display()))?;
     let all = workflows(service);
     if all.is_empty() {
         bail!(
@@ -111,13 +184,5 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<ExitCode> {
     warnings.extend(wide_grants(&needs));
     warnings.sort();
     warnings.dedup();
-    for w in &warnings {
-        errln!("warning: {w}");
-    }
-    let doc = document(&needs);
-    match args.format.as_str() {
-        "terraform" => out!("{}", terraform(&doc, "scope_host")),
-        _ => outln!("{}", serde_json::to_string_pretty(&doc)?),
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((needs, warnings))
 }

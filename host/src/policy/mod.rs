@@ -7,6 +7,7 @@
 //! actions (`platform:*`) are the host's own and never part of it.
 
 pub mod collect;
+pub mod diff;
 pub mod naming;
 
 use crate::grants::{drop_covered, glob_contains, group_by_resources, is_platform_action};
