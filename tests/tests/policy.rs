@@ -1,7 +1,7 @@
 //! `scope-host policy`: the IAM policy the Lambda service's workflows need,
 //! computed from the built-in plugins' manifests.
 
-use scope_host_tests::{lambda_service, scope_host_command};
+use scope_host_tests::{lambda_service, scope_host_command, target_dir};
 use serde_json::Value;
 
 fn policy(args: &[&str]) -> (Option<i32>, String, String) {
@@ -169,4 +169,35 @@ fn the_generated_policy_lacks_nothing_and_a_hand_written_one_is_told_what_it_lac
         "{text}"
     );
     assert!(text.contains("beyond need: `State` grants s3:PutObject"), "{text}");
+}
+
+/// parliament (PyPI), the IAM policy linter: no finding on the generated policy —
+/// and it does find what it should (an action IAM does not know), so the check is
+/// not empty.
+#[test]
+fn the_generated_policy_passes_the_parliament_linter() {
+    let parliament = target_dir().join("parliament-venv/bin/parliament");
+    assert!(
+        parliament.exists(),
+        "{} is missing: scripts/linters installs it (scripts/test runs it)",
+        parliament.display()
+    );
+    let lint = |policy: &str| {
+        let out = std::process::Command::new(&parliament)
+            .args(["--json", "--string", policy])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        // parliament exits 1 when it has findings: any other code means it did not run.
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (code, generated, stderr) = policy(&["--account", "123456789012", "--region", "us-east-1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(lint(&generated), "", "parliament's findings on the generated policy");
+    let wrong = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "apigateway:TagResource", "Resource": "*"}]}"#;
+    assert!(
+        lint(wrong).contains("UNKNOWN_ACTION"),
+        "the linter flags an action IAM does not know"
+    );
 }

@@ -80,7 +80,8 @@ impl wit::Host for CapsCtx<'_> {
         }
         let mut needs = vec![("apigateway:POST".to_owned(), resource)];
         if !tags.is_empty() {
-            needs.push(("apigateway:TagResource".to_owned(), h.apigw_resource("/tags/*")));
+            // Tagging on create: API Gateway's actions are HTTP verbs, here POST on /tags.
+            needs.push(("apigateway:POST".to_owned(), h.apigw_resource("/tags/*")));
         }
         let cors = cors.map(|c| m::Cors {
             allow_origins: c.allow_origins,
@@ -137,7 +138,8 @@ impl wit::Host for CapsCtx<'_> {
         }
         let mut needs = vec![("apigateway:POST".to_owned(), resource)];
         if !tags.is_empty() {
-            needs.push(("apigateway:TagResource".to_owned(), h.apigw_resource("/tags/*")));
+            // Tagging on create: API Gateway's actions are HTTP verbs, here POST on /tags.
+            needs.push(("apigateway:POST".to_owned(), h.apigw_resource("/tags/*")));
         }
         let found = h
             .checked(OP, &needs, |c, ctx| async move {

@@ -350,7 +350,7 @@ impl ApiGatewayApi for SimCloud {
         self.call(apigw("CreateApi"), |st, api| {
             st.authorize_action(ctx, api, "apigateway:POST", &State::apigw_resource(ctx, "/apis"))?;
             if !tags.is_empty() {
-                st.authorize_action(ctx, api, "apigateway:TagResource", &State::apigw_resource(ctx, "/tags/*"))?;
+                st.authorize_action(ctx, api, "apigateway:POST", &State::apigw_resource(ctx, "/tags/*"))?;
             }
             // API Gateway allows two APIs of one name: finding by name is the caller's job.
             let id = st.next_resource_id();
@@ -416,7 +416,7 @@ impl ApiGatewayApi for SimCloud {
         self.call(apigw("CreateDomainName"), |st, api| {
             st.authorize_action(ctx, api, "apigateway:POST", &State::apigw_resource(ctx, "/domainnames"))?;
             if !tags.is_empty() {
-                st.authorize_action(ctx, api, "apigateway:TagResource", &State::apigw_resource(ctx, "/tags/*"))?;
+                st.authorize_action(ctx, api, "apigateway:POST", &State::apigw_resource(ctx, "/tags/*"))?;
             }
             if st.networking.domains.contains_key(domain_name) {
                 return Err(Fault::new(

@@ -289,7 +289,7 @@ scope_step::step!(
         capabilities: &[
             Capability::new("apigateway:GET", "arn:aws:apigateway:*::/apis*"),
             Capability::new("apigateway:POST", "arn:aws:apigateway:*::/apis*"),
-            Capability::new("apigateway:TagResource", "arn:aws:apigateway:*::/tags/*"),
+            Capability::new("apigateway:POST", "arn:aws:apigateway:*::/tags/*"),
             Capability::new("apigateway:GET", "arn:aws:apigateway:*::/domainnames*"),
             Capability::new("apigateway:POST", "arn:aws:apigateway:*::/domainnames*"),
             Capability::new("lambda:GetPolicy", lambda_scope::FUNCTION_QUALIFIED),
