@@ -201,3 +201,63 @@ fn the_generated_policy_passes_the_parliament_linter() {
         "the linter flags an action IAM does not know"
     );
 }
+
+/// A service of the test's own: `scope/workflows/create.yaml` running `plugin`.
+fn own_service(dir: &std::path::Path, plugin: &str) -> std::path::PathBuf {
+    let wf = dir.join("svc/scope/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(
+        wf.join("create.yaml"),
+        format!("steps:\n  - name: wide\n    type: wasm\n    plugin: {plugin}\n"),
+    )
+    .unwrap();
+    dir.join("svc")
+}
+
+#[test]
+fn a_wide_grant_is_warned_about_and_an_unreadable_plugin_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    // The exercise guest declares `ecr:*` and `iam:GetRole` on `*`.
+    let svc = own_service(dir.path(), "exercise");
+    let out = scope_host_command()
+        .args(["policy", "--service-path"])
+        .arg(&svc)
+        .arg("--plugins")
+        .arg(scope_host_tests::guest_dir())
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("plugin `exercise` (step `wide`) declares `ecr:*`") && stderr.contains("every action of the service"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`iam:GetRole` on `*`: every resource"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"ecr:*\""),
+        "the policy is still produced"
+    );
+
+    // A plugin file that is not a component: the error `plugin inspect` gives.
+    let broken = dir.path().join("broken.wasm");
+    std::fs::write(&broken, b"not a component").unwrap();
+    let svc = own_service(&dir.path().join("b"), broken.to_str().unwrap());
+    let out = scope_host_command()
+        .args(["policy", "--service-path"])
+        .arg(&svc)
+        .env_remove("SCOPE_HOST_PLUGINS")
+        .output()
+        .unwrap();
+    let inspect = scope_host_command().args(["plugin", "inspect"]).arg(&broken).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    let inspect_said = String::from_utf8_lossy(&inspect.stderr);
+    // The reason after the path: `… is not a WebAssembly file (…)`.
+    let reason = inspect_said.split_once(" is not ").map(|(_, r)| r.trim()).unwrap_or_default();
+    assert!(reason.contains("WebAssembly"), "{inspect_said}");
+    assert!(
+        said.contains("scope/create: step `wide`") && said.contains(reason),
+        "policy said:\n{said}\nplugin inspect said:\n{inspect_said}"
+    );
+}
