@@ -199,15 +199,20 @@ impl Grant {
     }
 
     /// Declared capabilities the operator policy grants nowhere, for `check` and
-    /// up-front warnings (variables are not resolved: a statement counts when its
-    /// action matches and its resource is `*` or the same pattern).
+    /// up-front warnings. Variables are not known yet, so a statement counts when its
+    /// action matches and its resource can match the declared pattern for some value
+    /// of its variables (`function:*-*-*` can grant `function:${LAMBDA_FUNCTION_NAME}`);
+    /// each call is checked with the values it has.
     pub fn ungranted(&self) -> Vec<Capability> {
         self.declared
             .iter()
             .filter(|cap| {
                 !self.policy.allow.iter().any(|s| {
                     action_matches(&s.action, &cap.action)
-                        && (s.resource == "*" || s.resource == cap.resource || glob_matches(&s.resource, &cap.resource))
+                        && (s.resource == "*"
+                            || s.resource == cap.resource
+                            || glob_matches(&s.resource, &cap.resource)
+                            || can_overlap(&s.resource, &cap.resource))
                 })
             })
             .cloned()
@@ -219,6 +224,42 @@ impl Grant {
 /// with the platform's key, so never part of an AWS session policy.
 pub fn is_platform_action(action: &str) -> bool {
     action.get(..9).is_some_and(|prefix| prefix.eq_ignore_ascii_case("platform:"))
+}
+
+/// Whether two resource patterns can match one resource, reading each `${VAR}` as
+/// any text. ARNs are compared field by field (partition, service, region, account,
+/// resource): a `*` in one field does not reach into the next, as it could in IAM's
+/// character-level globbing — this is a static estimate; every call is checked
+/// exactly.
+fn can_overlap(a: &str, b: &str) -> bool {
+    let (fa, fb): (Vec<&str>, Vec<&str>) = (a.splitn(6, ':').collect(), b.splitn(6, ':').collect());
+    if fa.len() == 6 && fb.len() == 6 && fa[0] == "arn" && fb[0] == "arn" {
+        return fa.iter().zip(&fb).all(|(x, y)| patterns_overlap(x, y));
+    }
+    patterns_overlap(a, b)
+}
+
+fn patterns_overlap(a: &str, b: &str) -> bool {
+    let open = |p: &str| {
+        let mut out = String::new();
+        let mut rest = p;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            match rest[start..].find('}') {
+                Some(end) => {
+                    out.push('*');
+                    rest = &rest[start + end + 1..];
+                }
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    intersect_globs(&open(a), &open(b)).is_ok_and(|pieces| !pieces.is_empty())
 }
 
 /// AWS's limit on an inline session policy, in characters of compact JSON.
@@ -670,6 +711,15 @@ mod tests {
         let err = narrow.check("lambda:PublishVersion", arn, &vars).unwrap_err();
         assert!(err.reason.contains("operator policy does not grant"), "{}", err.reason);
         assert_eq!(narrow.ungranted(), declared.to_vec());
+    }
+
+    #[test]
+    fn a_policy_by_naming_rule_counts_as_granting_a_variable_pattern_and_a_disjoint_one_does_not() {
+        let declared = [cap("lambda:GetFunction", "arn:aws:lambda:*:*:function:${FN}")];
+        let by_rule = Policy::from_flags(&["lambda:GetFunction=arn:aws:lambda:*:*:function:*-*-*"]).unwrap();
+        assert!(Grant::new("p", &declared, Arc::new(by_rule)).ungranted().is_empty());
+        let elsewhere = Policy::from_flags(&["lambda:GetFunction=arn:aws:lambda:*:*:layer:*"]).unwrap();
+        assert_eq!(Grant::new("p", &declared, Arc::new(elsewhere)).ungranted(), declared.to_vec());
     }
 
     #[test]

@@ -261,3 +261,48 @@ fn a_wide_grant_is_warned_about_and_an_unreadable_plugin_is_bad_input() {
         "policy said:\n{said}\nplugin inspect said:\n{inspect_said}"
     );
 }
+
+/// The generated policy, given to the host as its operator policy (with the
+/// platform's actions, which are the host's and not IAM's): the run's preflight
+/// accepts it, every call passes the host's grant check and the simulated AWS's
+/// evaluation of each step's session policy, and the workflows succeed.
+#[test]
+fn the_generated_policy_as_the_operator_policy_runs_create_and_a_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, generated, stderr) = policy(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc: Value = serde_json::from_str(&generated).unwrap();
+    let mut allow: Vec<Value> = Vec::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        for a in s["Action"].as_array().unwrap() {
+            for r in s["Resource"].as_array().unwrap() {
+                allow.push(serde_json::json!({"action": a, "resource": r}));
+            }
+        }
+    }
+    allow.push(serde_json::json!({"action": "platform:*", "resource": "*"}));
+    let operator = dir.path().join("operator-policy.json");
+    std::fs::write(&operator, serde_json::json!({ "allow": allow }).to_string()).unwrap();
+    let svc = lambda_service();
+    for (notification, state) in [("create-scope", "scope-cloud-state.json"), ("start-initial", "cloud-state.json")] {
+        let out = scope_host_command()
+            .arg("handle")
+            .arg(svc.join(format!("examples/notifications/{notification}.json")))
+            .arg("--service-path")
+            .arg(&svc)
+            .arg("--providers")
+            .arg(svc.join("examples/providers.json"))
+            .arg("--cloud-state")
+            .arg(svc.join("examples").join(state))
+            .arg("--policy")
+            .arg(&operator)
+            .arg("--journal")
+            .arg(dir.path().join(format!("{notification}.jsonl")))
+            .env_remove("SCOPE_HOST_PLUGINS")
+            .output()
+            .unwrap();
+        let text = scope_host_tests::output_text(&out);
+        assert_eq!(out.status.code(), Some(0), "{notification}:\n{text}");
+        assert!(!text.contains("denied"), "{notification}:\n{text}");
+    }
+}
