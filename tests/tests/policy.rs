@@ -306,3 +306,21 @@ fn the_generated_policy_as_the_operator_policy_runs_create_and_a_deployment() {
         assert!(!text.contains("denied"), "{notification}:\n{text}");
     }
 }
+
+#[test]
+fn the_agent_and_the_role_it_assumes_get_their_own_policies() {
+    let (code, agent, stderr) = policy(&["--for", "agent"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let agent: Value = serde_json::from_str(&agent).unwrap();
+    let actions: Vec<&str> = agent["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, ["sts:AssumeRole"]);
+    let (_, assumed, _) = policy(&["--for", "assumed-role"]);
+    let assumed: Value = serde_json::from_str(&assumed).unwrap();
+    assert!(granting(&assumed, "sts:AssumeRole").is_empty());
+    assert!(!granting(&assumed, "lambda:UpdateFunctionCode").is_empty());
+}

@@ -64,6 +64,11 @@ pub(crate) struct PolicyArgs {
     /// The region to write into ARNs [default: `*`].
     #[arg(long)]
     region: Option<String>,
+    /// Whose policy: `both` (one role that assumes nothing), `agent` (only what the
+    /// agent itself needs to assume the role the account's IAM provider names:
+    /// sts:AssumeRole), or `assumed-role` (everything else).
+    #[arg(long = "for", value_name = "WHO", default_value = "both", value_parser = ["both", "agent", "assumed-role"])]
+    for_role: String,
 }
 
 /// The service's workflow files, as `family/name`.
@@ -180,6 +185,13 @@ fn compute(args: &PolicyArgs) -> Result<(Vec<crate::policy::Need>, Vec<String>)>
         let (n, w) = needs_of(&wf, name, &plugins, &naming).map_err(|e| anyhow::anyhow!(e))?;
         needs.extend(n);
         warnings.extend(w);
+    }
+    // Assuming a role is the agent's own act; everything after it is the role's.
+    let agents = |n: &crate::policy::Need| n.action.eq_ignore_ascii_case("sts:AssumeRole");
+    match args.for_role.as_str() {
+        "agent" => needs.retain(agents),
+        "assumed-role" => needs.retain(|n| !agents(n)),
+        _ => {}
     }
     warnings.extend(wide_grants(&needs));
     warnings.sort();
