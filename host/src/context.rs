@@ -35,17 +35,12 @@ pub fn parse(text: &str, origin: &str) -> Result<serde_json::Value, ContextError
         column: e.column(),
         message: crate::json_error::message(&e),
     })?;
-    let found = match &value {
-        serde_json::Value::Object(_) => return Ok(value),
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Null => "null",
-    };
+    if value.is_object() {
+        return Ok(value);
+    }
     Err(ContextError::NotObject {
         path: origin.to_owned(),
-        found,
+        found: crate::json_error::kind(&value),
     })
 }
 

@@ -240,26 +240,31 @@ fn can_overlap(a: &str, b: &str) -> bool {
 }
 
 fn patterns_overlap(a: &str, b: &str) -> bool {
-    let open = |p: &str| {
-        let mut out = String::new();
-        let mut rest = p;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            match rest[start..].find('}') {
-                Some(end) => {
-                    out.push('*');
-                    rest = &rest[start + end + 1..];
-                }
-                None => {
-                    out.push_str(&rest[start..]);
-                    rest = "";
-                }
+    let open = |p: &str| replace_vars(p, &mut |_| "*".to_owned());
+    intersect_globs(&open(a), &open(b)).is_ok_and(|pieces| !pieces.is_empty())
+}
+
+/// `pattern` with each `${NAME}` replaced by `value(NAME)`; an unclosed `${` and
+/// what follows stay as written. (A call's grant check resolves with
+/// [`resolve`], which refuses unset and wildcard values instead.)
+pub fn replace_vars(pattern: &str, value: &mut dyn FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start + 2..].find('}') {
+            Some(end) => {
+                out.push_str(&value(&rest[start + 2..start + 2 + end]));
+                rest = &rest[start + 3 + end..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
             }
         }
-        out.push_str(rest);
-        out
-    };
-    intersect_globs(&open(a), &open(b)).is_ok_and(|pieces| !pieces.is_empty())
+    }
+    out.push_str(rest);
+    out
 }
 
 /// AWS's limit on an inline session policy, in characters of compact JSON.

@@ -33,7 +33,7 @@ type Args = Box<dyn Fn(&Path) -> Vec<String>>;
 
 /// One command of the bench.
 struct Case {
-    name: &'static str,
+    name: String,
     args: Args,
     plugins: Vec<PathBuf>,
 }
@@ -44,100 +44,48 @@ fn cases(dir: &Path) -> Vec<Case> {
         .collect();
     let workflow = dir.join("workflow.yaml");
     std::fs::write(&workflow, format!("steps:\n{steps}")).unwrap();
-    let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
-    let ex = svc.join("examples");
     let s = |p: &Path| p.to_str().unwrap().to_owned();
     vec![
         Case {
-            name: "`scope-host --version` (process floor)",
+            name: "`scope-host --version` (process floor)".into(),
             args: Box::new(|_| vec!["--version".into()]),
             plugins: vec![],
         },
         Case {
-            name: "`scope-host run`, 6 no-op steps",
+            name: "`scope-host run`, 6 no-op steps".into(),
             args: Box::new(move |scratch| vec!["run".into(), s(&workflow), "--journal".into(), s(&scratch.join("run.jsonl"))]),
             plugins: vec![guest_dir(), builtin_dir()],
         },
-        Case {
-            name: "`scope-host handle`, initial deployment, simulated cloud",
-            args: Box::new(move |scratch| {
-                vec![
-                    "handle".into(),
-                    s(&ex.join("notifications/start-initial.json")),
-                    "--service-path".into(),
-                    s(&svc),
-                    "--providers".into(),
-                    s(&ex.join("providers.json")),
-                    "--cloud-state".into(),
-                    s(&ex.join("cloud-state.json")),
-                    "--journal".into(),
-                    s(&scratch.join("handle.jsonl")),
-                ]
-            }),
-            plugins: vec![builtin_dir()],
-        },
-        Case {
-            name: "`scope-host handle`, create of a public zip scope, simulated cloud",
-            args: Box::new(move |scratch| {
-                let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
-                let ex = svc.join("examples");
-                let s = |p: &Path| p.to_str().unwrap().to_owned();
-                vec![
-                    "handle".into(),
-                    s(&ex.join("notifications/create-scope.json")),
-                    "--service-path".into(),
-                    s(&svc),
-                    "--providers".into(),
-                    s(&ex.join("providers.json")),
-                    "--cloud-state".into(),
-                    s(&ex.join("scope-cloud-state.json")),
-                    "--journal".into(),
-                    s(&scratch.join("create.jsonl")),
-                ]
-            }),
-            plugins: vec![builtin_dir()],
-        },
-        Case {
-            name: "`scope-host handle`, log:read telemetry request, simulated cloud",
-            args: Box::new(move |scratch| {
-                let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
-                let ex = svc.join("examples");
-                let s = |p: &Path| p.to_str().unwrap().to_owned();
-                vec![
-                    "handle".into(),
-                    s(&ex.join("notifications/log-read.json")),
-                    format!("--service-path={}", s(&svc)),
-                    "--providers".into(),
-                    s(&ex.join("providers.json")),
-                    "--cloud-state".into(),
-                    s(&ex.join("telemetry-cloud-state.json")),
-                    "--journal".into(),
-                    s(&scratch.join("log.jsonl")),
-                ]
-            }),
-            plugins: vec![builtin_dir()],
-        },
-        Case {
-            name: "`scope-host handle`, metric:data telemetry request, simulated cloud",
-            args: Box::new(move |scratch| {
-                let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
-                let ex = svc.join("examples");
-                let s = |p: &Path| p.to_str().unwrap().to_owned();
-                vec![
-                    "handle".into(),
-                    s(&ex.join("notifications/metric-data.json")),
-                    format!("--service-path={}", s(&svc)),
-                    "--providers".into(),
-                    s(&ex.join("providers.json")),
-                    "--cloud-state".into(),
-                    s(&ex.join("telemetry-cloud-state.json")),
-                    "--journal".into(),
-                    s(&scratch.join("metric.jsonl")),
-                ]
-            }),
-            plugins: vec![builtin_dir()],
-        },
+        handle_case("initial deployment", "start-initial", "cloud-state.json"),
+        handle_case("create of a public zip scope", "create-scope", "scope-cloud-state.json"),
+        handle_case("log:read telemetry request", "log-read", "telemetry-cloud-state.json"),
+        handle_case("metric:data telemetry request", "metric-data", "telemetry-cloud-state.json"),
     ]
+}
+
+/// `scope-host handle` of an example notification on an example cloud state, as
+/// the platform's channel passes it.
+fn handle_case(what: &str, notification: &'static str, state: &'static str) -> Case {
+    Case {
+        name: format!("`scope-host handle`, {what}, simulated cloud"),
+        args: Box::new(move |scratch| {
+            let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
+            let ex = svc.join("examples");
+            let s = |p: &Path| p.to_str().unwrap().to_owned();
+            vec![
+                "handle".into(),
+                s(&ex.join(format!("notifications/{notification}.json"))),
+                format!("--service-path={}", s(&svc)),
+                "--providers".into(),
+                s(&ex.join("providers.json")),
+                "--cloud-state".into(),
+                s(&ex.join(state)),
+                "--journal".into(),
+                s(&scratch.join(format!("{notification}.jsonl"))),
+            ]
+        }),
+        plugins: vec![builtin_dir()],
+    }
 }
 
 /// One whole process; its wall time in milliseconds.

@@ -30,25 +30,9 @@ fn answer(notification: &Value, args: &[String], env: &[(&str, String)]) -> (Opt
     )
 }
 
+/// `2026-08-07T18:00:00Z` for seconds since the epoch.
 fn iso(secs: u64) -> String {
-    // Whole minutes in the last day: the arithmetic of a UTC clock is enough.
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]

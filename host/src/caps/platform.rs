@@ -42,19 +42,14 @@ impl StepHost {
     /// `scope=<id>`); refused when the notification names neither.
     fn platform_scope(&mut self, op: Op) -> Result<(ScopeRef, String), CallError> {
         let scope = ScopeRef::of_context(&self.context);
-        let resource = match (&scope.nrn, &scope.id) {
-            (Some(nrn), _) => nrn.clone(),
-            (None, Some(id)) => format!("scope={id}"),
-            (None, None) => {
-                return Err(self.invalid(
-                    op,
-                    "*",
-                    "the run's notification names no scope (.scope.nrn or .scope.id): there is nothing to report to the platform about"
-                        .into(),
-                ))
-            }
-        };
-        Ok((scope, resource))
+        match scope.resource() {
+            Some(resource) => Ok((scope, resource)),
+            None => Err(self.invalid(
+                op,
+                "*",
+                "the run's notification names no scope (.scope.nrn or .scope.id): there is nothing to report to the platform about".into(),
+            )),
+        }
     }
 
     /// A step's JSON object argument.
@@ -68,7 +63,11 @@ impl StepHost {
         }
         match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Ok(map),
-            Ok(other) => Err(self.invalid(op, resource, format!("the body must be a JSON object, not {}", kind(&other)))),
+            Ok(other) => Err(self.invalid(
+                op,
+                resource,
+                format!("the body must be a JSON object, not {}", crate::json_error::kind(&other)),
+            )),
             Err(e) => Err(self.invalid(op, resource, format!("the body is not JSON: {e}"))),
         }
     }
@@ -86,17 +85,6 @@ impl StepHost {
             Some(id) => Ok(id.clone()),
             None => Err(self.invalid(op, resource, "the run's notification names no scope id (.scope.id)".into())),
         }
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -11,10 +11,6 @@ use std::path::Path;
 /// The variable the platform's agent passes the notification in.
 pub(crate) const ENV_VAR: &str = "NP_ACTION_CONTEXT";
 
-/// Set when this process's notification came from NP_ACTION_CONTEXT: it runs under
-/// the platform's agent, so the platform it reports to is, by default, the real one.
-pub(crate) static UNDER_THE_AGENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 /// A notification and where it came from (for messages).
 pub(crate) struct Notification {
     pub origin: String,
@@ -41,7 +37,6 @@ pub(crate) fn read(arg: Option<&Path>) -> Result<Notification> {
             if text.trim().is_empty() {
                 bail!("{ENV_VAR} is not set (give a notification file, `-` for stdin, or set {ENV_VAR} as the platform's agent does)");
             }
-            UNDER_THE_AGENT.store(true, std::sync::atomic::Ordering::Relaxed);
             (ENV_VAR.to_owned(), text.to_owned())
         }
     };

@@ -404,18 +404,12 @@ impl Opening<'_> {
     }
 }
 
-/// The platform of `--platform`: by default np under the platform's agent (the
-/// notification came from NP_ACTION_CONTEXT) against AWS, else the simulated one —
-/// a developer's run against an emulator reports nowhere real. With np, the key the
-/// CLI will find in the environment is a secret of the run: should it ever come back
-/// in an answer, the record masks it.
+/// The platform of `--platform` (`handle` chooses np under the platform's agent
+/// against AWS); the simulated one when none is named. With np, the key the CLI
+/// will find in the environment is a secret of the run: should it ever come back in
+/// an answer, the record masks it.
 fn platform(opts: &super::RunOptions, redactor: &Redactor) -> Arc<dyn crate::platform::PlatformApi> {
-    let under_the_agent = super::notification::UNDER_THE_AGENT.load(std::sync::atomic::Ordering::Relaxed);
-    let np = opts
-        .platform
-        .as_deref()
-        .map_or(opts.cloud == "aws" && under_the_agent, |p| p == "np");
-    if !np {
+    if opts.platform.as_deref() != Some("np") {
         return Arc::new(crate::platform::sim::SimPlatform::new());
     }
     if let Some(key) = std::env::var("NP_API_KEY").ok().filter(|k| !k.is_empty()) {

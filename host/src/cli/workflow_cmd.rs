@@ -184,9 +184,15 @@ pub(super) async fn run(args: WorkflowRunArgs) -> Result<ExitCode> {
     execute(&loaded, plugins, &args.run, opening, &target, None).await
 }
 
-pub(super) async fn handle(args: HandleArgs) -> Result<ExitCode> {
+pub(super) async fn handle(mut args: HandleArgs) -> Result<ExitCode> {
     let loading = Session::prepare(&args.run);
     let super::notification::Notification { origin, doc } = super::notification::read(args.notification.as_deref())?;
+    // Under the platform's agent (the notification in NP_ACTION_CONTEXT) against
+    // AWS, the platform reported to is the real one unless told otherwise; a
+    // developer's run against an emulator reports nowhere real.
+    if args.run.platform.is_none() && origin == super::notification::ENV_VAR && args.run.cloud == "aws" {
+        args.run.platform = Some("np".into());
+    }
     let route = routing::route(&doc).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
     // A telemetry answer is the response body the platform reads: nothing else
     // may reach stdout from here on.

@@ -42,6 +42,14 @@ impl ScopeRef {
     }
 }
 
+impl ScopeRef {
+    /// What a platform call's grant is checked on and recorded against: the NRN,
+    /// else `scope=<id>`; `None` when the notification names neither.
+    pub fn resource(&self) -> Option<String> {
+        self.nrn.clone().or_else(|| self.id.as_ref().map(|id| format!("scope={id}")))
+    }
+}
+
 /// A diagnose check's state as reported.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "lowercase")]

@@ -36,6 +36,11 @@ impl SimPlatform {
     }
 }
 
+/// A patch: each key of `body` set in `into`.
+fn merge(into: &mut Map<String, Value>, body: &Map<String, Value>) {
+    into.extend(body.iter().map(|(k, v)| (k.clone(), v.clone())));
+}
+
 fn ok<T>(value: T) -> CloudResult<T> {
     Ok(Reply { value, request_id: None })
 }
@@ -48,10 +53,7 @@ impl PlatformApi for SimPlatform {
 
     async fn patch_metadata(&self, nrn: &str, body: &Map<String, Value>) -> CloudResult<()> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = st.metadata.entry(nrn.to_owned()).or_default();
-        for (k, v) in body {
-            entry.insert(k.clone(), v.clone());
-        }
+        merge(st.metadata.entry(nrn.to_owned()).or_default(), body);
         ok(())
     }
 
@@ -72,10 +74,7 @@ impl PlatformApi for SimPlatform {
 
     async fn patch_scope(&self, scope_id: &str, body: &Map<String, Value>) -> CloudResult<()> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = st.scopes.entry(scope_id.to_owned()).or_default();
-        for (k, v) in body {
-            entry.insert(k.clone(), v.clone());
-        }
+        merge(st.scopes.entry(scope_id.to_owned()).or_default(), body);
         ok(())
     }
 

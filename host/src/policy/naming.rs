@@ -44,29 +44,12 @@ impl Naming {
     /// as `*`).
     pub fn resolve(&self, pattern: &str) -> (String, Vec<String>) {
         let mut unknown = Vec::new();
-        let mut out = String::new();
-        let mut rest = pattern;
-        while let Some(at) = rest.find("${") {
-            out.push_str(&rest[..at]);
-            match rest[at + 2..].find('}') {
-                Some(end) => {
-                    let var = &rest[at + 2..at + 2 + end];
-                    match self.pattern_of(var) {
-                        Some(p) => out.push_str(&p),
-                        None => {
-                            unknown.push(var.to_owned());
-                            out.push('*');
-                        }
-                    }
-                    rest = &rest[at + 3 + end..];
-                }
-                None => {
-                    out.push_str(&rest[at..]);
-                    rest = "";
-                }
-            }
-        }
-        out.push_str(rest);
+        let out = crate::grants::replace_vars(pattern, &mut |var| {
+            self.pattern_of(var).unwrap_or_else(|| {
+                unknown.push(var.to_owned());
+                "*".to_owned()
+            })
+        });
         (self.fill_arn(&out), unknown)
     }
 

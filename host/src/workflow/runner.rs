@@ -456,6 +456,8 @@ impl Runner {
                 return;
             }
         };
+        // The scope every check is reported for, read from the context once.
+        let scope = ScopeRef::of_context(&self.context);
         let mut failed = 0;
         for file in files {
             let mut entry = CheckEntry {
@@ -490,7 +492,7 @@ impl Runner {
             let mut check_vars = step_vars.clone();
             check_vars.insert("CHECK_NAME".into(), entry.check.clone());
             check_vars.insert("CHECK_DESCRIPTION".into(), plugin.manifest.description.clone());
-            self.report_check(path, &entry.check, CheckReport::Running).await;
+            self.report_check(&scope, path, &entry.check, CheckReport::Running).await;
             if let Some(hook) = &step.before_each {
                 let mut hook_vars = check_vars.clone();
                 self.run_one(hook, &mut hook_vars, path, true, ctx).await;
@@ -528,7 +530,7 @@ impl Runner {
                 status: entry.status.clone(),
                 summary: entry.summary.clone(),
             };
-            self.report_check(path, &entry.check, finished).await;
+            self.report_check(&scope, path, &entry.check, finished).await;
             if let Some(hook) = &step.after_each {
                 check_vars.insert("CHECK_STATUS".into(), entry.status.clone());
                 check_vars.insert("CHECK_SUMMARY".into(), entry.summary.clone());
@@ -550,8 +552,7 @@ impl Runner {
     /// result, and prints the incumbent's line for it in the live output. The host
     /// does this for every check, so no check can leave it out; a report that
     /// fails is a warning, never the check's verdict.
-    async fn report_check(&self, path: &str, check: &str, report: CheckReport) {
-        let scope = ScopeRef::of_context(&self.context);
+    async fn report_check(&self, scope: &ScopeRef, path: &str, check: &str, report: CheckReport) {
         let line = crate::caps::platform::check_line(check, &report);
         let line = self.env.redactor.redact(&line);
         self.env.sink.live(path, &line);
@@ -560,16 +561,16 @@ impl Runner {
             level: "live".into(),
             message: line,
         });
-        let (Some(id), resource) = (scope.id.clone(), scope.nrn.clone().or(scope.id.map(|id| format!("scope={id}")))) else {
+        let (Some(id), Some(resource)) = (&scope.id, scope.resource()) else {
             return;
         };
         let platform = self.env.platform.clone();
         let started = Instant::now();
-        let result = platform.report_check(&id, check, &report).await;
+        let result = platform.report_check(id, check, &report).await;
         let record = CallRecord::answered(
             path,
             ("platform", "ReportCheck"),
-            &resource.unwrap_or_default(),
+            &resource,
             &format!("platform:{}", platform.name()),
             &result,
             started.elapsed().as_micros() as u64,

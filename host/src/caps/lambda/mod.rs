@@ -47,6 +47,34 @@ impl StepHost {
         }
         self.function_resource(o, name, None)
     }
+
+    /// A package in S3, checked, and the `s3:GetObject` on it that Lambda checks
+    /// the caller for (it reads the object with the caller's permissions).
+    fn s3_code(
+        &mut self,
+        o: Op,
+        resource: &str,
+        s3: wit::S3Location,
+        needs: &mut Vec<(String, String)>,
+    ) -> Result<m::S3Location, CallError> {
+        if s3.bucket.is_empty() || s3.key.is_empty() {
+            return Err(self.invalid(o, resource, "an S3 code source needs a bucket and a key".into()));
+        }
+        needs.push(("s3:GetObject".into(), arn::s3_object_arn(&s3.bucket, &s3.key)));
+        Ok(m::S3Location {
+            bucket: s3.bucket,
+            key: s3.key,
+            object_version: s3.object_version,
+        })
+    }
+
+    /// A container image URI, checked.
+    fn image_code(&mut self, o: Op, resource: &str, uri: String) -> Result<String, CallError> {
+        if uri.is_empty() || uri.contains(char::is_whitespace) {
+            return Err(self.invalid(o, resource, format!("`{uri}` is not an image URI")));
+        }
+        Ok(uri)
+    }
 }
 
 impl StepHost {
@@ -171,24 +199,8 @@ impl wit::Host for CapsCtx<'_> {
         let (_, resource) = try_call!(h.function_resource(OP, &request.function_name, None));
         let mut needs = vec![need(OP, resource.clone())];
         let code = match request.code {
-            wit::CodeSource::S3(s3) => {
-                if s3.bucket.is_empty() || s3.key.is_empty() {
-                    return Ok(Err(h.invalid(OP, &resource, "an S3 code source needs a bucket and a key".into())));
-                }
-                // Lambda reads the object with the caller's permissions.
-                needs.push(("s3:GetObject".into(), arn::s3_object_arn(&s3.bucket, &s3.key)));
-                m::CodeSource::S3(m::S3Location {
-                    bucket: s3.bucket,
-                    key: s3.key,
-                    object_version: s3.object_version,
-                })
-            }
-            wit::CodeSource::Image(uri) => {
-                if uri.is_empty() || uri.contains(char::is_whitespace) {
-                    return Ok(Err(h.invalid(OP, &resource, format!("`{uri}` is not an image URI"))));
-                }
-                m::CodeSource::Image(uri)
-            }
+            wit::CodeSource::S3(s3) => m::CodeSource::S3(try_call!(h.s3_code(OP, &resource, s3, &mut needs))),
+            wit::CodeSource::Image(uri) => m::CodeSource::Image(try_call!(h.image_code(OP, &resource, uri))),
         };
         let req = m::UpdateCode {
             function_name: request.function_name,
@@ -462,23 +474,8 @@ impl wit::Host for CapsCtx<'_> {
                 }
                 m::FunctionCode::ZipFile(bytes)
             }
-            wit::FunctionCode::S3(s3) => {
-                if s3.bucket.is_empty() || s3.key.is_empty() {
-                    return Ok(Err(h.invalid(OP, &resource, "an S3 code source needs a bucket and a key".into())));
-                }
-                needs.push(("s3:GetObject".into(), arn::s3_object_arn(&s3.bucket, &s3.key)));
-                m::FunctionCode::S3(m::S3Location {
-                    bucket: s3.bucket,
-                    key: s3.key,
-                    object_version: s3.object_version,
-                })
-            }
-            wit::FunctionCode::Image(uri) => {
-                if uri.is_empty() || uri.contains(char::is_whitespace) {
-                    return Ok(Err(h.invalid(OP, &resource, format!("`{uri}` is not an image URI"))));
-                }
-                m::FunctionCode::Image(uri)
-            }
+            wit::FunctionCode::S3(s3) => m::FunctionCode::S3(try_call!(h.s3_code(OP, &resource, s3, &mut needs))),
+            wit::FunctionCode::Image(uri) => m::FunctionCode::Image(try_call!(h.image_code(OP, &resource, uri))),
         };
         for layer in &request.layers {
             needs.push(("lambda:GetLayerVersion".into(), layer.clone()));
