@@ -171,6 +171,60 @@ fn the_generated_policy_lacks_nothing_and_a_hand_written_one_is_told_what_it_lac
     assert!(text.contains("beyond need: `State` grants s3:PutObject"), "{text}");
 }
 
+/// The incumbent's four hand-written policies (a reconstruction from its
+/// specification: tests/fixtures/incumbent-iam/README.md), judged together as the
+/// role that holds them: the diff names exactly the gaps the specification lists.
+#[test]
+fn the_incumbents_four_policies_lack_what_their_specification_says() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incumbent-iam");
+    let dir = tempfile::tempdir().unwrap();
+    // The assets bucket the incumbent's storage policy names.
+    let values = dir.path().join("values.yaml");
+    std::fs::write(&values, "configuration:\n  S3_BUCKET: nullplatform-lambda-assets\n").unwrap();
+    let mut cmd = scope_host_command();
+    cmd.args(["policy", "diff", "--for", "assumed-role", "--service-path"])
+        .arg(lambda_service())
+        .arg("--values")
+        .arg(&values)
+        .env_remove("SCOPE_HOST_PLUGINS");
+    for name in ["lambda_policy", "lambda_iam_policy", "lambda_networking_policy", "lambda_storage_policy"] {
+        cmd.arg("--against").arg(fixtures.join(format!("{name}.json")));
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let missing: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("missing: "))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let action = words.next().unwrap();
+            (action, words.nth(1).unwrap())
+        })
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            ("ec2:DescribeSecurityGroups", "*"),
+            ("ec2:DescribeSubnets", "*"),
+            ("ec2:DescribeVpcs", "*"),
+            ("iam:GetRole", "arn:aws:iam::*:role/*"),
+            ("lambda:GetLayerVersion", "arn:aws:lambda:*:*:layer:*"),
+            ("secretsmanager:ListSecrets", "*"),
+        ],
+        "{text}"
+    );
+    assert!(text.contains("needed by scope/delete remove_secrets (remove-secrets)"), "{text}");
+    assert!(text.contains("scope/create ensure_function (ensure-function)"), "{text}");
+    assert!(text.contains("diagnose/iam-role-valid"), "{text}");
+    // Which of the four grants what no step uses: the OpenTofu state bucket.
+    assert!(
+        text.contains("beyond need: `lambda_storage_policy:TofuStateBucket` grants s3:ListBucket"),
+        "{text}"
+    );
+    assert!(text.lines().last().unwrap().contains(": 6 missing, "), "{text}");
+}
+
 /// parliament (PyPI), the IAM policy linter: no finding on the generated policy —
 /// and it does find what it should (an action IAM does not know), so the check is
 /// not empty.

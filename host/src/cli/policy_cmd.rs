@@ -35,9 +35,10 @@ enum PolicySub {
 
 #[derive(Args)]
 struct DiffArgs {
-    /// The IAM policy document (JSON) to judge.
-    #[arg(long, value_name = "JSON")]
-    against: PathBuf,
+    /// The IAM policy document (JSON) to judge; repeat it for a role with several
+    /// policies, judged together as IAM judges them.
+    #[arg(long, value_name = "JSON", required = true)]
+    against: Vec<PathBuf>,
     #[command(flatten)]
     args: PolicyArgs,
 }
@@ -111,8 +112,19 @@ pub(crate) fn run(command: &PolicyCommand) -> Result<ExitCode> {
 }
 
 fn run_diff(d: &DiffArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&d.against).map_err(|e| anyhow::anyhow!("reading {}: {e}", d.against.display()))?;
-    let policy = crate::policy::diff::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", d.against.display()))?;
+    let mut policy = Vec::new();
+    for file in &d.against {
+        let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+        let mut statements = crate::policy::diff::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        if d.against.len() > 1 {
+            // Which of the policies grants it, when there are several.
+            let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            for s in &mut statements {
+                s.sid = format!("{name}:{}", s.sid);
+            }
+        }
+        policy.extend(statements);
+    }
     let (needs, _) = compute(&d.args)?;
     let found = crate::policy::diff::diff(&needs, &policy);
     for (action, resource, who) in &found.missing {
@@ -121,9 +133,10 @@ fn run_diff(d: &DiffArgs) -> Result<ExitCode> {
     for (sid, action, resource) in &found.unused {
         outln!("beyond need: `{sid}` grants {action} on {resource}, which no step uses");
     }
+    let judged: Vec<String> = d.against.iter().map(|f| f.display().to_string()).collect();
     outln!(
         "{}: {} missing, {} beyond need",
-        d.against.display(),
+        judged.join(" + "),
         found.missing.len(),
         found.unused.len()
     );
