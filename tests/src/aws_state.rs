@@ -41,6 +41,53 @@ impl Clients {
         }
     }
 
+    /// An IAM user holding `policy` inline, and an access key of it: (id, secret).
+    pub async fn user_with_policy(&self, user: &str, policy: &Value) -> (String, String) {
+        self.iam.create_user().user_name(user).send().await.unwrap();
+        self.iam
+            .put_user_policy()
+            .user_name(user)
+            .policy_name("granted")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap();
+        let key = self.iam.create_access_key().user_name(user).send().await.unwrap();
+        let key = key.access_key().unwrap();
+        (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
+    }
+
+    /// `policy` inline on `role`, as `name`.
+    pub async fn put_role_policy(&self, role: &str, name: &str, policy: &Value) {
+        self.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutRolePolicy {role}: {e:?}"));
+    }
+
+    /// A role Lambda may assume, with nothing else: a scope's execution role as a
+    /// lost run would leave it.
+    pub async fn bare_execution_role(&self, name: &str) {
+        let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        self.create_role(name, &trust).await;
+    }
+
+    /// A role trusting as `trust` says.
+    pub async fn create_role(&self, name: &str, trust: &Value) {
+        self.iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"));
+    }
+
     /// A log group with one stream holding `events` (milliseconds since the epoch,
     /// message). CloudWatch Logs (and moto) refuse events older than 14 days.
     pub async fn put_log_events(&self, group: &str, stream: &str, events: &[(u64, String)]) {
@@ -108,14 +155,7 @@ pub async fn seed(clients: &Clients, fixture: &Value) {
                 "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]}),
             doc => doc.clone(),
         };
-        clients
-            .iam
-            .create_role()
-            .role_name(name)
-            .assume_role_policy_document(trust.to_string())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"));
+        clients.create_role(name, &trust).await;
     }
     for repo in fixture["ecr"]["repositories"].as_array().into_iter().flatten() {
         let name = repo["name"].as_str().expect("repository name");
@@ -382,4 +422,24 @@ fn normal(mut v: Value) -> Value {
         env.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     }
     v
+}
+
+/// The emulator's environment, signing as `key` (an access key id and secret)
+/// instead of its fake keys.
+pub fn env_signing_as(moto: &moto_harness::Moto, key: &(String, String)) -> Vec<(&'static str, String)> {
+    let mut env = moto.env();
+    env.retain(|(k, _)| *k != "AWS_ACCESS_KEY_ID" && *k != "AWS_SECRET_ACCESS_KEY");
+    env.push(("AWS_ACCESS_KEY_ID", key.0.clone()));
+    env.push(("AWS_SECRET_ACCESS_KEY", key.1.clone()));
+    env
+}
+
+/// SDK configuration for an emulator at `endpoint`, with its fake keys.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
 }

@@ -9,7 +9,7 @@
 //! (`tests/tests/scope_lifecycle.rs`). Invoke needs Docker in moto: simulator only.
 
 use aws_sdk_cloudwatchlogs::Client as Logs;
-use scope_host_tests::aws_state::{seed, Clients};
+use scope_host_tests::aws_state::{env_signing_as, sdk_config, seed, Clients};
 use scope_host_tests::{handle_json, lambda_example, lambda_service, step_results, Moto};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -30,15 +30,6 @@ fn overrides(dir: &Path) -> std::path::PathBuf {
 
 async fn apigateway_client(endpoint: &str) -> aws_sdk_apigatewayv2::Client {
     aws_sdk_apigatewayv2::Client::new(&sdk_config(endpoint).await)
-}
-
-async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await
 }
 
 async fn route53_client(endpoint: &str) -> aws_sdk_route53::Client {
@@ -236,44 +227,22 @@ async fn with_iam_enforced_a_role_without_put_role_policy_fails_ensure_role_with
     let moto = Moto::start();
     let clients = Clients::new(&moto.endpoint).await;
     seed(&clients, &lambda_example("scope-cloud-state.json")).await;
-    clients.iam.create_user().user_name("np-agent").send().await.unwrap();
-    clients
-        .iam
-        .put_user_policy()
-        .user_name("np-agent")
-        .policy_name("assume")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}).to_string(),
+    let key = clients
+        .user_with_policy(
+            "np-agent",
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
         )
-        .send()
-        .await
-        .unwrap();
-    let key = clients.iam.create_access_key().user_name("np-agent").send().await.unwrap();
-    let key = key.access_key().unwrap();
+        .await;
     clients
-        .iam
-        .put_role_policy()
-        .role_name("np-lambda-agent")
-        .policy_name("create-without-put-role-policy")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [
+        .put_role_policy(
+            "np-lambda-agent",
+            "create-without-put-role-policy",
+            &json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["lambda:*", "iam:*", "logs:*", "ecr:*", "apigateway:*", "route53:*"], "Resource": "*"},
-                {"Effect": "Deny", "Action": "iam:PutRolePolicy", "Resource": "*"}]})
-            .to_string(),
+                {"Effect": "Deny", "Action": "iam:PutRolePolicy", "Resource": "*"}]}),
         )
-        .send()
-        .await
-        .unwrap();
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    clients
-        .iam
-        .create_role()
-        .role_name(ROLE)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap();
+        .await;
+    clients.bare_execution_role(ROLE).await;
     moto.enforce_iam();
 
     let dir = tempfile::tempdir().unwrap();
@@ -292,10 +261,7 @@ async fn with_iam_enforced_a_role_without_put_role_policy_fails_ensure_role_with
     ]
     .map(String::from)
     .to_vec();
-    let mut env = moto.env();
-    env.retain(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY"));
-    env.push(("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()));
-    env.push(("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_owned()));
+    let env = env_signing_as(&moto, &key);
     let (code, report, text) = handle_json(
         &svc.join("examples/notifications/create-scope.json"),
         &svc.join("examples/providers.json"),

@@ -4,7 +4,7 @@
 //! outcomes, same step outputs, same final Lambda/ECR state. The state on moto is read
 //! back with independent SDK calls, not through the host.
 
-use scope_host_tests::aws_state::{read_moto, read_sim_dump, seed, Clients};
+use scope_host_tests::aws_state::{env_signing_as, read_moto, read_sim_dump, seed, Clients};
 use scope_host_tests::{form_decode, handle_json, lambda_example, lambda_service, step_results, Moto};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -246,42 +246,20 @@ async fn with_iam_enforced_a_role_without_publish_version_fails_the_publish_step
     seed(&clients, &fixture()).await;
     // The agent is a real IAM user allowed to assume the role; the role may do
     // what a deployment needs except lambda:PublishVersion.
-    clients.iam.create_user().user_name("np-agent").send().await.unwrap();
-    clients
-        .iam
-        .put_user_policy()
-        .user_name("np-agent")
-        .policy_name("assume")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}).to_string(),
+    let key = clients
+        .user_with_policy(
+            "np-agent",
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
         )
-        .send()
-        .await
-        .unwrap();
-    let key = clients.iam.create_access_key().user_name("np-agent").send().await.unwrap();
-    let key = key.access_key().unwrap();
-    clients
-        .iam
-        .put_role_policy()
-        .role_name("np-lambda-agent")
-        .policy_name("deploy-without-publish")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [
+        .await;
+    clients.put_role_policy("np-lambda-agent", "deploy-without-publish", &json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["lambda:*", "ecr:*", "tag:GetResources", "iam:GetRole", "secretsmanager:*"], "Resource": "*"},
-                {"Effect": "Deny", "Action": "lambda:PublishVersion", "Resource": "*"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+                {"Effect": "Deny", "Action": "lambda:PublishVersion", "Resource": "*"}]})).await;
     moto.enforce_iam();
 
     let dir = tempfile::tempdir().unwrap();
     let aws = aws_args(&moto);
-    let mut env = moto.env();
-    env.retain(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY"));
-    env.push(("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()));
-    env.push(("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_owned()));
+    let env = env_signing_as(&moto, &key);
     let (code, report, text) = handle("start-initial", dir.path(), &aws, &env);
     assert_eq!(code, Some(1), "{text}");
     let steps = report["steps"].as_array().unwrap();
@@ -309,8 +287,5 @@ async fn with_iam_enforced_a_role_without_publish_version_fails_the_publish_step
         .unwrap();
     assert_eq!(refused["outcome"], "cloud_error", "{refused}");
     assert!(refused["code"].as_str().unwrap().starts_with("AccessDenied"), "{refused}");
-    assert!(
-        !journal.contains(key.secret_access_key()),
-        "the agent's secret key is in the journal"
-    );
+    assert!(!journal.contains(&key.1), "the agent's secret key is in the journal");
 }

@@ -187,7 +187,12 @@ fn the_incumbents_four_policies_lack_what_their_specification_says() {
         .arg("--values")
         .arg(&values)
         .env_remove("SCOPE_HOST_PLUGINS");
-    for name in ["lambda_policy", "lambda_iam_policy", "lambda_networking_policy", "lambda_storage_policy"] {
+    for name in [
+        "lambda_policy",
+        "lambda_iam_policy",
+        "lambda_networking_policy",
+        "lambda_storage_policy",
+    ] {
         cmd.arg("--against").arg(fixtures.join(format!("{name}.json")));
     }
     let out = cmd.output().unwrap();
@@ -372,9 +377,33 @@ fn the_agent_and_the_role_it_assumes_get_their_own_policies() {
         .iter()
         .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
         .collect();
-    assert_eq!(actions, ["sts:AssumeRole"]);
+    // Assuming the role, and the telemetry workflows: their notifications name no
+    // account, so they find no role to assume and run as the agent.
+    assert_eq!(
+        actions,
+        [
+            "cloudwatch:GetMetricStatistics",
+            "tag:GetResources",
+            "logs:FilterLogEvents",
+            "sts:AssumeRole"
+        ]
+    );
     let (_, assumed, _) = policy(&["--for", "assumed-role"]);
     let assumed: Value = serde_json::from_str(&assumed).unwrap();
     assert!(granting(&assumed, "sts:AssumeRole").is_empty());
+    assert!(granting(&assumed, "logs:FilterLogEvents").is_empty());
     assert!(!granting(&assumed, "lambda:UpdateFunctionCode").is_empty());
+
+    // With a default role configured, telemetry assumes it too.
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "configuration:\n  ASSUME_ROLE_ARN_DEFAULT: arn:aws:iam::123456789012:role/np-lambda-agent\n",
+    )
+    .unwrap();
+    let (_, agent, _) = policy(&["--for", "agent", "--values", values.to_str().unwrap()]);
+    let agent: Value = serde_json::from_str(&agent).unwrap();
+    assert_eq!(agent["Statement"].as_array().unwrap().len(), 1, "{agent:#}");
+    assert!(!granting(&agent, "sts:AssumeRole").is_empty());
 }

@@ -3,7 +3,7 @@
 //! the recording: the same step outcomes, output values and calls. The recording
 //! holds no real account id, request id or secret value.
 
-use scope_host_tests::aws_state::{seed, Clients};
+use scope_host_tests::aws_state::{env_signing_as, seed, Clients};
 use scope_host_tests::{handle_json, lambda_service, output_text, scope_host_command, step_results, Moto};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -255,37 +255,18 @@ fn record_without_cloud_aws_is_refused_and_says_how_to_fix_it() {
 /// role, which may do everything a deployment needs but `lambda:PublishVersion`.
 /// Returns the agent's keys as environment variables.
 async fn deny_publish_version(moto: &Moto, clients: &Clients) -> Vec<(&'static str, String)> {
-    clients.iam.create_user().user_name("np-agent").send().await.unwrap();
-    let assume = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]});
-    clients
-        .iam
-        .put_user_policy()
-        .user_name("np-agent")
-        .policy_name("assume")
-        .policy_document(assume.to_string())
-        .send()
-        .await
-        .unwrap();
-    let key = clients.iam.create_access_key().user_name("np-agent").send().await.unwrap();
-    let key = key.access_key().unwrap();
+    let key = clients
+        .user_with_policy(
+            "np-agent",
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
+        )
+        .await;
     let deploy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["lambda:*", "ecr:*", "tag:GetResources", "iam:GetRole", "secretsmanager:*"], "Resource": "*"},
         {"Effect": "Deny", "Action": "lambda:PublishVersion", "Resource": "*"}]});
-    clients
-        .iam
-        .put_role_policy()
-        .role_name("np-lambda-agent")
-        .policy_name("deploy-without-publish")
-        .policy_document(deploy.to_string())
-        .send()
-        .await
-        .unwrap();
+    clients.put_role_policy("np-lambda-agent", "deploy-without-publish", &deploy).await;
     moto.enforce_iam();
-    let mut env = moto.env();
-    env.retain(|(k, _)| *k != "AWS_ACCESS_KEY_ID" && *k != "AWS_SECRET_ACCESS_KEY");
-    env.push(("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()));
-    env.push(("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_owned()));
-    env
+    env_signing_as(moto, &key)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -65,9 +65,11 @@ pub(crate) struct PolicyArgs {
     /// The region to write into ARNs [default: `*`].
     #[arg(long)]
     region: Option<String>,
-    /// Whose policy: `both` (one role that assumes nothing), `agent` (only what the
-    /// agent itself needs to assume the role the account's IAM provider names:
-    /// sts:AssumeRole), or `assumed-role` (everything else).
+    /// Whose policy: `both` (one role that assumes nothing), `agent` (what the agent
+    /// itself needs: sts:AssumeRole on the role the account's IAM provider names, and
+    /// the telemetry workflows, whose notifications name no account and so assume no
+    /// role unless ASSUME_ROLE_ARN_DEFAULT is configured), or `assumed-role`
+    /// (everything else).
     #[arg(long = "for", value_name = "WHO", default_value = "both", value_parser = ["both", "agent", "assumed-role"])]
     for_role: String,
 }
@@ -147,6 +149,15 @@ fn run_diff(d: &DiffArgs) -> Result<ExitCode> {
     })
 }
 
+/// Whether a workflow runs as the agent's own identity: the platform's telemetry
+/// notifications (`log:`, `metric:`) carry no NRN, so assume-role finds no IAM
+/// provider for them and only a configured `ASSUME_ROLE_ARN_DEFAULT` gives them a
+/// role.
+fn runs_as_agent(workflow: &str, config: &BTreeMap<String, String>) -> bool {
+    let telemetry = workflow.starts_with("log/") || workflow.starts_with("metric/");
+    telemetry && config.get("ASSUME_ROLE_ARN_DEFAULT").is_none_or(|arn| arn.is_empty())
+}
+
 /// Every need of the chosen workflows, and the warnings about them.
 fn compute(args: &PolicyArgs) -> Result<(Vec<crate::policy::Need>, Vec<String>)> {
     // Optional to clap (the same arguments serve `policy` and `policy diff`), not to us.
@@ -183,6 +194,7 @@ fn compute(args: &PolicyArgs) -> Result<(Vec<crate::policy::Need>, Vec<String>)>
     let base = BTreeMap::from([("SERVICE_PATH".to_owned(), service.display().to_string())]);
     let mut needs = Vec::new();
     let mut warnings = Vec::new();
+    let mut as_agent = Vec::new();
     for (name, path) in chosen {
         let source = WorkflowSource {
             path: path.clone(),
@@ -195,12 +207,16 @@ fn compute(args: &PolicyArgs) -> Result<(Vec<crate::policy::Need>, Vec<String>)>
             account: args.account.clone(),
             region: args.region.clone(),
         };
+        if runs_as_agent(name, &wf.variables) {
+            as_agent.push(name.clone());
+        }
         let (n, w) = needs_of(&wf, name, &plugins, &naming).map_err(|e| anyhow::anyhow!(e))?;
         needs.extend(n);
         warnings.extend(w);
     }
-    // Assuming a role is the agent's own act; everything after it is the role's.
-    let agents = |n: &crate::policy::Need| n.action.eq_ignore_ascii_case("sts:AssumeRole");
+    // Assuming a role is the agent's own act; everything after it is the role's,
+    // but for the workflows that find no role to assume.
+    let agents = |n: &crate::policy::Need| n.action.eq_ignore_ascii_case("sts:AssumeRole") || as_agent.contains(&n.workflow);
     match args.for_role.as_str() {
         "agent" => needs.retain(agents),
         "assumed-role" => needs.retain(|n| !agents(n)),

@@ -146,6 +146,12 @@ impl Moto {
         assert_eq!(self.api("POST", "/moto-api/reset-auth", "0").0, 200);
     }
 
+    /// The Python of moto's virtual environment, which has boto3: for seeding what
+    /// the tests' own SDK crates do not cover (EC2 subnets for a load balancer).
+    pub fn python(&self) -> PathBuf {
+        venv_dir().join("bin/python")
+    }
+
     /// Fake credentials and no instance-metadata lookups: nothing leaves loopback.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
