@@ -47,6 +47,7 @@ macro_rules! errln {
     }};
 }
 
+mod agent_cmd;
 mod diagnostics;
 mod exit;
 mod new_cmd;
@@ -177,6 +178,21 @@ a variable the service's configuration sets is its value. Warnings (stderr) name
 variable no rule knows. Exit status: 0 with the policy on stdout; 2 when a workflow or plugin cannot be read."
     )]
     Policy(Box<policy_cmd::PolicyCommand>),
+    /// Run as a long-running agent: take notifications over HTTP, run them durably
+    /// (SQLite), many at once and one per scope at a time, observable through the API.
+    #[command(
+        after_help = "Endpoints: POST /v1/notifications (the notification JSON handle takes: 202 {run_id}; the same \
+notification again: 200 with its run), GET /v1/runs?scope=&state=&limit=&cursor=, GET /v1/runs/{id}, \
+GET /v1/runs/{id}/events (Accept: text/event-stream follows a live run), POST /v1/runs/{id}/cancel, GET /healthz, GET /readyz.\n\n\
+Auth: Authorization: Bearer <token>, checked against SHA-256 hashes (--tokens FILE, SCOPE_HOST_AGENT_TOKENS); required \
+unless --listen is loopback. TLS: put a reverse proxy in front.\n\n\
+Crash safety: a run the agent acknowledged (202) is in the store; killed mid-run, the agent resumes it at restart, \
+steps completed before not run again, up to --max-attempts. SIGTERM/SIGINT: no new work, the API stops."
+    )]
+    Agent(Box<agent_cmd::AgentArgs>),
+    /// The agent's runs, from its store: list, show, events, cancel.
+    #[command(subcommand)]
+    Runs(agent_cmd::RunsCommand),
 }
 
 #[derive(Subcommand)]
@@ -224,6 +240,16 @@ const CLI_MAX_INSTANCES: u32 = 16;
 impl EngineArgs {
     fn runtime(&self) -> Result<Runtime> {
         self.runtime_with(EngineOptions::default())
+    }
+
+    /// The engine of a long-lived agent: the default pool (many runs at once).
+    fn runtime_for_agent(&self, mut options: EngineOptions) -> Result<Runtime> {
+        if self.no_cache {
+            options.cache_dir = None;
+        } else if let Some(dir) = &self.cache_dir {
+            options.cache_dir = Some(dir.clone());
+        }
+        Runtime::new(options).context("starting the WebAssembly engine")
     }
 
     fn runtime_with(&self, mut options: EngineOptions) -> Result<Runtime> {
@@ -440,7 +466,8 @@ pub fn main() -> ExitCode {
     // every command, and the cloud can only be reached once both are done.
     let starting = std::thread::spawn(|| tokio::runtime::Builder::new_multi_thread().enable_all().build());
     let cli = Cli::parse_from(channel_form(std::env::args_os().collect()));
-    cli.diagnostics.install();
+    // An agent's log is its operators' view: info by default.
+    cli.diagnostics.install(matches!(cli.command, Command::Agent(_)));
     let rt = match starting.join() {
         Ok(Ok(rt)) => rt,
         Ok(Err(e)) => {
@@ -477,6 +504,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => plugin_cmd::inspect(&plugin, json, &engine),
         Command::Plugin(PluginCommand::Pack(args)) => plugin_cmd::pack(&args),
         Command::Policy(args) => policy_cmd::run(&args),
+        Command::Agent(args) => agent_cmd::agent(*args).await,
+        Command::Runs(command) => agent_cmd::runs(command).await,
     }
 }
 

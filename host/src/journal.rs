@@ -301,6 +301,26 @@ struct Pending {
     closed: bool,
 }
 
+/// Where a journal's entries go, redacted, a batch at a time and in order: a JSON-lines
+/// file, or an agent's store.
+pub trait JournalSink: Send {
+    /// Writes `batch` (and makes it durable as far as the sink can).
+    fn write(&mut self, batch: &[Stamped]) -> std::io::Result<()>;
+}
+
+/// JSON lines in a file.
+struct FileSink(BufWriter<File>);
+
+impl JournalSink for FileSink {
+    fn write(&mut self, batch: &[Stamped]) -> std::io::Result<()> {
+        for stamped in batch {
+            serde_json::to_writer(&mut self.0, stamped).map_err(std::io::Error::from)?;
+            self.0.write_all(b"\n")?;
+        }
+        self.0.flush()
+    }
+}
+
 /// What has been written. Whoever writes (the writer thread, a flush) holds it from
 /// taking the pending events until they are on disk, so batches land in order.
 #[derive(Default)]
@@ -308,7 +328,7 @@ struct Output {
     /// What is kept for readers (see [`Keep`]).
     kept: Vec<Stamped>,
     keep: Keep,
-    file: Option<BufWriter<File>>,
+    sink: Option<Box<dyn JournalSink>>,
     write_error: Option<String>,
 }
 
@@ -345,7 +365,23 @@ impl Journal {
             std::fs::create_dir_all(dir)?;
         }
         let file = File::create(path)?;
-        let journal = Journal::new(Some(path.to_owned()), redactor, Some(BufWriter::new(file)), false, keep);
+        Ok(Journal::writing_to(
+            Some(path.to_owned()),
+            Box::new(FileSink(BufWriter::new(file))),
+            redactor,
+            keep,
+        ))
+    }
+
+    /// A journal whose entries go to `sink` (an agent's store), keeping what `keep`
+    /// says for readers in the process.
+    pub fn to_sink(sink: Box<dyn JournalSink>, redactor: Redactor, keep: Keep) -> Self {
+        Journal::writing_to(None, sink, redactor, keep)
+    }
+
+    /// A journal written by a thread of its own to `sink`.
+    fn writing_to(path: Option<PathBuf>, sink: Box<dyn JournalSink>, redactor: Redactor, keep: Keep) -> Self {
+        let journal = Journal::new(path, redactor, Some(sink), false, keep);
         let shared = journal.shared.clone();
         let writer = std::thread::Builder::new()
             .name("scope-host-journal".into())
@@ -354,7 +390,7 @@ impl Journal {
             // No thread: boundaries are written by whoever records them.
             journal.shared.pending().closed = true;
         }
-        Ok(journal)
+        journal
     }
 
     /// A journal kept in memory only, every entry kept (tests, scenarios, benches).
@@ -363,7 +399,7 @@ impl Journal {
         Journal::new(None, redactor, None, true, Keep::Everything)
     }
 
-    fn new(path: Option<PathBuf>, redactor: Redactor, file: Option<BufWriter<File>>, closed: bool, keep: Keep) -> Self {
+    fn new(path: Option<PathBuf>, redactor: Redactor, sink: Option<Box<dyn JournalSink>>, closed: bool, keep: Keep) -> Self {
         Journal {
             path,
             shared: Arc::new(Shared {
@@ -373,7 +409,7 @@ impl Journal {
                     ..Pending::default()
                 }),
                 output: Mutex::new(Output {
-                    file,
+                    sink,
                     keep,
                     ..Output::default()
                 }),
@@ -491,33 +527,24 @@ impl Shared {
             return output;
         }
         let output_ref = &mut *output;
-        for (event, ts_ms) in events {
-            let stamped = Stamped {
+        let batch: Vec<Stamped> = events
+            .into_iter()
+            .map(|(event, ts_ms)| Stamped {
                 event: event.redacted(&self.redactor),
                 ts_ms,
-            };
-            if let Some(file) = output_ref.file.as_mut() {
-                let res = serde_json::to_writer(&mut *file, &stamped)
-                    .map_err(std::io::Error::from)
-                    .and_then(|_| file.write_all(b"\n"));
-                if let Err(e) = res {
-                    output_ref.write_error.get_or_insert_with(|| e.to_string());
-                }
-            }
-            let keep = match output_ref.keep {
-                Keep::Nothing => false,
-                Keep::Calls => matches!(stamped.event, Event::Call(_)),
-                Keep::Everything => true,
-            };
-            if keep {
-                output_ref.kept.push(stamped);
-            }
-        }
-        if let Some(file) = output_ref.file.as_mut() {
-            if let Err(e) = file.flush() {
+            })
+            .collect();
+        if let Some(sink) = output_ref.sink.as_mut() {
+            if let Err(e) = sink.write(&batch) {
                 output_ref.write_error.get_or_insert_with(|| e.to_string());
             }
         }
+        let keep = output_ref.keep;
+        output_ref.kept.extend(batch.into_iter().filter(|stamped| match keep {
+            Keep::Nothing => false,
+            Keep::Calls => matches!(stamped.event, Event::Call(_)),
+            Keep::Everything => true,
+        }));
         output
     }
 }

@@ -3,6 +3,7 @@
 //! typed contract in `wit/`; a step can only do what it declares and the operator
 //! grants. See docs/architecture.md for the module map.
 
+pub mod agent;
 pub mod bindings;
 pub mod cancel;
 pub mod caps;

@@ -107,6 +107,7 @@ pub struct RunBuilder {
     starting_identity: Option<Identity>,
     cancel: Cancel,
     platform: Option<Arc<dyn PlatformApi>>,
+    sessions: Option<Arc<Sessions>>,
 }
 
 impl RunBuilder {
@@ -123,7 +124,16 @@ impl RunBuilder {
             starting_identity: None,
             cancel: Cancel::new(),
             platform: None,
+            sessions: None,
         }
+    }
+
+    /// The role sessions the run opens and reuses (default: its own). An agent
+    /// shares one between its runs, so a step kind of a scope pays its AssumeRole
+    /// once while the session lasts.
+    pub fn sessions(mut self, sessions: Arc<Sessions>) -> Self {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// The switch that stops the run from outside (default: one nobody else holds).
@@ -226,7 +236,7 @@ impl RunBuilder {
             workflow_identity: Mutex::new(self.starting_identity.unwrap_or_else(|| agent.clone())),
             agent,
             sink: self.sink,
-            sessions: Arc::new(Sessions::default()),
+            sessions: self.sessions.unwrap_or_default(),
             cancel: self.cancel,
             platform: self.platform.unwrap_or_else(|| Arc::new(SimPlatform::new())),
         })

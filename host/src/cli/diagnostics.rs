@@ -34,9 +34,11 @@ pub(crate) struct DiagnosticArgs {
 
 impl DiagnosticArgs {
     /// The filter the flags ask for.
-    fn directives(&self) -> &'static str {
+    fn directives(&self, service: bool) -> &'static str {
         match (self.quiet, self.verbose) {
             (true, _) => "off",
+            // Runs, steps and requests; each cloud call at -v.
+            (false, 0) if service => "scope_host=info,scope_host::caps=warn,scope_host::step=warn",
             (false, 0) => "scope_host=error",
             (false, 1) => "scope_host=info",
             (false, 2) => "scope_host=debug,wasmtime=info,aws_smithy_runtime=info,aws_config=info",
@@ -45,8 +47,9 @@ impl DiagnosticArgs {
     }
 
     /// Installs the subscriber for the process (once; a second call does nothing).
-    pub(crate) fn install(&self) {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(self.directives()));
+    /// A `service` (the agent) logs at info without -v.
+    pub(crate) fn install(&self, service: bool) {
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(self.directives(service)));
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)

@@ -40,15 +40,7 @@ pub(crate) fn read(arg: Option<&Path>) -> Result<Notification> {
             (ENV_VAR.to_owned(), text.to_owned())
         }
     };
-    let mut doc: Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{origin} is not valid JSON at line {}, column {}: {}",
-            e.line(),
-            e.column(),
-            crate::json_error::message(&e)
-        )
-    })?;
-    normalize_scope_id(&mut doc);
+    let doc = crate::workflow::dispatch::parse(&text, &origin).map_err(|e| anyhow::anyhow!(e))?;
     Ok(Notification { origin, doc })
 }
 
@@ -62,36 +54,9 @@ fn unquote(raw: &str) -> &str {
     }
 }
 
-/// The scope id, from `parameters.scope_id`, else `tags.scope_id`, else
-/// `arguments.scope_id`, written back as a string at `parameters.scope_id` of the
-/// notification (the incumbent wrote the string `null` when it found none; nothing
-/// is written then).
-fn normalize_scope_id(doc: &mut Value) {
-    let inner = if doc.get("notification").is_some() {
-        &mut doc["notification"]
-    } else {
-        doc
-    };
-    let found = ["/parameters/scope_id", "/tags/scope_id", "/arguments/scope_id"]
-        .iter()
-        .filter_map(|p| inner.pointer(p))
-        .find_map(|v| match v {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
-    if let (Some(id), Some(obj)) = (found, inner.as_object_mut()) {
-        let params = obj.entry("parameters").or_insert_with(|| Value::Object(Default::default()));
-        if let Some(p) = params.as_object_mut() {
-            p.insert("scope_id".into(), Value::String(id));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn one_pair_of_quotes_is_stripped() {
@@ -99,27 +64,5 @@ mod tests {
         assert_eq!(unquote("  '{\"a\":1}'\n"), "{\"a\":1}");
         assert_eq!(unquote("{\"a\":1}"), "{\"a\":1}");
         assert_eq!(unquote("''{}''"), "'{}'", "only one pair");
-    }
-
-    #[test]
-    fn the_scope_id_is_found_where_the_incumbent_looks() {
-        for (doc, expected) in [
-            (json!({"notification": {"parameters": {"scope_id": 11}}}), Some("11")),
-            (json!({"notification": {"tags": {"scope_id": "12"}}}), Some("12")),
-            (json!({"notification": {"arguments": {"scope_id": "13"}}}), Some("13")),
-            (
-                json!({"notification": {"parameters": {"scope_id": null}, "arguments": {"scope_id": 14}}}),
-                Some("14"),
-            ),
-            (json!({"notification": {"action": "x"}}), None),
-        ] {
-            let mut doc = doc;
-            normalize_scope_id(&mut doc);
-            assert_eq!(
-                doc.pointer("/notification/parameters/scope_id").and_then(Value::as_str),
-                expected,
-                "{doc}"
-            );
-        }
     }
 }

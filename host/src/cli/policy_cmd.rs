@@ -4,12 +4,13 @@
 use crate::policy::collect::{needs_of, FAMILIES};
 use crate::policy::naming::Naming;
 use crate::policy::{document, terraform, wide_grants};
+use crate::workflow::dispatch::service_workflows as workflows;
 use crate::workflow::load::{load, WorkflowSource};
 use crate::workflow::plugins::PluginPath;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -72,27 +73,6 @@ pub(crate) struct PolicyArgs {
     /// (everything else).
     #[arg(long = "for", value_name = "WHO", default_value = "both", value_parser = ["both", "agent", "assumed-role"])]
     for_role: String,
-}
-
-/// The service's workflow files, as `family/name`.
-fn workflows(service: &Path) -> Vec<(String, PathBuf)> {
-    let mut found = Vec::new();
-    for family in FAMILIES {
-        let Ok(entries) = std::fs::read_dir(service.join(family).join("workflows")) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
-        files.sort();
-        for f in files {
-            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            found.push((format!("{family}/{stem}"), f));
-        }
-    }
-    found
 }
 
 pub(crate) fn run(command: &PolicyCommand) -> Result<ExitCode> {

@@ -5,7 +5,6 @@ use crate::redact::Redactor;
 use crate::workflow::check::check as check_workflow;
 use crate::workflow::model::Step;
 use crate::workflow::plugins::PluginPath;
-use crate::workflow::routing;
 use crate::workflow::runner::{human_us, Progress, RunReport, Runner, Status, StepRecord};
 use crate::workflow::{load, LoadedWorkflow, WorkflowSource};
 use anyhow::{bail, Result};
@@ -193,52 +192,22 @@ pub(super) async fn handle(mut args: HandleArgs) -> Result<ExitCode> {
     if args.run.platform.is_none() && origin == super::notification::ENV_VAR && args.run.cloud == "aws" {
         args.run.platform = Some("np".into());
     }
-    let route = routing::route(&doc).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    let crate::workflow::dispatch::Dispatch {
+        family,
+        name,
+        workflow,
+        overrides,
+        context,
+        answer,
+    } = crate::workflow::dispatch::dispatch(&doc, &args.service_path, &args.overrides_path)
+        .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
     // A telemetry answer is the response body the platform reads: nothing else
     // may reach stdout from here on.
-    if route.family.is_telemetry() {
+    if answer.is_some() {
         crate::cli::STDOUT_RESERVED.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-    let relative = PathBuf::from(route.family.folder())
-        .join("workflows")
-        .join(format!("{}.yaml", route.workflow));
-    let workflow = args.service_path.join(&relative);
-    if !workflow.is_file() {
-        bail!(
-            "the notification routes to the {} workflow `{}`, but {} does not exist",
-            route.family.folder(),
-            route.workflow,
-            workflow.display()
-        );
-    }
-    let overrides: Vec<PathBuf> = args
-        .overrides_path
-        .iter()
-        .map(|d| d.join(&relative))
-        .filter(|p| p.is_file())
-        .collect();
-    let mut context = doc.get("context").cloned();
-    // Telemetry runs without a built context: its steps read the request itself
-    // (`scope`, `application`, `arguments`).
-    if route.family.is_telemetry() && context.is_none() {
-        context = Some(doc.get("notification").cloned().unwrap_or_else(|| doc.clone()));
-    }
-    // A scope action's own parameters (`value` of a concurrency adjustment, the
-    // `payload` of an invoke) come with the notification; steps read them at
-    // `.parameters` of the context, where a scope context has nothing else.
-    if route.family == routing::Family::Scope {
-        let params = doc.pointer("/notification/parameters").or_else(|| doc.get("parameters"));
-        if let (Some(serde_json::Value::Object(ctx)), Some(params)) = (context.as_mut(), params) {
-            ctx.entry("parameters").or_insert_with(|| params.clone());
-        }
     }
     if args.run.context.is_none() && context.is_none() {
         bail!("no built context: pass --context <json>, or put a `context` member in the notification (building it from the platform's API is not supported yet)");
-    }
-    if let Some(ctx) = &context {
-        if !ctx.is_object() {
-            bail!("the notification's `context` must be a JSON object (the built context)");
-        }
     }
     let target = workflow.display().to_string();
     // The cloud is reached while the workflow is read.
@@ -246,8 +215,8 @@ pub(super) async fn handle(mut args: HandleArgs) -> Result<ExitCode> {
     if !args.run.json {
         outln!(
             "notification → {} workflow `{}` ({}){}",
-            route.family.folder(),
-            route.workflow,
+            family.folder(),
+            name,
             workflow.display(),
             if overrides.is_empty() {
                 String::new()
@@ -259,12 +228,8 @@ pub(super) async fn handle(mut args: HandleArgs) -> Result<ExitCode> {
     let service = service_path(Some(&args.service_path), &workflow);
     let loaded = load_workflow(&workflow, overrides, args.values.clone(), &service)?;
     let plugins = PluginPath::new(&args.plugins, Some(&service));
-    let answer = route.family.is_telemetry().then_some(TELEMETRY_ANSWER);
     execute(&loaded, plugins, &args.run, opening, &target, answer).await
 }
-
-/// The output a telemetry workflow answers with (the JSON the platform reads).
-const TELEMETRY_ANSWER: &str = "TELEMETRY_RESPONSE";
 
 /// Runs a loaded workflow and reports it; with `answer`, the value of that output
 /// is printed alone on stdout (everything else went to stderr).

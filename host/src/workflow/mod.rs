@@ -3,6 +3,7 @@
 //! the runner.
 
 pub mod check;
+pub mod dispatch;
 pub mod expand;
 pub mod load;
 pub mod merge;

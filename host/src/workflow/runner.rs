@@ -124,8 +124,30 @@ pub struct Runner {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A top-level step an earlier attempt of the run completed: its path and the
+/// values of its outputs (see [`Runner::run_resuming`]).
+#[derive(Clone, Debug)]
+pub struct Completed {
+    pub path: String,
+    pub values: BTreeMap<String, String>,
+}
+
+impl Completed {
+    /// Whether a step with these values can be taken as done: a secret output's
+    /// value is never kept (`<secret>`), so such a step runs again.
+    pub fn restorable(&self) -> bool {
+        !self.values.values().any(|v| v == SECRET_VALUE)
+    }
+}
+
+/// What a secret output's value is replaced with in a [`StepRecord`].
+pub const SECRET_VALUE: &str = "<secret>";
+
 struct Ctx<'w> {
     dir: &'w Path,
+    /// Steps an earlier attempt completed, taken as done while they match the
+    /// workflow's first top-level steps in order.
+    completed: std::collections::VecDeque<Completed>,
     records: Vec<StepRecord>,
     /// The sandbox of the step to run next, made while the one before ran.
     prepared: Option<Prepared>,
@@ -146,7 +168,28 @@ impl Runner {
     /// plugin found (check folders included), pins verified, inputs provided and
     /// capabilities granted. Otherwise the report lists why in `refused`, no step
     /// has run and no step's call has reached the cloud.
-    pub async fn run_from(&self, wf: &LoadedWorkflow, mut vars: BTreeMap<String, String>, first: Option<Prepared>) -> RunReport {
+    pub async fn run_from(&self, wf: &LoadedWorkflow, vars: BTreeMap<String, String>, first: Option<Prepared>) -> RunReport {
+        self.run_with(wf, vars, first, Vec::new()).await
+    }
+
+    /// [`Runner::run`] for a run an earlier attempt began (an agent resuming after a
+    /// crash): the first top-level steps that attempt completed, in order, are not
+    /// run again — their outputs become variables as they did then, and their
+    /// records say so. From the first step that does not match (or was not
+    /// completed, or had a secret output, or is wrapped by `pre`/`post`) on,
+    /// everything runs: every built-in step is idempotent, and so must a third
+    /// party's be (docs/plugin-contract.md).
+    pub async fn run_resuming(&self, wf: &LoadedWorkflow, vars: BTreeMap<String, String>, completed: Vec<Completed>) -> RunReport {
+        self.run_with(wf, vars, None, completed).await
+    }
+
+    async fn run_with(
+        &self,
+        wf: &LoadedWorkflow,
+        mut vars: BTreeMap<String, String>,
+        first: Option<Prepared>,
+        completed: Vec<Completed>,
+    ) -> RunReport {
         let started = Instant::now();
         let refused = self.preflight(wf, &vars).await;
         if !refused.is_empty() {
@@ -168,6 +211,7 @@ impl Runner {
         }
         let mut ctx = Ctx {
             dir: &wf.dir,
+            completed: completed.into(),
             records: Vec::new(),
             prepared: first,
             spent: None,
@@ -232,6 +276,9 @@ impl Runner {
                     }
                     break;
                 }
+                if prefix.is_empty() && self.take_completed(step, vars, ctx) {
+                    continue;
+                }
                 // The next step's sandbox is made while this one waits for the
                 // cloud (the run polls this step first, the preparation when it waits).
                 let next = steps.get(i + 1).filter(|_| step.post.is_none());
@@ -247,6 +294,37 @@ impl Runner {
             }
             ok
         })
+    }
+
+    /// Whether `step` (top level) is the next one an earlier attempt completed: then
+    /// its outputs are restored and its record added, and it does not run. The
+    /// first step that is not ends resuming.
+    fn take_completed(&self, step: &Step, vars: &mut BTreeMap<String, String>, ctx: &mut Ctx<'_>) -> bool {
+        let Some(next) = ctx.completed.front() else {
+            return false;
+        };
+        let plain = matches!(step.kind, StepKind::Wasm | StepKind::Executor) && step.pre.is_none() && step.post.is_none();
+        if !plain || next.path != step.name || !next.restorable() {
+            ctx.completed.clear();
+            return false;
+        }
+        let Some(done) = ctx.completed.pop_front() else {
+            return false;
+        };
+        let mut record = new_record(step, "", Status::Ok);
+        record.outputs = done.values.keys().cloned().collect();
+        record
+            .warnings
+            .push("completed by an earlier attempt of this run: not run again".into());
+        vars.extend(done.values.clone());
+        record.values = done.values;
+        self.env.journal().record(Event::Log {
+            step: step.name.clone(),
+            level: "info".into(),
+            message: "completed by an earlier attempt of this run: not run again, its outputs restored".into(),
+        });
+        ctx.records.push(record);
+        true
     }
 
     fn run_one<'s>(
@@ -419,7 +497,7 @@ impl Runner {
                 Some(o) => {
                     vars.insert(o.name.clone(), o.value.clone());
                     record.outputs.push(o.name.clone());
-                    let shown = if o.secret { "<secret>".to_owned() } else { o.value.clone() };
+                    let shown = if o.secret { SECRET_VALUE.to_owned() } else { o.value.clone() };
                     record.values.insert(o.name.clone(), shown);
                 }
                 None => record.warnings.push(format!(

@@ -1,0 +1,377 @@
+//! Runs one claimed run: the same dispatch, loading, run builder and runner as
+//! `handle`, with the journal written to the store, each finished step recorded
+//! there (so a later attempt does not run it again), and the workflow identity a
+//! step switched to remembered (so a resumed run keeps acting as that role).
+//!
+//! Every write the executor makes is fenced by its lease: a run taken over by
+//! another agent gets no late step, identity or end from this one — the refusal is
+//! journaled and the executor gives the run up.
+
+use super::store::{Claimed, DoneStep, RunState, Store, StoreError};
+use super::Shared;
+use crate::cancel::{Cancel, Stop};
+use crate::caps::sessions::AssumedRole;
+use crate::cloud::Identity;
+use crate::journal::{Event, Journal, JournalSink, Keep, Stamped};
+use crate::redact::Redactor;
+use crate::run::{RunBuilder, RunEnv};
+use crate::workflow::model::Step;
+use crate::workflow::runner::{Completed, Progress, Runner, StepRecord, SECRET_VALUE};
+use crate::workflow::{dispatch, load, WorkflowSource};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Writes a run's journal batches to the store, from the journal's writer thread.
+struct StoreSink {
+    store: Arc<dyn Store>,
+    run: String,
+    handle: tokio::runtime::Handle,
+}
+
+impl JournalSink for StoreSink {
+    fn write(&mut self, batch: &[Stamped]) -> std::io::Result<()> {
+        let entries: Vec<serde_json::Value> = batch.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect();
+        // The writer thread is not one of the runtime's: it may wait for the store.
+        self.handle
+            .block_on(self.store.append_journal(&self.run, &entries))
+            .map_err(std::io::Error::other)
+    }
+}
+
+/// What the progress sink hands the store writer.
+enum Record {
+    Step(DoneStep),
+    Identity(serde_json::Value),
+}
+
+/// Reports each finished step (and a switch of the workflow identity) to the
+/// store writer, in order.
+struct StoreProgress {
+    tx: mpsc::UnboundedSender<Record>,
+    env: Arc<RunEnv>,
+    redactor: Redactor,
+    last_identity: Mutex<String>,
+}
+
+impl Progress for StoreProgress {
+    fn step_started(&self, path: &str, _: &Step) {
+        tracing::debug!(step = path, "step started");
+    }
+
+    fn step_finished(&self, record: &StepRecord) {
+        let mut record = record.clone();
+        // A value the redactor would mask is a secret: kept as one, so a resumed
+        // run runs its step again rather than restore a mask.
+        for value in record.values.values_mut() {
+            if self.redactor.redact(value) != *value {
+                *value = SECRET_VALUE.into();
+            }
+        }
+        let json = self.redactor.redact_json(&serde_json::to_value(&record).unwrap_or_default());
+        let _ = self.tx.send(Record::Step(DoneStep {
+            path: record.path.clone(),
+            record: json,
+        }));
+        let identity = self.env.workflow_identity();
+        let mut last = self.last_identity.lock().unwrap_or_else(|e| e.into_inner());
+        if identity.arn != *last {
+            last.clone_from(&identity.arn);
+            let _ = self.tx.send(Record::Identity(restorable_identity(&self.env, &identity)));
+        }
+    }
+}
+
+/// What a resumed run needs to act as `identity` again: a role the host assumed
+/// from the agent's own identity (its source) is assumed again, from that source,
+/// with the same session name. Anything else (a role chain) cannot be restored.
+fn restorable_identity(env: &RunEnv, identity: &Identity) -> serde_json::Value {
+    match env.sessions.how_assumed(&identity.arn) {
+        Some(how) if how.source.arn == env.agent().arn => serde_json::json!({
+            "arn": identity.arn,
+            "account": identity.account,
+            "role_arn": how.role_arn,
+            "session_name": how.session_name,
+        }),
+        _ => serde_json::json!({"arn": identity.arn, "restorable": false}),
+    }
+}
+
+/// Makes `saved` the run's workflow identity again; false when it cannot be.
+fn restore_identity(env: &RunEnv, saved: &serde_json::Value) -> bool {
+    let text = |k: &str| saved.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let (Some(arn), Some(account), Some(role_arn), Some(session_name)) =
+        (text("arn"), text("account"), text("role_arn"), text("session_name"))
+    else {
+        return false;
+    };
+    let identity = Identity {
+        arn,
+        account,
+        expires_at: None,
+        credentials: None,
+    };
+    env.sessions.remember(
+        &identity,
+        AssumedRole {
+            source: env.agent().clone(),
+            role_arn,
+            session_name,
+        },
+    );
+    *env.workflow_identity.lock().unwrap_or_else(|e| e.into_inner()) = identity;
+    true
+}
+
+/// The completed steps of earlier attempts, as the runner takes them.
+fn completed(done: &[DoneStep]) -> Vec<Completed> {
+    done.iter()
+        .filter(|d| d.record["status"] == "ok")
+        .map(|d| Completed {
+            path: d.path.clone(),
+            values: d.record["values"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(SECRET_VALUE).to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// How a run ended, and why (for the store).
+struct Ending {
+    state: RunState,
+    reason: Option<String>,
+}
+
+/// Runs `claimed` to its end and records the end; returns the state it ended in
+/// (None when the run was lost to another owner).
+pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> Option<RunState> {
+    let store = shared.store.clone();
+    let id = claimed.id.clone();
+    if claimed.attempt > shared.max_attempts {
+        let reason = format!(
+            "interrupted: the agent running it stopped {} times (--max-attempts {}); its journal says where",
+            claimed.attempt.saturating_sub(1),
+            shared.max_attempts
+        );
+        if let Err(e) = store.interrupt(&id, &reason).await {
+            tracing::error!(run = %id, error = %e, "could not record the run as interrupted");
+        }
+        return Some(RunState::Interrupted);
+    }
+    let started = Instant::now();
+    let redactor = Redactor::new();
+    let journal = Arc::new(Journal::to_sink(
+        Box::new(StoreSink {
+            store: store.clone(),
+            run: id.clone(),
+            handle: tokio::runtime::Handle::current(),
+        }),
+        redactor.clone(),
+        Keep::Nothing,
+    ));
+    let settings = shared.settings();
+    let ending = run(&shared, &settings, &claimed, cancel, &redactor, &journal).await;
+    journal.record(Event::RunFinished {
+        outcome: ending.state.as_str().into(),
+        duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    });
+    journal.flush();
+    if let Some(e) = journal.write_error() {
+        tracing::error!(run = %id, error = %e, "the journal could not be stored completely");
+    }
+    let reason = ending.reason.map(|r| redactor.redact(&r));
+    match store.finish(&shared.owner, &id, ending.state, reason.as_deref()).await {
+        Ok(()) => Some(ending.state),
+        Err(e @ StoreError::Fenced { .. }) => {
+            fenced(&store, &id, &e).await;
+            None
+        }
+        Err(e) => {
+            tracing::error!(run = %id, error = %e, "could not record the end of the run; it resumes when the store is back");
+            None
+        }
+    }
+}
+
+/// Journals that a write of this agent was refused because another owns the run.
+async fn fenced(store: &Arc<dyn Store>, run: &str, e: &StoreError) {
+    tracing::warn!(run, error = %e, "the run was taken over: giving it up");
+    let entry = serde_json::json!({
+        "event": "log", "step": "(agent)", "level": "warn",
+        "message": format!("a late write of a former owner was refused: {e}"),
+        "ts_ms": super::store::now_ms(),
+    });
+    let _ = store.append_journal(run, &[entry]).await;
+}
+
+async fn run(
+    shared: &Arc<Shared>,
+    settings: &super::Settings,
+    claimed: &Claimed,
+    cancel: Cancel,
+    redactor: &Redactor,
+    journal: &Arc<Journal>,
+) -> Ending {
+    let failed = |reason: String| Ending {
+        state: RunState::Failed,
+        reason: Some(reason),
+    };
+    let doc = match dispatch::parse(&claimed.notification, "the stored notification") {
+        Ok(doc) => doc,
+        Err(e) => return failed(e),
+    };
+    let routed = match dispatch::dispatch(&doc, &settings.service, &settings.overrides) {
+        Ok(d) => d,
+        Err(e) => return failed(format!("the notification: {e}")),
+    };
+    let target = routed.workflow.display().to_string();
+    journal.record(Event::RunStarted {
+        run_id: claimed.id.clone(),
+        backend: shared.cloud.backend().into(),
+        target: target.clone(),
+    });
+    if claimed.attempt > 1 {
+        let done: Vec<&str> = claimed
+            .done
+            .iter()
+            .filter(|d| d.record["status"] == "ok")
+            .map(|d| d.path.as_str())
+            .collect();
+        journal.record(Event::Log {
+            step: "(agent)".into(),
+            level: "warn".into(),
+            message: format!(
+                "attempt {}: taken over by {} after the agent running attempt {} stopped; completed steps not run again: {}",
+                claimed.attempt,
+                shared.owner,
+                claimed.attempt - 1,
+                if done.is_empty() { "none".to_owned() } else { done.join(", ") }
+            ),
+        });
+    }
+    if let Some(note) = &settings.policy_note {
+        journal.record(Event::Log {
+            step: "(host)".into(),
+            level: "warn".into(),
+            message: note.clone(),
+        });
+    }
+    let context = routed.context.clone().unwrap_or_else(|| serde_json::json!({}));
+    crate::context::register_secrets(&context, redactor);
+    let base = BTreeMap::from([("SERVICE_PATH".to_owned(), settings.service.display().to_string())]);
+    let source = WorkflowSource {
+        path: routed.workflow.clone(),
+        overrides: routed.overrides.clone(),
+        values: settings.values.clone(),
+    };
+    let loaded = match load(&source, &base) {
+        Ok(wf) => wf,
+        Err(e) => {
+            let message = format!("loading {target}: {e}");
+            journal.record(Event::Log {
+                step: "(host)".into(),
+                level: "error".into(),
+                message: message.clone(),
+            });
+            return failed(message);
+        }
+    };
+    let region = settings.region.clone().or_else(|| settings.providers.scope_region(&context));
+    let mut builder = RunBuilder::new(shared.cloud.clone())
+        .agent(shared.agent.clone())
+        .redactor(redactor.clone())
+        .journal(journal.clone())
+        .policy(settings.policy.clone())
+        .providers(settings.providers.clone())
+        .sessions(shared.sessions.clone())
+        .platform(settings.platform(redactor))
+        .sink(Arc::new(super::TracingSink { run: claimed.id.clone() }))
+        .cancel(cancel);
+    if let Some(region) = region {
+        builder = builder.region(region);
+    }
+    let env = builder.build_now();
+    let mut resume = completed(&claimed.done);
+    if let Some(saved) = &claimed.identity {
+        if !restore_identity(&env, saved) {
+            // Acting as the agent where the run had switched to a role would be
+            // wrong: everything runs again, from the step that switches.
+            resume.clear();
+        }
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let progress = Arc::new(StoreProgress {
+        tx,
+        env: env.clone(),
+        redactor: redactor.clone(),
+        last_identity: Mutex::new(env.workflow_identity().arn),
+    });
+    let writer = {
+        let (store, owner, run) = (shared.store.clone(), shared.owner.clone(), claimed.id.clone());
+        tokio::spawn(async move {
+            while let Some(record) = rx.recv().await {
+                let written = match record {
+                    Record::Step(step) => store.step_finished(&owner, &run, step).await,
+                    Record::Identity(identity) => store.set_identity(&owner, &run, &identity).await,
+                };
+                written?;
+            }
+            Ok(())
+        })
+    };
+    let runner = Runner {
+        runtime: shared.runtime.clone(),
+        env: env.clone(),
+        plugins: crate::workflow::plugins::PluginPath::new(&settings.plugins, Some(&settings.service)),
+        limits: settings.limits.clone(),
+        progress: progress.clone(),
+        context: context.to_string().into(),
+    };
+    let mut vars = loaded.variables.clone();
+    vars.extend(settings.vars.clone());
+    let report = runner.run_resuming(&loaded, vars, resume).await;
+    drop(runner);
+    drop(progress);
+    match writer.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e @ StoreError::Fenced { .. })) => {
+            fenced(&shared.store, &claimed.id, &e).await;
+            env.cancel().stop(Stop::Cancel);
+        }
+        Ok(Err(e)) => tracing::error!(run = %claimed.id, error = %e, "a step's record could not be stored"),
+        Err(e) => tracing::error!(run = %claimed.id, error = %e, "the step recorder stopped"),
+    }
+    match report.stopped {
+        Some(Stop::Cancel) => Ending {
+            state: RunState::Cancelled,
+            reason: Some("cancelled on request: the running step stopped at its next host call".into()),
+        },
+        Some(why) => Ending {
+            state: RunState::Interrupted,
+            reason: Some(format!("the agent was {} before the run ended", why.describe())),
+        },
+        None if report.succeeded => Ending {
+            state: RunState::Succeeded,
+            reason: None,
+        },
+        None if !report.refused.is_empty() => failed(format!("the run did not start: {}", report.refused.join("; "))),
+        None => {
+            let first = report.steps.iter().find(|s| s.failure.is_some());
+            failed(match first {
+                Some(s) => format!(
+                    "step `{}` failed ({}): {}",
+                    s.path,
+                    s.failure.as_ref().map(|f| f.kind.as_str()).unwrap_or_default(),
+                    s.failure.as_ref().map(|f| f.message.as_str()).unwrap_or_default()
+                ),
+                None => "the run failed".into(),
+            })
+        }
+    }
+}
