@@ -2,6 +2,7 @@
 //! runtime per test binary (with a compile cache in the target directory), and a
 //! one-call way to run a guest against the simulated cloud.
 
+pub mod agent;
 pub mod aws_state;
 
 use scope_host::caps::{LogLevel, LogSink, RunEnv};

@@ -23,20 +23,72 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
-/// Writes a run's journal batches to the store, from the journal's writer thread.
+/// Hands a run's journal batches to the run's journal writer ([`JournalWriter`]):
+/// never waits, so a journal flushed on one of the runtime's threads does not
+/// hold that thread while the store is busy.
 struct StoreSink {
-    store: Arc<dyn Store>,
-    run: String,
-    handle: tokio::runtime::Handle,
+    tx: mpsc::UnboundedSender<JournalBatch>,
+}
+
+enum JournalBatch {
+    Entries(Vec<serde_json::Value>),
+    /// Answered once everything sent before it is stored.
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 impl JournalSink for StoreSink {
     fn write(&mut self, batch: &[Stamped]) -> std::io::Result<()> {
         let entries: Vec<serde_json::Value> = batch.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect();
-        // The writer thread is not one of the runtime's: it may wait for the store.
-        self.handle
-            .block_on(self.store.append_journal(&self.run, &entries))
-            .map_err(std::io::Error::other)
+        self.tx
+            .send(JournalBatch::Entries(entries))
+            .map_err(|_| std::io::Error::other("the run's journal writer has stopped"))
+    }
+}
+
+/// Stores a run's journal batches in order, on a task of its own.
+struct JournalWriter {
+    tx: mpsc::UnboundedSender<JournalBatch>,
+    /// The first error storing a batch.
+    errors: Arc<Mutex<Option<String>>>,
+}
+
+impl JournalWriter {
+    fn start(store: Arc<dyn Store>, run: String) -> JournalWriter {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let errors = Arc::new(Mutex::new(None));
+        let first_error = errors.clone();
+        tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                match batch {
+                    JournalBatch::Entries(entries) => {
+                        if let Err(e) = store.append_journal(&run, &entries).await {
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert_with(|| e.to_string());
+                        }
+                    }
+                    JournalBatch::Barrier(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        });
+        JournalWriter { tx, errors }
+    }
+
+    fn sink(&self) -> Box<dyn JournalSink> {
+        Box::new(StoreSink { tx: self.tx.clone() })
+    }
+
+    /// Waits until everything the journal handed over is stored; the first error
+    /// storing any of it, if any.
+    async fn stored(&self) -> Option<String> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.tx.send(JournalBatch::Barrier(done)).is_err() || wait.await.is_err() {
+            return Some("the run's journal writer stopped".into());
+        }
+        self.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -166,23 +218,19 @@ pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> O
     }
     let started = Instant::now();
     let redactor = Redactor::new();
-    let journal = Arc::new(Journal::to_sink(
-        Box::new(StoreSink {
-            store: store.clone(),
-            run: id.clone(),
-            handle: tokio::runtime::Handle::current(),
-        }),
-        redactor.clone(),
-        Keep::Nothing,
-    ));
+    let writer = JournalWriter::start(store.clone(), id.clone());
+    let journal = Arc::new(Journal::to_sink(writer.sink(), redactor.clone(), Keep::Nothing));
     let settings = shared.settings();
     let ending = run(&shared, &settings, &claimed, cancel, &redactor, &journal).await;
     journal.record(Event::RunFinished {
         outcome: ending.state.as_str().into(),
         duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     });
+    // The end is stored after the whole journal: a reader that sees the run over
+    // sees all of its record.
     journal.flush();
-    if let Some(e) = journal.write_error() {
+    // The writer's task ends by itself once the journal is gone.
+    if let Some(e) = writer.stored().await {
         tracing::error!(run = %id, error = %e, "the journal could not be stored completely");
     }
     let reason = ending.reason.map(|r| redactor.redact(&r));

@@ -237,8 +237,10 @@ impl Store for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let now = now_ms();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        // Read once the write lock is held: a run that ended while this claim
+        // waited for the lock has ended before this time.
+        let now = now_ms();
         // Expired leases first (their scope's turn is now), then the queue: a queued
         // run waits while its scope has a running run or an earlier queued one.
         let rows = sqlx::query(
@@ -296,8 +298,8 @@ impl Store for SqliteStore {
 
     async fn heartbeat(&self, owner: &str, runs: &[String], lease: Duration) -> Result<Heartbeat, StoreError> {
         let mut out = Heartbeat::default();
-        let expires = now_ms().saturating_add(millis(lease));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let expires = now_ms().saturating_add(millis(lease));
         for run in runs {
             let row = sqlx::query("SELECT lease_owner, state, cancel_requested FROM runs WHERE id = ?")
                 .bind(run)

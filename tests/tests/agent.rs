@@ -1,0 +1,428 @@
+//! `scope-host agent` as a real process: notifications over HTTP into its SQLite
+//! store, deduplicated; runs of the Lambda service on the simulated cloud, one per
+//! scope in arrival order; bad input refused with `handle`'s messages and nothing
+//! stored; tokens; cancel; and a SIGKILL mid-run that loses nothing, the run
+//! resumed at restart without running its completed steps again.
+
+use scope_host_tests::agent::AgentProcess;
+use scope_host_tests::{guest_dir, lambda_service, scope_host_command};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(lambda_service().join("examples").join(name)).unwrap()
+}
+
+/// The Lambda service on the example cloud, store in `dir`.
+fn lambda_agent(dir: &Path, extra: &[&str]) -> AgentProcess {
+    let db = format!("sqlite:{}", dir.join("agent.db").display());
+    let service = lambda_service();
+    let providers = service.join("examples/providers.json");
+    let cloud = service.join("examples/cloud-state.json");
+    let mut args = vec![
+        "--database",
+        &db,
+        "--service-path",
+        service.to_str().unwrap(),
+        "--providers",
+        providers.to_str().unwrap(),
+        "--cloud-state",
+        cloud.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    AgentProcess::start(dir, &args, &[])
+}
+
+/// The start-initial notification for scope `scope`, with its own id.
+fn initial_for(scope: u64, id: &str) -> String {
+    let mut doc: Value = serde_json::from_str(&example("notifications/start-initial.json")).unwrap();
+    doc["id"] = json!(id);
+    doc["context"]["scope"]["id"] = json!(scope);
+    doc.to_string()
+}
+
+#[test]
+fn a_notification_runs_once_and_its_run_steps_and_journal_are_served_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = lambda_agent(dir.path(), &[]);
+    let body = example("notifications/start-initial.json");
+    let accepted = agent.post("/v1/notifications", &body);
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let id = accepted.json()["run_id"].as_str().unwrap().to_owned();
+
+    // The same document again, even re-formatted: the same run, not a second one.
+    let again: Value = serde_json::from_str(&body).unwrap();
+    let again = agent.post("/v1/notifications", &serde_json::to_string_pretty(&again).unwrap());
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["run_id"], id.as_str());
+
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+    assert_eq!(run["family"], "deployment");
+    assert_eq!(run["workflow"], "initial");
+    assert_eq!(run["scope"], "11");
+    let steps: Vec<&str> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps.first(), Some(&"assume_role"));
+    assert!(steps.contains(&"update_alias"), "{steps:?}");
+    assert!(run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] == "ok" && s["duration_us"].is_u64()));
+
+    let runs = agent.get("/v1/runs").json();
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "one run for two posts: {runs:#}");
+
+    let journal = agent.get(&format!("/v1/runs/{id}/events")).json();
+    let events = journal["events"].as_array().unwrap();
+    assert_eq!(events.first().unwrap()["event"], "run_started");
+    assert_eq!(events.last().unwrap()["event"], "run_finished");
+    assert!(events.iter().any(|e| e["event"] == "call" && e["operation"] == "PublishVersion"));
+
+    // The secret parameter of the context is nowhere the API serves, nor in the
+    // store once the run is over.
+    let secret = "s3cr3t-db-password";
+    assert!(body.contains(secret), "the example carries the secret");
+    for served in [
+        agent.get(&format!("/v1/runs/{id}")).body,
+        agent.get(&format!("/v1/runs/{id}/events")).body,
+    ] {
+        assert!(!served.contains(secret), "{served}");
+    }
+    let db = std::fs::read(dir.path().join("agent.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("agent.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) || std::str::from_utf8(bytes).is_err(),
+            "the store still holds the secret"
+        );
+    }
+
+    // The journal as the JSON-lines record `handle` writes, from the store.
+    let out = scope_host_command()
+        .args(["runs", "events", &id, "--jsonl", "--database"])
+        .arg(format!("sqlite:{}", dir.path().join("agent.db").display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), events.len());
+}
+
+#[test]
+fn bad_notifications_get_handles_messages_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = lambda_agent(dir.path(), &[]);
+    let malformed = agent.post("/v1/notifications", "{\"notification\": {\"slug\": \n}");
+    assert_eq!(malformed.status, 400);
+    assert!(
+        malformed.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the request body is not valid JSON at line 2, column 1"),
+        "{}",
+        malformed.body
+    );
+    // An unknown deployment slug: the message handle gives for the same file.
+    let unroutable = r#"{"notification": {"slug": "start-nonsense", "parameters": {"deployment_id": 5}}, "context": {}}"#;
+    let answer = agent.post("/v1/notifications", unroutable);
+    assert_eq!(answer.status, 400);
+    let file = dir.path().join("unroutable.json");
+    std::fs::write(&file, unroutable).unwrap();
+    let handle = scope_host_command()
+        .arg("handle")
+        .arg(&file)
+        .arg("--service-path")
+        .arg(lambda_service())
+        .output()
+        .unwrap();
+    let handle_said = String::from_utf8_lossy(&handle.stderr);
+    let reason = answer.json()["error"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("the request body: ")
+        .to_owned();
+    assert!(reason.contains("unknown slug `start-nonsense`"), "{reason}");
+    assert!(handle_said.contains(&reason), "handle said:\n{handle_said}\nthe agent: {reason}");
+
+    let too_big = "x".repeat(2 * 1024 * 1024);
+    let answer = agent.post("/v1/notifications", &too_big);
+    assert_eq!(answer.status, 413, "{}", answer.body);
+
+    assert_eq!(agent.get("/v1/runs").json()["runs"], json!([]), "nothing stored");
+    assert_eq!(agent.get("/v1/runs/run-nope").status, 404);
+    let bad_state = agent.get("/v1/runs?state=finished");
+    assert_eq!(bad_state.status, 400);
+    assert!(bad_state.body.contains("succeeded"), "{}", bad_state.body);
+}
+
+#[test]
+fn a_full_queue_says_when_to_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = lambda_agent(dir.path(), &["--max-queued", "0"]);
+    let answer = agent.post("/v1/notifications", &example("notifications/start-initial.json"));
+    assert_eq!(answer.status, 429, "{}", answer.body);
+    assert_eq!(answer.header("retry-after"), Some("5"));
+    assert!(answer.body.contains("--max-queued 0"), "{}", answer.body);
+}
+
+#[test]
+fn tokens_are_required_off_loopback_and_a_wrong_one_learns_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let service = lambda_service();
+    let (code, said) = AgentProcess::refused(
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--database",
+            &db,
+            "--service-path",
+            service.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("API tokens are required"), "{said}");
+
+    // A token given where its hash belongs: refused, the token not echoed.
+    let (code, said) = AgentProcess::refused(
+        &["--database", &db, "--service-path", service.to_str().unwrap()],
+        &[("SCOPE_HOST_AGENT_TOKENS", "plain-token-value")],
+    );
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("sha256sum") && !said.contains("plain-token-value"), "{said}");
+
+    let tokens = dir.path().join("tokens");
+    std::fs::write(
+        &tokens,
+        format!("# operators\n{}\n", scope_host::agent::auth::hash_of("good-token")),
+    )
+    .unwrap();
+    let agent = lambda_agent(dir.path(), &["--tokens", tokens.to_str().unwrap()]);
+    let body = example("notifications/start-initial.json");
+    for (header, expected) in [
+        (None, 401),
+        (Some("Bearer wrong-token"), 401),
+        (Some("good-token"), 401),
+        (Some("Bearer good-token"), 202),
+    ] {
+        let headers: Vec<(&str, &str)> = header.map(|h| ("Authorization", h)).into_iter().collect();
+        let answer = agent.request("POST", "/v1/notifications", &headers, &body);
+        assert_eq!(answer.status, expected, "{header:?}: {}", answer.body);
+        if expected == 401 {
+            assert!(!answer.body.contains("good"), "{}", answer.body);
+            assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+        }
+    }
+    // Health needs no token; the runs do.
+    assert_eq!(agent.get("/healthz").status, 200);
+    assert_eq!(agent.get("/v1/runs").status, 401);
+    assert!(agent.log_text().contains("refused: no valid bearer token"), "{}", agent.log_text());
+    assert!(!agent.log_text().contains("wrong-token"));
+}
+
+/// A service whose one workflow (scope create) spins until the step's deadline.
+fn spinning_service(dir: &Path) -> PathBuf {
+    let service = dir.join("spin-service");
+    let wf = service.join("scope/workflows/create.yaml");
+    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
+    std::fs::write(&wf, "steps:\n  - name: spin\n    type: wasm\n    plugin: loop-forever\n").unwrap();
+    service
+}
+
+#[test]
+fn runs_of_one_scope_go_one_at_a_time_in_arrival_order_and_scopes_run_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = spinning_service(dir.path());
+    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let guests = guest_dir();
+    // Each run takes its step's deadline: long enough to overlap, short to wait for.
+    let agent = AgentProcess::start(
+        dir.path(),
+        &[
+            "--database",
+            &db,
+            "--service-path",
+            service.to_str().unwrap(),
+            "--plugins",
+            guests.to_str().unwrap(),
+            "--timeout",
+            "200ms",
+            "--concurrency",
+            "3",
+        ],
+        &[],
+    );
+    let mut ids: Vec<(u64, String)> = Vec::new();
+    for i in 0..12u64 {
+        let scope = 11 + i % 3;
+        let n = json!({"id": format!("n-{i}"), "notification": {"type": "create", "parameters": {"scope_id": scope}},
+            "context": {"scope": {"id": scope}}});
+        let answer = agent.post("/v1/notifications", &n.to_string());
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        ids.push((scope, answer.json()["run_id"].as_str().unwrap().to_owned()));
+    }
+    let runs: Vec<(u64, Value)> = ids.iter().map(|(s, id)| (*s, agent.wait_run(id, MINUTE))).collect();
+    for (_, run) in &runs {
+        assert_eq!(run["state"], "failed", "{run:#}");
+        assert!(run["reason"].as_str().unwrap().contains("(timeout)"), "{run:#}");
+    }
+    let span = |r: &Value| (r["started_ms"].as_i64().unwrap(), r["finished_ms"].as_i64().unwrap());
+    for scope in 11..14 {
+        let mine: Vec<&Value> = runs.iter().filter(|(s, _)| *s == scope).map(|(_, r)| r).collect();
+        assert_eq!(mine.len(), 4);
+        for pair in mine.windows(2) {
+            assert!(
+                span(pair[0]).1 <= span(pair[1]).0,
+                "scope {scope}: a run started before the one notified before it ended: {:#} {:#}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+    // Runs of different scopes overlapped.
+    let overlapping = runs.iter().any(|(a, ra)| {
+        runs.iter()
+            .any(|(b, rb)| a != b && span(ra).0 < span(rb).1 && span(rb).0 < span(ra).1)
+    });
+    assert!(overlapping, "no two scopes ran at the same time: {runs:#?}");
+}
+
+#[test]
+fn a_queued_run_is_cancelled_at_once_and_an_ended_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = lambda_agent(dir.path(), &[]);
+    let id = agent.post("/v1/notifications", &initial_for(11, "c-1")).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "succeeded");
+    let answer = agent.post(&format!("/v1/runs/{id}/cancel"), "");
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(answer.body.contains("over already (succeeded)"), "{}", answer.body);
+    assert_eq!(agent.post("/v1/runs/run-nope/cancel", "").status, 404);
+}
+
+/// A service of test guests: `assume` (switches the workflow to a role), `mark`
+/// (an output), `block` (spins until killed), `last` (echoes what came before).
+fn blocking_service(dir: &Path) -> PathBuf {
+    let service = dir.join("service");
+    let wf = service.join("scope/workflows/create.yaml");
+    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
+    std::fs::write(
+        &wf,
+        "steps:
+  - name: assume
+    type: wasm
+    plugin: emit
+    configuration: {ASSUME_ROLE: 'arn:aws:iam::123456789012:role/np-lambda-agent', EMIT: 'FIRST=one', COUNT_RUNS: '1'}
+    output:
+      - {name: FIRST, type: environment}
+  - name: mark
+    type: wasm
+    plugin: emit
+    configuration: {EMIT: 'SECOND=two'}
+    output:
+      - {name: SECOND, type: environment}
+  - name: block
+    type: wasm
+    plugin: loop-forever
+  - name: last
+    type: wasm
+    plugin: emit
+    configuration: {ECHO_VARS: 'FIRST,SECOND'}
+    output:
+      - {name: SAW_FIRST, type: environment}
+      - {name: SAW_SECOND, type: environment}
+",
+    )
+    .unwrap();
+    service
+}
+
+#[test]
+fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_steps_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = blocking_service(dir.path());
+    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let guests = guest_dir();
+    let cloud = lambda_service().join("examples/cloud-state.json");
+    let base = [
+        "--database",
+        &db,
+        "--service-path",
+        service.to_str().unwrap(),
+        "--plugins",
+        guests.to_str().unwrap(),
+        "--cloud-state",
+        cloud.to_str().unwrap(),
+    ];
+    let mut agent = AgentProcess::start(dir.path(), &base, &[]);
+    let notification = json!({"id": "crash-1", "notification": {"type": "create", "parameters": {"scope_id": "7"}},
+        "context": {"scope": {"id": 7}}});
+    let accepted = agent.post("/v1/notifications", &notification.to_string());
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let id = accepted.json()["run_id"].as_str().unwrap().to_owned();
+    // Until `block` spins: two steps stored, the third running.
+    let deadline = std::time::Instant::now() + MINUTE;
+    loop {
+        let run = agent.get(&format!("/v1/runs/{id}")).json();
+        if run["steps"].as_array().unwrap().len() == 2 {
+            assert_eq!(run["state"], "running");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run never reached `block`: {run:#}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    agent.kill9();
+
+    // Restarted with `block` taken out (an operator's override): the run resumes.
+    let overrides = dir.path().join("overrides");
+    let file = overrides.join("scope/workflows/create.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "steps:\n  - name: block\n    action: skip\n").unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--overrides-path", overrides.to_str().unwrap()]);
+    let agent = AgentProcess::start(dir.path(), &args, &[]);
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+    assert_eq!(run["attempts"], 2);
+    let last = run["steps"].as_array().unwrap().iter().find(|s| s["path"] == "last").unwrap();
+    assert_eq!(
+        last["values"]["SAW_FIRST"], "one",
+        "outputs of steps not run again are restored: {last:#}"
+    );
+    assert_eq!(last["values"]["SAW_SECOND"], "two");
+    assert!(
+        last["identity"].as_str().unwrap().contains(":assumed-role/np-lambda-agent/"),
+        "the role the first attempt switched to is the workflow's again: {last:#}"
+    );
+    // No completed step ran twice: each started once in the journal, and the
+    // journal names the takeover.
+    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let started = |step: &str| events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count();
+    assert_eq!((started("assume"), started("mark"), started("last")), (1, 1, 1), "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("attempt 2: taken over"))),
+        "{events:#?}"
+    );
+    assert_eq!(events.iter().filter(|e| e["event"] == "run_started").count(), 2);
+}
