@@ -51,6 +51,8 @@ struct Inner {
     /// The first reason given; later ones change nothing.
     stop: OnceLock<Stop>,
     woken: Notify,
+    /// Let the running step finish, start no other (an agent shutting down).
+    drain: std::sync::atomic::AtomicBool,
 }
 
 impl Cancel {
@@ -63,6 +65,17 @@ impl Cancel {
         let first = self.0.stop.set(why).is_ok();
         self.0.woken.notify_waiters();
         first
+    }
+
+    /// Lets the running step finish and starts no other: the run ends at the next
+    /// step boundary, to be resumed later (an agent shutting down gracefully).
+    pub fn drain(&self) {
+        self.0.drain.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`Cancel::drain`] was called.
+    pub fn draining(&self) -> bool {
+        self.0.drain.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Why the run was stopped, if it was.

@@ -426,3 +426,64 @@ fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_
     );
     assert_eq!(events.iter().filter(|e| e["event"] == "run_started").count(), 2);
 }
+
+#[test]
+fn sigterm_gives_running_runs_back_and_the_next_start_resumes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = blocking_service(dir.path());
+    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let guests = guest_dir();
+    let cloud = lambda_service().join("examples/cloud-state.json");
+    let base = [
+        "--database",
+        &db,
+        "--service-path",
+        service.to_str().unwrap(),
+        "--plugins",
+        guests.to_str().unwrap(),
+        "--cloud-state",
+        cloud.to_str().unwrap(),
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--grace", "500ms"]);
+    let mut agent = AgentProcess::start(dir.path(), &args, &[]);
+    let notification = json!({"id": "term-1", "notification": {"type": "create", "parameters": {"scope_id": "8"}},
+        "context": {"scope": {"id": 8}}});
+    let id = agent.post("/v1/notifications", &notification.to_string()).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + MINUTE;
+    while agent.get(&format!("/v1/runs/{id}")).json()["steps"].as_array().unwrap().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the run never reached `block`");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // `block` never finishes: the grace runs out, the step is stopped, the run goes
+    // back to the queue, and the agent exits 0.
+    assert_eq!(agent.terminate(Duration::from_secs(30)), Some(0), "{}", agent.log_text());
+    let log = agent.log_text();
+    assert!(log.contains("the shutdown grace ran out"), "{log}");
+
+    let overrides = dir.path().join("overrides");
+    let file = overrides.join("scope/workflows/create.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "steps:\n  - name: block\n    action: skip\n").unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--overrides-path", overrides.to_str().unwrap()]);
+    let agent = AgentProcess::start(dir.path(), &args, &[]);
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+    assert_eq!(run["attempts"], 1, "a run given back is not a failed attempt: {run:#}");
+    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let started = |step: &str| events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count();
+    assert_eq!((started("assume"), started("mark"), started("last")), (1, 1, 1));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("shutdown grace ran out"))),
+        "the journal says why the run stopped: {events:#?}"
+    );
+}

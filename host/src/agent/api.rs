@@ -235,30 +235,38 @@ async fn events(State(api): State<Shared>, Path(id): Path<String>, Query(q): Que
     }
     // Follows the run: what is stored, then what is stored next, until it is over
     // and everything has been sent.
-    let stream = futures_util::stream::unfold((store, id, after, false), |(store, id, after, done)| async move {
-        if done {
-            return None;
-        }
-        let mut after = after;
-        loop {
-            let state = match store.run(&id).await {
-                Ok(Some(r)) => r.state,
-                _ => return None,
-            };
-            let batch = store.journal(&id, after, 500).await.unwrap_or_default();
-            if let Some((last, _)) = batch.last() {
-                after = *last;
-                let events: Vec<Result<SseEvent, std::convert::Infallible>> = batch
-                    .into_iter()
-                    .map(|(seq, e)| Ok(SseEvent::default().id(seq.to_string()).data(e.to_string())))
-                    .collect();
-                return Some((futures_util::stream::iter(events), (store, id, after, false)));
+    let scheduler = api.scheduler.clone();
+    let stream = futures_util::stream::unfold((store, id, after, false), move |(store, id, after, done)| {
+        let scheduler = scheduler.clone();
+        async move {
+            if done {
+                return None;
             }
-            if state.is_final() {
-                let end = SseEvent::default().event("end").data(json!({"state": state}).to_string());
-                return Some((futures_util::stream::iter(vec![Ok(end)]), (store, id, after, true)));
+            let mut after = after;
+            loop {
+                // The agent stopping lets followers go (the run resumes at the next start).
+                if scheduler.draining() {
+                    return None;
+                }
+                let state = match store.run(&id).await {
+                    Ok(Some(r)) => r.state,
+                    _ => return None,
+                };
+                let batch = store.journal(&id, after, 500).await.unwrap_or_default();
+                if let Some((last, _)) = batch.last() {
+                    after = *last;
+                    let events: Vec<Result<SseEvent, std::convert::Infallible>> = batch
+                        .into_iter()
+                        .map(|(seq, e)| Ok(SseEvent::default().id(seq.to_string()).data(e.to_string())))
+                        .collect();
+                    return Some((futures_util::stream::iter(events), (store, id, after, false)));
+                }
+                if state.is_final() {
+                    let end = SseEvent::default().event("end").data(json!({"state": state}).to_string());
+                    return Some((futures_util::stream::iter(vec![Ok(end)]), (store, id, after, true)));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
     Sse::new(futures_util::StreamExt::flatten(stream))

@@ -222,6 +222,9 @@ pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> O
     let journal = Arc::new(Journal::to_sink(writer.sink(), redactor.clone(), Keep::Nothing));
     let settings = shared.settings();
     let ending = run(&shared, &settings, &claimed, cancel, &redactor, &journal).await;
+    if ending.state == RunState::Queued {
+        return release(&shared, &id, ending.reason.as_deref().unwrap_or_default(), &journal, &writer).await;
+    }
     journal.record(Event::RunFinished {
         outcome: ending.state.as_str().into(),
         duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -242,6 +245,26 @@ pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> O
         }
         Err(e) => {
             tracing::error!(run = %id, error = %e, "could not record the end of the run; it resumes when the store is back");
+            None
+        }
+    }
+}
+
+/// Gives a run the agent's shutdown stopped back to the queue: the steps it
+/// completed are stored, the next start resumes it after them.
+async fn release(shared: &Shared, id: &str, why: &str, journal: &Journal, writer: &JournalWriter) -> Option<RunState> {
+    journal.record(Event::Log {
+        step: "(agent)".into(),
+        level: "warn".into(),
+        message: format!("{why}: the run goes back to the queue and resumes after its completed steps at the next start"),
+    });
+    journal.flush();
+    let _ = writer.stored().await;
+    match shared.store.release(&shared.owner, &[id.to_owned()]).await {
+        Ok(_) => Some(RunState::Queued),
+        Err(e) => {
+            // Its lease expires instead, and the next start takes it over.
+            tracing::error!(run = %id, error = %e, "could not give the run back; it resumes when its lease expires");
             None
         }
     }
@@ -396,13 +419,21 @@ async fn run(
         Err(e) => tracing::error!(run = %claimed.id, error = %e, "the step recorder stopped"),
     }
     match report.stopped {
+        // Only the agent's own shutdown stops a run this way (its grace ran out).
+        Some(why @ (Stop::Terminate | Stop::Interrupt)) => Ending {
+            state: RunState::Queued,
+            reason: Some(format!(
+                "the agent's shutdown grace ran out: the running step was {} at its next host call",
+                why.describe()
+            )),
+        },
         Some(Stop::Cancel) => Ending {
             state: RunState::Cancelled,
             reason: Some("cancelled on request: the running step stopped at its next host call".into()),
         },
-        Some(why) => Ending {
-            state: RunState::Interrupted,
-            reason: Some(format!("the agent was {} before the run ended", why.describe())),
+        None if report.drained => Ending {
+            state: RunState::Queued,
+            reason: Some("the agent is shutting down: it stopped the run between two steps".into()),
         },
         None if report.succeeded => Ending {
             state: RunState::Succeeded,

@@ -87,11 +87,47 @@ impl Scheduler {
         tokio::spawn(async move { me.heartbeat_loop().await });
     }
 
-    /// Stops claiming work; returns the stop switches of the runs in hand.
-    pub fn drain(&self) -> Vec<(String, Cancel)> {
+    /// Whether the agent is shutting down.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Shuts down: no new work; each run in hand finishes its running step and goes
+    /// back to the queue; after `grace` (or when `hurry` resolves: a second signal)
+    /// the steps still running are stopped at their next host call and those runs
+    /// go back too. Returns once no run is in hand (or a last few seconds passed).
+    pub async fn shutdown(&self, grace: Duration, hurry: impl std::future::Future<Output = ()>) {
         self.draining.store(true, Ordering::SeqCst);
         self.wake.notify_one();
-        self.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        let in_hand: Vec<Cancel> = self.lock().values().cloned().collect();
+        tracing::warn!(runs = in_hand.len(), grace = ?grace, "shutting down: no new work; running steps may finish");
+        for cancel in &in_hand {
+            cancel.drain();
+        }
+        let all_done = async {
+            while self.in_hand() > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            _ = all_done => return,
+            _ = tokio::time::sleep(grace) => tracing::warn!("the shutdown grace ran out: stopping the running steps"),
+            _ = hurry => tracing::warn!("a second signal: stopping the running steps"),
+        }
+        for cancel in self.lock().values() {
+            cancel.stop(Stop::Terminate);
+        }
+        let stopped = async {
+            while self.in_hand() > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(5), stopped).await.is_err() {
+            tracing::error!(
+                runs = self.in_hand(),
+                "runs still in hand at exit: their leases expire and the next start resumes them"
+            );
+        }
     }
 
     async fn claim_loop(self: Arc<Self>) {
@@ -134,8 +170,8 @@ impl Scheduler {
                 Some(state) => tracing::info!(run = %id, state = state.as_str(), "run ended"),
                 None => tracing::warn!(run = %id, "run given up (taken over, or its end could not be stored)"),
             }
-            if ended == Some(RunState::Interrupted) && me.draining.load(Ordering::SeqCst) {
-                tracing::warn!(run = %id, "interrupted by the agent's shutdown");
+            if ended == Some(RunState::Queued) {
+                tracing::warn!(run = %id, "given back to the queue by the shutdown");
             }
             me.wake.notify_one();
         });

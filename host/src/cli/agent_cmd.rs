@@ -97,6 +97,10 @@ pub(crate) struct AgentArgs {
     /// (or this one, restarted) may take it over.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     lease: Duration,
+    /// On SIGTERM or SIGINT: how long running steps may take to finish before they
+    /// are stopped (their runs resume at the next start either way).
+    #[arg(long, value_name = "DURATION", default_value = "25s", value_parser = humantime::parse_duration)]
+    grace: Duration,
     /// The largest notification accepted (413 beyond it).
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = super::exit::parse_memory)]
     max_body: usize,
@@ -237,18 +241,25 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
     warm_up(&runtime, &service, &args.plugins, &args.values, api.clone());
     scheduler.start();
     let app = router(api).into_make_service_with_connect_info::<SocketAddr>();
-    let shutdown = {
-        let scheduler = scheduler.clone();
-        async move {
-            wait_for_stop().await;
-            let in_hand = scheduler.drain();
-            tracing::warn!(runs = in_hand.len(), "stopping: no new work is taken");
-        }
-    };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| super::exit::environment(format!("serving the API: {e}")))?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    wait_for_stop().await;
+    // The API stops taking requests (followers of a run's events are let go) while
+    // the runs in hand finish their steps.
+    let _ = stopping.send(());
+    scheduler.shutdown(args.grace, wait_for_stop()).await;
+    match tokio::time::timeout(Duration::from_secs(5), serving).await {
+        Ok(Ok(Err(e))) => return Err(super::exit::environment(format!("serving the API: {e}"))),
+        Ok(_) => {}
+        Err(_) => tracing::warn!("connections still open at exit were closed"),
+    }
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

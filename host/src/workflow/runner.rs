@@ -89,6 +89,10 @@ pub struct RunReport {
     /// Stopped from outside (Ctrl-C, SIGTERM, a cancel): why.
     #[serde(skip)]
     pub stopped: Option<crate::cancel::Stop>,
+    /// Ended at a step boundary because the agent is shutting down
+    /// ([`crate::cancel::Cancel::drain`]): to be resumed.
+    #[serde(skip)]
+    pub drained: bool,
 }
 
 impl RunReport {
@@ -207,6 +211,7 @@ impl Runner {
                 variables: vars,
                 refused,
                 stopped: None,
+                drained: false,
             };
         }
         let mut ctx = Ctx {
@@ -229,6 +234,7 @@ impl Runner {
             variables: vars,
             refused: Vec::new(),
             stopped: self.env.cancel().stopped(),
+            drained: !ok && self.env.cancel().draining(),
         }
     }
 
@@ -264,6 +270,17 @@ impl Runner {
                         let mut record = skipped_record(skipped, prefix);
                         record.warnings.push(format!("not run: the run was {}", why.describe()));
                         self.progress.step_finished(&record);
+                        ctx.records.push(record);
+                    }
+                    return false;
+                }
+                if self.env.cancel().draining() {
+                    for skipped in &steps[i..] {
+                        let mut record = skipped_record(skipped, prefix);
+                        record
+                            .warnings
+                            .push("not run yet: the agent is shutting down; the run resumes here".into());
+                        // Not reported: the step is still to run.
                         ctx.records.push(record);
                     }
                     return false;
