@@ -182,7 +182,7 @@ impl Runner {
     /// records say so. From the first step that does not match (or was not
     /// completed, or had a secret output, or is wrapped by `pre`/`post`) on,
     /// everything runs: every built-in step is idempotent, and so must a third
-    /// party's be (docs/plugin-contract.md).
+    /// party's be (docs/scope-lifecycle.md, "The contract for third-party steps").
     pub async fn run_resuming(&self, wf: &LoadedWorkflow, vars: BTreeMap<String, String>, completed: Vec<Completed>) -> RunReport {
         self.run_with(wf, vars, None, completed).await
     }
