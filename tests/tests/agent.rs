@@ -487,3 +487,67 @@ fn sigterm_gives_running_runs_back_and_the_next_start_resumes_them() {
         "the journal says why the run stopped: {events:#?}"
     );
 }
+
+#[test]
+fn a_changed_policy_or_token_file_is_reloaded_without_a_restart_and_a_broken_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, r#"{"allow": [{"action": "sts:*", "resource": "*"}]}"#).unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, scope_host::agent::auth::hash_of("first")).unwrap();
+    let agent = lambda_agent(
+        dir.path(),
+        &["--policy", policy.to_str().unwrap(), "--tokens", tokens.to_str().unwrap()],
+    );
+    let post = |token: &str, id: &str| {
+        agent.request(
+            "POST",
+            "/v1/notifications",
+            &[("Authorization", &format!("Bearer {token}"))],
+            &initial_for(11, id),
+        )
+    };
+    let get = |path: &str| agent.request("GET", path, &[("Authorization", "Bearer first")], "").json();
+    let wait = |id: &str| {
+        let deadline = std::time::Instant::now() + MINUTE;
+        loop {
+            let run = get(&format!("/v1/runs/{id}"));
+            if !["queued", "running"].contains(&run["state"].as_str().unwrap()) {
+                return run;
+            }
+            assert!(std::time::Instant::now() < deadline, "{run:#}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let first = post("first", "r-1").json()["run_id"].as_str().unwrap().to_owned();
+    let run = wait(&first);
+    assert_eq!(run["state"], "failed");
+    assert!(run["reason"].as_str().unwrap().contains("did not start"), "{run:#}");
+
+    // Broken: refused, the policy in force stays (and says why in the log).
+    std::fs::write(&policy, "{\"allow\": [").unwrap();
+    let deadline = std::time::Instant::now() + MINUTE;
+    while !agent.log_text().contains("reload refused") {
+        assert!(std::time::Instant::now() < deadline, "{}", agent.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Fixed, and a second token: both in force for what comes next.
+    std::fs::write(&policy, r#"{"allow": [{"action": "*", "resource": "*"}]}"#).unwrap();
+    std::fs::write(
+        &tokens,
+        format!(
+            "{}\n{}\n",
+            scope_host::agent::auth::hash_of("first"),
+            scope_host::agent::auth::hash_of("second")
+        ),
+    )
+    .unwrap();
+    while !agent.log_text().contains("configuration reloaded") {
+        assert!(std::time::Instant::now() < deadline, "{}", agent.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let answer = post("second", "r-2");
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let run = wait(answer.json()["run_id"].as_str().unwrap());
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+}

@@ -144,36 +144,11 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
             service.display()
         );
     }
-    let providers = match &args.providers {
-        Some(p) => ProviderStore::load(p)?,
-        None => ProviderStore::default(),
-    };
-    let vars = parse_vars(&args.vars)?;
-    let policy = super::load_policy(args.policy.as_deref(), &args.grants)?;
-    let grants_declared = args.policy.is_none() && args.grants.is_empty();
-    if grants_declared && args.cloud == "aws" && !args.grant_declared {
-        bail!("against AWS an operator policy is required: pass --policy FILE or --grant ACTION[=RESOURCE], or --grant-declared");
-    }
     if args.endpoint_url.is_some() && args.cloud != "aws" {
         bail!("--endpoint-url is for --cloud aws (the simulated cloud needs no endpoint)");
     }
-    let settings = Settings {
-        service: service.clone(),
-        overrides: args.overrides_path.clone(),
-        values: args.values.clone(),
-        plugins: args.plugins.clone(),
-        policy,
-        policy_note: grants_declared.then(|| "operator policy: none given; every plugin is granted what its manifest declares".to_owned()),
-        providers: providers.clone(),
-        region: args.region.clone(),
-        limits: Limits {
-            deadline: args.timeout,
-            memory_bytes: args.memory,
-            ..Limits::default()
-        },
-        vars: vars.clone(),
-        np: (args.platform.as_deref() == Some("np")).then(|| args.np.clone()),
-    };
+    let settings = settings_from(&args, &service)?;
+    let (providers, vars) = (settings.providers.clone(), settings.vars.clone());
     let store = store::open(&args.database).await.map_err(|e| match e {
         store::StoreError::Schema(_) => anyhow::anyhow!(e),
         other => super::exit::environment(other.to_string()),
@@ -240,6 +215,8 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
     errln!("scope-host agent listening on http://{bound} as {}", shared.owner);
     warm_up(&runtime, &service, &args.plugins, &args.values, api.clone());
     scheduler.start();
+    let grace = args.grace;
+    reload_on_change(Arc::new(args), service.clone(), shared.clone(), api.clone());
     let app = router(api).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
@@ -253,7 +230,7 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
     // The API stops taking requests (followers of a run's events are let go) while
     // the runs in hand finish their steps.
     let _ = stopping.send(());
-    scheduler.shutdown(args.grace, wait_for_stop()).await;
+    scheduler.shutdown(grace, wait_for_stop()).await;
     match tokio::time::timeout(Duration::from_secs(5), serving).await {
         Ok(Ok(Err(e))) => return Err(super::exit::environment(format!("serving the API: {e}"))),
         Ok(_) => {}
@@ -261,6 +238,94 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a run is made of, from the command line and the files it names: read at
+/// start and again on reload (SIGHUP, or a named file changed).
+fn settings_from(args: &AgentArgs, service: &Path) -> Result<Settings> {
+    let providers = match &args.providers {
+        Some(p) => ProviderStore::load(p)?,
+        None => ProviderStore::default(),
+    };
+    let vars = parse_vars(&args.vars)?;
+    let policy = super::load_policy(args.policy.as_deref(), &args.grants)?;
+    let grants_declared = args.policy.is_none() && args.grants.is_empty();
+    if grants_declared && args.cloud == "aws" && !args.grant_declared {
+        bail!("against AWS an operator policy is required: pass --policy FILE or --grant ACTION[=RESOURCE], or --grant-declared");
+    }
+    Ok(Settings {
+        service: service.to_path_buf(),
+        overrides: args.overrides_path.clone(),
+        values: args.values.clone(),
+        plugins: args.plugins.clone(),
+        policy,
+        policy_note: grants_declared.then(|| "operator policy: none given; every plugin is granted what its manifest declares".to_owned()),
+        providers,
+        region: args.region.clone(),
+        limits: Limits {
+            deadline: args.timeout,
+            memory_bytes: args.memory,
+            ..Limits::default()
+        },
+        vars,
+        np: (args.platform.as_deref() == Some("np")).then(|| args.np.clone()),
+    })
+}
+
+/// The files whose change reloads the configuration, and their stamps.
+fn watched(args: &AgentArgs) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
+    [args.policy.as_ref(), args.tokens.as_ref(), args.providers.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|p| (p.clone(), std::fs::metadata(p).and_then(|m| m.modified()).ok()))
+        .collect()
+}
+
+/// Reloads the policy, the provider data and the token hashes on SIGHUP or when
+/// one of their files changes (workflows, overrides, values and plugins are read
+/// by every run already). A configuration that does not load is refused, logged
+/// with why, and the one in force stays.
+fn reload_on_change(args: Arc<AgentArgs>, service: PathBuf, shared: Arc<Shared>, api: Arc<Api>) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hup = signal(SignalKind::hangup()).ok();
+        let mut stamps = watched(&args);
+        loop {
+            let why = tokio::select! {
+                _ = async {
+                    match hup.as_mut() {
+                        Some(h) => { h.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => "SIGHUP",
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {
+                    let now = watched(&args);
+                    if now == stamps {
+                        continue;
+                    }
+                    stamps = now;
+                    "a configuration file changed"
+                }
+            };
+            let loaded = settings_from(&args, &service).and_then(|s| Ok((s, load_tokens(args.tokens.as_deref())?)));
+            match loaded {
+                Ok((_, tokens)) if tokens.is_empty() && !args.listen.ip().is_loopback() => {
+                    tracing::error!(
+                        reason = why,
+                        "reload refused: no API tokens left, and --listen is not loopback; the configuration in force stays"
+                    );
+                }
+                Ok((settings, tokens)) => {
+                    shared.replace_settings(settings);
+                    *api.tokens.write().unwrap_or_else(|e| e.into_inner()) = tokens;
+                    tracing::info!(reason = why, "configuration reloaded: runs starting from now use it");
+                }
+                Err(e) => {
+                    tracing::error!(reason = why, error = %format!("{e:#}"), "reload refused: the configuration in force stays");
+                }
+            }
+        }
+    });
 }
 
 /// The database URL without a password.
