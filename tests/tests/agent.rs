@@ -551,3 +551,99 @@ fn a_changed_policy_or_token_file_is_reloaded_without_a_restart_and_a_broken_one
     let run = wait(answer.json()["run_id"].as_str().unwrap());
     assert_eq!(run["state"], "succeeded", "{run:#}");
 }
+
+/// The families and samples of an OpenMetrics text, as Prometheus's reference
+/// client (prometheus-client, PyPI) parses it: `[{name, type, samples: [{name,
+/// labels, value}]}]`. A text it cannot parse fails the test with its error.
+fn parse_openmetrics(text: &str) -> Vec<Value> {
+    let python = scope_host_tests::target_dir().join("metrics-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: scripts/linters installs it (scripts/test runs it)",
+        python.display()
+    );
+    let script = r#"
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = []
+for f in text_string_to_metric_families(sys.stdin.read()):
+    out.append({"name": f.name, "type": f.type,
+                "samples": [{"name": s.name, "labels": s.labels, "value": s.value} for s in f.samples]})
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the parser refused /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn metrics_count_runs_calls_steps_notifications_and_sessions_in_a_format_prometheus_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = lambda_agent(dir.path(), &[]);
+    let id = agent.post("/v1/notifications", &initial_for(11, "m-1")).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(agent.wait_run(&id, MINUTE)["state"], "succeeded");
+    agent.post("/v1/notifications", &initial_for(11, "m-1"));
+    agent.post("/v1/notifications", "{");
+    let answer = agent.get("/metrics");
+    assert_eq!(answer.status, 200);
+    assert!(answer.header("content-type").unwrap().starts_with("application/openmetrics-text"));
+    let families = parse_openmetrics(&answer.body);
+    let sample = |family: &str, suffix: &str, labels: &[(&str, &str)]| -> f64 {
+        let f = families
+            .iter()
+            .find(|f| f["name"] == family)
+            .unwrap_or_else(|| panic!("no family {family} in:\n{}", answer.body));
+        f["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["name"] == format!("{family}{suffix}"))
+            .find(|s| labels.iter().all(|(k, v)| s["labels"][*k] == *v))
+            .map(|s| s["value"].as_f64().unwrap())
+            .unwrap_or_else(|| panic!("no {family}{suffix} {labels:?} in:\n{}", answer.body))
+    };
+    assert_eq!(
+        sample(
+            "scope_host_runs",
+            "_total",
+            &[("workflow", "deployment/initial"), ("outcome", "succeeded")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample("scope_host_run_duration_seconds", "_count", &[("workflow", "deployment/initial")]),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            "scope_host_cloud_calls",
+            "_total",
+            &[("service", "lambda"), ("operation", "PublishVersion"), ("outcome", "ok")]
+        ),
+        1.0
+    );
+    assert!(sample("scope_host_cloud_call_duration_seconds", "_count", &[("service", "lambda")]) >= 3.0);
+    assert!(sample("scope_host_step_duration_seconds", "_count", &[("plugin", "publish-version")]) >= 1.0);
+    for (answer, n) in [("accepted", 1.0), ("duplicate", 1.0), ("refused", 1.0)] {
+        assert_eq!(sample("scope_host_notifications", "_total", &[("answer", answer)]), n, "{answer}");
+    }
+    assert_eq!(sample("scope_host_queue_depth", "", &[]), 0.0);
+    // Each step after assume_role opened its own session of the role.
+    assert!(sample("scope_host_role_sessions", "_total", &[("result", "miss")]) >= 5.0);
+}

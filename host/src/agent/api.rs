@@ -65,6 +65,7 @@ pub fn router(api: Shared) -> Router {
         .merge(v1)
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(api)
 }
@@ -111,6 +112,7 @@ async fn authenticate(State(api): State<Shared>, request: Request, next: Next) -
         presented = given.is_some(),
         "refused: no valid bearer token"
     );
+    api.scheduler.shared().metrics.notification("unauthorized");
     let mut r = error(
         StatusCode::UNAUTHORIZED,
         "a valid bearer token is required (Authorization: Bearer <token>)",
@@ -120,7 +122,9 @@ async fn authenticate(State(api): State<Shared>, request: Request, next: Next) -
 }
 
 async fn notify(State(api): State<Shared>, body: Bytes) -> Response {
+    let metrics = api.scheduler.shared().metrics.clone();
     let Ok(text) = std::str::from_utf8(&body) else {
+        metrics.notification("refused");
         return error(
             StatusCode::BAD_REQUEST,
             "the request body is not UTF-8 text (expected the notification's JSON)",
@@ -128,14 +132,21 @@ async fn notify(State(api): State<Shared>, body: Bytes) -> Response {
     };
     let doc = match dispatch::parse(text, "the request body") {
         Ok(doc) => doc,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        Err(e) => {
+            metrics.notification("refused");
+            return error(StatusCode::BAD_REQUEST, e);
+        }
     };
     let settings = api.scheduler.shared().settings();
     let routed = match dispatch::dispatch(&doc, &settings.service, &settings.overrides) {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body: {e}")),
+        Err(e) => {
+            metrics.notification("refused");
+            return error(StatusCode::BAD_REQUEST, format!("the request body: {e}"));
+        }
     };
     if routed.context.is_none() {
+        metrics.notification("refused");
         return error(
             StatusCode::BAD_REQUEST,
             "no built context: put a `context` member in the notification (building it from the platform's API is not supported yet)",
@@ -152,12 +163,23 @@ async fn notify(State(api): State<Shared>, body: Bytes) -> Response {
     };
     match api.scheduler.shared().store.submit(run).await {
         Ok(Submitted::Created(id)) => {
+            metrics.notification("accepted");
             api.scheduler.wake();
             tracing::info!(run = %id, family = routed.family.folder(), workflow = %routed.name, "notification accepted");
             (StatusCode::ACCEPTED, Json(json!({"run_id": id, "state": "queued"}))).into_response()
         }
-        Ok(Submitted::Existing(id)) => (StatusCode::OK, Json(json!({"run_id": id, "duplicate": true}))).into_response(),
-        Err(e) => store_error(e),
+        Ok(Submitted::Existing(id)) => {
+            metrics.notification("duplicate");
+            (StatusCode::OK, Json(json!({"run_id": id, "duplicate": true}))).into_response()
+        }
+        Err(e) => {
+            metrics.notification(if matches!(e, StoreError::QueueFull { .. }) {
+                "queue_full"
+            } else {
+                "store_unavailable"
+            });
+            store_error(e)
+        }
     }
 }
 
@@ -293,6 +315,22 @@ async fn cancel(State(api): State<Shared>, Path(id): Path<String>) -> Response {
         Ok(CancelAnswer::NotFound) => error(StatusCode::NOT_FOUND, format!("no run `{id}`")),
         Err(e) => store_error(e),
     }
+}
+
+async fn metrics(State(api): State<Shared>) -> Response {
+    let shared = api.scheduler.shared();
+    let queued = shared.store.queued().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "metrics: the queue depth could not be read");
+        0
+    });
+    let body = shared
+        .metrics
+        .render(queued, api.scheduler.in_hand(), shared.sessions.cache_counts());
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 async fn ready(State(api): State<Shared>) -> Response {

@@ -53,14 +53,18 @@ struct JournalWriter {
 }
 
 impl JournalWriter {
-    fn start(store: Arc<dyn Store>, run: String) -> JournalWriter {
+    fn start(store: Arc<dyn Store>, run: String, metrics: Arc<super::metrics::Metrics>) -> JournalWriter {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let errors = Arc::new(Mutex::new(None));
         let first_error = errors.clone();
         tokio::spawn(async move {
+            let mut plugins = std::collections::HashMap::new();
             while let Some(batch) = rx.recv().await {
                 match batch {
                     JournalBatch::Entries(entries) => {
+                        for entry in &entries {
+                            metrics.observe(entry, &mut plugins);
+                        }
                         if let Err(e) = store.append_journal(&run, &entries).await {
                             first_error
                                 .lock()
@@ -200,6 +204,15 @@ struct Ending {
     reason: Option<String>,
 }
 
+/// `family/workflow` of a stored notification, for the metrics.
+fn workflow_label(notification: &str) -> String {
+    dispatch::parse(notification, "")
+        .ok()
+        .and_then(|doc| crate::workflow::routing::route(&doc).ok())
+        .map(|r| format!("{}/{}", r.family.folder(), r.workflow))
+        .unwrap_or_else(|| "-".into())
+}
+
 /// Runs `claimed` to its end and records the end; returns the state it ended in
 /// (None when the run was lost to another owner).
 pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> Option<RunState> {
@@ -218,7 +231,7 @@ pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> O
     }
     let started = Instant::now();
     let redactor = Redactor::new();
-    let writer = JournalWriter::start(store.clone(), id.clone());
+    let writer = JournalWriter::start(store.clone(), id.clone(), shared.metrics.clone());
     let journal = Arc::new(Journal::to_sink(writer.sink(), redactor.clone(), Keep::Nothing));
     let settings = shared.settings();
     let ending = run(&shared, &settings, &claimed, cancel, &redactor, &journal).await;
@@ -236,6 +249,11 @@ pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> O
     if let Some(e) = writer.stored().await {
         tracing::error!(run = %id, error = %e, "the journal could not be stored completely");
     }
+    shared.metrics.run_ended(
+        &workflow_label(&claimed.notification),
+        ending.state.as_str(),
+        started.elapsed().as_secs_f64(),
+    );
     let reason = ending.reason.map(|r| redactor.redact(&r));
     match store.finish(&shared.owner, &id, ending.state, reason.as_deref()).await {
         Ok(()) => Some(ending.state),

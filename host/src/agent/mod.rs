@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod executor;
+pub mod metrics;
 pub mod scheduler;
 pub mod store;
 
@@ -75,6 +76,7 @@ pub struct Shared {
     pub owner: String,
     pub lease: Duration,
     pub max_attempts: u32,
+    pub metrics: Arc<metrics::Metrics>,
     settings: RwLock<Arc<Settings>>,
 }
 
@@ -97,6 +99,7 @@ impl Shared {
             owner: owner_name(),
             lease,
             max_attempts,
+            metrics: Arc::new(metrics::Metrics::new()),
             settings: RwLock::new(Arc::new(settings)),
         }
     }

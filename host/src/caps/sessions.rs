@@ -51,6 +51,9 @@ pub struct SessionKey {
 pub struct Sessions {
     assumed: Mutex<HashMap<String, AssumedRole>>,
     open: Mutex<HashMap<SessionKey, Identity>>,
+    /// Sessions reused from the cache, and looked for in vain (an agent's metrics).
+    hits: std::sync::atomic::AtomicU64,
+    misses: std::sync::atomic::AtomicU64,
 }
 
 impl Sessions {
@@ -66,10 +69,21 @@ impl Sessions {
 
     /// A cached session that stays valid until `needed_until` (cloud clock).
     pub fn reuse(&self, key: &SessionKey, needed_until: u64) -> Option<Identity> {
-        lock(&self.open)
+        let found = lock(&self.open)
             .get(key)
             .filter(|s| s.expires_at.is_none_or(|e| e >= needed_until))
-            .cloned()
+            .cloned();
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        found
+    }
+
+    /// How many lookups found a session to reuse, and how many did not.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(std::sync::atomic::Ordering::Relaxed),
+            self.misses.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Caches a session; expired ones are dropped on the way.
