@@ -17,6 +17,7 @@ use wasmtime::component::{Instance, ResourceTable};
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 /// What to run.
+#[derive(Clone)]
 pub struct StepRequest {
     /// The step's name in the workflow (the plugin name for `step run`).
     pub name: String,
@@ -78,6 +79,10 @@ impl FailureKind {
 pub struct StepFailure {
     pub kind: FailureKind,
     pub message: String,
+    /// The step failed on a cloud error AWS's SDKs retry (throttling, a server
+    /// error): running it again later may succeed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retryable: bool,
 }
 
 /// One output, as the step returned it. Print it through the redactor.
@@ -303,6 +308,7 @@ async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepar
         Some(StepFailure {
             kind,
             message: redactor.redact(&message),
+            retryable: false,
         })
     };
     match returned {
@@ -323,8 +329,12 @@ async fn run_in_span(env: Arc<RunEnv>, req: StepRequest, prepared: Option<Prepar
             report.failure = Some(classify_trap(&trap, state.memory.hit, &err, &req.limits, redactor));
         }
         Ok(Ok(Returned::Step(Err(e)))) | Ok(Ok(Returned::Check(Err(e)))) => {
+            let retryable = matches!(&e, StepError::Cloud(c) if c.retryable);
             let (kind, message) = describe_step_error(e);
             report.failure = fail(kind, message);
+            if let Some(f) = report.failure.as_mut() {
+                f.retryable = retryable;
+            }
         }
         Ok(Ok(Returned::Step(Ok(outputs)))) => match check_outputs(&outputs, &plugin, &req.limits) {
             Ok(()) => {
@@ -485,6 +495,7 @@ fn classify_trap(
     StepFailure {
         kind,
         message: redactor.redact(&message),
+        retryable: false,
     }
 }
 

@@ -163,6 +163,7 @@ fn workflow(c: &mut Criterion) {
                     limits: Limits::default(),
                     progress: Arc::new(scope_host::workflow::runner::Quiet),
                     context: "{}".into(),
+                    retry: None,
                 };
                 let report = rt.block_on(runner.run(&loaded, loaded.variables.clone()));
                 assert!(report.succeeded);

@@ -302,6 +302,7 @@ pub async fn run_workflow(files: &[(&str, &str)], overrides: &[&str], vars: Vec<
         limits: Limits::default(),
         progress: Arc::new(scope_host::workflow::runner::Quiet),
         context: "{}".into(),
+        retry: None,
     };
     let mut start = loaded.variables.clone();
     start.extend(vars.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));

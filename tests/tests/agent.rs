@@ -29,9 +29,10 @@ fn lambda_agent(dir: &Path, extra: &[&str]) -> AgentProcess {
         service.to_str().unwrap(),
         "--providers",
         providers.to_str().unwrap(),
-        "--cloud-state",
-        cloud.to_str().unwrap(),
     ];
+    if !extra.contains(&"--cloud-state") {
+        args.extend(["--cloud-state", cloud.to_str().unwrap()]);
+    }
     args.extend_from_slice(extra);
     AgentProcess::start(dir, &args, &[])
 }
@@ -646,4 +647,84 @@ fn metrics_count_runs_calls_steps_notifications_and_sessions_in_a_format_prometh
     assert_eq!(sample("scope_host_queue_depth", "", &[]), 0.0);
     // Each step after assume_role opened its own session of the role.
     assert!(sample("scope_host_role_sessions", "_total", &[("result", "miss")]) >= 5.0);
+}
+
+/// The example cloud with `faults` scripted, written into `dir`.
+fn cloud_with_faults(dir: &Path, faults: Value) -> PathBuf {
+    let mut cloud: Value = serde_json::from_str(&example("cloud-state.json")).unwrap();
+    cloud["faults"] = faults;
+    let path = dir.join("faulty-cloud.json");
+    std::fs::write(&path, cloud.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_step_throttled_runs_again_with_backoff_within_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = cloud_with_faults(
+        dir.path(),
+        json!([{"operation": "PublishVersion", "code": "TooManyRequestsException", "times": 2}]),
+    );
+    let agent = lambda_agent(dir.path(), &["--cloud-state", cloud.to_str().unwrap()]);
+    let id = agent.post("/v1/notifications", &initial_for(11, "t-1")).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let publishes: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "call" && e["operation"] == "PublishVersion")
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(publishes, ["cloud_error", "cloud_error", "ok"], "{events:#?}");
+    let retries = events
+        .iter()
+        .filter(|e| e["message"].as_str().is_some_and(|m| m.contains("running it again in")))
+        .count();
+    assert_eq!(retries, 2);
+    // The first call throttled was the step's only try each time: no other step ran twice.
+    let started = events
+        .iter()
+        .filter(|e| e["event"] == "step_started" && e["step"] == "update_alias")
+        .count();
+    assert_eq!(started, 1);
+
+    // Throttled for good: retried only within the step's deadline, then failed.
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = cloud_with_faults(
+        dir.path(),
+        json!([{"operation": "PublishVersion", "code": "ThrottlingException", "times": 100000}]),
+    );
+    let agent = lambda_agent(dir.path(), &["--cloud-state", cloud.to_str().unwrap(), "--timeout", "2s"]);
+    let id = agent.post("/v1/notifications", &initial_for(11, "t-2")).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "failed", "{run:#}");
+    assert!(run["reason"].as_str().unwrap().contains("ThrottlingException"), "{run:#}");
+    let publish = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == "publish_version")
+        .unwrap();
+    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let tries = events
+        .iter()
+        .filter(|e| e["event"] == "step_started" && e["step"] == "publish_version")
+        .count();
+    assert!(tries >= 2, "it was tried again: {tries}");
+    assert!(
+        publish["failure"]["message"].as_str().unwrap().contains("ThrottlingException"),
+        "it ends on the cloud's error, not a timeout: {publish:#}"
+    );
 }

@@ -291,6 +291,7 @@ async fn compiling_a_plugin_does_not_stall_the_async_runtime() {
         limits: scope_host::limits::Limits::default(),
         progress: Arc::new(scope_host::workflow::runner::Quiet),
         context: "{}".into(),
+        retry: None,
     };
     let ticks = Arc::new(AtomicU32::new(0));
     let ticking = ticks.clone();

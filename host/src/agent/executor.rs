@@ -421,6 +421,7 @@ async fn run(
         limits: settings.limits.clone(),
         progress: progress.clone(),
         context: context.to_string().into(),
+        retry: Some(crate::workflow::runner::Retry::default()),
     };
     let mut vars = loaded.variables.clone();
     vars.extend(settings.vars.clone());

@@ -256,6 +256,7 @@ async fn execute(
         limits: session.limits.clone(),
         progress,
         context: session.context.clone(),
+        retry: None,
     };
     let first = session.first.take();
     let report = runner.run_from(loaded, vars, first).await;

@@ -129,6 +129,7 @@ pub async fn run(p: Prepared, runtime: &Arc<Runtime>, limits: &Limits) -> Result
                 limits: limits.clone(),
                 progress: Arc::new(Quiet),
                 context,
+                retry: None,
             };
             let mut start = loaded.variables.clone();
             start.extend(vars);

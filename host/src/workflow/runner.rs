@@ -115,6 +115,24 @@ impl Progress for Quiet {
     fn step_finished(&self, _: &StepRecord) {}
 }
 
+/// Running a step again when it failed on a retryable cloud error (throttling, a
+/// server error): waits grow from `first`, doubling, up to `max`, each drawn at
+/// random below its bound (full jitter), all within the step's deadline.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            first: Duration::from_millis(200),
+            max: Duration::from_secs(20),
+        }
+    }
+}
+
 /// Everything a run needs besides the workflow.
 pub struct Runner {
     pub runtime: Arc<Runtime>,
@@ -124,6 +142,9 @@ pub struct Runner {
     pub progress: Arc<dyn Progress>,
     /// The built context, JSON text.
     pub context: Arc<str>,
+    /// Steps that fail on a retryable cloud error run again (the agent); None:
+    /// they fail (the CLI, where the SDK's own retries of each call are enough).
+    pub retry: Option<Retry>,
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -313,6 +334,28 @@ impl Runner {
         })
     }
 
+    /// How long to wait before running a step again that failed on a retryable
+    /// cloud error after `attempts` tries begun at `started`: exponential backoff
+    /// with full jitter, only while the wait leaves time within the step's deadline;
+    /// None when it is not run again (no retry policy, another kind of failure, the
+    /// run stopped or draining, no time left).
+    fn retry_after(&self, report: &crate::step::StepReport, attempts: u32, started: Instant) -> Option<Duration> {
+        let retry = self.retry?;
+        if !report.failure.as_ref().is_some_and(|f| f.retryable) || self.env.cancel().stopped().is_some() || self.env.cancel().draining() {
+            return None;
+        }
+        let ceiling = retry
+            .first
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(16))
+            .min(retry.max);
+        let mut random = [0u8; 4];
+        let _ = getrandom::getrandom(&mut random);
+        let wait = ceiling.mul_f64(f64::from(u32::from_le_bytes(random)) / f64::from(u32::MAX));
+        // What the next try needs at least: the wait, and a tick to run in.
+        let needed = started.elapsed() + wait + crate::engine::EPOCH_TICK;
+        (needed < self.limits.deadline).then_some(wait)
+    }
+
     /// Whether `step` (top level) is the next one an earlier attempt completed: then
     /// its outputs are restored and its record added, and it does not run. The
     /// first step that is not ends resuming.
@@ -492,7 +535,30 @@ impl Runner {
             context: self.context.clone(),
             limits: self.limits.clone(),
         };
-        let (report, spent) = run_prepared(self.env.clone(), request, prepared).await;
+        let started = Instant::now();
+        let (mut report, mut spent) = run_prepared(self.env.clone(), request.clone(), prepared).await;
+        let mut attempt = 1;
+        while let Some(wait) = self.retry_after(&report, attempt, started) {
+            let why = report.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
+            self.env.journal().record(Event::Log {
+                step: step.name.clone(),
+                level: "warn".into(),
+                message: format!(
+                    "failed on a retryable cloud error ({why}): running it again in {} (attempt {}), within its deadline",
+                    crate::step::human(wait),
+                    attempt + 1
+                ),
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.env.cancel().wait() => break,
+            }
+            drop(spent);
+            let mut again = request.clone();
+            again.limits.deadline = self.limits.deadline.saturating_sub(started.elapsed());
+            (report, spent) = run_prepared(self.env.clone(), again, None).await;
+            attempt += 1;
+        }
         ctx.spent = Some(spent);
         record.identity = Some(report.identity.clone());
         if let Some(f) = report.failure {

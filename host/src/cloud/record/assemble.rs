@@ -98,6 +98,7 @@ pub(super) fn fixture(seen: &Seen) -> (Fixture, Vec<String>) {
         networking: NetworkingFixture::default(),
         metrics: Vec::new(),
         counters: CountersFixture::default(),
+        faults: Vec::new(),
         recording: None,
     };
     (fixture, notes)

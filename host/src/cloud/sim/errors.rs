@@ -110,9 +110,9 @@ impl Fault {
         CloudError {
             service: api.service.name().to_string(),
             operation: api.operation.to_string(),
-            // The sim never throttles today, but keep the rule in one place should a
-            // fixture ever script throttling.
-            retryable: matches!(self.code, "ThrottlingException" | "Throttling" | "TooManyRequestsException"),
+            // Throttling and server errors, as AWS's SDKs classify them (a fixture
+            // scripts them: see `faults`).
+            retryable: SCRIPTED_CODES.contains(&self.code),
             code: self.code.to_string(),
             message: self.message,
             request_id: Some(request_id),
@@ -155,4 +155,19 @@ impl FixtureError {
             message,
         }
     }
+}
+
+/// The errors a fixture may script: throttling and server errors, all retryable.
+pub(super) const SCRIPTED_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "ServiceException",
+    "ServiceUnavailableException",
+    "InternalFailure",
+];
+
+/// The static code of a scriptable error.
+pub(super) fn scripted_code(code: &str) -> Option<&'static str> {
+    SCRIPTED_CODES.iter().copied().find(|c| *c == code)
 }

@@ -45,6 +45,11 @@ pub(crate) struct Fixture {
     /// The sim's id counters, so that a reloaded dump goes on minting fresh ids.
     #[serde(default)]
     pub counters: CountersFixture,
+    /// Errors the simulated AWS answers instead of doing the work: throttling and
+    /// server errors, to rehearse what a caller does about them. Each answers the
+    /// next `times` calls of its operation, then is spent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultFixture>,
     /// What `--record` adds about the run this state was recorded from (its calls,
     /// scrubbed inputs and account placeholders). The simulation ignores it; a replay
     /// reads it (see `cloud::record::replay`). Dumps do not carry it.
@@ -538,4 +543,21 @@ pub(crate) struct DomainNameFixture {
     /// API id → stage.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mappings: BTreeMap<String, String>,
+}
+
+/// A scripted error: `code` for the next `times` calls of `operation` (of `service`,
+/// when given: `lambda`, `iam` … as in the journal).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultFixture {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub operation: String,
+    pub code: String,
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
 }

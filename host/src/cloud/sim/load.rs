@@ -38,7 +38,17 @@ pub(super) fn load(fx: Fixture) -> Result<State, String> {
         return Err(format!("agent.arn \"{agent_arn}\" is not an ARN with a 12-digit account id"));
     }
     let networking = super::networking::Networking::load(fx.networking, &region)?;
+    for f in &fx.faults {
+        if super::errors::scripted_code(&f.code).is_none() {
+            return Err(format!(
+                "faults: code \"{}\" cannot be scripted; one of: {}",
+                f.code,
+                super::errors::SCRIPTED_CODES.join(", ")
+            ));
+        }
+    }
     let mut st = State {
+        faults: fx.faults,
         account_id,
         region,
         agent_arn,
@@ -566,6 +576,7 @@ pub(super) fn dump(st: &State) -> Fixture {
             sessions: st.counters.sessions,
             resources: st.counters.resources,
         },
+        faults: st.faults.iter().filter(|f| f.times > 0).cloned().collect(),
         recording: None,
     }
 }

@@ -150,6 +150,17 @@ impl SimCloud {
         }
         let mut state = self.lock();
         let request_id = state.next_request_id();
+        let service = api.service.name();
+        let scripted = state
+            .faults
+            .iter_mut()
+            .find(|f| f.times > 0 && f.operation == api.operation && f.service.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(service)));
+        if let Some(fault) = scripted {
+            fault.times -= 1;
+            let code = errors::scripted_code(&fault.code).unwrap_or("InternalFailure");
+            let message = format!("{code} (scripted by the fixture's faults)");
+            return Err(Fault::new(code, message).into_cloud_error(api, request_id));
+        }
         match op(&mut state, api) {
             Ok(value) => Ok(Reply {
                 value,

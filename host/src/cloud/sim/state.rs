@@ -36,6 +36,8 @@ pub(super) struct State {
     /// The virtual clock, seconds since the Unix epoch: it moves only when a test
     /// advances it, so sessions expire only when a test says so. Not dumped.
     pub clock: u64,
+    /// Scripted errors still to answer (see [`super::fixture::FaultFixture`]).
+    pub faults: Vec<super::fixture::FaultFixture>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
