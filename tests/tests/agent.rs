@@ -728,3 +728,76 @@ fn a_step_throttled_runs_again_with_backoff_within_its_deadline() {
         "it ends on the cloud's error, not a timeout: {publish:#}"
     );
 }
+
+#[test]
+fn a_run_whose_agent_keeps_dying_ends_interrupted_after_max_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = blocking_service(dir.path());
+    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let guests = guest_dir();
+    let cloud = lambda_service().join("examples/cloud-state.json");
+    let args = [
+        "--database",
+        &db,
+        "--service-path",
+        service.to_str().unwrap(),
+        "--plugins",
+        guests.to_str().unwrap(),
+        "--cloud-state",
+        cloud.to_str().unwrap(),
+        "--max-attempts",
+        "2",
+    ];
+    let notification = json!({"id": "doomed", "notification": {"type": "create", "parameters": {"scope_id": "9"}},
+        "context": {"scope": {"id": 9}}});
+    let mut id = String::new();
+    for attempt in 1..=2 {
+        let mut agent = AgentProcess::start(dir.path(), &args, &[]);
+        if attempt == 1 {
+            id = agent.post("/v1/notifications", &notification.to_string()).json()["run_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
+        // Until this attempt spins in `block`.
+        let deadline = std::time::Instant::now() + MINUTE;
+        loop {
+            let run = agent.get(&format!("/v1/runs/{id}")).json();
+            if run["attempts"] == attempt && run["state"] == "running" {
+                let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
+                    .as_array()
+                    .unwrap()
+                    .clone();
+                if events
+                    .iter()
+                    .filter(|e| e["event"] == "step_started" && e["step"] == "block")
+                    .count()
+                    == attempt
+                {
+                    break;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "attempt {attempt} never reached `block`: {run:#}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        agent.kill9();
+    }
+    let agent = AgentProcess::start(dir.path(), &args, &[]);
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "interrupted", "{run:#}");
+    assert!(run["reason"].as_str().unwrap().contains("--max-attempts 2"), "{run:#}");
+    let finished = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        finished
+            .iter()
+            .filter(|e| e["event"] == "step_started" && e["step"] == "assume")
+            .count(),
+        1
+    );
+}
