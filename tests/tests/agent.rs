@@ -18,6 +18,11 @@ fn example(name: &str) -> String {
 
 /// The Lambda service on the example cloud, store in `dir`.
 fn lambda_agent(dir: &Path, extra: &[&str]) -> AgentProcess {
+    lambda_agent_with_env(dir, extra, &[])
+}
+
+/// [`lambda_agent`] with environment variables.
+fn lambda_agent_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> AgentProcess {
     let db = format!("sqlite:{}", dir.join("agent.db").display());
     let service = lambda_service();
     let providers = service.join("examples/providers.json");
@@ -34,7 +39,7 @@ fn lambda_agent(dir: &Path, extra: &[&str]) -> AgentProcess {
         args.extend(["--cloud-state", cloud.to_str().unwrap()]);
     }
     args.extend_from_slice(extra);
-    AgentProcess::start(dir, &args, &[])
+    AgentProcess::start(dir, &args, env)
 }
 
 /// The start-initial notification for scope `scope`, with its own id.
@@ -319,6 +324,22 @@ fn a_queued_run_is_cancelled_at_once_and_an_ended_one_is_not() {
 
 /// A service of test guests: `assume` (switches the workflow to a role), `mark`
 /// (an output), `block` (spins until killed), `last` (echoes what came before).
+/// The arguments of an agent running [`blocking_service`] on the example cloud,
+/// its store in `dir`.
+fn blocking_agent_args(dir: &Path) -> Vec<String> {
+    let service = blocking_service(dir);
+    vec![
+        "--database".into(),
+        format!("sqlite:{}", dir.join("agent.db").display()),
+        "--service-path".into(),
+        service.display().to_string(),
+        "--plugins".into(),
+        guest_dir().display().to_string(),
+        "--cloud-state".into(),
+        lambda_service().join("examples/cloud-state.json").display().to_string(),
+    ]
+}
+
 fn blocking_service(dir: &Path) -> PathBuf {
     let service = dir.join("service");
     let wf = service.join("scope/workflows/create.yaml");
@@ -357,20 +378,8 @@ fn blocking_service(dir: &Path) -> PathBuf {
 #[test]
 fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_steps_again() {
     let dir = tempfile::tempdir().unwrap();
-    let service = blocking_service(dir.path());
-    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
-    let guests = guest_dir();
-    let cloud = lambda_service().join("examples/cloud-state.json");
-    let base = [
-        "--database",
-        &db,
-        "--service-path",
-        service.to_str().unwrap(),
-        "--plugins",
-        guests.to_str().unwrap(),
-        "--cloud-state",
-        cloud.to_str().unwrap(),
-    ];
+    let owned = blocking_agent_args(dir.path());
+    let base: Vec<&str> = owned.iter().map(String::as_str).collect();
     let mut agent = AgentProcess::start(dir.path(), &base, &[]);
     let notification = json!({"id": "crash-1", "notification": {"type": "create", "parameters": {"scope_id": "7"}},
         "context": {"scope": {"id": 7}}});
@@ -431,20 +440,8 @@ fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_
 #[test]
 fn sigterm_gives_running_runs_back_and_the_next_start_resumes_them() {
     let dir = tempfile::tempdir().unwrap();
-    let service = blocking_service(dir.path());
-    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
-    let guests = guest_dir();
-    let cloud = lambda_service().join("examples/cloud-state.json");
-    let base = [
-        "--database",
-        &db,
-        "--service-path",
-        service.to_str().unwrap(),
-        "--plugins",
-        guests.to_str().unwrap(),
-        "--cloud-state",
-        cloud.to_str().unwrap(),
-    ];
+    let owned = blocking_agent_args(dir.path());
+    let base: Vec<&str> = owned.iter().map(String::as_str).collect();
     let mut args = base.to_vec();
     args.extend(["--grace", "500ms"]);
     let mut agent = AgentProcess::start(dir.path(), &args, &[]);
@@ -732,22 +729,9 @@ fn a_step_throttled_runs_again_with_backoff_within_its_deadline() {
 #[test]
 fn a_run_whose_agent_keeps_dying_ends_interrupted_after_max_attempts() {
     let dir = tempfile::tempdir().unwrap();
-    let service = blocking_service(dir.path());
-    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
-    let guests = guest_dir();
-    let cloud = lambda_service().join("examples/cloud-state.json");
-    let args = [
-        "--database",
-        &db,
-        "--service-path",
-        service.to_str().unwrap(),
-        "--plugins",
-        guests.to_str().unwrap(),
-        "--cloud-state",
-        cloud.to_str().unwrap(),
-        "--max-attempts",
-        "2",
-    ];
+    let owned = blocking_agent_args(dir.path());
+    let mut args: Vec<&str> = owned.iter().map(String::as_str).collect();
+    args.extend(["--max-attempts", "2"]);
     let notification = json!({"id": "doomed", "notification": {"type": "create", "parameters": {"scope_id": "9"}},
         "context": {"scope": {"id": 9}}});
     let mut id = String::new();
@@ -800,4 +784,102 @@ fn a_run_whose_agent_keeps_dying_ends_interrupted_after_max_attempts() {
             .count(),
         1
     );
+}
+
+/// A local OTLP/HTTP receiver: every POST body to /v1/traces, answered 200.
+fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            loop {
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0u8; length];
+                if reader.read_exact(&mut body).is_err() {
+                    break;
+                }
+                if request_line.contains("/v1/traces") {
+                    seen.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+                }
+                let _ = reader
+                    .get_mut()
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}");
+            }
+        }
+    });
+    (endpoint, bodies)
+}
+
+#[test]
+fn spans_of_run_step_and_cloud_call_reach_an_otlp_receiver_with_the_request_id() {
+    let (endpoint, bodies) = otlp_receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = lambda_agent_with_env(dir.path(), &[], &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]);
+    let id = agent.post("/v1/notifications", &initial_for(11, "o-1")).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(agent.wait_run(&id, MINUTE)["state"], "succeeded");
+    // Stopping flushes what is buffered.
+    assert_eq!(agent.terminate(Duration::from_secs(30)), Some(0));
+    let spans: Vec<Value> = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|b| {
+            let doc: Value = serde_json::from_str(b).unwrap();
+            let mut out = Vec::new();
+            for rs in doc["resourceSpans"].as_array().unwrap() {
+                for ss in rs["scopeSpans"].as_array().unwrap() {
+                    out.extend(ss["spans"].as_array().unwrap().iter().cloned());
+                }
+            }
+            out
+        })
+        .collect();
+    let attr = |span: &Value, key: &str| -> Option<String> {
+        span["attributes"].as_array()?.iter().find(|a| a["key"] == key).map(|a| {
+            let v = &a["value"];
+            v["stringValue"].as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())
+        })
+    };
+    let by_id = |id: &Value| spans.iter().find(|s| s["spanId"] == *id);
+    let publish = spans
+        .iter()
+        .find(|s| s["name"] == "call" && attr(s, "operation").as_deref() == Some("PublishVersion"))
+        .unwrap_or_else(|| panic!("no PublishVersion call span among {} spans", spans.len()));
+    assert_eq!(attr(publish, "service").as_deref(), Some("lambda"));
+    assert_eq!(attr(publish, "outcome").as_deref(), Some("ok"));
+    assert!(
+        attr(publish, "request_id").is_some_and(|r| r.starts_with("sim-req-")),
+        "{publish:#}"
+    );
+    let step = by_id(&publish["parentSpanId"]).expect("the call's parent span");
+    assert_eq!(step["name"], "step");
+    assert_eq!(attr(step, "plugin").as_deref(), Some("publish-version"));
+    let run = by_id(&step["parentSpanId"]).expect("the step's parent span");
+    assert_eq!(run["name"], "run");
+    let agent_run = by_id(&run["parentSpanId"]).expect("the run's parent span");
+    assert_eq!(agent_run["name"], "agent_run");
+    assert_eq!(attr(agent_run, "run_id").as_deref(), Some(id.as_str()));
+    assert_eq!(agent_run["traceId"], publish["traceId"], "one trace per run");
 }

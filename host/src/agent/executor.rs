@@ -216,6 +216,16 @@ fn workflow_label(notification: &str) -> String {
 /// Runs `claimed` to its end and records the end; returns the state it ended in
 /// (None when the run was lost to another owner).
 pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> Option<RunState> {
+    let span = tracing::info_span!(
+        "agent_run",
+        run_id = %claimed.id,
+        attempt = claimed.attempt,
+        workflow = %workflow_label(&claimed.notification)
+    );
+    tracing::Instrument::instrument(execute_in_span(shared, claimed, cancel), span).await
+}
+
+async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> Option<RunState> {
     let store = shared.store.clone();
     let id = claimed.id.clone();
     if claimed.attempt > shared.max_attempts {

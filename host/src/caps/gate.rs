@@ -296,6 +296,12 @@ impl StepHost {
     fn after_send<T>(&mut self, op: Op, resource: &str, identity: &str, result: CloudResult<T>, started: Instant) -> Result<T, CallError> {
         let micros = started.elapsed().as_micros() as u64;
         let record = CallRecord::answered(&self.step, (op.service, op.operation), resource, identity, &result, micros);
+        // The span (exported as a trace) carries the outcome and AWS's request id.
+        let span = tracing::Span::current();
+        span.record("outcome", record.outcome.as_str());
+        if let Some(id) = &record.request_id {
+            span.record("request_id", id.as_str());
+        }
         // The code only: a cloud's message may quote what the call carried.
         match &result {
             Ok(_) => tracing::info!(duration_us = micros, "ok"),
@@ -339,7 +345,15 @@ impl StepHost {
 }
 
 fn call_span(step: &str, op: Op, resource: &str) -> tracing::Span {
-    tracing::info_span!("call", step = %step, service = op.service, operation = op.operation, resource = %resource)
+    tracing::info_span!(
+        "call",
+        step = %step,
+        service = op.service,
+        operation = op.operation,
+        resource = %resource,
+        outcome = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    )
 }
 
 pub(crate) fn to_wit_kind(kind: crate::cloud::ErrorKind) -> crate::bindings::types::ErrorKind {

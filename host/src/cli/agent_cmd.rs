@@ -237,6 +237,7 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
         Err(_) => tracing::warn!("connections still open at exit were closed"),
     }
     tracing::info!("stopped");
+    super::diagnostics::flush_traces();
     Ok(ExitCode::SUCCESS)
 }
 
