@@ -237,6 +237,28 @@ fn tokens_are_required_off_loopback_and_a_wrong_one_learns_nothing() {
     assert_eq!(agent.get("/v1/runs").status, 401);
     assert!(agent.log_text().contains("refused: no valid bearer token"), "{}", agent.log_text());
     assert!(!agent.log_text().contains("wrong-token"));
+
+    // `scope-host runs` through the API, with the token from the environment.
+    let url = format!("http://{}", agent.addr);
+    let runs = |token: Option<&str>, args: &[&str]| {
+        let mut cmd = scope_host_command();
+        cmd.arg("runs").args(args).args(["--agent", &url]).env_remove("SCOPE_HOST_DATABASE");
+        match token {
+            Some(t) => cmd.env("SCOPE_HOST_AGENT_TOKEN", t),
+            None => cmd.env_remove("SCOPE_HOST_AGENT_TOKEN"),
+        };
+        cmd.output().unwrap()
+    };
+    let listed = runs(Some("good-token"), &["list", "--json"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    let shown = runs(Some("good-token"), &["show", &id]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&shown.stdout).unwrap()["id"], id.as_str());
+    let refused = runs(None, &["list"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("SCOPE_HOST_AGENT_TOKEN"));
 }
 
 /// A service whose one workflow (scope create) spins until the step's deadline.

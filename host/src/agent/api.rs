@@ -308,10 +308,14 @@ async fn cancel(State(api): State<Shared>, Path(id): Path<String>) -> Response {
             )
                 .into_response()
         }
-        Ok(CancelAnswer::AlreadyOver(state)) => error(
+        Ok(CancelAnswer::AlreadyOver(state)) => (
             StatusCode::CONFLICT,
-            format!("run `{id}` is over already ({}): nothing to cancel", state.as_str()),
-        ),
+            Json(
+                json!({"error": format!("run `{id}` is over already ({}): nothing to cancel", state.as_str()),
+                "state": state}),
+            ),
+        )
+            .into_response(),
         Ok(CancelAnswer::NotFound) => error(StatusCode::NOT_FOUND, format!("no run `{id}`")),
         Err(e) => store_error(e),
     }

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod executor;
 pub mod metrics;
 pub mod scheduler;

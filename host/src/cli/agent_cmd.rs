@@ -422,13 +422,28 @@ pub(crate) enum RunsCommand {
 
 #[derive(Args)]
 pub(crate) struct DbArg {
-    /// The agent's store: sqlite:PATH.
-    #[arg(long, value_name = "URL", env = "SCOPE_HOST_DATABASE")]
-    database: String,
+    /// The agent's store: sqlite:PATH (read beside the running agent).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SCOPE_HOST_DATABASE",
+        required_unless_present = "agent",
+        conflicts_with = "agent"
+    )]
+    database: Option<String>,
+    /// A running agent's API instead: http://HOST:PORT (its token in
+    /// SCOPE_HOST_AGENT_TOKEN when it requires one).
+    #[arg(long, value_name = "URL")]
+    agent: Option<String>,
 }
 
 async fn open_client(db: &DbArg) -> Result<Box<dyn Store>> {
-    let Some(path) = db.database.strip_prefix("sqlite:") else {
+    if let Some(url) = &db.agent {
+        let token = std::env::var("SCOPE_HOST_AGENT_TOKEN").ok().filter(|t| !t.is_empty());
+        return Ok(Box::new(crate::agent::client::ApiClient::new(url, token)?));
+    }
+    let database = db.database.as_deref().unwrap_or_default();
+    let Some(path) = database.strip_prefix("sqlite:") else {
         bail!("--database: expected sqlite:PATH (the file the agent was started with)");
     };
     let path = path.strip_prefix("//").unwrap_or(path);
