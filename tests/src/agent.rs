@@ -40,9 +40,17 @@ impl AgentProcess {
     /// Starts `scope-host agent --listen 127.0.0.1:0 <args>` with its log in
     /// `dir`, and waits until `/readyz` answers 200.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> AgentProcess {
+        Self::start_binary(&crate::binary(), dir, args, env)
+    }
+
+    /// [`AgentProcess::start`] of another build (a release build, for benches).
+    pub fn start_binary(binary: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> AgentProcess {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("agent-{n}.log"));
-        let child = crate::scope_host_command()
+        let child = Command::new(binary)
+            .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
+            .env_remove("SERVICE_PATH")
+            .env_remove("AWS_PROFILE")
             .args(["agent", "--listen", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
