@@ -9,17 +9,9 @@
 //! notifications per round (200, over 20 scopes).
 
 use scope_host_tests::agent::AgentProcess;
-use scope_host_tests::{bench_binaries, bench_runs, lambda_service};
+use scope_host_tests::{bench_binaries, bench_runs, lambda_service, quantile};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-fn quantile(v: &[f64], q: f64) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let at = q * (v.len() - 1) as f64;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (at - lo as f64)
-}
 
 const SCOPES: u64 = 20;
 
@@ -62,30 +54,11 @@ fn main() {
         let idle = concurrency == "idle";
         let concurrency = if idle { "1" } else { concurrency };
         let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite:{}", dir.path().join("agent.db").display());
-        let service = lambda_service();
-        let providers = service.join("examples/providers.json");
         let cloud = cloud(dir.path());
-        let agent = AgentProcess::start_binary(
-            &binaries[0],
-            dir.path(),
-            &[
-                "--database",
-                &db,
-                "--service-path",
-                service.to_str().unwrap(),
-                "--providers",
-                providers.to_str().unwrap(),
-                "--cloud-state",
-                cloud.to_str().unwrap(),
-                "--concurrency",
-                concurrency,
-                "--max-queued",
-                "100000",
-                "-q",
-            ],
-            &[],
-        );
+        let mut args = scope_host_tests::agent::lambda_agent_args(dir.path(), &cloud);
+        args.extend(["--concurrency", concurrency, "--max-queued", "100000", "-q"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let agent = AgentProcess::start_binary(&binaries[0], dir.path(), &args, &[]);
         // Warm: one run compiles nothing (the agent compiled at start) but fills caches.
         let warm = agent.post("/v1/notifications", &notification(usize::MAX / 2)).json()["run_id"]
             .as_str()

@@ -10,18 +10,10 @@
 //! speed drifts by tens of percent over minutes), and the paired difference is
 //! reported. BENCH_RUNS sets the runs per command (40).
 
-use scope_host_tests::{builtin_dir, guest_dir};
+use scope_host_tests::{builtin_dir, guest_dir, quantile};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-fn quantile(v: &[f64], q: f64) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let at = q * (v.len() - 1) as f64;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (at - lo as f64)
-}
 
 /// `median [p25 – p75]` in milliseconds.
 fn spread(v: &[f64]) -> String {

@@ -36,6 +36,22 @@ impl Answer {
     }
 }
 
+/// The arguments of an agent running the Lambda service (plugins/lambda) with its
+/// example provider data on the simulated cloud `cloud`, its store in `dir`.
+pub fn lambda_agent_args(dir: &Path, cloud: &Path) -> Vec<String> {
+    let service = crate::lambda_service();
+    vec![
+        "--database".into(),
+        format!("sqlite:{}", dir.join("agent.db").display()),
+        "--service-path".into(),
+        service.display().to_string(),
+        "--providers".into(),
+        service.join("examples/providers.json").display().to_string(),
+        "--cloud-state".into(),
+        cloud.display().to_string(),
+    ]
+}
+
 impl AgentProcess {
     /// Starts `scope-host agent --listen 127.0.0.1:0 <args>` with its log in
     /// `dir`, and waits until `/readyz` answers 200.

@@ -504,6 +504,15 @@ pub fn bench_binaries(how_to_build: &str) -> Vec<PathBuf> {
     binaries
 }
 
+/// The `q` quantile of `v` (linear between the nearest ranks).
+pub fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let at = q * (v.len() - 1) as f64;
+    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (at - lo as f64)
+}
+
 /// BENCH_RUNS, else `default`.
 pub fn bench_runs(default: usize) -> usize {
     std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(default)

@@ -4,7 +4,7 @@
 //! stored; tokens; cancel; and a SIGKILL mid-run that loses nothing, the run
 //! resumed at restart without running its completed steps again.
 
-use scope_host_tests::agent::AgentProcess;
+use scope_host_tests::agent::{lambda_agent_args, AgentProcess};
 use scope_host_tests::{guest_dir, lambda_service, scope_host_command};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -21,24 +21,21 @@ fn lambda_agent(dir: &Path, extra: &[&str]) -> AgentProcess {
     lambda_agent_with_env(dir, extra, &[])
 }
 
-/// [`lambda_agent`] with environment variables.
+/// [`lambda_agent`] with environment variables; a `--cloud-state` in `extra`
+/// replaces the example cloud.
 fn lambda_agent_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> AgentProcess {
-    let db = format!("sqlite:{}", dir.join("agent.db").display());
-    let service = lambda_service();
-    let providers = service.join("examples/providers.json");
-    let cloud = service.join("examples/cloud-state.json");
-    let mut args = vec![
-        "--database",
-        &db,
-        "--service-path",
-        service.to_str().unwrap(),
-        "--providers",
-        providers.to_str().unwrap(),
-    ];
-    if !extra.contains(&"--cloud-state") {
-        args.extend(["--cloud-state", cloud.to_str().unwrap()]);
+    let cloud = extra
+        .iter()
+        .position(|a| *a == "--cloud-state")
+        .map(|i| PathBuf::from(extra[i + 1]))
+        .unwrap_or_else(|| lambda_service().join("examples/cloud-state.json"));
+    let mut extra = extra.to_vec();
+    if let Some(i) = extra.iter().position(|a| *a == "--cloud-state") {
+        extra.drain(i..i + 2);
     }
-    args.extend_from_slice(extra);
+    let owned = lambda_agent_args(dir, &cloud);
+    let mut args: Vec<&str> = owned.iter().map(String::as_str).collect();
+    args.extend_from_slice(&extra);
     AgentProcess::start(dir, &args, env)
 }
 
