@@ -8,6 +8,7 @@
 //! that claimed the run, and a store that finds another owner (the run was taken
 //! over) refuses it with [`StoreError::Fenced`].
 
+mod contract;
 pub mod schema;
 pub mod sqlite;
 
