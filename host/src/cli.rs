@@ -183,11 +183,14 @@ variable no rule knows. Exit status: 0 with the policy on stdout; 2 when a workf
     #[command(
         after_help = "Endpoints: POST /v1/notifications (the notification JSON handle takes: 202 {run_id}; the same \
 notification again: 200 with its run), GET /v1/runs?scope=&state=&limit=&cursor=, GET /v1/runs/{id}, \
-GET /v1/runs/{id}/events (Accept: text/event-stream follows a live run), POST /v1/runs/{id}/cancel, GET /healthz, GET /readyz.\n\n\
+GET /v1/runs/{id}/events (Accept: text/event-stream follows a live run), POST /v1/runs/{id}/cancel, GET /healthz, GET /readyz, \
+GET /metrics (OpenMetrics).\n\n\
 Auth: Authorization: Bearer <token>, checked against SHA-256 hashes (--tokens FILE, SCOPE_HOST_AGENT_TOKENS); required \
 unless --listen is loopback. TLS: put a reverse proxy in front.\n\n\
 Crash safety: a run the agent acknowledged (202) is in the store; killed mid-run, the agent resumes it at restart, \
-steps completed before not run again, up to --max-attempts. SIGTERM/SIGINT: no new work, the API stops."
+steps completed before not run again, up to --max-attempts. SIGTERM/SIGINT: no new work, the API stops, running steps \
+finish within --grace, their runs resume at the next start. SIGHUP (or a changed --policy, --providers or --tokens file) \
+reloads those. Traces: OTLP to OTEL_EXPORTER_OTLP_ENDPOINT when it is set."
     )]
     Agent(Box<agent_cmd::AgentArgs>),
     /// The agent's runs, from its store: list, show, events, cancel.
