@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub(crate) use session::load_policy;
+pub(crate) use session::{load_policy, policy_note};
 use session::{Opening, Session};
 
 #[derive(Parser)]
@@ -246,13 +246,18 @@ impl EngineArgs {
     }
 
     /// The engine of a long-lived agent: the default pool (many runs at once).
-    fn runtime_for_agent(&self, mut options: EngineOptions) -> Result<Runtime> {
+    fn runtime_for_agent(&self, options: EngineOptions) -> Result<Runtime> {
+        Runtime::new(self.with_cache(options)).context("starting the WebAssembly engine")
+    }
+
+    /// `options` with the compile cache these flags ask for.
+    fn with_cache(&self, mut options: EngineOptions) -> EngineOptions {
         if self.no_cache {
             options.cache_dir = None;
         } else if let Some(dir) = &self.cache_dir {
             options.cache_dir = Some(dir.clone());
         }
-        Runtime::new(options).context("starting the WebAssembly engine")
+        options
     }
 
     fn runtime_with(&self, mut options: EngineOptions) -> Result<Runtime> {
@@ -264,12 +269,7 @@ impl EngineArgs {
         // A slot a step leaves is reset only when the pool needs it again (most
         // commands never do), instead of an madvise of its memory as each step ends.
         options.decommit_batch = CLI_MAX_INSTANCES as usize;
-        if self.no_cache {
-            options.cache_dir = None;
-        } else if let Some(dir) = &self.cache_dir {
-            options.cache_dir = Some(dir.clone());
-        }
-        Runtime::new(options).context("starting the WebAssembly engine")
+        Runtime::new(self.with_cache(options)).context("starting the WebAssembly engine")
     }
 }
 

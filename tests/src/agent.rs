@@ -63,10 +63,7 @@ impl AgentProcess {
     pub fn start_binary(binary: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> AgentProcess {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("agent-{n}.log"));
-        let child = Command::new(binary)
-            .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
-            .env_remove("SERVICE_PATH")
-            .env_remove("AWS_PROFILE")
+        let child = crate::scope_host_command_of(binary)
             .args(["agent", "--listen", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
@@ -160,6 +157,14 @@ impl AgentProcess {
             assert!(Instant::now() < deadline, "the agent did not end within {within:?} of SIGTERM");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// A run's journal, as `GET /v1/runs/{id}/events` serves it.
+    pub fn events(&self, id: &str) -> Vec<serde_json::Value> {
+        self.get(&format!("/v1/runs/{id}/events")).json()["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Polls `GET /v1/runs/{id}` until its state is final; the run.

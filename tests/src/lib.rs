@@ -70,7 +70,12 @@ pub fn binary() -> PathBuf {
 /// The `scope-host` binary set up for a test: the shared compile cache, run records
 /// in a temporary folder, and no SERVICE_PATH or AWS_PROFILE from the caller.
 pub fn scope_host_command() -> std::process::Command {
-    let mut cmd = std::process::Command::new(binary());
+    scope_host_command_of(&binary())
+}
+
+/// [`scope_host_command`] of another build (a release build, for benches).
+pub fn scope_host_command_of(binary: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary);
     cmd.env("SCOPE_HOST_CACHE", target_dir().join("test-compile-cache"))
         .env("SCOPE_HOST_STATE", std::env::temp_dir().join("scope-host-cli-tests"))
         .env_remove("SERVICE_PATH")
@@ -81,6 +86,15 @@ pub fn scope_host_command() -> std::process::Command {
 /// A finished command's stdout, then its stderr, as text.
 pub fn output_text(out: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A finished command's exit code, stdout and stderr.
+pub fn outcome(out: &std::process::Output) -> (Option<i32>, String, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// One runtime per test binary, caching compiled components under the target dir.

@@ -394,38 +394,63 @@ fn blocking_service(dir: &Path) -> PathBuf {
     service
 }
 
+/// Notifies the create of scope `scope` (the blocking service's one workflow); the run id.
+fn create_in_scope(agent: &AgentProcess, key: &str, scope: u64) -> String {
+    let notification = json!({"id": key, "notification": {"type": "create", "parameters": {"scope_id": scope.to_string()}},
+        "context": {"scope": {"id": scope}}});
+    let accepted = agent.post("/v1/notifications", &notification.to_string());
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    accepted.json()["run_id"].as_str().unwrap().to_owned()
+}
+
+/// How many times the journal says `step` started.
+fn started(events: &[Value], step: &str) -> usize {
+    events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count()
+}
+
+/// Waits until attempt `attempt` of the run spins in `block`, the two steps before
+/// it stored.
+fn wait_for_block(agent: &AgentProcess, id: &str, attempt: u64) {
+    let deadline = std::time::Instant::now() + MINUTE;
+    loop {
+        let run = agent.get(&format!("/v1/runs/{id}")).json();
+        if run["attempts"] == attempt
+            && run["state"] == "running"
+            && run["steps"].as_array().unwrap().len() == 2
+            && started(&agent.events(id), "block") == attempt as usize
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "attempt {attempt} never reached `block`: {run:#}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The agent of `base` started again with `block` taken out (an operator's override).
+fn restart_without_block(dir: &Path, base: &[&str]) -> AgentProcess {
+    let overrides = dir.join("overrides");
+    let file = overrides.join("scope/workflows/create.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "steps:\n  - name: block\n    action: skip\n").unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--overrides-path", overrides.to_str().unwrap()]);
+    AgentProcess::start(dir, &args, &[])
+}
+
 #[test]
 fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_steps_again() {
     let dir = tempfile::tempdir().unwrap();
     let owned = blocking_agent_args(dir.path());
     let base: Vec<&str> = owned.iter().map(String::as_str).collect();
     let mut agent = AgentProcess::start(dir.path(), &base, &[]);
-    let notification = json!({"id": "crash-1", "notification": {"type": "create", "parameters": {"scope_id": "7"}},
-        "context": {"scope": {"id": 7}}});
-    let accepted = agent.post("/v1/notifications", &notification.to_string());
-    assert_eq!(accepted.status, 202, "{}", accepted.body);
-    let id = accepted.json()["run_id"].as_str().unwrap().to_owned();
-    // Until `block` spins: two steps stored, the third running.
-    let deadline = std::time::Instant::now() + MINUTE;
-    loop {
-        let run = agent.get(&format!("/v1/runs/{id}")).json();
-        if run["steps"].as_array().unwrap().len() == 2 {
-            assert_eq!(run["state"], "running");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the run never reached `block`: {run:#}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let id = create_in_scope(&agent, "crash-1", 7);
+    wait_for_block(&agent, &id, 1);
     agent.kill9();
 
-    // Restarted with `block` taken out (an operator's override): the run resumes.
-    let overrides = dir.path().join("overrides");
-    let file = overrides.join("scope/workflows/create.yaml");
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(&file, "steps:\n  - name: block\n    action: skip\n").unwrap();
-    let mut args = base.to_vec();
-    args.extend(["--overrides-path", overrides.to_str().unwrap()]);
-    let agent = AgentProcess::start(dir.path(), &args, &[]);
+    let agent = restart_without_block(dir.path(), &base);
     let run = agent.wait_run(&id, MINUTE);
     assert_eq!(run["state"], "succeeded", "{run:#}");
     assert_eq!(run["attempts"], 2);
@@ -441,12 +466,12 @@ fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_
     );
     // No completed step ran twice: each started once in the journal, and the
     // journal names the takeover.
-    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let started = |step: &str| events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count();
-    assert_eq!((started("assume"), started("mark"), started("last")), (1, 1, 1), "{events:#?}");
+    let events = agent.events(&id);
+    assert_eq!(
+        (started(&events, "assume"), started(&events, "mark"), started(&events, "last")),
+        (1, 1, 1),
+        "{events:#?}"
+    );
     assert!(
         events
             .iter()
@@ -464,39 +489,23 @@ fn sigterm_gives_running_runs_back_and_the_next_start_resumes_them() {
     let mut args = base.to_vec();
     args.extend(["--grace", "500ms"]);
     let mut agent = AgentProcess::start(dir.path(), &args, &[]);
-    let notification = json!({"id": "term-1", "notification": {"type": "create", "parameters": {"scope_id": "8"}},
-        "context": {"scope": {"id": 8}}});
-    let id = agent.post("/v1/notifications", &notification.to_string()).json()["run_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let deadline = std::time::Instant::now() + MINUTE;
-    while agent.get(&format!("/v1/runs/{id}")).json()["steps"].as_array().unwrap().len() < 2 {
-        assert!(std::time::Instant::now() < deadline, "the run never reached `block`");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let id = create_in_scope(&agent, "term-1", 8);
+    wait_for_block(&agent, &id, 1);
     // `block` never finishes: the grace runs out, the step is stopped, the run goes
     // back to the queue, and the agent exits 0.
     assert_eq!(agent.terminate(Duration::from_secs(30)), Some(0), "{}", agent.log_text());
     let log = agent.log_text();
     assert!(log.contains("the shutdown grace ran out"), "{log}");
 
-    let overrides = dir.path().join("overrides");
-    let file = overrides.join("scope/workflows/create.yaml");
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(&file, "steps:\n  - name: block\n    action: skip\n").unwrap();
-    let mut args = base.to_vec();
-    args.extend(["--overrides-path", overrides.to_str().unwrap()]);
-    let agent = AgentProcess::start(dir.path(), &args, &[]);
+    let agent = restart_without_block(dir.path(), &base);
     let run = agent.wait_run(&id, MINUTE);
     assert_eq!(run["state"], "succeeded", "{run:#}");
     assert_eq!(run["attempts"], 1, "a run given back is not a failed attempt: {run:#}");
-    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let started = |step: &str| events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count();
-    assert_eq!((started("assume"), started("mark"), started("last")), (1, 1, 1));
+    let events = agent.events(&id);
+    assert_eq!(
+        (started(&events, "assume"), started(&events, "mark"), started(&events, "last")),
+        (1, 1, 1)
+    );
     assert!(
         events
             .iter()
@@ -688,10 +697,7 @@ fn a_step_throttled_runs_again_with_backoff_within_its_deadline() {
         .to_owned();
     let run = agent.wait_run(&id, MINUTE);
     assert_eq!(run["state"], "succeeded", "{run:#}");
-    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let events = agent.events(&id);
     let publishes: Vec<&str> = events
         .iter()
         .filter(|e| e["event"] == "call" && e["operation"] == "PublishVersion")
@@ -704,11 +710,7 @@ fn a_step_throttled_runs_again_with_backoff_within_its_deadline() {
         .count();
     assert_eq!(retries, 2);
     // The first call throttled was the step's only try each time: no other step ran twice.
-    let started = events
-        .iter()
-        .filter(|e| e["event"] == "step_started" && e["step"] == "update_alias")
-        .count();
-    assert_eq!(started, 1);
+    assert_eq!(started(&events, "update_alias"), 1);
 
     // Throttled for good: retried only within the step's deadline, then failed.
     let dir = tempfile::tempdir().unwrap();
@@ -730,14 +732,8 @@ fn a_step_throttled_runs_again_with_backoff_within_its_deadline() {
         .iter()
         .find(|s| s["path"] == "publish_version")
         .unwrap();
-    let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let tries = events
-        .iter()
-        .filter(|e| e["event"] == "step_started" && e["step"] == "publish_version")
-        .count();
+    let events = agent.events(&id);
+    let tries = started(&events, "publish_version");
     assert!(tries >= 2, "it was tried again: {tries}");
     assert!(
         publish["failure"]["message"].as_str().unwrap().contains("ThrottlingException"),
@@ -751,58 +747,20 @@ fn a_run_whose_agent_keeps_dying_ends_interrupted_after_max_attempts() {
     let owned = blocking_agent_args(dir.path());
     let mut args: Vec<&str> = owned.iter().map(String::as_str).collect();
     args.extend(["--max-attempts", "2"]);
-    let notification = json!({"id": "doomed", "notification": {"type": "create", "parameters": {"scope_id": "9"}},
-        "context": {"scope": {"id": 9}}});
     let mut id = String::new();
     for attempt in 1..=2 {
         let mut agent = AgentProcess::start(dir.path(), &args, &[]);
         if attempt == 1 {
-            id = agent.post("/v1/notifications", &notification.to_string()).json()["run_id"]
-                .as_str()
-                .unwrap()
-                .to_owned();
+            id = create_in_scope(&agent, "doomed", 9);
         }
-        // Until this attempt spins in `block`.
-        let deadline = std::time::Instant::now() + MINUTE;
-        loop {
-            let run = agent.get(&format!("/v1/runs/{id}")).json();
-            if run["attempts"] == attempt && run["state"] == "running" {
-                let events = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
-                    .as_array()
-                    .unwrap()
-                    .clone();
-                if events
-                    .iter()
-                    .filter(|e| e["event"] == "step_started" && e["step"] == "block")
-                    .count()
-                    == attempt
-                {
-                    break;
-                }
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "attempt {attempt} never reached `block`: {run:#}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_block(&agent, &id, attempt);
         agent.kill9();
     }
     let agent = AgentProcess::start(dir.path(), &args, &[]);
     let run = agent.wait_run(&id, MINUTE);
     assert_eq!(run["state"], "interrupted", "{run:#}");
     assert!(run["reason"].as_str().unwrap().contains("--max-attempts 2"), "{run:#}");
-    let finished = agent.get(&format!("/v1/runs/{id}/events")).json()["events"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        finished
-            .iter()
-            .filter(|e| e["event"] == "step_started" && e["step"] == "assume")
-            .count(),
-        1
-    );
+    assert_eq!(started(&agent.events(&id), "assume"), 1);
 }
 
 /// A local OTLP/HTTP receiver: every POST body to /v1/traces, answered 200.

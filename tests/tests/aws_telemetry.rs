@@ -23,11 +23,7 @@ fn answer(notification: &Value, args: &[String], env: &[(&str, String)]) -> (Opt
         .env_remove("SCOPE_HOST_PLUGINS")
         .output()
         .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    scope_host_tests::outcome(&out)
 }
 
 /// `2026-08-07T18:00:00Z` for seconds since the epoch.

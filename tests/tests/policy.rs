@@ -13,11 +13,7 @@ fn policy(args: &[&str]) -> (Option<i32>, String, String) {
         .env_remove("SCOPE_HOST_PLUGINS")
         .output()
         .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    scope_host_tests::outcome(&out)
 }
 
 /// The statements granting `action` (exactly, or by a wildcard of the service).

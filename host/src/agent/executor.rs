@@ -216,16 +216,12 @@ fn workflow_label(notification: &str) -> String {
 /// Runs `claimed` to its end and records the end; returns the state it ended in
 /// (None when the run was lost to another owner).
 pub async fn execute(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> Option<RunState> {
-    let span = tracing::info_span!(
-        "agent_run",
-        run_id = %claimed.id,
-        attempt = claimed.attempt,
-        workflow = %workflow_label(&claimed.notification)
-    );
-    tracing::Instrument::instrument(execute_in_span(shared, claimed, cancel), span).await
+    let workflow = workflow_label(&claimed.notification);
+    let span = tracing::info_span!("agent_run", run_id = %claimed.id, attempt = claimed.attempt, workflow = %workflow);
+    tracing::Instrument::instrument(execute_in_span(shared, claimed, cancel, workflow), span).await
 }
 
-async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) -> Option<RunState> {
+async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel, workflow: String) -> Option<RunState> {
     let store = shared.store.clone();
     let id = claimed.id.clone();
     if claimed.attempt > shared.max_attempts {
@@ -259,11 +255,9 @@ async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel) 
     if let Some(e) = writer.stored().await {
         tracing::error!(run = %id, error = %e, "the journal could not be stored completely");
     }
-    shared.metrics.run_ended(
-        &workflow_label(&claimed.notification),
-        ending.state.as_str(),
-        started.elapsed().as_secs_f64(),
-    );
+    shared
+        .metrics
+        .run_ended(&workflow, ending.state.as_str(), started.elapsed().as_secs_f64());
     let reason = ending.reason.map(|r| redactor.redact(&r));
     match store.finish(&shared.owner, &id, ending.state, reason.as_deref()).await {
         Ok(()) => Some(ending.state),

@@ -52,15 +52,7 @@ pub struct Settings {
 impl Settings {
     /// The platform a run reports to.
     pub fn platform(&self, redactor: &Redactor) -> Arc<dyn PlatformApi> {
-        match &self.np {
-            Some(np) => {
-                if let Some(key) = std::env::var("NP_API_KEY").ok().filter(|k| !k.is_empty()) {
-                    redactor.add(&key);
-                }
-                Arc::new(crate::platform::np::NpCli::new(np.clone()))
-            }
-            None => Arc::new(crate::platform::sim::SimPlatform::new()),
-        }
+        crate::platform::choose(self.np.as_deref(), redactor)
     }
 }
 

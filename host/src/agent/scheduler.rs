@@ -104,29 +104,26 @@ impl Scheduler {
         for cancel in &in_hand {
             cancel.drain();
         }
-        let all_done = async {
-            while self.in_hand() > 0 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
         tokio::select! {
-            _ = all_done => return,
+            _ = self.none_in_hand() => return,
             _ = tokio::time::sleep(grace) => tracing::warn!("the shutdown grace ran out: stopping the running steps"),
             _ = hurry => tracing::warn!("a second signal: stopping the running steps"),
         }
         for cancel in self.lock().values() {
             cancel.stop(Stop::Terminate);
         }
-        let stopped = async {
-            while self.in_hand() > 0 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
-        if tokio::time::timeout(Duration::from_secs(5), stopped).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.none_in_hand()).await.is_err() {
             tracing::error!(
                 runs = self.in_hand(),
                 "runs still in hand at exit: their leases expire and the next start resumes them"
             );
+        }
+    }
+
+    /// Returns once no run is in hand.
+    async fn none_in_hand(&self) {
+        while self.in_hand() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -250,17 +250,14 @@ fn settings_from(args: &AgentArgs, service: &Path) -> Result<Settings> {
     };
     let vars = parse_vars(&args.vars)?;
     let policy = super::load_policy(args.policy.as_deref(), &args.grants)?;
-    let grants_declared = args.policy.is_none() && args.grants.is_empty();
-    if grants_declared && args.cloud == "aws" && !args.grant_declared {
-        bail!("against AWS an operator policy is required: pass --policy FILE or --grant ACTION[=RESOURCE], or --grant-declared");
-    }
+    let policy_note = super::policy_note(args.policy.as_deref(), &args.grants, args.grant_declared, &args.cloud)?;
     Ok(Settings {
         service: service.to_path_buf(),
         overrides: args.overrides_path.clone(),
         values: args.values.clone(),
         plugins: args.plugins.clone(),
         policy,
-        policy_note: grants_declared.then(|| "operator policy: none given; every plugin is granted what its manifest declares".to_owned()),
+        policy_note,
         providers,
         region: args.region.clone(),
         limits: Limits {
@@ -442,12 +439,10 @@ async fn open_client(db: &DbArg) -> Result<Box<dyn Store>> {
         let token = std::env::var("SCOPE_HOST_AGENT_TOKEN").ok().filter(|t| !t.is_empty());
         return Ok(Box::new(crate::agent::client::ApiClient::new(url, token)?));
     }
-    let database = db.database.as_deref().unwrap_or_default();
-    let Some(path) = database.strip_prefix("sqlite:") else {
+    let Some(path) = store::sqlite_path(db.database.as_deref().unwrap_or_default()) else {
         bail!("--database: expected sqlite:PATH (the file the agent was started with)");
     };
-    let path = path.strip_prefix("//").unwrap_or(path);
-    Ok(Box::new(store::sqlite::SqliteStore::open_client(Path::new(path)).await?))
+    Ok(Box::new(store::sqlite::SqliteStore::open_client(path).await?))
 }
 
 pub(crate) async fn runs(command: RunsCommand) -> Result<ExitCode> {

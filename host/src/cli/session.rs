@@ -42,6 +42,30 @@ pub(crate) fn load_policy(file: Option<&Path>, grants: &[String]) -> Result<Poli
     Ok(policy)
 }
 
+/// What the journal says when no operator policy was given (every plugin is granted
+/// what it declares), or None when one was; against AWS that needs
+/// `--grant-declared`, else it is refused.
+pub(crate) fn policy_note(file: Option<&Path>, grants: &[String], grant_declared: bool, cloud: &str) -> Result<Option<String>> {
+    if file.is_some() || !grants.is_empty() {
+        return Ok(None);
+    }
+    if cloud == "aws" && !grant_declared {
+        bail!(
+            "against AWS an operator policy is required: pass --policy FILE or --grant ACTION[=RESOURCE] \
+(`scope-host plugin inspect PLUGIN` lists what a plugin declares), or --grant-declared to grant every plugin whatever \
+its manifest declares"
+        );
+    }
+    Ok(Some(format!(
+        "operator policy: none given; every plugin is granted what its manifest declares{}",
+        if grant_declared {
+            " (--grant-declared)"
+        } else {
+            " (simulated cloud)"
+        }
+    )))
+}
+
 /// One run's machinery, built from the shared options: the engine, the simulated
 /// cloud, the run environment with its journal, and the starting variables.
 pub(super) struct Session {
@@ -163,24 +187,7 @@ impl Session {
                 None => SimCloud::new_empty(),
             })),
         };
-        let grants_declared = opts.policy.is_none() && opts.grants.is_empty();
-        if grants_declared && opts.cloud == "aws" && !opts.grant_declared {
-            bail!(
-                "against AWS an operator policy is required: pass --policy FILE or --grant ACTION[=RESOURCE] \
-(`scope-host plugin inspect PLUGIN` lists what a plugin declares), or --grant-declared to grant every plugin whatever \
-its manifest declares"
-            );
-        }
-        let policy_note = grants_declared.then(|| {
-            format!(
-                "operator policy: none given; every plugin is granted what its manifest declares{}",
-                if opts.grant_declared {
-                    " (--grant-declared)"
-                } else {
-                    " (simulated cloud)"
-                }
-            )
-        });
+        let policy_note = policy_note(opts.policy.as_deref(), &opts.grants, opts.grant_declared, &opts.cloud)?;
         // `loading` is there exactly when the run goes to AWS, that is without `sim`.
         let reaching = loading.0.map(|loading| {
             let record_to = opts.record.clone();
@@ -405,17 +412,10 @@ impl Opening<'_> {
 }
 
 /// The platform of `--platform` (`handle` chooses np under the platform's agent
-/// against AWS); the simulated one when none is named. With np, the key the CLI
-/// will find in the environment is a secret of the run: should it ever come back in
-/// an answer, the record masks it.
+/// against AWS); the simulated one when none is named.
 fn platform(opts: &super::RunOptions, redactor: &Redactor) -> Arc<dyn crate::platform::PlatformApi> {
-    if opts.platform.as_deref() != Some("np") {
-        return Arc::new(crate::platform::sim::SimPlatform::new());
-    }
-    if let Some(key) = std::env::var("NP_API_KEY").ok().filter(|k| !k.is_empty()) {
-        redactor.add(&key);
-    }
-    Arc::new(crate::platform::np::NpCli::new(opts.np.clone()))
+    let np = (opts.platform.as_deref() == Some("np")).then_some(opts.np.as_path());
+    crate::platform::choose(np, redactor)
 }
 
 /// sts GetCallerIdentity with the agent's own credentials, timed; journaled like

@@ -11,6 +11,19 @@
 pub mod np;
 pub mod sim;
 
+/// The platform a run reports to: the platform's CLI at `np` (its key stays in this
+/// process's environment, `NP_API_KEY`; should it ever come back in an answer, the
+/// run's `redactor` masks it), else the simulated platform.
+pub fn choose(np: Option<&std::path::Path>, redactor: &crate::redact::Redactor) -> std::sync::Arc<dyn PlatformApi> {
+    let Some(np) = np else {
+        return std::sync::Arc::new(sim::SimPlatform::new());
+    };
+    if let Some(key) = std::env::var("NP_API_KEY").ok().filter(|k| !k.is_empty()) {
+        redactor.add(&key);
+    }
+    std::sync::Arc::new(np::NpCli::new(np.to_path_buf()))
+}
+
 use crate::cloud::{CloudError, CloudResult};
 use async_trait::async_trait;
 use serde_json::{Map, Value};

@@ -232,14 +232,19 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The file a `sqlite:PATH` (or `sqlite://PATH`) URL names.
+pub fn sqlite_path(url: &str) -> Option<&std::path::Path> {
+    let path = url.strip_prefix("sqlite:")?;
+    Some(std::path::Path::new(path.strip_prefix("//").unwrap_or(path)))
+}
+
 /// Opens the store a `--database` URL names: `sqlite:PATH` (created if missing).
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = path.strip_prefix("//").unwrap_or(path);
-        if path.is_empty() {
+    if let Some(path) = sqlite_path(url) {
+        if path.as_os_str().is_empty() {
             return Err(StoreError::Schema("--database sqlite:PATH needs a file path".into()));
         }
-        return Ok(std::sync::Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?));
+        return Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path).await?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Err(StoreError::Schema(
