@@ -36,13 +36,36 @@ impl Answer {
     }
 }
 
+/// The store of the agent whose files are in `dir`: `sqlite:<dir>/agent.db`; or,
+/// when `SCOPE_HOST_TEST_STORE=postgres`, a database of its own on the test
+/// process's PostgreSQL server (the same one for the same `dir`, so an agent
+/// restarted finds its runs).
+pub fn database(dir: &Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite:{}", dir.join("agent.db").display());
+    }
+    static BY_DIR: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+    let mut known = BY_DIR.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, url)) = known.iter().find(|(d, _)| d == dir) {
+        return url.clone();
+    }
+    let url = crate::postgres::shared().database(&format!("agent_{}", known.len()));
+    known.push((dir.to_owned(), url.clone()));
+    url
+}
+
+/// Whether the agent tests run on PostgreSQL (`SCOPE_HOST_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("SCOPE_HOST_TEST_STORE").as_deref() == Ok("postgres")
+}
+
 /// The arguments of an agent running the Lambda service (plugins/lambda) with its
 /// example provider data on the simulated cloud `cloud`, its store in `dir`.
 pub fn lambda_agent_args(dir: &Path, cloud: &Path) -> Vec<String> {
     let service = crate::lambda_service();
     vec![
         "--database".into(),
-        format!("sqlite:{}", dir.join("agent.db").display()),
+        database(dir),
         "--service-path".into(),
         service.display().to_string(),
         "--providers".into(),
@@ -182,6 +205,39 @@ impl AgentProcess {
             }
             assert!(Instant::now() < deadline, "run {id} still {state} after {within:?}: {run:#}");
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// How many times a run's journal says `step` started.
+pub fn started(events: &[serde_json::Value], step: &str) -> usize {
+    events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count()
+}
+
+/// Whether any of a run's journal entries has a message containing `text`.
+pub fn mentions(events: &[serde_json::Value], text: &str) -> bool {
+    events.iter().any(|e| e["message"].as_str().is_some_and(|m| m.contains(text)))
+}
+
+/// A run's (started_ms, finished_ms).
+pub fn span(run: &serde_json::Value) -> (i64, i64) {
+    (run["started_ms"].as_i64().unwrap(), run["finished_ms"].as_i64().unwrap())
+}
+
+/// Asserts that the ended `runs` (scope, run), in the order they were notified, ran
+/// one after the other within each scope, `per_scope` each.
+pub fn assert_each_scope_in_order(runs: &[(u64, serde_json::Value)], per_scope: usize) {
+    let scopes: std::collections::BTreeSet<u64> = runs.iter().map(|(s, _)| *s).collect();
+    for scope in scopes {
+        let mine: Vec<&serde_json::Value> = runs.iter().filter(|(s, _)| *s == scope).map(|(_, r)| r).collect();
+        assert_eq!(mine.len(), per_scope, "scope {scope}");
+        for pair in mine.windows(2) {
+            assert!(
+                span(pair[0]).1 <= span(pair[1]).0,
+                "scope {scope}: a run started before the one notified before it ended: {:#} {:#}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 }

@@ -1,10 +1,11 @@
-//! `scope-host agent` as a real process: notifications over HTTP into its SQLite
-//! store, deduplicated; runs of the Lambda service on the simulated cloud, one per
+//! `scope-host agent` as a real process: notifications over HTTP into its store
+//! (SQLite; PostgreSQL when `SCOPE_HOST_TEST_STORE=postgres`, as scripts/test runs
+//! them a second time), deduplicated; runs of the Lambda service on the simulated cloud, one per
 //! scope in arrival order; bad input refused with `handle`'s messages and nothing
 //! stored; tokens; cancel; and a SIGKILL mid-run that loses nothing, the run
 //! resumed at restart without running its completed steps again.
 
-use scope_host_tests::agent::{lambda_agent_args, AgentProcess};
+use scope_host_tests::agent::{assert_each_scope_in_order, lambda_agent_args, mentions, span, started, AgentProcess};
 use scope_host_tests::{guest_dir, lambda_service, scope_host_command};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -100,19 +101,29 @@ fn a_notification_runs_once_and_its_run_steps_and_journal_are_served_with_secret
     ] {
         assert!(!served.contains(secret), "{served}");
     }
-    let db = std::fs::read(dir.path().join("agent.db")).unwrap();
-    let wal = std::fs::read(dir.path().join("agent.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) || std::str::from_utf8(bytes).is_err(),
-            "the store still holds the secret"
-        );
+    if scope_host_tests::agent::on_postgres() {
+        let url = scope_host_tests::agent::database(dir.path());
+        for table in ["notifications", "runs", "steps", "journal"] {
+            let sql = format!("SELECT count(*) FROM {table} t WHERE t::text LIKE '%{secret}%'");
+            let (ok, count, err) = scope_host_tests::postgres::psql(&url, &sql);
+            assert!(ok, "{err}");
+            assert_eq!(count.trim(), "0", "the store's {table} still hold the secret");
+        }
+    } else {
+        let db = std::fs::read(dir.path().join("agent.db")).unwrap();
+        let wal = std::fs::read(dir.path().join("agent.db-wal")).unwrap_or_default();
+        for bytes in [&db, &wal] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) || std::str::from_utf8(bytes).is_err(),
+                "the store still holds the secret"
+            );
+        }
     }
 
     // The journal as the JSON-lines record `handle` writes, from the store.
     let out = scope_host_command()
         .args(["runs", "events", &id, "--jsonl", "--database"])
-        .arg(format!("sqlite:{}", dir.path().join("agent.db").display()))
+        .arg(scope_host_tests::agent::database(dir.path()))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -183,7 +194,7 @@ fn a_full_queue_says_when_to_come_back() {
 #[test]
 fn tokens_are_required_off_loopback_and_a_wrong_one_learns_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let db = scope_host_tests::agent::database(dir.path());
     let service = lambda_service();
     let (code, said) = AgentProcess::refused(
         &[
@@ -271,7 +282,7 @@ fn spinning_service(dir: &Path) -> PathBuf {
 fn runs_of_one_scope_go_one_at_a_time_in_arrival_order_and_scopes_run_side_by_side() {
     let dir = tempfile::tempdir().unwrap();
     let service = spinning_service(dir.path());
-    let db = format!("sqlite:{}", dir.path().join("agent.db").display());
+    let db = scope_host_tests::agent::database(dir.path());
     let guests = guest_dir();
     // Each run takes its step's deadline: long enough to overlap, short to wait for.
     let agent = AgentProcess::start(
@@ -304,19 +315,7 @@ fn runs_of_one_scope_go_one_at_a_time_in_arrival_order_and_scopes_run_side_by_si
         assert_eq!(run["state"], "failed", "{run:#}");
         assert!(run["reason"].as_str().unwrap().contains("(timeout)"), "{run:#}");
     }
-    let span = |r: &Value| (r["started_ms"].as_i64().unwrap(), r["finished_ms"].as_i64().unwrap());
-    for scope in 11..14 {
-        let mine: Vec<&Value> = runs.iter().filter(|(s, _)| *s == scope).map(|(_, r)| r).collect();
-        assert_eq!(mine.len(), 4);
-        for pair in mine.windows(2) {
-            assert!(
-                span(pair[0]).1 <= span(pair[1]).0,
-                "scope {scope}: a run started before the one notified before it ended: {:#} {:#}",
-                pair[0],
-                pair[1]
-            );
-        }
-    }
+    assert_each_scope_in_order(&runs, 4);
     // Runs of different scopes overlapped.
     let overlapping = runs.iter().any(|(a, ra)| {
         runs.iter()
@@ -349,7 +348,11 @@ fn blocking_agent_args(dir: &Path) -> Vec<String> {
     let service = blocking_service(dir);
     vec![
         "--database".into(),
-        format!("sqlite:{}", dir.join("agent.db").display()),
+        scope_host_tests::agent::database(dir),
+        // A restarted agent is another owner on PostgreSQL: it resumes the killed
+        // one's run once the lease expires (SQLite's single agent at once).
+        "--lease".into(),
+        "3s".into(),
         "--service-path".into(),
         service.display().to_string(),
         "--plugins".into(),
@@ -401,11 +404,6 @@ fn create_in_scope(agent: &AgentProcess, key: &str, scope: u64) -> String {
     let accepted = agent.post("/v1/notifications", &notification.to_string());
     assert_eq!(accepted.status, 202, "{}", accepted.body);
     accepted.json()["run_id"].as_str().unwrap().to_owned()
-}
-
-/// How many times the journal says `step` started.
-fn started(events: &[Value], step: &str) -> usize {
-    events.iter().filter(|e| e["event"] == "step_started" && e["step"] == step).count()
 }
 
 /// Waits until attempt `attempt` of the run spins in `block`, the two steps before
@@ -472,12 +470,7 @@ fn killed_mid_run_the_agent_loses_nothing_and_resumes_without_running_completed_
         (1, 1, 1),
         "{events:#?}"
     );
-    assert!(
-        events
-            .iter()
-            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("attempt 2: taken over"))),
-        "{events:#?}"
-    );
+    assert!(mentions(&events, "attempt 2: taken over"), "{events:#?}");
     assert_eq!(events.iter().filter(|e| e["event"] == "run_started").count(), 2);
 }
 
@@ -507,9 +500,7 @@ fn sigterm_gives_running_runs_back_and_the_next_start_resumes_them() {
         (1, 1, 1)
     );
     assert!(
-        events
-            .iter()
-            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("shutdown grace ran out"))),
+        mentions(&events, "shutdown grace ran out"),
         "the journal says why the run stopped: {events:#?}"
     );
 }

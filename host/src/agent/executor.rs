@@ -6,6 +6,10 @@
 //! Every write the executor makes is fenced by its lease: a run taken over by
 //! another agent gets no late step, identity or end from this one — the refusal is
 //! journaled and the executor gives the run up.
+//!
+//! A store that does not answer (the database restarting, a network partition) is
+//! asked again with backoff ([`persist`]): the run's steps go on meanwhile, and
+//! nothing they did is lost once the store is back.
 
 use super::store::{Claimed, DoneStep, RunState, Store, StoreError};
 use super::Shared;
@@ -20,8 +24,39 @@ use crate::workflow::runner::{Completed, Progress, Runner, StepRecord, SECRET_VA
 use crate::workflow::{dispatch, load, WorkflowSource};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+
+/// How long a run's writes are retried while the store does not answer, before the
+/// run is given up here (its lease expires, and it resumes where the store says).
+const STORE_PATIENCE: Duration = Duration::from_secs(300);
+
+/// Does `write` until the store answers: an unavailable store is asked again with
+/// backoff for up to [`STORE_PATIENCE`], the agent reporting not-ready meanwhile;
+/// any other answer (done, fenced) is final.
+async fn persist<T, F, Fut>(shared: &Shared, run: &str, what: &str, mut write: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let deadline = Instant::now() + STORE_PATIENCE;
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Err(StoreError::Unavailable(e)) if Instant::now() < deadline => {
+                shared.store_ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(run, error = %e, "storing {what}: the store did not answer; trying again in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+            Ok(done) => {
+                shared.store_ok.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Ok(done);
+            }
+        }
+    }
+}
 
 /// Hands a run's journal batches to the run's journal writer ([`JournalWriter`]):
 /// never waits, so a journal flushed on one of the runtime's threads does not
@@ -53,7 +88,7 @@ struct JournalWriter {
 }
 
 impl JournalWriter {
-    fn start(store: Arc<dyn Store>, run: String, metrics: Arc<super::metrics::Metrics>) -> JournalWriter {
+    fn start(shared: Arc<Shared>, run: String) -> JournalWriter {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let errors = Arc::new(Mutex::new(None));
         let first_error = errors.clone();
@@ -63,9 +98,10 @@ impl JournalWriter {
                 match batch {
                     JournalBatch::Entries(entries) => {
                         for entry in &entries {
-                            metrics.observe(entry, &mut plugins);
+                            shared.metrics.observe(entry, &mut plugins);
                         }
-                        if let Err(e) = store.append_journal(&run, &entries).await {
+                        let stored = persist(&shared, &run, "the journal", || shared.store.append_journal(&run, &entries)).await;
+                        if let Err(e) = stored {
                             first_error
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -230,14 +266,14 @@ async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel, 
             claimed.attempt.saturating_sub(1),
             shared.max_attempts
         );
-        if let Err(e) = store.interrupt(&id, &reason).await {
+        if let Err(e) = persist(&shared, &id, "the run's end", || store.interrupt(&id, &reason)).await {
             tracing::error!(run = %id, error = %e, "could not record the run as interrupted");
         }
         return Some(RunState::Interrupted);
     }
     let started = Instant::now();
     let redactor = Redactor::new();
-    let writer = JournalWriter::start(store.clone(), id.clone(), shared.metrics.clone());
+    let writer = JournalWriter::start(shared.clone(), id.clone());
     let journal = Arc::new(Journal::to_sink(writer.sink(), redactor.clone(), Keep::Nothing));
     let settings = shared.settings();
     let ending = run(&shared, &settings, &claimed, cancel, &redactor, &journal).await;
@@ -259,10 +295,16 @@ async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel, 
         .metrics
         .run_ended(&workflow, ending.state.as_str(), started.elapsed().as_secs_f64());
     let reason = ending.reason.map(|r| redactor.redact(&r));
-    match store.finish(&shared.owner, &id, ending.state, reason.as_deref()).await {
+    let finished = persist(&shared, &id, "the run's end", || {
+        store.finish(&shared.owner, &id, ending.state, reason.as_deref())
+    })
+    .await;
+    match finished {
         Ok(()) => Some(ending.state),
+        // The end was stored by an earlier try whose answer was lost.
+        Err(StoreError::Fenced { .. }) if ended_as(&store, &id, ending.state).await => Some(ending.state),
         Err(e @ StoreError::Fenced { .. }) => {
-            fenced(&store, &id, &e).await;
+            fenced(&shared, &id, &e).await;
             None
         }
         Err(e) => {
@@ -282,7 +324,8 @@ async fn release(shared: &Shared, id: &str, why: &str, journal: &Journal, writer
     });
     journal.flush();
     let _ = writer.stored().await;
-    match shared.store.release(&shared.owner, &[id.to_owned()]).await {
+    let ids = [id.to_owned()];
+    match persist(shared, id, "the give-back", || shared.store.release(&shared.owner, &ids)).await {
         Ok(_) => Some(RunState::Queued),
         Err(e) => {
             // Its lease expires instead, and the next start takes it over.
@@ -292,15 +335,21 @@ async fn release(shared: &Shared, id: &str, why: &str, journal: &Journal, writer
     }
 }
 
+/// Whether the store has `run` ended in `state` already.
+async fn ended_as(store: &Arc<dyn Store>, run: &str, state: RunState) -> bool {
+    matches!(store.run(run).await, Ok(Some(view)) if view.state == state)
+}
+
 /// Journals that a write of this agent was refused because another owns the run.
-async fn fenced(store: &Arc<dyn Store>, run: &str, e: &StoreError) {
+async fn fenced(shared: &Shared, run: &str, e: &StoreError) {
     tracing::warn!(run, error = %e, "the run was taken over: giving it up");
     let entry = serde_json::json!({
         "event": "log", "step": "(agent)", "level": "warn",
         "message": format!("a late write of a former owner was refused: {e}"),
         "ts_ms": super::store::now_ms(),
     });
-    let _ = store.append_journal(run, &[entry]).await;
+    let entries = [entry];
+    let _ = persist(shared, run, "the refusal", || shared.store.append_journal(run, &entries)).await;
 }
 
 async fn run(
@@ -406,16 +455,18 @@ async fn run(
         last_identity: Mutex::new(env.workflow_identity().arn),
     });
     let writer = {
-        let (store, owner, run) = (shared.store.clone(), shared.owner.clone(), claimed.id.clone());
+        let (shared, run) = (shared.clone(), claimed.id.clone());
         tokio::spawn(async move {
+            let (store, owner) = (&shared.store, &shared.owner);
             while let Some(record) = rx.recv().await {
-                let written = match record {
-                    Record::Step(step) => store.step_finished(&owner, &run, step).await,
-                    Record::Identity(identity) => store.set_identity(&owner, &run, &identity).await,
-                };
-                written?;
+                match record {
+                    Record::Step(step) => persist(&shared, &run, "a step", || store.step_finished(owner, &run, step.clone())).await?,
+                    Record::Identity(identity) => {
+                        persist(&shared, &run, "the identity", || store.set_identity(owner, &run, &identity)).await?
+                    }
+                }
             }
-            Ok(())
+            Ok::<(), StoreError>(())
         })
     };
     let runner = Runner {
@@ -435,7 +486,7 @@ async fn run(
     match writer.await {
         Ok(Ok(())) => {}
         Ok(Err(e @ StoreError::Fenced { .. })) => {
-            fenced(&shared.store, &claimed.id, &e).await;
+            fenced(shared, &claimed.id, &e).await;
             env.cancel().stop(Stop::Cancel);
         }
         Ok(Err(e)) => tracing::error!(run = %claimed.id, error = %e, "a step's record could not be stored"),

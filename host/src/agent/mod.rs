@@ -70,6 +70,8 @@ pub struct Shared {
     pub lease: Duration,
     pub max_attempts: u32,
     pub metrics: Arc<metrics::Metrics>,
+    /// The store answered the last request of the agent's (readiness).
+    pub store_ok: std::sync::atomic::AtomicBool,
     settings: RwLock<Arc<Settings>>,
 }
 
@@ -93,6 +95,7 @@ impl Shared {
             lease,
             max_attempts,
             metrics: Arc::new(metrics::Metrics::new()),
+            store_ok: std::sync::atomic::AtomicBool::new(true),
             settings: RwLock::new(Arc::new(settings)),
         }
     }

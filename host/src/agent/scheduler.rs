@@ -28,8 +28,6 @@ pub struct Scheduler {
     wake: Notify,
     /// No new work is claimed (shutting down).
     draining: AtomicBool,
-    /// The store answered the last time it was asked.
-    store_ok: AtomicBool,
 }
 
 impl Scheduler {
@@ -40,7 +38,6 @@ impl Scheduler {
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             draining: AtomicBool::new(false),
-            store_ok: AtomicBool::new(true),
         })
     }
 
@@ -58,9 +55,9 @@ impl Scheduler {
         self.lock().len()
     }
 
-    /// Whether the store answered the scheduler's last request.
+    /// Whether the store answered the last request of the agent's.
     pub fn store_ok(&self) -> bool {
-        self.store_ok.load(Ordering::Relaxed)
+        self.shared.store_ok.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cancel>> {
@@ -79,8 +76,11 @@ impl Scheduler {
         }
     }
 
-    /// Starts the claim loop and the heartbeat on the current runtime.
+    /// Starts the claim loop and the heartbeat on the current runtime, and asks the
+    /// store to wake the scheduler when another process adds work.
     pub fn start(self: &Arc<Self>) {
+        let me = self.clone();
+        self.shared.store.on_work(Arc::new(move || me.wake()));
         let me = self.clone();
         tokio::spawn(async move { me.claim_loop().await });
         let me = self.clone();
@@ -136,13 +136,13 @@ impl Scheduler {
             if free > 0 {
                 match self.shared.store.claim(&self.shared.owner, self.shared.lease, free).await {
                     Ok(claimed) => {
-                        self.store_ok.store(true, Ordering::Relaxed);
+                        self.shared.store_ok.store(true, Ordering::Relaxed);
                         for run in claimed {
                             self.spawn(run);
                         }
                     }
                     Err(e) => {
-                        self.store_ok.store(false, Ordering::Relaxed);
+                        self.shared.store_ok.store(false, Ordering::Relaxed);
                         tracing::warn!(error = %e, "claiming work: the store did not answer; trying again");
                     }
                 }
@@ -176,8 +176,13 @@ impl Scheduler {
 
     async fn heartbeat_loop(self: Arc<Self>) {
         let every = (self.shared.lease / 3).max(Duration::from_millis(100));
+        // After a failed heartbeat, soon again: the leases run out meanwhile, and
+        // the database back means other replicas may take over what they see expired.
+        let again = every.min(Duration::from_millis(250));
+        let mut wait = every;
         loop {
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(wait).await;
+            wait = every;
             let runs: Vec<String> = self.lock().keys().cloned().collect();
             if runs.is_empty() {
                 if self.draining.load(Ordering::SeqCst) {
@@ -187,7 +192,7 @@ impl Scheduler {
             }
             match self.shared.store.heartbeat(&self.shared.owner, &runs, self.shared.lease).await {
                 Ok(beat) => {
-                    self.store_ok.store(true, Ordering::Relaxed);
+                    self.shared.store_ok.store(true, Ordering::Relaxed);
                     let running = self.lock();
                     for run in &beat.cancel {
                         if let Some(c) = running.get(run) {
@@ -202,8 +207,9 @@ impl Scheduler {
                     }
                 }
                 Err(e) => {
-                    self.store_ok.store(false, Ordering::Relaxed);
+                    self.shared.store_ok.store(false, Ordering::Relaxed);
                     tracing::warn!(error = %e, "heartbeat: the store did not answer; the runs go on");
+                    wait = again;
                 }
             }
         }

@@ -25,7 +25,10 @@ pub(crate) struct AgentArgs {
     /// Where the API listens. Any address but loopback needs API tokens.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8480", env = "SCOPE_HOST_LISTEN")]
     listen: SocketAddr,
-    /// The store: sqlite:PATH (created if missing; one agent per file).
+    /// The store: sqlite:PATH (created if missing; one agent per file), or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, shared by a fleet of agents
+    /// (each opens --concurrency + 3 connections). Prefer the environment variable
+    /// for a URL with a password: arguments are visible to every local user.
     #[arg(long, value_name = "URL", env = "SCOPE_HOST_DATABASE")]
     database: String,
     /// The service folder holding deployment/, scope/, log/, metric/ and instance/ workflows.
@@ -149,10 +152,12 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
     }
     let settings = settings_from(&args, &service)?;
     let (providers, vars) = (settings.providers.clone(), settings.vars.clone());
-    let store = store::open(&args.database).await.map_err(|e| match e {
-        store::StoreError::Schema(_) => anyhow::anyhow!(e),
-        other => super::exit::environment(other.to_string()),
-    })?;
+    let store = store::open(&args.database, store::postgres::pool_size(args.concurrency))
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Schema(_) => anyhow::anyhow!(e),
+            other => super::exit::environment(other.to_string()),
+        })?;
     let cloud = match args.cloud.as_str() {
         "aws" => {
             let aws = crate::cloud::aws::AwsCloud::new(crate::cloud::aws::AwsOptions {
@@ -419,7 +424,7 @@ pub(crate) enum RunsCommand {
 
 #[derive(Args)]
 pub(crate) struct DbArg {
-    /// The agent's store: sqlite:PATH (read beside the running agent).
+    /// The agent's store: sqlite:PATH or postgres://… (read beside the running agents).
     #[arg(
         long,
         value_name = "URL",
@@ -439,8 +444,12 @@ async fn open_client(db: &DbArg) -> Result<Box<dyn Store>> {
         let token = std::env::var("SCOPE_HOST_AGENT_TOKEN").ok().filter(|t| !t.is_empty());
         return Ok(Box::new(crate::agent::client::ApiClient::new(url, token)?));
     }
-    let Some(path) = store::sqlite_path(db.database.as_deref().unwrap_or_default()) else {
-        bail!("--database: expected sqlite:PATH (the file the agent was started with)");
+    let url = db.database.as_deref().unwrap_or_default();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(store::postgres::PgStore::open_client(url).await?));
+    }
+    let Some(path) = store::sqlite_path(url) else {
+        bail!("--database: expected sqlite:PATH (the file the agent was started with) or the fleet's postgres://… URL");
     };
     Ok(Box::new(store::sqlite::SqliteStore::open_client(path).await?))
 }

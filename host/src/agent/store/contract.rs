@@ -2,9 +2,8 @@
 //! queue limit, one run per scope in arrival order, leases taken over when they
 //! expire, late writes of a former owner fenced, give-back, cancel and the
 //! notification forgotten at the end. The SQLite store runs it below; the fleet's
-//! PostgreSQL store will run the same.
-
-#![cfg(test)]
+//! PostgreSQL store runs the same in the integration tests (`tests/tests/fleet.rs`,
+//! against a real server), which is why this module is public.
 
 use super::{CancelAnswer, DoneStep, NewRun, RunFilter, RunState, Store, StoreError, Submitted};
 use std::time::Duration;
@@ -107,11 +106,18 @@ pub async fn contract(store: &dyn Store) {
     );
     assert_eq!(store.request_cancel("nope").await.unwrap(), CancelAnswer::NotFound);
 
-    // Given back at shutdown: queued again, the attempt not counted.
+    // Given back at shutdown: queued again, the attempt not counted, what it
+    // completed kept for the next claim.
+    store.step_finished("owner-1", "r3", step("one")).await.unwrap();
     assert_eq!(store.release("owner-1", &["r3".into(), "r4".into()]).await.unwrap(), 2);
     let again = store.claim("owner-2", LONG, 10).await.unwrap();
     assert_eq!(ids(&again), ["r3", "r4"]);
     assert!(again.iter().all(|c| c.attempt == 1));
+    assert_eq!(
+        again[0].done.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(),
+        ["one"],
+        "a run given back resumes after what it completed"
+    );
 
     // A queued run is cancelled at once.
     store.submit(new_run("r6", "k6", Some("d"))).await.unwrap();
@@ -159,6 +165,54 @@ pub async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
 }
 
+/// Several owners claiming at once, as a fleet's replicas do: every run is handed
+/// to exactly one of them, and a scope's runs start in arrival order, each after
+/// the one before it ended.
+pub async fn concurrent_claims(store: &dyn Store, owners: usize) {
+    const SCOPES: usize = 5;
+    const PER_SCOPE: usize = 8;
+    for i in 0..PER_SCOPE {
+        for s in 0..SCOPES {
+            let id = format!("c{s}-{i:02}");
+            store
+                .submit(new_run(&id, &format!("key-{id}"), Some(&format!("scope-{s}"))))
+                .await
+                .unwrap();
+        }
+    }
+    let started = std::sync::Mutex::new(Vec::<String>::new());
+    let worker = |owner: String| {
+        let started = &started;
+        async move {
+            let mut idle = 0;
+            while idle < 20 {
+                let claimed = store.claim(&owner, Duration::from_secs(60), 3).await.unwrap();
+                if claimed.is_empty() {
+                    idle += 1;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                }
+                idle = 0;
+                for run in claimed {
+                    assert_eq!(run.attempt, 1, "{} handed out twice", run.id);
+                    started.lock().unwrap().push(run.id.clone());
+                    store.finish(&owner, &run.id, RunState::Succeeded, None).await.unwrap();
+                }
+            }
+        }
+    };
+    futures_util::future::join_all((0..owners).map(|o| worker(format!("owner-{o}")))).await;
+    let started = started.into_inner().unwrap();
+    assert_eq!(started.len(), SCOPES * PER_SCOPE, "every run ran once: {started:?}");
+    for s in 0..SCOPES {
+        let order: Vec<&String> = started.iter().filter(|id| id.starts_with(&format!("c{s}-"))).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted, "scope-{s}'s runs started in arrival order");
+    }
+}
+
+#[cfg(test)]
 #[tokio::test]
 async fn the_sqlite_store_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,6 +230,15 @@ async fn the_sqlite_store_keeps_the_contract() {
     }
 }
 
+#[cfg(test)]
+#[tokio::test]
+async fn sqlite_hands_each_run_to_one_of_several_claimers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = super::sqlite::SqliteStore::open(&dir.path().join("agent.db")).await.unwrap();
+    concurrent_claims(&store, 3).await;
+}
+
+#[cfg(test)]
 #[tokio::test]
 async fn a_second_agent_on_the_same_file_is_refused_and_a_newer_schema_is_not_touched() {
     let dir = tempfile::tempdir().unwrap();

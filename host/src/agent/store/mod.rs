@@ -8,7 +8,9 @@
 //! that claimed the run, and a store that finds another owner (the run was taken
 //! over) refuses it with [`StoreError::Fenced`].
 
-mod contract;
+#[doc(hidden)]
+pub mod contract;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
@@ -213,6 +215,13 @@ pub trait Store: Send + Sync {
 
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Calls `wake` whenever work may have appeared that another process put there
+    /// (a fleet's replicas share the store). A store only this process writes has
+    /// nothing to say: the scheduler wakes itself.
+    fn on_work(&self, wake: std::sync::Arc<dyn Fn() + Send + Sync>) {
+        let _ = wake;
+    }
 }
 
 /// What a heartbeat learnt.
@@ -238,8 +247,9 @@ pub fn sqlite_path(url: &str) -> Option<&std::path::Path> {
     Some(std::path::Path::new(path.strip_prefix("//").unwrap_or(path)))
 }
 
-/// Opens the store a `--database` URL names: `sqlite:PATH` (created if missing).
-pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+/// Opens the store a `--database` URL names: `sqlite:PATH` (created if missing),
+/// or `postgres://…` (a fleet's shared database) with `connections` at most.
+pub async fn open(url: &str, connections: u32) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if let Some(path) = sqlite_path(url) {
         if path.as_os_str().is_empty() {
             return Err(StoreError::Schema("--database sqlite:PATH needs a file path".into()));
@@ -247,12 +257,12 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
         return Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path).await?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Schema(
-            "PostgreSQL (a fleet of agents) is not supported by this build yet: use --database sqlite:PATH".into(),
-        ));
+        return Ok(std::sync::Arc::new(postgres::PgStore::open(url, connections).await?));
     }
     // The URL is not echoed: it may hold a password.
     Err(StoreError::Schema(
-        "--database: expected sqlite:PATH (e.g. sqlite:/var/lib/scope-host/agent.db)".into(),
+        "--database: expected sqlite:PATH (one agent; e.g. sqlite:/var/lib/scope-host/agent.db) \
+         or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (a fleet of agents sharing it)"
+            .into(),
     ))
 }

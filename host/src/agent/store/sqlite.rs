@@ -109,7 +109,7 @@ impl SqliteStore {
             .enumerate()
             .skip(usize::try_from(found).unwrap_or(0))
         {
-            sqlx::raw_sql(*migration).execute(&mut *tx).await.map_err(unavailable)?;
+            sqlx::raw_sql(migration.sqlite).execute(&mut *tx).await.map_err(unavailable)?;
             sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
                 .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
                 .execute(&mut *tx)

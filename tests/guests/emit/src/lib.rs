@@ -4,7 +4,8 @@
 //! - `ASSUME_ROLE=<arn>`: assumes the role and makes it the workflow's identity;
 //! - `FAIL=<message>`: fails with that message;
 //! - `COUNT_RUNS` (any value): returns `RUNS`, how often this instance's memory has
-//!   seen `run` (1 unless memory leaked from an earlier instance).
+//!   seen `run` (1 unless memory leaked from an earlier instance);
+//! - `SLEEP_MS=<n>`: sleeps that long first.
 use scope_step::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -28,6 +29,11 @@ impl Step for Emit {
         if let Some(role) = var("ASSUME_ROLE").filter(|r| !r.is_empty()) {
             let id = scope_step::credentials::assume_role(&role, "np-lambda-workflow")?;
             scope_step::credentials::use_for_workflow(&id);
+        }
+        // A step that takes a while without burning a core (the fleet's tests need
+        // runs in hand when a replica is killed): WASI's clock, through the host.
+        if let Some(ms) = var("SLEEP_MS").and_then(|m| m.parse::<u64>().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
         }
         let mut out = Vec::new();
         let runs = RUNS.fetch_add(1, Ordering::SeqCst) + 1;
@@ -57,7 +63,8 @@ scope_step::step!(
             Input::optional("ECHO_VARS"),
             Input::optional("FAIL"),
             Input::optional("ASSUME_ROLE"),
-            Input::optional("COUNT_RUNS")
+            Input::optional("COUNT_RUNS"),
+            Input::optional("SLEEP_MS")
         ],
         outputs: &[OutputDecl::plain("A"), OutputDecl::plain("B"), OutputDecl::secret("S")],
         capabilities: &[Capability::new("sts:AssumeRole", "${ASSUME_ROLE}")],
