@@ -54,6 +54,8 @@ fn notification(i: usize) -> String {
 struct Round {
     label: String,
     runs: Vec<Value>,
+    /// When each run's first step started (its journal's clock, ms).
+    first_steps: Vec<f64>,
     wall: f64,
 }
 
@@ -64,15 +66,24 @@ impl Round {
         assert_eq!(failed, 0, "{:#}", self.runs.iter().find(|r| r["state"] != "succeeded").unwrap());
         let ms = |r: &Value, k: &str| r[k].as_i64().unwrap() as f64;
         let waits: Vec<f64> = self.runs.iter().map(|r| ms(r, "started_ms") - ms(r, "created_ms")).collect();
+        let first_steps: Vec<f64> = self
+            .first_steps
+            .iter()
+            .zip(&self.runs)
+            .map(|(t, r)| t - ms(r, "created_ms"))
+            .collect();
         let durations: Vec<f64> = self.runs.iter().map(|r| ms(r, "finished_ms") - ms(r, "started_ms")).collect();
         println!(
             "{}: {n} runs of `initial` over {SCOPES} scopes in {:.2} s = {:.1} runs/s; \
-             accepted→started p50 {:.0} ms p99 {:.0} ms (queueing included); run p50 {:.1} ms p99 {:.1} ms{extra}",
+             accepted→claimed p50 {:.0} ms p99 {:.0} ms, accepted→first step started p50 {:.0} ms p99 {:.0} ms \
+             (queueing included); run p50 {:.1} ms p99 {:.1} ms{extra}",
             self.label,
             self.wall,
             n as f64 / self.wall,
             quantile(&waits, 0.5),
             quantile(&waits, 0.99),
+            quantile(&first_steps, 0.5),
+            quantile(&first_steps, 0.99),
             quantile(&durations, 0.5),
             quantile(&durations, 0.99),
         );
@@ -107,10 +118,20 @@ fn round(agents: &[AgentProcess], rounds: usize, idle: bool, label: String) -> R
     if !idle {
         runs = ids.iter().map(|id| agents[0].wait_run(id, Duration::from_secs(600))).collect();
     }
+    let wall = started.elapsed().as_secs_f64();
+    let first_steps = runs
+        .iter()
+        .map(|r| {
+            let events = agents[0].events(r["id"].as_str().unwrap());
+            let first = events.iter().find(|e| e["event"] == "step_started").expect("a step started");
+            first["ts_ms"].as_f64().unwrap()
+        })
+        .collect();
     Round {
         label,
         runs,
-        wall: started.elapsed().as_secs_f64(),
+        first_steps,
+        wall,
     }
 }
 

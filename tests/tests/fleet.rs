@@ -360,3 +360,137 @@ fn postgres_restarted_in_the_middle_every_run_finishes_once_and_nothing_is_lost(
         "no write was retried: the outage missed the runs"
     );
 }
+
+#[test]
+fn a_notification_taken_by_a_busy_replica_wakes_an_idle_one_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = Postgres::start();
+    let db = pg.database("wake");
+    let service = sleeping_service(dir.path(), 3000);
+    // Polls a minute apart: only the database's NOTIFY can wake the idle replica soon.
+    let flags = ["--concurrency", "1", "--poll", "60s"];
+    let busy = replica(dir.path(), &db, &service, &flags);
+    let idle = replica(dir.path(), &db, &service, &flags);
+    // Whichever replica took the first run is full; the other takes the second.
+    let first = post(&busy, "w-1", 1).1;
+    wait_for_work(&busy, &first);
+    let second = post(&busy, "w-2", 2).1;
+    let run = idle.wait_run(&second, MINUTE);
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+    let waited = run["started_ms"].as_i64().unwrap() - run["created_ms"].as_i64().unwrap();
+    assert!(waited < 2000, "the second run waited {waited} ms to start: no replica was woken");
+    assert_eq!(runners(&[&busy, &idle], &second).len(), 1);
+
+    // The fleet's runs, read from the database beside the replicas.
+    let shown = scope_host_tests::scope_host_command()
+        .args(["runs", "list", "--json", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let listed: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let ids: HashSet<&str> = listed.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, HashSet::from([first.as_str(), second.as_str()]));
+}
+
+/// A certificate authority and a server certificate for 127.0.0.1 signed by it,
+/// in `dir` (`ca.pem`, `server.pem`, `server.key`), readable by the server.
+fn certificates(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    // PostgreSQL wants its key private to the user it runs as (`postgres` under root).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n" {
+        let out = std::process::Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+}
+
+#[test]
+fn replicas_verify_the_database_server_certificate_when_told_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = scope_host_tests::target_dir()
+        .join("postgres-tests")
+        .join(format!("certs-{}", std::process::id()));
+    certificates(&certs);
+    let pg = Postgres::start_with(&format!(
+        "-c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key",
+        certs.display()
+    ));
+    let db = pg.database("tls");
+    let service = sleeping_service(dir.path(), 0);
+    let verified = format!("{db}?sslmode=verify-full&sslrootcert={}", certs.join("ca.pem").display());
+    let agent = replica(dir.path(), &verified, &service, &[]);
+    let id = post(&agent, "tls-1", 5).1;
+    assert_eq!(agent.wait_run(&id, MINUTE)["state"], "succeeded");
+    // The server's connections from the agent are encrypted.
+    let (ok, encrypted, err) = scope_host_tests::postgres::psql(
+        &db,
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND application_name = 'scope-host agent'",
+    );
+    assert!(ok, "{err}");
+    assert_ne!(encrypted.trim(), "0", "no encrypted connection from the agent");
+
+    // A server whose certificate another authority signed is refused.
+    let other = certs.join("other");
+    certificates(&other);
+    let wrong = format!("{db}?sslmode=verify-full&sslrootcert={}", other.join("ca.pem").display());
+    let (code, said) = AgentProcess::refused(&["--database", &wrong, "--service-path", service.to_str().unwrap()], &[]);
+    assert_ne!(code, Some(0));
+    assert!(said.to_lowercase().contains("certificate"), "{said}");
+    assert!(!said.contains("postgres://"), "the URL is not echoed: {said}");
+    let _ = std::fs::remove_dir_all(&certs);
+}

@@ -17,12 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How often the store is asked for work when nothing wakes the scheduler.
-const POLL: Duration = Duration::from_millis(500);
-
 pub struct Scheduler {
     shared: Arc<Shared>,
     concurrency: u32,
+    /// How often the store is asked for work when nothing wakes the scheduler.
+    poll: Duration,
     /// The runs in hand and their stop switches.
     running: Mutex<HashMap<String, Cancel>>,
     wake: Notify,
@@ -31,10 +30,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(shared: Arc<Shared>, concurrency: u32) -> Arc<Scheduler> {
+    pub fn new(shared: Arc<Shared>, concurrency: u32, poll: Duration) -> Arc<Scheduler> {
         Arc::new(Scheduler {
             shared,
             concurrency: concurrency.max(1),
+            poll: poll.max(Duration::from_millis(10)),
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             draining: AtomicBool::new(false),
@@ -149,7 +149,7 @@ impl Scheduler {
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep(self.poll) => {}
             }
         }
     }

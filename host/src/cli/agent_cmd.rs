@@ -100,6 +100,11 @@ pub(crate) struct AgentArgs {
     /// (or this one, restarted) may take it over.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     lease: Duration,
+    /// How often the store is asked for work when nothing wakes the agent (a
+    /// notification it took, a run ending, or — on PostgreSQL — another replica's
+    /// NOTIFY): how soon a lease that expired is seen.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = humantime::parse_duration)]
+    poll: Duration,
     /// On SIGTERM or SIGINT: how long running steps may take to finish before they
     /// are stopped (their runs resume at the next start either way).
     #[arg(long, value_name = "DURATION", default_value = "25s", value_parser = humantime::parse_duration)]
@@ -196,7 +201,7 @@ pub(crate) async fn agent(args: AgentArgs) -> Result<ExitCode> {
         args.lease,
         args.max_attempts,
     ));
-    let scheduler = Scheduler::new(shared.clone(), args.concurrency);
+    let scheduler = Scheduler::new(shared.clone(), args.concurrency, args.poll);
     let api = Arc::new(Api {
         scheduler: scheduler.clone(),
         tokens: std::sync::RwLock::new(tokens),
