@@ -44,14 +44,14 @@ where
     loop {
         match write().await {
             Err(StoreError::Unavailable(e)) if Instant::now() < deadline => {
-                shared.store_ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                shared.store_answered(false);
                 tracing::warn!(run, error = %e, "storing {what}: the store did not answer; trying again in {backoff:?}");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
             Err(e) => return Err(e),
             Ok(done) => {
-                shared.store_ok.store(true, std::sync::atomic::Ordering::Relaxed);
+                shared.store_answered(true);
                 return Ok(done);
             }
         }

@@ -105,6 +105,11 @@ impl Shared {
         self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Notes whether the store answered the agent's last request (readiness).
+    pub fn store_answered(&self, ok: bool) {
+        self.store_ok.store(ok, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Replaces the settings for runs that start from now on.
     pub fn replace_settings(&self, settings: Settings) {
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);

@@ -136,13 +136,13 @@ impl Scheduler {
             if free > 0 {
                 match self.shared.store.claim(&self.shared.owner, self.shared.lease, free).await {
                     Ok(claimed) => {
-                        self.shared.store_ok.store(true, Ordering::Relaxed);
+                        self.shared.store_answered(true);
                         for run in claimed {
                             self.spawn(run);
                         }
                     }
                     Err(e) => {
-                        self.shared.store_ok.store(false, Ordering::Relaxed);
+                        self.shared.store_answered(false);
                         tracing::warn!(error = %e, "claiming work: the store did not answer; trying again");
                     }
                 }
@@ -192,7 +192,7 @@ impl Scheduler {
             }
             match self.shared.store.heartbeat(&self.shared.owner, &runs, self.shared.lease).await {
                 Ok(beat) => {
-                    self.shared.store_ok.store(true, Ordering::Relaxed);
+                    self.shared.store_answered(true);
                     let running = self.lock();
                     for run in &beat.cancel {
                         if let Some(c) = running.get(run) {
@@ -207,7 +207,7 @@ impl Scheduler {
                     }
                 }
                 Err(e) => {
-                    self.shared.store_ok.store(false, Ordering::Relaxed);
+                    self.shared.store_answered(false);
                     tracing::warn!(error = %e, "heartbeat: the store did not answer; the runs go on");
                     wait = again;
                 }
