@@ -324,6 +324,16 @@ struct RunOptions {
     /// the run fails. Replay it with --cloud-state FILE and the same inputs.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// Plan only: run the workflow with every read served by the cloud and every
+    /// change made on a simulated copy seeded from what the run read, and print the
+    /// changes it would make (before → after, secrets masked). Nothing is changed;
+    /// with --cloud aws every role session also carries a read-only session policy,
+    /// so AWS itself refuses a change. Platform reports go to the simulated platform.
+    #[arg(long)]
+    plan: bool,
+    /// Save the plan (its inputs and changes) to FILE as JSON; implies --plan.
+    #[arg(long, value_name = "FILE")]
+    plan_out: Option<PathBuf>,
     /// Operator policy file: {"allow": [{"action": "lambda:*", "resource": "arn:…"}]}.
     /// Without --policy or --grant, plugins get what they declare on the simulated
     /// cloud; against AWS that needs --grant-declared.
@@ -354,6 +364,13 @@ struct RunOptions {
     json: bool,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+impl RunOptions {
+    /// Whether the run is a plan (`--plan` or `--plan-out`).
+    fn planning(&self) -> bool {
+        self.plan || self.plan_out.is_some()
+    }
 }
 
 #[derive(Args)]
@@ -598,7 +615,7 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
         limits: session.limits.clone(),
     };
     let report = run_step(session.env.clone(), request).await;
-    let calls = session.finish(report.succeeded(), opts.dump_state.as_deref())?;
+    let calls = session.finish(report.succeeded(), opts.dump_state.as_deref(), opts.plan_out.as_deref())?;
     if opts.json {
         print_json(
             &report,

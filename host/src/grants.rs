@@ -283,12 +283,36 @@ impl Grant {
     /// written within AWS's limits: a wider one would outgrow the grant, and a
     /// narrower one would refuse calls the step is allowed to make.
     pub fn session_policy(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
+        self.session_policy_of(var, false)
+    }
+
+    /// The session policy of a plan (`--plan`): the read actions of the grant only
+    /// (see [`is_read_action`]), so that AWS itself refuses any change the session
+    /// might attempt. Never `None`: with no read action granted the policy denies
+    /// everything, where no policy at all would leave the role's own permissions.
+    pub fn read_only_session_policy(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+        Ok(self.session_policy_of(var, true)?.unwrap_or_else(|| DENY_ALL_POLICY.to_owned()))
+    }
+
+    fn session_policy_of(&self, var: &dyn Fn(&str) -> Option<String>, reads_only: bool) -> Result<Option<String>, String> {
         let mut pairs: Vec<(String, String)> = Vec::new();
+        // Services the grant may change something in (for a plan's seed reads).
+        let mut changing: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for cap in self.declared.iter().filter(|c| !is_platform_action(&c.action)) {
             let Ok(declared) = resolve(&cap.resource, var) else { continue };
             for s in &self.policy.allow {
                 let Ok(granted) = resolve(&s.resource, var) else { continue };
-                let actions = intersect_actions(&cap.action, &s.action).map_err(|e| self.inexpressible(&e))?;
+                let mut actions = intersect_actions(&cap.action, &s.action).map_err(|e| self.inexpressible(&e))?;
+                if reads_only {
+                    changing.extend(
+                        actions
+                            .iter()
+                            .filter(|a| may_write(a))
+                            .filter_map(|a| a.split_once(':'))
+                            .map(|(svc, _)| svc.to_ascii_lowercase()),
+                    );
+                    actions = read_actions_of(&actions).map_err(|e| self.inexpressible(&e))?;
+                }
                 if actions.is_empty() {
                     continue;
                 }
@@ -297,6 +321,25 @@ impl Grant {
                     for resource in &resources {
                         pairs.push((action.clone(), resource.clone()));
                     }
+                }
+            }
+        }
+        if reads_only {
+            // A plan reads a function whole before it plans a change to one of its
+            // aliases or versions: the unqualified ARN, too.
+            let unqualified: Vec<(String, String)> = pairs
+                .iter()
+                .filter(|(action, _)| action.to_ascii_lowercase().starts_with("lambda:"))
+                .filter_map(|(action, resource)| {
+                    let parts: Vec<&str> = resource.split(':').collect();
+                    (parts.len() == 8 && parts[5] == "function").then(|| (action.clone(), parts[..7].join(":")))
+                })
+                .collect();
+            pairs.extend(unqualified);
+            // Listings AWS authorizes on `*` only.
+            for (service, action) in WIDE_SEED_READS {
+                if changing.contains(service) {
+                    pairs.push((action.to_owned(), "*".to_owned()));
                 }
             }
         }
@@ -573,6 +616,97 @@ fn policy_document(statements: Vec<(Vec<String>, Vec<String>)>) -> String {
     serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
+/// A session policy that allows nothing.
+pub const DENY_ALL_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+
+/// The patterns of the actions that only read, whatever the service: AWS names
+/// them `Get…`, `List…`, `Describe…`, `BatchGet…` and `Filter…` (CloudWatch Logs'
+/// FilterLogEvents); API Gateway v2 authorizes by HTTP verb, and `GET` reads.
+const READ_ACTION_PATTERNS: [&str; 5] = ["Get*", "List*", "Describe*", "BatchGet*", "Filter*"];
+
+/// Whether `action` (`service:Operation`, no wildcard) only reads.
+pub fn is_read_action(action: &str) -> bool {
+    let Some((_, operation)) = action.split_once(':') else {
+        return false;
+    };
+    READ_ACTION_PATTERNS
+        .iter()
+        .any(|p| glob_matches(&p.to_ascii_lowercase(), &operation.to_ascii_lowercase()))
+}
+
+/// What a plan reads of a resource before it plans a change to it (`cloud::plan`'s
+/// seeds), by service: a plan's session may read what its step may change.
+fn seed_reads(service: &str) -> &'static [&'static str] {
+    match service.to_ascii_lowercase().as_str() {
+        "lambda" => &[
+            "lambda:GetFunction",
+            "lambda:ListVersionsByFunction",
+            "lambda:GetPolicy",
+            "lambda:GetAlias",
+            "lambda:GetProvisionedConcurrencyConfig",
+        ],
+        "iam" => &[
+            "iam:GetRole",
+            "iam:ListRolePolicies",
+            "iam:GetRolePolicy",
+            "iam:ListAttachedRolePolicies",
+        ],
+        "ecr" => &["ecr:GetRepositoryPolicy", "ecr:DescribeImages"],
+        "apigateway" => &["apigateway:GET"],
+        "elasticloadbalancing" => &[
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetHealth",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+        ],
+        "route53" => &["route53:GetHostedZone", "route53:ListResourceRecordSets"],
+        _ => &[],
+    }
+}
+
+/// Seed reads AWS authorizes on every resource (`*`): a plan's session that may
+/// read a log group or a secret before changing it must be let list them all.
+const WIDE_SEED_READS: [(&str, &str); 2] = [("logs", "logs:DescribeLogGroups"), ("secretsmanager", "secretsmanager:ListSecrets")];
+
+/// Whether an action pattern may name an action that changes something.
+fn may_write(action: &str) -> bool {
+    let Some((service, _)) = action.split_once(':') else {
+        return true;
+    };
+    READ_ACTION_PATTERNS
+        .iter()
+        .all(|p| !glob_contains(&format!("{service}:{p}").to_ascii_lowercase(), &action.to_ascii_lowercase()))
+}
+
+/// The read actions among `actions` (patterns): each narrowed to the read patterns
+/// of its service, so that `lambda:*` becomes `lambda:Get*`, `lambda:List*` …; and
+/// for an action that may change something, the reads a plan makes before planning
+/// that change ([`seed_reads`]).
+fn read_actions_of(actions: &[String]) -> Result<Vec<String>, String> {
+    let mut reads = Vec::new();
+    for action in actions {
+        let Some((service, _)) = action.split_once(':') else {
+            continue;
+        };
+        if may_write(action) {
+            for seed in seed_reads(service) {
+                if !reads.iter().any(|r: &String| r.eq_ignore_ascii_case(seed)) {
+                    reads.push((*seed).to_owned());
+                }
+            }
+        }
+        for pattern in READ_ACTION_PATTERNS {
+            // API Gateway's GET is matched by `Get*` too: IAM compares actions ignoring case.
+            for narrowed in intersect_actions(action, &format!("{service}:{pattern}"))? {
+                if !reads.contains(&narrowed) {
+                    reads.push(narrowed);
+                }
+            }
+        }
+    }
+    Ok(reads)
+}
+
 /// IAM action matching: case-insensitive glob over `service:Action`.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
     glob_matches(&pattern.to_ascii_lowercase(), &action.to_ascii_lowercase())
@@ -778,6 +912,56 @@ mod tests {
         // Nothing granted: no policy at all (the step makes no call a session could serve).
         let none = Grant::new("p", &declared, Arc::new(Policy::from_flags(&["s3:GetObject"]).unwrap()));
         assert_eq!(none.session_policy(&vars).unwrap(), None);
+    }
+
+    #[test]
+    fn a_plan_session_policy_allows_only_reads_of_the_grant_and_of_what_it_may_change() {
+        let vars = |_: &str| None;
+        let declared = [
+            cap("lambda:UpdateFunctionCode", "arn:aws:lambda:*:*:function:f"),
+            cap("lambda:Get*", "arn:aws:lambda:*:*:function:*"),
+            cap("logs:PutRetentionPolicy", "arn:aws:logs:*:*:log-group:/aws/lambda/*"),
+            cap("iam:*", "arn:aws:iam::*:role/r"),
+        ];
+        let g = Grant::new("p", &declared, Arc::new(Policy::allow_all()));
+        let doc: serde_json::Value = serde_json::from_str(&g.read_only_session_policy(&vars).unwrap()).unwrap();
+        let mut allowed: Vec<(String, String)> = Vec::new();
+        for statement in doc["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            for action in statement["Action"].as_array().unwrap() {
+                for resource in statement["Resource"].as_array().unwrap() {
+                    allowed.push((action.as_str().unwrap().into(), resource.as_str().unwrap().into()));
+                }
+            }
+        }
+        for (action, _) in &allowed {
+            assert!(
+                is_read_action(action) || action.ends_with(":Get*") || action.ends_with(":List*"),
+                "{action} is not a read"
+            );
+        }
+        let has = |a: &str, r: &str| allowed.iter().any(|(x, y)| x == a && y == r);
+        assert!(has("lambda:Get*", "arn:aws:lambda:*:*:function:*"), "{allowed:?}");
+        assert!(
+            has("lambda:ListVersionsByFunction", "arn:aws:lambda:*:*:function:f"),
+            "the function it may change: {allowed:?}"
+        );
+        assert!(
+            has("iam:GetRole", "arn:aws:iam::*:role/r") || has("iam:Get*", "arn:aws:iam::*:role/r"),
+            "{allowed:?}"
+        );
+        assert!(has("logs:DescribeLogGroups", "*"), "log groups are listed on `*` only: {allowed:?}");
+        assert!(
+            !allowed
+                .iter()
+                .any(|(a, _)| a.contains("Update") || a.contains("Put") || a == "iam:*"),
+            "{allowed:?}"
+        );
+        // Nothing readable granted: everything denied, never the role's own permissions.
+        let none = Grant::new("p", &declared, Arc::new(Policy::from_flags(&["s3:GetObject"]).unwrap()));
+        assert_eq!(none.read_only_session_policy(&vars).unwrap(), DENY_ALL_POLICY);
+        assert!(is_read_action("apigateway:GET") && !is_read_action("apigateway:POST"));
+        assert!(is_read_action("logs:FilterLogEvents") && !is_read_action("lambda:InvokeFunction"));
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub struct CallRecord {
     /// The inline session policy an AssumeRole carried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_policy: Option<String>,
+    /// A change a plan (`--plan`) made on its simulated overlay: it never reached
+    /// the cloud.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub planned: bool,
 }
 
 impl CallOutcome {
@@ -99,6 +103,7 @@ impl CallRecord {
             duration_us,
             request_id,
             session_policy: None,
+            planned: false,
         }
     }
 }
@@ -199,6 +204,7 @@ impl Event {
                 duration_us: c.duration_us,
                 request_id: o(&c.request_id),
                 session_policy: o(&c.session_policy),
+                planned: c.planned,
             }),
             Event::Denied {
                 step,
@@ -691,6 +697,7 @@ mod tests {
             duration_us: 5,
             request_id: None,
             session_policy: None,
+            planned: false,
         }));
         let calls = journal.calls();
         assert_eq!(calls.len(), 1);

@@ -37,6 +37,8 @@ pub struct RunEnv {
     pub(crate) cancel: Cancel,
     /// The platform the scope belongs to.
     pub(crate) platform: Arc<dyn PlatformApi>,
+    /// Set when the run is a plan (`--plan`): its changes, found on an overlay.
+    pub(crate) plan: Option<crate::cloud::plan::Plan>,
 }
 
 impl RunEnv {
@@ -80,6 +82,11 @@ impl RunEnv {
         &self.platform
     }
 
+    /// The plan, when the run is one.
+    pub fn plan(&self) -> Option<&crate::cloud::plan::Plan> {
+        self.plan.as_ref()
+    }
+
     /// The operator policy every grant is cut from.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -108,6 +115,7 @@ pub struct RunBuilder {
     cancel: Cancel,
     platform: Option<Arc<dyn PlatformApi>>,
     sessions: Option<Arc<Sessions>>,
+    plan: Option<crate::cloud::plan::Plan>,
 }
 
 impl RunBuilder {
@@ -125,7 +133,15 @@ impl RunBuilder {
             cancel: Cancel::new(),
             platform: None,
             sessions: None,
+            plan: None,
         }
+    }
+
+    /// Makes the run a plan: `cloud` must be the [`crate::cloud::plan::plan`] that
+    /// `plan` came with. Role sessions then carry read-only session policies.
+    pub fn plan(mut self, plan: crate::cloud::plan::Plan) -> Self {
+        self.plan = Some(plan);
+        self
     }
 
     /// The role sessions the run opens and reuses (default: its own). An agent
@@ -239,6 +255,7 @@ impl RunBuilder {
             sessions: self.sessions.unwrap_or_default(),
             cancel: self.cancel,
             platform: self.platform.unwrap_or_else(|| Arc::new(SimPlatform::new())),
+            plan: self.plan,
         })
     }
 }

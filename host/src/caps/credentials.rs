@@ -149,7 +149,7 @@ impl Host for CapsCtx<'_> {
         // as long as its deadline needs; later steps using the role get sessions
         // of their own (see `sessions`).
         let vars = host.vars.clone();
-        let session_policy = match host.grant.session_policy(&|n| vars.get(n).cloned()) {
+        let session_policy = match host.session_policy(&vars) {
             Ok(policy) => policy,
             Err(m) => return Ok(Err(host.invalid(ASSUME_ROLE, &role_arn, m))),
         };

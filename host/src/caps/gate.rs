@@ -43,7 +43,7 @@ impl StepHost {
     /// grant as session policy. The AssumeRole is journaled like any call.
     pub(super) async fn open_session(&mut self, how: AssumedRole, now: u64) -> Result<Identity, CloudError> {
         let vars = self.vars.clone();
-        let policy = self.grant.session_policy(&|n| vars.get(n).cloned()).map_err(|m| CloudError {
+        let policy = self.session_policy(&vars).map_err(|m| CloudError {
             service: "sts".into(),
             operation: "AssumeRole".into(),
             code: "SessionPolicyTooLarge".into(),
@@ -82,6 +82,16 @@ impl StepHost {
         );
         self.env.sessions.keep(key, session.clone(), now);
         Ok(session)
+    }
+
+    /// The session policy of the step's role sessions: its grant; in a plan, only
+    /// the grant's read actions, so that AWS refuses any change.
+    pub(super) fn session_policy(&self, vars: &std::collections::BTreeMap<String, String>) -> Result<Option<String>, String> {
+        let var = |n: &str| vars.get(n).cloned();
+        match self.env.plan {
+            Some(_) => self.grant.read_only_session_policy(&var).map(Some),
+            None => self.grant.session_policy(&var),
+        }
     }
 
     /// sts AssumeRole signed by `source`, journaled with the session policy it
@@ -166,6 +176,7 @@ impl StepHost {
                         duration_us: 0,
                         request_id: None,
                         session_policy: None,
+                        planned: false,
                     }));
                     self.note_exhausted(false);
                 }
@@ -295,7 +306,11 @@ impl StepHost {
     /// What every call answered passes: the record, then the contract's error.
     fn after_send<T>(&mut self, op: Op, resource: &str, identity: &str, result: CloudResult<T>, started: Instant) -> Result<T, CallError> {
         let micros = started.elapsed().as_micros() as u64;
-        let record = CallRecord::answered(&self.step, (op.service, op.operation), resource, identity, &result, micros);
+        let planned = self.env.plan.as_ref().is_some_and(|plan| plan.claim(&self.step, resource));
+        let record = CallRecord {
+            planned,
+            ..CallRecord::answered(&self.step, (op.service, op.operation), resource, identity, &result, micros)
+        };
         // The span (exported as a trace) carries the outcome and AWS's request id.
         let span = tracing::Span::current();
         span.record("outcome", record.outcome.as_str());
@@ -327,6 +342,7 @@ impl StepHost {
             duration_us: 0,
             request_id: None,
             session_policy: None,
+            planned: false,
         }));
     }
 

@@ -85,6 +85,10 @@ pub(super) struct Session {
     started: Instant,
     /// `--record`: where to, and what the run learnt.
     recorder: Option<(PathBuf, record::Recorder)>,
+    /// `--plan`: the changes the run found, and what it was given.
+    pub plan: Option<crate::cloud::plan::Plan>,
+    inputs: record::Inputs,
+    target: String,
 }
 
 /// A session being opened: the inputs read and checked, and the cloud on its way
@@ -105,6 +109,8 @@ pub(super) struct Opening<'o> {
     reaching: Option<tokio::task::JoinHandle<Result<Reached, crate::cloud::CloudError>>>,
     /// The engine being built on a thread of its own.
     building: Option<std::thread::JoinHandle<Result<Runtime>>>,
+    /// What the run was given, for a plan's file.
+    inputs: record::Inputs,
 }
 
 /// Builds the engine for a run of `opts`: the pooling allocator's memory slots must
@@ -123,7 +129,12 @@ pub(super) struct CloudLoading(Option<tokio::task::JoinHandle<Result<crate::clou
 
 /// AWS as reached: the cloud (wrapped by the recorder with --record), the agent's
 /// answer, and the recorder.
-type Reached = (Cloud, TimedAgent, Option<(PathBuf, record::Recorder)>);
+type Reached = (
+    Cloud,
+    TimedAgent,
+    Option<(PathBuf, record::Recorder)>,
+    Option<crate::cloud::plan::Plan>,
+);
 
 impl Session {
     /// Starts loading the SDK's configuration when the run goes to AWS; call it
@@ -169,6 +180,9 @@ impl Session {
         if opts.endpoint_url.is_some() && opts.cloud != "aws" {
             bail!("--endpoint-url is for --cloud aws (the simulated cloud needs no endpoint)");
         }
+        if opts.record.is_some() && opts.planning() {
+            bail!("--record and --plan do not go together: a plan changes nothing, so record the run that applies it");
+        }
         if opts.record.is_some() && opts.cloud != "aws" {
             bail!("--record records a run against AWS: add --cloud aws (the simulated cloud's state is saved with --dump-state)");
         }
@@ -189,6 +203,8 @@ impl Session {
         };
         let policy_note = policy_note(opts.policy.as_deref(), &opts.grants, opts.grant_declared, &opts.cloud)?;
         // `loading` is there exactly when the run goes to AWS, that is without `sim`.
+        let planning = opts.planning();
+        let plan_inputs = inputs.clone();
         let reaching = loading.0.map(|loading| {
             let record_to = opts.record.clone();
             let target = target.to_owned();
@@ -204,15 +220,19 @@ impl Session {
                 let aws = Cloud::of(Arc::new(aws));
                 // With --record every call, the agent's identity included, goes
                 // through the recorder.
-                let (cloud, recorder): (Cloud, _) = match record_to {
+                let (cloud, recorder, plan): (Cloud, _, _) = match record_to {
                     Some(path) => {
                         let (cloud, r) = record::record(aws, inputs, &target);
-                        (cloud, Some((path, r)))
+                        (cloud, Some((path, r)), None)
                     }
-                    None => (aws, None),
+                    None if planning => {
+                        let (cloud, plan) = crate::cloud::plan::plan(aws, inputs, &target);
+                        (cloud, None, Some(plan))
+                    }
+                    None => (aws, None, None),
                 };
                 let agent = TimedAgent::ask(&cloud).await;
-                Ok((cloud, agent, recorder))
+                Ok((cloud, agent, recorder, plan))
             })
         });
         // The engine (its instance pool and the linker of every host interface, a
@@ -237,6 +257,7 @@ impl Session {
             sim,
             reaching,
             building,
+            inputs: plan_inputs,
         })
     }
 
@@ -253,7 +274,7 @@ impl Session {
     }
 
     /// Closes the record and writes the cloud state when asked; returns the calls made.
-    pub(super) fn finish(&self, ok: bool, dump_state: Option<&Path>) -> Result<Vec<CallRecord>> {
+    pub(super) fn finish(&self, ok: bool, dump_state: Option<&Path>, plan_out: Option<&Path>) -> Result<Vec<CallRecord>> {
         let outcome = match self.env.cancel().stopped() {
             Some(why) => why.outcome(),
             None if ok => "ok",
@@ -269,6 +290,11 @@ impl Session {
             let state = serde_json::to_string_pretty(&self.redactor.redact_json(&sim.dump_json()))?;
             std::fs::write(path, state + "\n")
                 .map_err(|e| super::exit::environment(format!("writing the cloud state to {}: {e}", path.display())))?;
+        }
+        if let (Some(plan), Some(path)) = (&self.plan, plan_out) {
+            let doc = crate::cloud::plan::document(plan, &self.inputs, &self.target, self.env.cloud().backend(), ok);
+            let text = serde_json::to_string_pretty(&self.redactor.redact_json(&doc))? + "\n";
+            std::fs::write(path, text).map_err(|e| super::exit::environment(format!("writing the plan to {}: {e}", path.display())))?;
         }
         let calls = self.journal.calls();
         if let Some((path, recorder)) = &self.recorder {
@@ -348,11 +374,17 @@ impl Opening<'_> {
             }
             None => None,
         };
-        let (cloud, agent, recorder) = match (&sim, self.reaching) {
+        let (cloud, agent, recorder, plan) = match (&sim, self.reaching) {
             (Some(sim), _) => {
-                let cloud = Cloud::of(sim.clone());
+                let (cloud, plan) = match opts.planning() {
+                    true => {
+                        let (cloud, plan) = crate::cloud::plan::plan(Cloud::of(sim.clone()), self.inputs.clone(), &self.target);
+                        (cloud, Some(plan))
+                    }
+                    false => (Cloud::of(sim.clone()), None),
+                };
                 let agent = TimedAgent::ask(&cloud).await;
-                (cloud, agent, None)
+                (cloud, agent, None, plan)
             }
             (None, Some(reaching)) => reaching
                 .await
@@ -363,8 +395,17 @@ impl Opening<'_> {
         journal.record(Event::RunStarted {
             run_id,
             backend: cloud.backend().into(),
-            target: self.target,
+            target: self.target.clone(),
         });
+        if plan.is_some() {
+            journal.record(Event::Log {
+                step: "(host)".into(),
+                level: "info".into(),
+                message: "plan: reads go to the cloud, changes to a simulated copy (calls marked `planned` never reached it); \
+                          role sessions are read-only; platform reports go to the simulated platform"
+                    .into(),
+            });
+        }
         if let Some(note) = self.policy_note {
             journal.record(Event::Log {
                 step: "(host)".into(),
@@ -390,7 +431,14 @@ impl Opening<'_> {
         if let Some(region) = region {
             builder = builder.region(region);
         }
-        builder = builder.platform(platform(opts, &redactor));
+        builder = builder.platform(match plan {
+            // A plan changes nothing, the platform's records included.
+            Some(_) => crate::platform::choose(None, &redactor),
+            None => platform(opts, &redactor),
+        });
+        if let Some(plan) = &plan {
+            builder = builder.plan(plan.clone());
+        }
         let cancel = crate::cancel::Cancel::new();
         stop_on_signals(cancel.clone(), journal.clone());
         let env = builder.cancel(cancel).build_now();
@@ -407,6 +455,9 @@ impl Opening<'_> {
             first,
             started: self.started,
             recorder,
+            plan,
+            inputs: self.inputs,
+            target: self.target,
         })
     }
 }

@@ -260,7 +260,7 @@ async fn execute(
     };
     let first = session.first.take();
     let report = runner.run_from(loaded, vars, first).await;
-    let calls = session.finish(report.succeeded, opts.dump_state.as_deref())?;
+    let calls = session.finish(report.succeeded, opts.dump_state.as_deref(), opts.plan_out.as_deref())?;
     if opts.json {
         let doc = serde_json::json!({
             "workflow": target,
@@ -272,6 +272,8 @@ async fn execute(
             "cloud_state": opts.dump_state,
             "refused": report.refused,
             "stopped": report.stopped.map(|why| why.outcome()),
+            "plan": session.plan.as_ref().map(|p| p.changes()),
+            "plan_out": opts.plan_out,
         });
         outln!("{}", serde_json::to_string_pretty(&session.redactor.redact_json(&doc))?);
     } else if !report.refused.is_empty() {
@@ -291,6 +293,9 @@ async fn execute(
             opts.dump_state.as_deref(),
             session.journal.write_error(),
         );
+        if let Some(plan) = &session.plan {
+            print_plan(&plan.changes(), opts.plan_out.as_deref(), &session.redactor);
+        }
     }
     if let (Some(name), true) = (answer, report.succeeded) {
         let Some(value) = report.variables.get(name) else {
@@ -312,6 +317,26 @@ async fn execute(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The changes a plan found, after the run's summary.
+fn print_plan(changes: &[crate::cloud::plan::PlannedChange], saved: Option<&Path>, redactor: &crate::redact::Redactor) {
+    let failing = changes.iter().filter(|c| c.outcome != "ok").count();
+    outln!(
+        "\nplan: {} — nothing was changed; each change was made on a simulated copy of what the run read{}",
+        match (changes.len(), failing) {
+            (0, _) => "no changes".to_owned(),
+            (n, 0) => plural(n, "change"),
+            (n, f) => format!("{}, {f} of them would fail", plural(n, "change")),
+        },
+        match saved {
+            Some(p) => format!(" · saved to {}", p.display()),
+            None => String::new(),
+        }
+    );
+    for line in crate::cloud::plan::render(changes) {
+        outln!("{}", crate::terminal::printable(&redactor.redact(&line)));
+    }
 }
 
 /// `1 error`, `2 errors`.

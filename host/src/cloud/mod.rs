@@ -15,6 +15,7 @@
 
 pub mod aws;
 pub mod model;
+pub mod plan;
 pub mod record;
 pub mod sim;
 

@@ -168,6 +168,36 @@ fn allowed_actions(usage: Option<&RoleUse>) -> Option<Vec<String>> {
     Some(allowed.into_iter().collect())
 }
 
+/// [`fixture`] for a plan's overlay (`cloud::plan`): the same state, but Lambda
+/// environment values as read, since the overlay compares and changes them; the
+/// overlay is never written anywhere, and the plan masks them when it shows them.
+pub(super) fn overlay_fixture(seen: &Seen) -> Fixture {
+    let (mut fixture, _) = fixture(seen);
+    let account = fixture.account_id.clone().unwrap_or_default();
+    for fx in &mut fixture.lambda.functions {
+        let key = (account.clone(), fx.region.clone().unwrap_or_default(), fx.name.clone());
+        let Some(f) = seen.functions.get(&key) else { continue };
+        if let Some(c) = f.latest.get() {
+            fx.environment = (!c.environment.is_empty()).then(|| c.environment.iter().cloned().collect());
+        }
+        for v in &mut fx.versions {
+            let configured = v
+                .version
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| f.versions.get(&n))
+                .and_then(|slot| match slot.get() {
+                    Some(VersionSeen::Configured(c)) => Some(c.environment.clone()),
+                    _ => None,
+                });
+            if let Some(env) = configured {
+                v.environment = (!env.is_empty()).then(|| env.into_iter().collect());
+            }
+        }
+    }
+    fixture
+}
+
 /// Environment values are written masked: they commonly hold secrets the run never
 /// learns (an earlier deployment's parameters), which the redactor cannot know.
 fn masked_environment(env: &[(String, String)]) -> Option<BTreeMap<String, String>> {

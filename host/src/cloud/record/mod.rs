@@ -76,7 +76,7 @@ impl Inputs {
         }
     }
 
-    fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         serde_json::json!({"context": self.context, "providers": self.providers, "vars": self.vars})
     }
 }
@@ -211,6 +211,12 @@ impl Recorder {
         let text = serde_json::to_string_pretty(&doc).map_err(|e| RecordError::Invalid(e.to_string()))? + "\n";
         crate::cloud::sim::SimCloud::from_fixture_json(&text).map_err(|e| RecordError::Invalid(e.to_string()))?;
         Ok((text, notes))
+    }
+
+    /// The state the run has read so far, as a fixture for a plan's overlay (see
+    /// `assemble::overlay_fixture`): unscrubbed, never written to a file.
+    pub(crate) fn overlay_fixture(&self) -> crate::cloud::sim::fixture::Fixture {
+        assemble::overlay_fixture(&lock(&self.seen))
     }
 
     /// Writes the recording to `path`; returns notes on what it leaves out.
