@@ -130,6 +130,21 @@ Exit status: 0 when every step succeeded, 1 when the run failed, 2 on bad argume
 malformed notification: nothing ran), 3 when the environment failed (the cloud unreachable, the journal unwritable)."
     )]
     Handle(Box<HandleArgs>),
+    /// Make exactly the changes a plan (`--plan-out FILE` of `run` or `handle`) lists.
+    #[command(
+        long_about = "Make exactly the changes a plan lists. The plan's command is run again, from the folder it was \
+made in, with the same inputs: first as a plan (nothing is changed), which must find the same changes as the saved \
+plan and read the same cloud — else the plan is stale and nothing is done; then for real, each change checked \
+against the plan's next one (same operation, same arguments) before it is sent. A change the plan does not list is \
+refused as a denial naming the plan's change it differs from, and nothing more is changed after it.",
+        after_help = "Arguments after the plan's file are added to its command: --secret-var NAME=VALUE (never saved \
+in a plan), --journal FILE, --json, --dump-state FILE.\n\n\
+Example:\n  scope-host handle start-initial.json --service-path plugins/lambda --cloud aws --policy policy.json --plan-out plan.json\n  \
+scope-host apply plan.json\n\n\
+Exit status: 0 when every change was made, 1 when the plan is stale or a change was refused or failed, \
+2 when the plan's file is unreadable or not a plan, 3 when the environment failed."
+    )]
+    Apply(ApplyArgs),
     /// Run scenario files: a step or workflow on the simulated cloud, with expected
     /// outputs, cloud calls, denials, errors and final cloud state.
     #[command(
@@ -332,8 +347,12 @@ struct RunOptions {
     #[arg(long)]
     plan: bool,
     /// Save the plan (its inputs and changes) to FILE as JSON; implies --plan.
+    /// `scope-host apply FILE` then makes exactly those changes.
     #[arg(long, value_name = "FILE")]
     plan_out: Option<PathBuf>,
+    /// Set by `scope-host apply`: the plan whose changes this run may make.
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with_all = ["plan", "plan_out", "record"])]
+    apply_plan: Option<PathBuf>,
     /// Operator policy file: {"allow": [{"action": "lambda:*", "resource": "arn:…"}]}.
     /// Without --policy or --grant, plugins get what they declare on the simulated
     /// cloud; against AWS that needs --grant-declared.
@@ -371,6 +390,16 @@ impl RunOptions {
     fn planning(&self) -> bool {
         self.plan || self.plan_out.is_some()
     }
+}
+
+#[derive(Args)]
+struct ApplyArgs {
+    /// The plan's file (`--plan-out FILE` of `run` or `handle`).
+    #[arg(value_name = "PLAN.json")]
+    plan: PathBuf,
+    /// Added to the plan's command (--secret-var, --journal, --json, --dump-state).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    extra: Vec<String>,
 }
 
 #[derive(Args)]
@@ -521,11 +550,78 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Render(args) => workflow_cmd::render(&args.workflow, args.explain),
         Command::Check(args) => workflow_cmd::check(*args),
         Command::Handle(args) => workflow_cmd::handle(*args).await,
+        Command::Apply(args) => Box::pin(apply(args)).await,
         Command::Plugin(PluginCommand::Inspect { plugin, json, engine }) => plugin_cmd::inspect(&plugin, json, &engine),
         Command::Plugin(PluginCommand::Pack(args)) => plugin_cmd::pack(&args),
         Command::Policy(args) => policy_cmd::run(&args),
         Command::Agent(args) => agent_cmd::agent(*args).await,
         Command::Runs(command) => agent_cmd::runs(command).await,
+    }
+}
+
+/// `scope-host apply PLAN [ARGS…]`: the plan's command again, from the folder it
+/// was made in, with `--apply-plan PLAN` (see `workflow_cmd::execute`).
+async fn apply(args: ApplyArgs) -> Result<ExitCode> {
+    let path = std::fs::canonicalize(&args.plan).map_err(|e| anyhow::anyhow!("reading the plan {}: {e}", args.plan.display()))?;
+    let saved = crate::cloud::plan::SavedPlan::load(&path).map_err(anyhow::Error::msg)?;
+    let command = &saved.command;
+    if !["run", "handle"].contains(&command.kind.as_str()) {
+        bail!(
+            "{}: a plan of `{}` cannot be applied (apply takes plans of `run` and `handle`)",
+            path.display(),
+            command.kind
+        );
+    }
+    std::env::set_current_dir(&command.cwd).map_err(|e| {
+        exit::environment(format!(
+            "the plan was made in {}, where its command's paths are relative to: {e}",
+            command.cwd.display()
+        ))
+    })?;
+    let mut argv: Vec<std::ffi::OsString> = vec!["scope-host".into(), command.kind.clone().into()];
+    argv.extend(command.args.iter().map(Into::into));
+    argv.extend(args.extra.iter().map(Into::into));
+    argv.push("--apply-plan".into());
+    argv.push(path.into_os_string());
+    let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("the plan's command with the added arguments: {e}"))?;
+    dispatch(cli).await
+}
+
+/// The command line of this run as `apply` replays it: the subcommand's arguments
+/// without the plan's own flags, the journal and JSON output (each run has its
+/// own), and secret variables (never saved: give them to `apply` again).
+pub(crate) fn replayable_command() -> crate::cloud::plan::SavedCommand {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let kind = args.first().cloned().unwrap_or_default();
+    let mut kept = Vec::new();
+    let mut secret_vars = Vec::new();
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let takes_value = ["--plan-out", "--journal", "--secret-var", "--dump-state", "--apply-plan"].contains(&flag);
+        let dropped = takes_value || ["--plan", "--json"].contains(&flag);
+        let value = if takes_value && inline.is_none() {
+            rest.next().cloned()
+        } else {
+            inline
+        };
+        if flag == "--secret-var" {
+            if let Some(name) = value.as_deref().and_then(|v| v.split_once('=')).map(|(n, _)| n.to_owned()) {
+                secret_vars.push(name);
+            }
+        }
+        if !dropped {
+            kept.push(arg.clone());
+        }
+    }
+    crate::cloud::plan::SavedCommand {
+        kind,
+        args: kept,
+        cwd: std::env::current_dir().unwrap_or_default(),
+        secret_vars,
     }
 }
 

@@ -293,3 +293,249 @@ fn the_plan_shows_what_changes_with_secrets_masked_and_its_sessions_read_only() 
         }
     }
 }
+
+mod applying {
+    //! A plan applied by the library: the exercise guest (it calls every interface)
+    //! planned, then applied with the same variables and with another image.
+
+    use scope_host::caps::RunEnv;
+    use scope_host::cloud::plan::{self, Plan, PlannedChange};
+    use scope_host::cloud::record::Inputs;
+    use scope_host::cloud::sim::SimCloud;
+    use scope_host::cloud::Cloud;
+    use scope_host::journal::Event;
+    use scope_host::providers::ProviderStore;
+    use scope_host::redact::Redactor;
+    use scope_host::run::RunBuilder;
+    use scope_host::sandbox::Limits;
+    use scope_host::step::{run_step, StepReport, StepRequest};
+    use scope_host_tests::{fixture, load, scope_vars};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    fn vars(image: &str) -> BTreeMap<String, String> {
+        let mut vars: BTreeMap<String, String> = scope_vars().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        vars.insert("IMAGE_URI".into(), image.into());
+        vars
+    }
+
+    async fn run(cloud: Cloud, plan: Option<Plan>, redactor: Redactor, vars: BTreeMap<String, String>) -> (StepReport, Arc<RunEnv>) {
+        let context = scope_host::context::load(&fixture("context.json")).unwrap();
+        let mut builder = RunBuilder::new(cloud)
+            .redactor(redactor)
+            .context_secrets(&context)
+            .providers(ProviderStore::load(&fixture("providers.json")).unwrap());
+        if let Some(plan) = plan {
+            builder = builder.plan(plan);
+        }
+        let env = builder.build().await.unwrap();
+        let request = StepRequest {
+            name: "exercise".into(),
+            plugin: load("exercise"),
+            vars,
+            context: context.to_string().into(),
+            limits: Limits::default(),
+        };
+        (run_step(env.clone(), request).await, env)
+    }
+
+    const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0";
+
+    async fn planned() -> Vec<PlannedChange> {
+        let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
+        let before = sim.dump_json();
+        let (cloud, plan) = plan::plan(Cloud::of(sim.clone()), Inputs::default(), "exercise");
+        let (report, _) = run(cloud, Some(plan.clone()), Redactor::new(), vars(IMAGE)).await;
+        assert!(report.failure.is_none(), "{report:?}");
+        assert_eq!(sim.dump_json()["lambda"], before["lambda"], "the plan changed nothing");
+        let changes = plan.changes();
+        assert!(changes.iter().any(|c| c.operation == "UpdateFunctionCode"), "{changes:?}");
+        changes
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_plans_changes_are_made_and_a_change_it_does_not_list_is_refused_with_nothing_sent_after() {
+        let changes = planned().await;
+
+        // The same step, the same variables: every change made.
+        let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
+        let (cloud, applying) = plan::apply(Cloud::of(sim.clone()), changes.clone(), Redactor::new());
+        let (report, _) = run(cloud, None, Redactor::new(), vars(IMAGE)).await;
+        assert!(report.failure.is_none(), "{report:?}");
+        assert_eq!(applying.applied(), changes.len());
+        let f = &sim.dump_json()["lambda"]["functions"][0];
+        assert_eq!(f["image_uri"], IMAGE, "the planned image was deployed");
+
+        // Another image than planned: the first change is refused as a denial naming
+        // the plan's change, and nothing after it reaches the cloud.
+        let sim = Arc::new(SimCloud::from_fixture_file(&fixture("cloud.json")).unwrap());
+        let before = sim.dump_json();
+        let (cloud, applying) = plan::apply(Cloud::of(sim.clone()), changes.clone(), Redactor::new());
+        let other = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:evil";
+        let (report, env) = run(cloud, None, Redactor::new(), vars(other)).await;
+        let first = changes.iter().position(|c| c.operation == "UpdateFunctionCode").unwrap();
+        assert_eq!(applying.applied(), first, "the changes before the divergence were made, none after");
+        let denied: Vec<String> = env
+            .journal()
+            .events()
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Denied { reason, action, .. } => Some(format!("{action}: {reason}")),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            denied.iter().any(
+                |d| d.starts_with("lambda:UpdateFunctionCode: not sent: this change is not the plan's")
+                    && d.contains(&format!("change #{}", first + 1))
+                    && d.contains("code.image_uri: planned 123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0, asked")
+            ),
+            "{denied:?}\n{report:?}"
+        );
+        let after = sim.dump_json();
+        assert_eq!(
+            after["lambda"], before["lambda"],
+            "nothing of the function changed after the divergence"
+        );
+    }
+}
+
+mod apply_command {
+    //! `scope-host apply PLAN`: the plan checked again, then made; a stale plan or
+    //! a step that will not ask for the same changes again refused with nothing made.
+
+    use super::{changes_made, example, handle, lambda_service, resources, s};
+    use scope_host_tests::{guest_dir, output_text, scope_host_command};
+    use serde_json::Value;
+    use std::path::Path;
+
+    fn apply(plan: &Path, dir: &Path, extra: &[&str]) -> (Option<i32>, String, Vec<Value>) {
+        let journal = dir.join("apply.jsonl");
+        let out = scope_host_command()
+            .arg("apply")
+            .arg(plan)
+            .arg("--journal")
+            .arg(&journal)
+            .args(extra)
+            .env_remove("SCOPE_HOST_PLUGINS")
+            .output()
+            .unwrap();
+        let events = std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (out.status.code(), output_text(&out), events)
+    }
+
+    /// `handle start-initial --plan-out` on a copy of the example cloud, made in `dir`.
+    fn planned(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let state = dir.join("state.json");
+        std::fs::copy(lambda_service().join("examples/cloud-state.json"), &state).unwrap();
+        let planned = handle("start-initial", &state, dir, true);
+        assert!(planned.ok, "{}", planned.text);
+        let n = std::fs::read_dir(dir).unwrap().count();
+        let plan = dir.join(format!("plan-kept-{n}.json"));
+        let made = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("plan-"))
+            .unwrap();
+        std::fs::rename(made, &plan).unwrap();
+        (plan, state)
+    }
+
+    #[test]
+    fn an_applied_plan_makes_its_changes_and_leaves_what_the_run_itself_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plan, state) = planned(dir.path());
+        let after = dir.path().join("applied.json");
+        let (code, text, journal) = apply(&plan, dir.path(), &["--dump-state", after.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.contains("✔ the plan holds: the same inputs, the same cloud, the same 5 changes; applying"),
+            "{text}"
+        );
+        assert!(text.contains("applied: 5 of the plan's 5 changes made"), "{text}");
+        // The run the plan stood for, made directly, leaves the same cloud.
+        let real = handle("start-initial", &state, dir.path(), false);
+        assert!(real.ok);
+        // (Masked secrets are tagged per run: compared as masked.)
+        let unify = scope_host::cloud::plan::unify_masks;
+        assert_eq!(unify(&resources(&after)), unify(&resources(&real.after)));
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        let applied = super::Run {
+            ok: true,
+            text: String::new(),
+            after: after.clone(),
+            journal,
+            plan: None,
+        };
+        assert_eq!(
+            super::changes_planned(&saved),
+            changes_made(&applied),
+            "the applied run made exactly the plan's changes"
+        );
+        assert!(applied.journal.iter().all(|e| e["planned"] != true), "an apply's changes are real");
+        // The plan's file holds no secret value, and names the secret variables only.
+        let text = std::fs::read_to_string(&plan).unwrap();
+        assert!(!text.contains("s3cr3t-db-password"));
+        let _ = example;
+    }
+
+    #[test]
+    fn a_function_changed_since_the_plan_makes_apply_refuse_naming_the_function_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plan, state) = planned(dir.path());
+        let mut cloud: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        cloud["lambda"]["functions"][0]["memory_size"] = 1024.into();
+        assert_eq!(cloud["lambda"]["functions"][0]["name"], super::FUNCTION);
+        std::fs::write(&state, cloud.to_string()).unwrap();
+        let after = dir.path().join("applied.json");
+        let (code, text, journal) = apply(&plan, dir.path(), &["--dump-state", after.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("✘ apply refused: the plan is stale — nothing was changed; plan again:"),
+            "{text}"
+        );
+        assert!(
+            text.contains(":function:11-my-app-my-scope: memory_size was 256 when planned, is 1024 now"),
+            "names the function and the field: {text}"
+        );
+        assert!(!after.exists(), "no run was made");
+        assert!(journal.is_empty(), "nothing was journaled as applied");
+    }
+
+    #[test]
+    fn a_step_that_asks_for_other_changes_than_planned_is_refused_and_nothing_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let workflow = dir.path().join("fickle.yaml");
+        std::fs::write(&workflow, "steps:\n  - {name: whim, type: wasm, plugin: fickle}\n").unwrap();
+        let state = lambda_service().join("examples/cloud-state.json");
+        let plan = dir.path().join("plan.json");
+        let out = scope_host_command()
+            .arg("run")
+            .arg(&workflow)
+            .arg("--plugins")
+            .arg(guest_dir())
+            .args(["--var", "LAMBDA_FUNCTION_NAME=11-my-app-my-scope", "--cloud-state"])
+            .arg(&state)
+            .arg("--plan-out")
+            .arg(&plan)
+            .output()
+            .unwrap();
+        let text = output_text(&out);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("plan: 1 change"), "{text}");
+        let after = dir.path().join("applied.json");
+        let (code, text, _) = apply(&plan, dir.path(), &["--dump-state", after.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("planning again finds other changes: #1 was lambda PublishVersion") || text.contains("other arguments"),
+            "{text}"
+        );
+        assert!(!after.exists(), "nothing was applied");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        assert!(s(&saved["changes"][0]["arguments"]["description"]).starts_with("whim "));
+    }
+}

@@ -322,8 +322,44 @@ impl StepHost {
             Ok(_) => tracing::info!(duration_us = micros, "ok"),
             Err(e) => tracing::info!(duration_us = micros, code = %e.code, "cloud error"),
         }
+        // Applying a plan, a change that is not the plan's was never sent: a denial.
+        if let Err(e) = &result {
+            if e.code == crate::cloud::plan::NOT_IN_PLAN {
+                return Err(self.refused_by_plan(op, resource, record, e));
+            }
+        }
         self.record(Event::Call(record));
         result.map(|reply| reply.value).map_err(|e| CallError::Cloud(self.to_wit_error(e)))
+    }
+
+    /// Records and returns the denial of a change the plan being applied does not
+    /// list (see [`crate::cloud::plan::apply`]).
+    fn refused_by_plan(&mut self, op: Op, resource: &str, record: CallRecord, e: &CloudError) -> CallError {
+        let reason = self.env.redactor.redact(&e.message);
+        self.record(Event::Denied {
+            step: self.step.clone(),
+            action: op.action(),
+            resource: resource.to_owned(),
+            reason: reason.clone(),
+        });
+        self.record(Event::Call(CallRecord {
+            outcome: CallOutcome::Denied,
+            request_id: None,
+            ..record
+        }));
+        tracing::warn!(step = %self.step, action = %op.action(), %resource, "not in the plan");
+        self.show(LogLevel::Warn, &format!("denied: {} on {resource}: {reason}", op.action()));
+        let denial = crate::grants::Denial {
+            action: op.action(),
+            resource: resource.to_owned(),
+            reason: reason.clone(),
+        };
+        self.denials.push(denial);
+        CallError::Denied(WitDenial {
+            action: op.action(),
+            resource: resource.to_owned(),
+            reason,
+        })
     }
 
     /// Records a call the host stopped before it was sent (a denial, a malformed

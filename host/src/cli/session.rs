@@ -87,8 +87,21 @@ pub(super) struct Session {
     recorder: Option<(PathBuf, record::Recorder)>,
     /// `--plan`: the changes the run found, and what it was given.
     pub plan: Option<crate::cloud::plan::Plan>,
-    inputs: record::Inputs,
+    /// Applying a plan: how far it got.
+    pub applying: Option<crate::cloud::plan::Plan>,
+    pub inputs: record::Inputs,
     target: String,
+}
+
+/// What a session's run does with the cloud.
+#[derive(Clone, Debug)]
+pub(super) enum RunMode {
+    /// Reads and changes it.
+    Normal,
+    /// Reads it and plans the changes on a simulated copy (`--plan`).
+    Plan,
+    /// Makes only the changes of a plan, in its order (`scope-host apply`).
+    Apply(Arc<Vec<crate::cloud::plan::PlannedChange>>),
 }
 
 /// A session being opened: the inputs read and checked, and the cloud on its way
@@ -111,6 +124,10 @@ pub(super) struct Opening<'o> {
     building: Option<std::thread::JoinHandle<Result<Runtime>>>,
     /// What the run was given, for a plan's file.
     inputs: record::Inputs,
+    /// What the run does with the cloud.
+    pub mode: RunMode,
+    /// No live output, and a journal of its own (a plan made to check a saved one).
+    quiet: bool,
 }
 
 /// Builds the engine for a run of `opts`: the pooling allocator's memory slots must
@@ -165,6 +182,18 @@ impl Session {
         target: &str,
         fallback_context: Option<serde_json::Value>,
     ) -> Result<Opening<'o>> {
+        let mode = if opts.planning() { RunMode::Plan } else { RunMode::Normal };
+        Session::begin_as(opts, loading, target, fallback_context, mode)
+    }
+
+    /// [`Session::begin`] in `mode`.
+    pub(super) fn begin_as<'o>(
+        opts: &'o RunOptions,
+        loading: CloudLoading,
+        target: &str,
+        fallback_context: Option<serde_json::Value>,
+        mode: RunMode,
+    ) -> Result<Opening<'o>> {
         let started = Instant::now();
         let vars = parse_vars(&opts.vars)?;
         let secret_vars = parse_vars(&opts.secret_vars)?;
@@ -203,7 +232,7 @@ impl Session {
         };
         let policy_note = policy_note(opts.policy.as_deref(), &opts.grants, opts.grant_declared, &opts.cloud)?;
         // `loading` is there exactly when the run goes to AWS, that is without `sim`.
-        let planning = opts.planning();
+        let planning = matches!(mode, RunMode::Plan);
         let plan_inputs = inputs.clone();
         let reaching = loading.0.map(|loading| {
             let record_to = opts.record.clone();
@@ -258,6 +287,8 @@ impl Session {
             reaching,
             building,
             inputs: plan_inputs,
+            mode,
+            quiet: false,
         })
     }
 
@@ -292,7 +323,8 @@ impl Session {
                 .map_err(|e| super::exit::environment(format!("writing the cloud state to {}: {e}", path.display())))?;
         }
         if let (Some(plan), Some(path)) = (&self.plan, plan_out) {
-            let doc = crate::cloud::plan::document(plan, &self.inputs, &self.target, self.env.cloud().backend(), ok);
+            let command = super::replayable_command();
+            let doc = crate::cloud::plan::full_document(plan, &self.inputs, &self.target, self.env.cloud().backend(), ok, &command);
             let text = serde_json::to_string_pretty(&self.redactor.redact_json(&doc))? + "\n";
             std::fs::write(path, text).map_err(|e| super::exit::environment(format!("writing the plan to {}: {e}", path.display())))?;
         }
@@ -317,6 +349,22 @@ impl Session {
     }
 }
 
+impl<'o> Opening<'o> {
+    /// Another opening of the same run as a quiet plan: to check that a saved plan
+    /// still holds before applying it.
+    pub(super) fn verification(&self) -> Result<Opening<'o>> {
+        let mut opening = Session::begin_as(
+            self.opts,
+            Session::prepare(self.opts),
+            &self.target,
+            Some(self.context.clone()),
+            RunMode::Plan,
+        )?;
+        opening.quiet = true;
+        Ok(opening)
+    }
+}
+
 impl Opening<'_> {
     /// Builds the engine (prefetching `prefetch`, the component files the run will
     /// load, on a thread of its own), opens the journal, makes the sandbox of the
@@ -331,7 +379,10 @@ impl Opening<'_> {
         });
         runtime.prefetch(prefetch);
         let run_id = new_run_id();
-        let journal_path = opts.journal.clone().unwrap_or_else(|| default_journal(&run_id));
+        let journal_path = match (&opts.journal, self.quiet) {
+            (Some(path), false) => path.clone(),
+            _ => default_journal(&run_id),
+        };
         let redactor = Redactor::new();
         crate::context::register_secrets(&context, &redactor);
         for (name, value) in self.secret_vars {
@@ -376,7 +427,7 @@ impl Opening<'_> {
         };
         let (cloud, agent, recorder, plan) = match (&sim, self.reaching) {
             (Some(sim), _) => {
-                let (cloud, plan) = match opts.planning() {
+                let (cloud, plan) = match matches!(self.mode, RunMode::Plan) {
                     true => {
                         let (cloud, plan) = crate::cloud::plan::plan(Cloud::of(sim.clone()), self.inputs.clone(), &self.target);
                         (cloud, Some(plan))
@@ -391,6 +442,13 @@ impl Opening<'_> {
                 .map_err(|e| super::exit::environment(format!("reaching AWS: {e}")))?
                 .map_err(|e| super::exit::environment(format!("connecting to AWS: {e}")))?,
             (None, None) => unreachable!("AWS is reached whenever the simulated cloud is not used"),
+        };
+        let (cloud, applying) = match &self.mode {
+            RunMode::Apply(changes) => {
+                let (cloud, applying) = crate::cloud::plan::apply(cloud, changes.to_vec(), redactor.clone());
+                (cloud, Some(applying))
+            }
+            _ => (cloud, None),
         };
         journal.record(Event::RunStarted {
             run_id,
@@ -427,7 +485,10 @@ impl Opening<'_> {
             .journal(journal.clone())
             .policy(self.policy)
             .providers(self.providers)
-            .sink(Arc::new(TermSink { to_stderr: opts.json }));
+            .sink(match self.quiet {
+                true => Arc::new(crate::caps::NullSink) as Arc<dyn crate::caps::LogSink>,
+                false => Arc::new(TermSink { to_stderr: opts.json }),
+            });
         if let Some(region) = region {
             builder = builder.region(region);
         }
@@ -456,6 +517,7 @@ impl Opening<'_> {
             started: self.started,
             recorder,
             plan,
+            applying,
             inputs: self.inputs,
             target: self.target,
         })

@@ -237,10 +237,21 @@ async fn execute(
     loaded: &LoadedWorkflow,
     plugins: PluginPath,
     opts: &RunOptions,
-    opening: Opening<'_>,
+    mut opening: Opening<'_>,
     target: &str,
     answer: Option<&str>,
 ) -> Result<ExitCode> {
+    if let Some(path) = &opts.apply_plan {
+        let saved = crate::cloud::plan::SavedPlan::load(path).map_err(anyhow::Error::msg)?;
+        match verify_plan(loaded, &plugins, opts, &opening, &saved, path).await? {
+            Some(refused) => return Ok(refused),
+            None => opening.mode = super::session::RunMode::Apply(Arc::new(saved.changes)),
+        }
+    }
+    let planned = match &opening.mode {
+        super::session::RunMode::Apply(changes) => Some(changes.len()),
+        _ => None,
+    };
     let first = crate::workflow::runner::first_preparable(loaded, &plugins);
     let mut session = opening.open(plugins.files_of(loaded), first).await?;
     let mut vars = loaded.variables.clone();
@@ -296,6 +307,18 @@ async fn execute(
         if let Some(plan) = &session.plan {
             print_plan(&plan.changes(), opts.plan_out.as_deref(), &session.redactor);
         }
+        if let (Some(applying), Some(planned)) = (&session.applying, planned) {
+            outln!(
+                "applied: {} of the plan's {} made{}",
+                applying.applied(),
+                plural(planned, "change"),
+                if applying.applied() < planned {
+                    " — the rest were not (see above)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     if let (Some(name), true) = (answer, report.succeeded) {
         let Some(value) = report.variables.get(name) else {
@@ -317,6 +340,87 @@ async fn execute(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Before a plan is applied: the same run planned again, quietly. `None` when it
+/// finds what the saved plan says (same inputs, same reads, same changes); else the
+/// reasons are printed and the exit code returned — nothing was changed.
+async fn verify_plan(
+    loaded: &LoadedWorkflow,
+    plugins: &PluginPath,
+    opts: &RunOptions,
+    opening: &Opening<'_>,
+    saved: &crate::cloud::plan::SavedPlan,
+    path: &Path,
+) -> Result<Option<ExitCode>> {
+    let given: Vec<String> = opts
+        .secret_vars
+        .iter()
+        .filter_map(|v| v.split_once('='))
+        .map(|(n, _)| n.to_owned())
+        .collect();
+    let missing: Vec<&String> = saved.command.secret_vars.iter().filter(|n| !given.contains(n)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "the plan was made with --secret-var {}: secret values are never saved in a plan; give them to apply again \
+             (scope-host apply {} --secret-var NAME=VALUE …)",
+            missing.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+            path.display()
+        );
+    }
+    if !opts.json {
+        outln!(
+            "apply {}: planning again to check the plan still holds (nothing is changed)…",
+            path.display()
+        );
+    }
+    let verifying = opening.verification()?;
+    let first = crate::workflow::runner::first_preparable(loaded, plugins);
+    let mut session = verifying.open(plugins.files_of(loaded), first).await?;
+    let mut vars = loaded.variables.clone();
+    vars.extend(session.vars.clone());
+    let runner = Runner {
+        runtime: session.runtime.clone(),
+        env: session.env.clone(),
+        plugins: plugins.clone(),
+        limits: session.limits.clone(),
+        progress: Arc::new(crate::workflow::runner::Quiet),
+        context: session.context.clone(),
+        retry: None,
+    };
+    let first = session.first.take();
+    let report = runner.run_from(loaded, vars, first).await;
+    session.finish(report.succeeded, None, None)?;
+    let plan = session.plan.clone().unwrap_or_default();
+    let inputs = session.redactor.redact_json(&session.inputs.to_value());
+    let mut reasons = crate::cloud::plan::staleness(saved, &inputs, &plan.changes(), &plan.fingerprints());
+    if !report.succeeded {
+        reasons.push("planning again failed (its journal says why)".to_owned());
+    }
+    let journal = session.journal_path.clone();
+    let redactor = session.redactor.clone();
+    session.leave_to_exit();
+    if reasons.is_empty() {
+        if !opts.json {
+            outln!(
+                "✔ the plan holds: the same inputs, the same cloud, the same {}; applying",
+                plural(saved.changes.len(), "change")
+            );
+        }
+        return Ok(None);
+    }
+    let reasons: Vec<String> = reasons.iter().map(|r| crate::terminal::printable(&redactor.redact(r))).collect();
+    if opts.json {
+        let doc = serde_json::json!({"plan": path, "ok": false, "stale": reasons, "journal": journal});
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        outln!("✘ apply refused: the plan is stale — nothing was changed; plan again:");
+        for reason in &reasons {
+            outln!("  - {reason}");
+        }
+        outln!("  (the check's run: journal {})", journal.display());
+    }
+    Ok(Some(ExitCode::from(1)))
 }
 
 /// The changes a plan found, after the run's summary.

@@ -153,22 +153,26 @@ impl StsApi for PlanCloud {
 #[async_trait]
 impl LambdaApi for PlanCloud {
     async fn get_function(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionInfo> {
-        self.reader(&[keys::function(ctx, name)])
-            .lambda
-            .get_function(ctx, name, qualifier)
-            .await
+        self.read(("lambda", "GetFunction"), &[keys::function(ctx, name)], |c| async move {
+            c.lambda.get_function(ctx, name, qualifier).await
+        })
+        .await
     }
 
     async fn get_function_configuration(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<FunctionConfiguration> {
-        let cloud = self.reader(&[keys::function(ctx, name)]);
-        cloud.lambda.get_function_configuration(ctx, name, qualifier).await
+        self.read(
+            ("lambda", "GetFunctionConfiguration"),
+            &[keys::function(ctx, name)],
+            |c| async move { c.lambda.get_function_configuration(ctx, name, qualifier).await },
+        )
+        .await
     }
 
     async fn list_versions_by_function(&self, ctx: &CallCtx, name: &str) -> CloudResult<Vec<VersionInfo>> {
-        self.reader(&[keys::function(ctx, name)])
-            .lambda
-            .list_versions_by_function(ctx, name)
-            .await
+        self.read(("lambda", "ListVersionsByFunction"), &[keys::function(ctx, name)], |c| async move {
+            c.lambda.list_versions_by_function(ctx, name).await
+        })
+        .await
     }
 
     async fn update_function_code(&self, ctx: &CallCtx, req: &UpdateCode) -> CloudResult<FunctionConfiguration> {
@@ -225,8 +229,12 @@ impl LambdaApi for PlanCloud {
 
     async fn get_alias(&self, ctx: &CallCtx, name: &str, alias: &str) -> CloudResult<Alias> {
         // The function deleted, or the alias changed, by the plan: the overlay knows.
-        let cloud = self.reader(&[keys::alias(ctx, name, alias), keys::function_deleted(ctx, name)]);
-        cloud.lambda.get_alias(ctx, name, alias).await
+        self.read(
+            ("lambda", "GetAlias"),
+            &[keys::alias(ctx, name, alias), keys::function_deleted(ctx, name)],
+            |c| async move { c.lambda.get_alias(ctx, name, alias).await },
+        )
+        .await
     }
 
     async fn create_alias(&self, ctx: &CallCtx, req: &CreateAlias) -> CloudResult<Alias> {
@@ -252,15 +260,19 @@ impl LambdaApi for PlanCloud {
     }
 
     async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
-        self.reader(&[keys::function(ctx, name)])
-            .lambda
-            .get_policy(ctx, name, qualifier)
-            .await
+        self.read(("lambda", "GetPolicy"), &[keys::function(ctx, name)], |c| async move {
+            c.lambda.get_policy(ctx, name, qualifier).await
+        })
+        .await
     }
 
     async fn get_provisioned_concurrency_config(&self, ctx: &CallCtx, name: &str, qualifier: &str) -> CloudResult<ProvisionedConcurrency> {
-        let cloud = self.reader(&[keys::function(ctx, name)]);
-        cloud.lambda.get_provisioned_concurrency_config(ctx, name, qualifier).await
+        self.read(
+            ("lambda", "GetProvisionedConcurrencyConfig"),
+            &[keys::function(ctx, name)],
+            |c| async move { c.lambda.get_provisioned_concurrency_config(ctx, name, qualifier).await },
+        )
+        .await
     }
 
     async fn create_function(&self, ctx: &CallCtx, req: &CreateFunction) -> CloudResult<FunctionConfiguration> {
@@ -373,10 +385,10 @@ impl LambdaApi for PlanCloud {
 #[async_trait]
 impl EcrApi for PlanCloud {
     async fn get_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef) -> CloudResult<String> {
-        self.reader(&[keys::repository(ctx, repo)])
-            .ecr
-            .get_repository_policy(ctx, repo)
-            .await
+        self.read(("ecr", "GetRepositoryPolicy"), &[keys::repository(ctx, repo)], |c| async move {
+            c.ecr.get_repository_policy(ctx, repo).await
+        })
+        .await
     }
 
     async fn set_repository_policy(&self, ctx: &CallCtx, repo: &RepositoryRef, policy: &str) -> CloudResult<()> {
@@ -393,17 +405,20 @@ impl EcrApi for PlanCloud {
     }
 
     async fn describe_images(&self, ctx: &CallCtx, repo: &RepositoryRef, image_tags: &[String]) -> CloudResult<Vec<ImageDetail>> {
-        self.reader(&[keys::repository(ctx, repo)])
-            .ecr
-            .describe_images(ctx, repo, image_tags)
-            .await
+        self.read(("ecr", "DescribeImages"), &[keys::repository(ctx, repo)], |c| async move {
+            c.ecr.describe_images(ctx, repo, image_tags).await
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl IamApi for PlanCloud {
     async fn get_role(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Role> {
-        self.reader(&[keys::role(ctx, role_name)]).iam.get_role(ctx, role_name).await
+        self.read(("iam", "GetRole"), &[keys::role(ctx, role_name)], |c| async move {
+            c.iam.get_role(ctx, role_name).await
+        })
+        .await
     }
 
     async fn create_role(&self, ctx: &CallCtx, req: &CreateRole) -> CloudResult<Role> {
@@ -456,17 +471,17 @@ impl IamApi for PlanCloud {
     }
 
     async fn get_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<String> {
-        self.reader(&[keys::role(ctx, role_name)])
-            .iam
-            .get_role_policy(ctx, role_name, policy_name)
-            .await
+        self.read(("iam", "GetRolePolicy"), &[keys::role(ctx, role_name)], |c| async move {
+            c.iam.get_role_policy(ctx, role_name, policy_name).await
+        })
+        .await
     }
 
     async fn list_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<String>> {
-        self.reader(&[keys::role(ctx, role_name)])
-            .iam
-            .list_role_policies(ctx, role_name)
-            .await
+        self.read(("iam", "ListRolePolicies"), &[keys::role(ctx, role_name)], |c| async move {
+            c.iam.list_role_policies(ctx, role_name).await
+        })
+        .await
     }
 
     async fn delete_role_policy(&self, ctx: &CallCtx, role_name: &str, policy_name: &str) -> CloudResult<()> {
@@ -503,10 +518,10 @@ impl IamApi for PlanCloud {
     }
 
     async fn list_attached_role_policies(&self, ctx: &CallCtx, role_name: &str) -> CloudResult<Vec<AttachedPolicy>> {
-        self.reader(&[keys::role(ctx, role_name)])
-            .iam
-            .list_attached_role_policies(ctx, role_name)
-            .await
+        self.read(("iam", "ListAttachedRolePolicies"), &[keys::role(ctx, role_name)], |c| async move {
+            c.iam.list_attached_role_policies(ctx, role_name).await
+        })
+        .await
     }
 }
 
@@ -541,7 +556,10 @@ impl LogsApi for PlanCloud {
     }
 
     async fn describe_log_groups(&self, ctx: &CallCtx, prefix: &str) -> CloudResult<Vec<LogGroup>> {
-        self.lister(&keys::log_groups(ctx)).logs.describe_log_groups(ctx, prefix).await
+        self.list(("logs", "DescribeLogGroups"), &keys::log_groups(ctx), |c| async move {
+            c.logs.describe_log_groups(ctx, prefix).await
+        })
+        .await
     }
 
     /// Log events are what the function wrote, never what a plan changes.
@@ -575,7 +593,10 @@ impl SecretsApi for PlanCloud {
     }
 
     async fn list_secrets(&self, ctx: &CallCtx, name_prefix: &str) -> CloudResult<Vec<SecretSummary>> {
-        self.lister(&keys::secrets(ctx)).secrets.list_secrets(ctx, name_prefix).await
+        self.list(("secretsmanager", "ListSecrets"), &keys::secrets(ctx), |c| async move {
+            c.secrets.list_secrets(ctx, name_prefix).await
+        })
+        .await
     }
 }
 
@@ -598,7 +619,10 @@ impl CloudWatchApi for PlanCloud {
 #[async_trait]
 impl ApiGatewayApi for PlanCloud {
     async fn get_apis(&self, ctx: &CallCtx) -> CloudResult<Vec<HttpApi>> {
-        self.reader(&[keys::apis(ctx)]).apigateway.get_apis(ctx).await
+        self.read(("apigateway", "GetApis"), &[keys::apis(ctx)], |c| async move {
+            c.apigateway.get_apis(ctx).await
+        })
+        .await
     }
 
     async fn create_api(&self, ctx: &CallCtx, name: &str, cors: Option<&Cors>, api_tags: &[(String, String)]) -> CloudResult<HttpApi> {
@@ -626,7 +650,10 @@ impl ApiGatewayApi for PlanCloud {
     }
 
     async fn get_stages(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Stage>> {
-        self.reader(&[keys::apis(ctx)]).apigateway.get_stages(ctx, api_id).await
+        self.read(("apigateway", "GetStages"), &[keys::apis(ctx)], |c| async move {
+            c.apigateway.get_stages(ctx, api_id).await
+        })
+        .await
     }
 
     async fn create_stage(&self, ctx: &CallCtx, req: &CreateStage) -> CloudResult<Stage> {
@@ -639,7 +666,10 @@ impl ApiGatewayApi for PlanCloud {
     }
 
     async fn get_integrations(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Integration>> {
-        self.reader(&[keys::apis(ctx)]).apigateway.get_integrations(ctx, api_id).await
+        self.read(("apigateway", "GetIntegrations"), &[keys::apis(ctx)], |c| async move {
+            c.apigateway.get_integrations(ctx, api_id).await
+        })
+        .await
     }
 
     async fn create_integration(
@@ -660,7 +690,10 @@ impl ApiGatewayApi for PlanCloud {
     }
 
     async fn get_routes(&self, ctx: &CallCtx, api_id: &str) -> CloudResult<Vec<Route>> {
-        self.reader(&[keys::apis(ctx)]).apigateway.get_routes(ctx, api_id).await
+        self.read(("apigateway", "GetRoutes"), &[keys::apis(ctx)], |c| async move {
+            c.apigateway.get_routes(ctx, api_id).await
+        })
+        .await
     }
 
     async fn create_route(&self, ctx: &CallCtx, api_id: &str, route_key: &str, target: &str) -> CloudResult<Route> {
@@ -673,10 +706,10 @@ impl ApiGatewayApi for PlanCloud {
     }
 
     async fn get_domain_name(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<DomainName> {
-        self.reader(&[keys::domain(ctx, domain_name)])
-            .apigateway
-            .get_domain_name(ctx, domain_name)
-            .await
+        self.read(("apigateway", "GetDomainName"), &[keys::domain(ctx, domain_name)], |c| async move {
+            c.apigateway.get_domain_name(ctx, domain_name).await
+        })
+        .await
     }
 
     async fn create_domain_name(
@@ -715,10 +748,12 @@ impl ApiGatewayApi for PlanCloud {
     }
 
     async fn get_api_mappings(&self, ctx: &CallCtx, domain_name: &str) -> CloudResult<Vec<ApiMapping>> {
-        self.reader(&[keys::domain(ctx, domain_name)])
-            .apigateway
-            .get_api_mappings(ctx, domain_name)
-            .await
+        self.read(
+            ("apigateway", "GetApiMappings"),
+            &[keys::domain(ctx, domain_name)],
+            |c| async move { c.apigateway.get_api_mappings(ctx, domain_name).await },
+        )
+        .await
     }
 
     async fn create_api_mapping(&self, ctx: &CallCtx, domain_name: &str, api_id: &str, stage: &str) -> CloudResult<ApiMapping> {
@@ -740,10 +775,12 @@ impl ApiGatewayApi for PlanCloud {
 #[async_trait]
 impl ElbApi for PlanCloud {
     async fn describe_target_groups(&self, ctx: &CallCtx, names: &[String]) -> CloudResult<Vec<TargetGroup>> {
-        self.reader(&[keys::load_balancing(ctx)])
-            .elb
-            .describe_target_groups(ctx, names)
-            .await
+        self.read(
+            ("elasticloadbalancing", "DescribeTargetGroups"),
+            &[keys::load_balancing(ctx)],
+            |c| async move { c.elb.describe_target_groups(ctx, names).await },
+        )
+        .await
     }
 
     async fn create_target_group(&self, ctx: &CallCtx, req: &CreateTargetGroup) -> CloudResult<TargetGroup> {
@@ -787,24 +824,30 @@ impl ElbApi for PlanCloud {
     }
 
     async fn describe_targets(&self, ctx: &CallCtx, target_group_arn: &str) -> CloudResult<Vec<String>> {
-        self.reader(&[keys::load_balancing(ctx)])
-            .elb
-            .describe_targets(ctx, target_group_arn)
-            .await
+        self.read(
+            ("elasticloadbalancing", "DescribeTargets"),
+            &[keys::load_balancing(ctx)],
+            |c| async move { c.elb.describe_targets(ctx, target_group_arn).await },
+        )
+        .await
     }
 
     async fn describe_listener(&self, ctx: &CallCtx, listener_arn: &str) -> CloudResult<Listener> {
-        self.reader(&[keys::load_balancing(ctx)])
-            .elb
-            .describe_listener(ctx, listener_arn)
-            .await
+        self.read(
+            ("elasticloadbalancing", "DescribeListener"),
+            &[keys::load_balancing(ctx)],
+            |c| async move { c.elb.describe_listener(ctx, listener_arn).await },
+        )
+        .await
     }
 
     async fn describe_rules(&self, ctx: &CallCtx, listener_arn: &str) -> CloudResult<Vec<ListenerRule>> {
-        self.reader(&[keys::load_balancing(ctx)])
-            .elb
-            .describe_rules(ctx, listener_arn)
-            .await
+        self.read(
+            ("elasticloadbalancing", "DescribeRules"),
+            &[keys::load_balancing(ctx)],
+            |c| async move { c.elb.describe_rules(ctx, listener_arn).await },
+        )
+        .await
     }
 
     async fn create_rule(&self, ctx: &CallCtx, req: &CreateRule) -> CloudResult<ListenerRule> {
@@ -834,7 +877,10 @@ impl ElbApi for PlanCloud {
 #[async_trait]
 impl Route53Api for PlanCloud {
     async fn get_hosted_zone(&self, ctx: &CallCtx, zone_id: &str) -> CloudResult<HostedZone> {
-        self.reader(&[keys::zone(zone_id)]).route53.get_hosted_zone(ctx, zone_id).await
+        self.read(("route53", "GetHostedZone"), &[keys::zone(zone_id)], |c| async move {
+            c.route53.get_hosted_zone(ctx, zone_id).await
+        })
+        .await
     }
 
     async fn list_resource_record_sets(
@@ -845,11 +891,12 @@ impl Route53Api for PlanCloud {
         record_type: &str,
         max_items: u32,
     ) -> CloudResult<Vec<RecordSet>> {
-        let cloud = self.reader(&[keys::zone(zone_id)]);
-        cloud
-            .route53
-            .list_resource_record_sets(ctx, zone_id, name, record_type, max_items)
-            .await
+        self.read(("route53", "ListResourceRecordSets"), &[keys::zone(zone_id)], |c| async move {
+            c.route53
+                .list_resource_record_sets(ctx, zone_id, name, record_type, max_items)
+                .await
+        })
+        .await
     }
 
     async fn change_resource_record_sets(

@@ -145,3 +145,35 @@ pub(super) fn short(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// `value` with every masked secret written the same way: the redactor tags each
+/// mask with a digest keyed per run, so two runs mask one secret differently.
+pub fn unify_masks(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(unify_mask_text(s)),
+        Value::Array(items) => Value::Array(items.iter().map(unify_masks).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), unify_masks(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn unify_mask_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(crate::redact::MASK_PREFIX) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match tail.find(']') {
+            Some(end) => {
+                out.push_str(MASK);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push_str(tail);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -90,6 +90,26 @@ pub(super) fn zone(id: &str) -> String {
     format!("route53|{}", id.trim_start_matches("/hostedzone/"))
 }
 
+/// A key as a reader would name it: `lambda function f (us-east-1)`.
+pub(super) fn describe(key: &str) -> String {
+    let parts: Vec<&str> = key.split('|').collect();
+    match parts.as_slice() {
+        ["lambda", region, name, "alias", alias] => format!("the alias {alias} of lambda function {name} ({region})"),
+        ["lambda", region, name, ..] => format!("lambda function {name} ({region})"),
+        ["iam", account, name] => format!("iam role {name} (account {account})"),
+        ["logs", region, name] if !name.is_empty() => format!("log group {name} ({region})"),
+        ["logs", region, _] => format!("the log groups of {region}"),
+        ["secrets", region, name] if !name.is_empty() => format!("secret {name} ({region})"),
+        ["secrets", region, _] => format!("the secrets of {region}"),
+        ["ecr", registry, region, name] => format!("ecr repository {name} ({registry}, {region})"),
+        ["apigateway", region] => format!("the HTTP APIs of {region}"),
+        ["apigateway-domain", region, name] => format!("API Gateway domain {name} ({region})"),
+        ["elb", region] => format!("the load balancers of {region}"),
+        ["route53", zone] => format!("hosted zone {zone}"),
+        _ => key.to_owned(),
+    }
+}
+
 /// The resource a change is shown by.
 #[derive(Clone, Debug)]
 pub(super) enum View {

@@ -29,8 +29,8 @@ mod seed;
 #[cfg(test)]
 mod tests;
 
-pub use diff::FieldChange;
-pub use report::{document, render, FORMAT};
+pub use diff::{unify_masks, FieldChange};
+pub use report::{document, full_document, render, staleness, SavedCommand, SavedPlan, FORMAT};
 
 use super::record::{self, Inputs, Recorder};
 use super::sim::fixture::Fixture;
@@ -77,6 +77,30 @@ struct PlanState {
     changes: Vec<PlannedChange>,
     /// Changes whose step the gate has not named yet.
     unclaimed: Vec<usize>,
+    /// What each read of the real cloud answered, first read of each kind only.
+    reads: Vec<Fingerprint>,
+    /// Applying a plan: the changes made (sent as the plan has them).
+    applied: usize,
+}
+
+/// What one read of the real cloud answered, as a digest: a plan is stale when a
+/// read answers otherwise at apply time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprint {
+    pub service: String,
+    pub operation: String,
+    /// What was read (`keys.rs`): `lambda|us-east-1|my-function` ….
+    pub target: String,
+    /// SHA-256 of the answer (or of the error code).
+    pub digest: String,
+}
+
+impl Fingerprint {
+    /// The target as a reader would name it.
+    pub fn describe(&self) -> String {
+        format!("{} {} of {}", self.service, self.operation, keys::describe(&self.target))
+    }
 }
 
 impl Plan {
@@ -108,15 +132,114 @@ impl Plan {
     pub fn changes(&self) -> Vec<PlannedChange> {
         self.lock().changes.clone()
     }
+
+    /// Applying a plan: how many of its changes were sent.
+    pub fn applied(&self) -> usize {
+        self.lock().applied
+    }
+
+    /// What the plan's reads of the real cloud answered, in order.
+    pub fn fingerprints(&self) -> Vec<Fingerprint> {
+        self.lock().reads.clone()
+    }
+
+    fn fingerprint<T: std::fmt::Debug>(&self, (service, operation): (&str, &str), target: &str, answer: &CloudResult<T>) {
+        use sha2::Digest;
+        let mut state = self.lock();
+        if state
+            .reads
+            .iter()
+            .any(|r| r.service == service && r.operation == operation && r.target == target)
+        {
+            return;
+        }
+        // Debug shows every field of the answer (never a credential: reads answer none).
+        let shown = match answer {
+            Ok(reply) => format!("{:?}", reply.value),
+            Err(e) => format!("error {}", e.code),
+        };
+        state.reads.push(Fingerprint {
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            target: target.to_owned(),
+            digest: hex::encode(sha2::Sha256::digest(shown.as_bytes())),
+        });
+    }
 }
 
-/// A [`Cloud`] that reads from another and plans every change on an overlay.
+/// A [`Cloud`] that reads from another and plans every change on an overlay; or,
+/// applying a plan, makes on the other only the changes the plan lists.
 pub struct PlanCloud {
-    /// The real cloud, behind the recorder.
+    /// The real cloud (behind the recorder, in a plan).
     real: Cloud,
-    recorder: Recorder,
+    mode: Mode,
     overlay: Mutex<Overlay>,
     plan: Plan,
+}
+
+enum Mode {
+    Plan(Recorder),
+    Apply(Mutex<Applying>),
+}
+
+/// The error code of a change refused for not being the plan's next one.
+pub const NOT_IN_PLAN: &str = "NotInPlan";
+
+/// Where an apply is in its plan.
+struct Applying {
+    expected: Vec<PlannedChange>,
+    /// The next change expected.
+    next: usize,
+    /// Why a change was refused: nothing more is changed after it.
+    diverged: Option<String>,
+    redactor: crate::redact::Redactor,
+}
+
+impl Applying {
+    /// Whether `w` is the plan's next change; why not, else.
+    fn check(&mut self, w: &Write) -> Result<(), String> {
+        if let Some(why) = &self.diverged {
+            return Err(format!("an earlier change was refused ({why}); nothing more is changed"));
+        }
+        let asked = format!("{} {} {}", w.service, w.operation, w.resource);
+        let arguments = diff::unify_masks(&self.redactor.redact_json(&w.arguments));
+        let verdict = match self.expected.get(self.next) {
+            None => Err(format!(
+                "the plan's {} changes were all made, and {asked} is not among them",
+                self.expected.len()
+            )),
+            Some(e) if e.service == w.service && e.operation == w.operation && diff::unify_masks(&e.arguments) == arguments => Ok(()),
+            Some(e) => {
+                let differences: Vec<String> = diff::changes(&diff::unify_masks(&e.arguments), &arguments)
+                    .iter()
+                    .map(|f| format!("{}: planned {}, asked {}", f.path, diff::short(&f.before), diff::short(&f.after)))
+                    .collect();
+                Err(format!(
+                    "the plan's change #{} is [{}] {} {} {}; the step asked for {asked}{}",
+                    self.next + 1,
+                    e.step,
+                    e.service,
+                    e.operation,
+                    e.resource,
+                    if e.service == w.service && e.operation == w.operation {
+                        format!(" with other arguments ({})", differences.join("; "))
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+        };
+        match verdict {
+            Ok(()) => {
+                self.next += 1;
+                Ok(())
+            }
+            Err(why) => {
+                self.diverged = Some(why.clone());
+                Err(why)
+            }
+        }
+    }
 }
 
 /// The simulated cloud the plan's changes are made on, and what it knows.
@@ -136,10 +259,28 @@ struct Overlay {
 /// Wraps `real` for planning a run of `target` given `inputs`.
 pub fn plan(real: Cloud, inputs: Inputs, target: &str) -> (Cloud, Plan) {
     let (real, recorder) = record::record(real, inputs, target);
+    wrap(real, Mode::Plan(recorder))
+}
+
+/// Wraps `real` for applying the plan whose changes are `expected`: each change the
+/// run asks for is made only if it is the plan's next one (same operation, same
+/// arguments once `redactor` masked them, as in the plan's file); any other is
+/// refused with [`NOT_IN_PLAN`], and every change after it too.
+pub fn apply(real: Cloud, expected: Vec<PlannedChange>, redactor: crate::redact::Redactor) -> (Cloud, Plan) {
+    let applying = Applying {
+        expected,
+        next: 0,
+        diverged: None,
+        redactor,
+    };
+    wrap(real, Mode::Apply(Mutex::new(applying)))
+}
+
+fn wrap(real: Cloud, mode: Mode) -> (Cloud, Plan) {
     let plan = Plan::default();
     let cloud = PlanCloud {
         real,
-        recorder,
+        mode,
         overlay: Mutex::new(Overlay {
             snippets: serde_json::json!({}),
             ..Overlay::default()
@@ -225,23 +366,50 @@ fn overlay_error(w: &Write, why: &str) -> CloudError {
 }
 
 impl PlanCloud {
-    /// The cloud a read of `keys` goes to: the overlay once the plan changed any of
-    /// them, else the real one.
-    fn reader(&self, keys: &[String]) -> Cloud {
-        let overlay = lock(&self.overlay);
-        match &overlay.sim {
-            Some(sim) if keys.iter().any(|k| overlay.written.contains(k)) => Cloud::of(sim.clone()),
-            _ => self.real.clone(),
+    /// A read of `keys`: from the overlay once the plan changed any of them, else
+    /// from the real cloud (fingerprinted).
+    async fn read<T, F, Fut>(&self, op: (&'static str, &'static str), keys: &[String], call: F) -> CloudResult<T>
+    where
+        T: std::fmt::Debug,
+        F: FnOnce(Cloud) -> Fut,
+        Fut: Future<Output = CloudResult<T>>,
+    {
+        let overlay = {
+            let overlay = lock(&self.overlay);
+            overlay.sim.clone().filter(|_| keys.iter().any(|k| overlay.written.contains(k)))
+        };
+        match overlay {
+            Some(sim) => call(Cloud::of(sim)).await,
+            None => {
+                let answer = call(self.real.clone()).await;
+                self.plan.fingerprint(op, &keys[0], &answer);
+                answer
+            }
         }
     }
 
-    /// [`PlanCloud::reader`] for a listing: the overlay once the plan changed
+    /// [`PlanCloud::read`] for a listing: from the overlay once the plan changed
     /// anything whose key starts with `prefix`.
-    fn lister(&self, prefix: &str) -> Cloud {
-        let overlay = lock(&self.overlay);
-        match &overlay.sim {
-            Some(sim) if overlay.written.iter().any(|k| k.starts_with(prefix)) => Cloud::of(sim.clone()),
-            _ => self.real.clone(),
+    async fn list<T, F, Fut>(&self, op: (&'static str, &'static str), prefix: &str, call: F) -> CloudResult<T>
+    where
+        T: std::fmt::Debug,
+        F: FnOnce(Cloud) -> Fut,
+        Fut: Future<Output = CloudResult<T>>,
+    {
+        let overlay = {
+            let overlay = lock(&self.overlay);
+            overlay
+                .sim
+                .clone()
+                .filter(|_| overlay.written.iter().any(|k| k.starts_with(prefix)))
+        };
+        match overlay {
+            Some(sim) => call(Cloud::of(sim)).await,
+            None => {
+                let answer = call(self.real.clone()).await;
+                self.plan.fingerprint(op, prefix, &answer);
+                answer
+            }
         }
     }
 
@@ -252,6 +420,27 @@ impl PlanCloud {
         F: FnOnce(Cloud) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
+        let recorder = match &self.mode {
+            Mode::Plan(recorder) => recorder,
+            Mode::Apply(applying) => {
+                let verdict = applying.lock().unwrap_or_else(PoisonError::into_inner).check(&w);
+                return match verdict {
+                    Ok(()) => {
+                        let answer = call(self.real.clone()).await;
+                        self.plan.lock().applied += 1;
+                        answer
+                    }
+                    Err(why) => Err(CloudError {
+                        service: w.service.to_owned(),
+                        operation: w.operation.to_owned(),
+                        code: NOT_IN_PLAN.into(),
+                        message: format!("not sent: this change is not the plan's: {why}"),
+                        request_id: None,
+                        retryable: false,
+                    }),
+                };
+            }
+        };
         let todo: Vec<Seed> = {
             let mut overlay = lock(&self.overlay);
             w.seeds.iter().filter(|s| overlay.seeded.insert(s.id())).cloned().collect()
@@ -263,7 +452,7 @@ impl PlanCloud {
             merge::absorb(&mut snippets, &snippet, &overlay.deleted);
             overlay.snippets = snippets;
         }
-        let fixture = self.recorder.overlay_fixture();
+        let fixture = recorder.overlay_fixture();
         let sim = {
             let mut overlay = lock(&self.overlay);
             match refresh(&mut overlay, fixture) {
