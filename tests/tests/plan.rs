@@ -539,3 +539,56 @@ mod apply_command {
         assert!(s(&saved["changes"][0]["arguments"]["description"]).starts_with("whim "));
     }
 }
+
+/// The session a plan opens for a step that deploys code may read the function
+/// but not change it: AWS (here the simulated cloud, which evaluates session
+/// policies as AWS does) refuses the change itself — what a host bug sending a
+/// plan's change to the cloud would meet.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_sent_under_a_plans_session_is_refused_by_the_cloud_itself() {
+    use scope_host::cloud::sim::SimCloud;
+    use scope_host::cloud::{AssumeRoleRequest, CallCtx, CloudBase, CodeSource, LambdaApi, StsApi, UpdateCode};
+    let dir = tempfile::tempdir().unwrap();
+    let state = lambda_service().join("examples/cloud-state.json");
+    let planned = handle("start-initial", &state, dir.path(), true);
+    assert!(planned.ok, "{}", planned.text);
+    let call = planned
+        .journal
+        .iter()
+        .find(|e| e["operation"] == "AssumeRole" && e["step"] == "update_function_code")
+        .expect("the deploying step's session");
+    let policy = s(&call["session_policy"]);
+    assert!(!policy.contains("UpdateFunctionCode"), "{policy}");
+
+    let sim = SimCloud::from_fixture_file(&state).unwrap();
+    let agent = CallCtx {
+        identity: sim.agent_identity().await.unwrap().value,
+        region: sim.default_region(),
+    };
+    let request = AssumeRoleRequest {
+        role_arn: s(&call["resource"]),
+        session_name: "np-lambda-11.update_function_code".into(),
+        session_policy: Some(policy),
+        duration_seconds: 900,
+    };
+    let ctx = CallCtx {
+        identity: sim.assume_role(&agent, &request).await.unwrap().value,
+        region: sim.default_region(),
+    };
+    let read = sim.get_function(&ctx, FUNCTION, None).await;
+    assert!(read.is_ok(), "the plan's session reads the function: {read:?}");
+    let write = sim
+        .update_function_code(
+            &ctx,
+            &UpdateCode {
+                function_name: FUNCTION.into(),
+                code: CodeSource::Image("123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0".into()),
+                architectures: None,
+                revision_id: None,
+            },
+        )
+        .await
+        .expect_err("a change under a plan's session");
+    assert_eq!(write.code, "AccessDeniedException");
+    assert!(write.message.contains("session policy"), "{}", write.message);
+}

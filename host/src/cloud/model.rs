@@ -236,14 +236,14 @@ pub struct FunctionConfiguration {
     pub revision_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FunctionInfo {
     pub configuration: FunctionConfiguration,
     pub tags: Vec<(String, String)>,
     pub reserved_concurrency: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VersionInfo {
     pub version: String,
     pub description: String,
@@ -336,13 +336,13 @@ pub struct UpdateConfiguration {
     pub revision_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VersionWeight {
     pub version: String,
     pub weight: f64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Alias {
     pub name: String,
     pub alias_arn: String,
@@ -372,7 +372,7 @@ pub struct UpdateAlias {
     pub revision_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProvisionedConcurrency {
     pub requested: u32,
     pub allocated: u32,
@@ -391,7 +391,7 @@ pub struct RepositoryRef {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ImageDetail {
     pub digest: String,
     pub tags: Vec<String>,
@@ -399,7 +399,7 @@ pub struct ImageDetail {
     pub size_bytes: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Role {
     pub role_name: String,
     pub arn: String,
@@ -423,14 +423,14 @@ pub struct CreateRole {
 }
 
 /// A managed policy attached to a role.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AttachedPolicy {
     pub policy_name: String,
     pub policy_arn: String,
 }
 
 /// A CloudWatch Logs log group.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogGroup {
     pub name: String,
     /// Without the trailing `:*`.
@@ -494,7 +494,7 @@ pub struct Datapoint {
 }
 
 /// A secret in a listing.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SecretSummary {
     pub arn: String,
     pub name: String,
@@ -528,7 +528,7 @@ pub struct TaggedResource {
 }
 
 /// An API Gateway v2 HTTP API.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HttpApi {
     pub api_id: String,
     pub name: String,
@@ -544,7 +544,7 @@ pub struct Cors {
     pub max_age: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stage {
     pub stage_name: String,
     pub auto_deploy: bool,
@@ -560,7 +560,7 @@ pub struct CreateStage {
     pub burst_limit: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Integration {
     pub integration_id: String,
     pub integration_type: String,
@@ -568,7 +568,7 @@ pub struct Integration {
     pub payload_format_version: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Route {
     pub route_id: String,
     pub route_key: String,
@@ -586,7 +586,7 @@ pub struct AddPermission {
     pub source_arn: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TargetGroup {
     pub arn: String,
     pub name: String,
@@ -612,7 +612,7 @@ pub struct CreateTargetGroup {
     pub tags: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ListenerRule {
     pub arn: String,
     /// A number, or `default`.
@@ -631,14 +631,14 @@ pub struct CreateRule {
     pub tags: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Listener {
     pub arn: String,
     pub load_balancer_arn: String,
     pub dns_name: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HostedZone {
     /// Without the `/hostedzone/` prefix.
     pub id: String,
@@ -646,7 +646,7 @@ pub struct HostedZone {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordSet {
     /// With the trailing dot.
     pub name: String,
@@ -664,14 +664,14 @@ pub struct AliasTarget {
 }
 
 /// An API Gateway custom domain name.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DomainName {
     pub domain_name: String,
     pub target_domain_name: String,
     pub target_hosted_zone_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ApiMapping {
     pub api_mapping_id: String,
     pub api_id: String,

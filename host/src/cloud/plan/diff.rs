@@ -177,3 +177,47 @@ fn unify_mask_text(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// `value` with the values of every environment map masked (names kept).
+pub(super) fn without_secret_values(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if SECRET_MAPS.contains(&k.as_str()) {
+                        match v {
+                            Value::Object(env) => Value::Object(env.keys().map(|n| (n.clone(), Value::String(MASK.to_owned()))).collect()),
+                            Value::Array(pairs) => Value::Array(
+                                pairs
+                                    .iter()
+                                    .map(|p| serde_json::json!([p.get(0).cloned().unwrap_or(Value::Null), MASK]))
+                                    .collect(),
+                            ),
+                            other => masked(other),
+                        }
+                    } else {
+                        without_secret_values(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_secret_values).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The fields of an answer, two levels deep (`configuration.memory_size`); an
+/// answer that is not an object is one field, `(answer)`.
+pub(super) fn fields(value: &Value) -> Vec<(String, Value)> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| match v {
+                Value::Object(inner) => inner.iter().map(|(ik, iv)| (format!("{k}.{ik}"), iv.clone())).collect::<Vec<_>>(),
+                other => vec![(k.clone(), other.clone())],
+            })
+            .collect(),
+        other => vec![("(answer)".to_owned(), other.clone())],
+    }
+}

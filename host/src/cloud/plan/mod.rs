@@ -40,7 +40,7 @@ use keys::View;
 use seed::Seed;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -94,6 +94,11 @@ pub struct Fingerprint {
     pub target: String,
     /// SHA-256 of the answer (or of the error code).
     pub digest: String,
+    /// SHA-256 of each field of the answer (`configuration.memory_size` …), to name
+    /// what changed. Environment values are left out (names only): a digest of a
+    /// weak secret would let a plan's reader guess it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
 }
 
 impl Fingerprint {
@@ -143,8 +148,7 @@ impl Plan {
         self.lock().reads.clone()
     }
 
-    fn fingerprint<T: std::fmt::Debug>(&self, (service, operation): (&str, &str), target: &str, answer: &CloudResult<T>) {
-        use sha2::Digest;
+    fn fingerprint<T: Serialize>(&self, (service, operation): (&str, &str), target: &str, answer: &CloudResult<T>) {
         let mut state = self.lock();
         if state
             .reads
@@ -153,16 +157,16 @@ impl Plan {
         {
             return;
         }
-        // Debug shows every field of the answer (never a credential: reads answer none).
         let shown = match answer {
-            Ok(reply) => format!("{:?}", reply.value),
-            Err(e) => format!("error {}", e.code),
+            Ok(reply) => diff::without_secret_values(&serde_json::to_value(&reply.value).unwrap_or(Value::Null)),
+            Err(e) => serde_json::json!({"error": e.code}),
         };
         state.reads.push(Fingerprint {
             service: service.to_owned(),
             operation: operation.to_owned(),
             target: target.to_owned(),
-            digest: hex::encode(sha2::Sha256::digest(shown.as_bytes())),
+            digest: digest(&shown),
+            fields: diff::fields(&shown).into_iter().map(|(path, v)| (path, digest(&v))).collect(),
         });
     }
 }
@@ -370,7 +374,7 @@ impl PlanCloud {
     /// from the real cloud (fingerprinted).
     async fn read<T, F, Fut>(&self, op: (&'static str, &'static str), keys: &[String], call: F) -> CloudResult<T>
     where
-        T: std::fmt::Debug,
+        T: Serialize,
         F: FnOnce(Cloud) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
@@ -392,7 +396,7 @@ impl PlanCloud {
     /// anything whose key starts with `prefix`.
     async fn list<T, F, Fut>(&self, op: (&'static str, &'static str), prefix: &str, call: F) -> CloudResult<T>
     where
-        T: std::fmt::Debug,
+        T: Serialize,
         F: FnOnce(Cloud) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
@@ -487,6 +491,11 @@ impl PlanCloud {
     }
 }
 
+fn digest(v: &Value) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(v.to_string().as_bytes()))
+}
+
 /// The overlay, (re)built with what the run read since it was last built.
 fn refresh(overlay: &mut Overlay, read: Fixture) -> Result<Arc<SimCloud>, String> {
     let read = serde_json::to_value(&read).map_err(|e| e.to_string())?;
@@ -509,6 +518,7 @@ fn refresh(overlay: &mut Overlay, read: Fixture) -> Result<Arc<SimCloud>, String
     };
     let text = current.to_string();
     let sim = Arc::new(SimCloud::from_fixture_json(&text).map_err(|e| e.to_string())?);
+    sim.set_clock(0);
     overlay.sim = Some(sim.clone());
     Ok(sim)
 }

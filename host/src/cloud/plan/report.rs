@@ -150,7 +150,21 @@ pub fn staleness(saved: &SavedPlan, inputs: &Value, changes: &[PlannedChange], r
             .find(|r| r.service == read.service && r.operation == read.operation && r.target == read.target)
         {
             if now.digest != read.digest {
-                reasons.push(format!("{} answers otherwise than when planned", read.describe()));
+                let changed: Vec<&String> = read
+                    .fields
+                    .iter()
+                    .filter(|(path, digest)| now.fields.get(*path) != Some(*digest))
+                    .map(|(path, _)| path)
+                    .chain(now.fields.keys().filter(|path| !read.fields.contains_key(*path)))
+                    .collect();
+                reasons.push(match changed.is_empty() {
+                    true => format!("{} answers otherwise than when planned", read.describe()),
+                    false => format!(
+                        "{}: {} changed since the plan",
+                        read.describe(),
+                        changed.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                });
             }
         }
     }

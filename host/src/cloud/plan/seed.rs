@@ -47,9 +47,12 @@ pub(super) async fn read(real: &Cloud, ctx: &CallCtx, seed: &Seed) -> Value {
     let region = ctx.region.clone();
     match seed {
         Seed::Function(name) => {
-            let _ = real.lambda.get_function(ctx, name, None).await;
-            let _ = real.lambda.list_versions_by_function(ctx, name).await;
-            let _ = real.lambda.get_policy(ctx, name, None).await;
+            // Only of a function that exists: an emulator may list the versions of
+            // one that does not, which would make it seem to.
+            if real.lambda.get_function(ctx, name, None).await.is_ok() {
+                let _ = real.lambda.list_versions_by_function(ctx, name).await;
+                let _ = real.lambda.get_policy(ctx, name, None).await;
+            }
             Value::Null
         }
         Seed::Alias(name, alias) => {

@@ -127,6 +127,13 @@ impl SimCloud {
         self.lock().clock += by.as_secs();
     }
 
+    /// Sets the virtual clock to `seconds` since the Unix epoch. A plan's overlay
+    /// (`cloud::plan`) sets it to zero: it serves sessions the real cloud opened,
+    /// whose expiry is for the real cloud to judge.
+    pub(crate) fn set_clock(&self, seconds: u64) {
+        self.lock().clock = seconds;
+    }
+
     /// The current state in the fixture format, sorted and with every setting
     /// explicit: loading it gives back the same cloud. Secret values appear only as
     /// `value_sha256`.
