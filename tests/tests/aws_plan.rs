@@ -295,7 +295,7 @@ async fn a_scope_s_life_on_moto_is_planned_change_for_change_and_planning_change
             .unwrap_or(Value::Null)
     };
     assert_eq!(predicted("image_uri"), after["function"]["image"]);
-    assert_eq!(predicted("aliases.main.function_version").is_null(), false, "the alias moves");
+    assert!(!predicted("aliases.main.function_version").is_null(), "the alias moves");
     for (path, field) in [("memory_size", "memory"), ("timeout", "timeout")] {
         if !predicted(path).is_null() {
             assert_eq!(predicted(path), after["function"][field], "{path}");
