@@ -851,3 +851,86 @@ fn spans_of_run_step_and_cloud_call_reach_an_otlp_receiver_with_the_request_id()
     assert_eq!(attr(agent_run, "run_id").as_deref(), Some(id.as_str()));
     assert_eq!(agent_run["traceId"], publish["traceId"], "one trace per run");
 }
+
+/// `POST /v1/notifications?plan=true`: the run plans its changes and stops at
+/// `planned`, showing them; nothing is changed until `POST /v1/runs/{id}/approve`,
+/// when it checks the plan still holds and makes exactly its changes. A plan whose
+/// function another run changed meanwhile is refused as stale; a second approval,
+/// or one of a run that was no plan, is refused.
+#[test]
+fn a_planned_run_waits_for_approval_then_makes_exactly_its_planned_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = lambda_agent(dir.path(), &[]);
+    let accepted = agent.post("/v1/notifications?plan=true", &initial_for(11, "plan-1"));
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    assert_eq!(accepted.json()["plan"], true);
+    let id = accepted.json()["run_id"].as_str().unwrap().to_owned();
+    let run = agent.wait_run(&id, MINUTE);
+    assert_eq!(run["state"], "planned", "{run:#}");
+    assert_eq!(run["mode"], "plan");
+    let changes = run["plan"].as_array().expect("the plan's changes are shown").clone();
+    let operations: Vec<&str> = changes.iter().map(|c| c["operation"].as_str().unwrap()).collect();
+    const PLANNED: [&str; 5] = [
+        "SetRepositoryPolicy",
+        "UpdateFunctionCode",
+        "UpdateFunctionConfiguration",
+        "PublishVersion",
+        "UpdateAlias",
+    ];
+    assert_eq!(operations, PLANNED);
+    assert!(!agent.get(&format!("/v1/runs/{id}")).body.contains("s3cr3t-db-password"));
+    let events = agent.events(&id);
+    assert!(events.iter().any(|e| e["operation"] == "PublishVersion" && e["planned"] == true));
+
+    // Approved: the plan still holds, and exactly its changes are made, for real.
+    let approved = agent.post(&format!("/v1/runs/{id}/approve"), "");
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let applied = agent.wait_run(&id, MINUTE);
+    assert_eq!(applied["state"], "succeeded", "{applied:#}\n{}", agent.log_text());
+    assert_eq!(applied["mode"], "apply");
+    let events = agent.events(&id);
+    assert!(mentions(&events, "the approved plan holds"), "{events:#?}");
+    let made: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "call" && e["outcome"] == "ok" && e["planned"] != true)
+        .filter(|e| PLANNED.contains(&e["operation"].as_str().unwrap()))
+        .collect();
+    assert_eq!(made.len(), PLANNED.len(), "each planned change made once, for real: {made:#?}");
+
+    // Approving again, or approving what is no plan: refused.
+    let again = agent.post(&format!("/v1/runs/{id}/approve"), "");
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body.contains("only a planned run"), "{}", again.body);
+    assert_eq!(agent.post("/v1/runs/nope/approve", "").status, 404);
+
+    // A plan of other memory, then another run changes the function first: the
+    // plan, approved, is stale and changes nothing. A planned run does not hold
+    // its scope up meanwhile.
+    let mut bigger: Value = serde_json::from_str(&initial_for(11, "plan-2")).unwrap();
+    bigger["context"]["scope"]["capabilities"]["memory"] = json!(1024);
+    let stale = agent.post("/v1/notifications?plan=true", &bigger.to_string()).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(agent.wait_run(&stale, MINUTE)["state"], "planned");
+    let mut other: Value = serde_json::from_str(&initial_for(11, "run-3")).unwrap();
+    other["context"]["scope"]["capabilities"]["memory"] = json!(2048);
+    let other = agent.post("/v1/notifications", &other.to_string()).json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(agent.wait_run(&other, MINUTE)["state"], "succeeded");
+    assert_eq!(agent.post(&format!("/v1/runs/{stale}/approve"), "").status, 200);
+    let refused = agent.wait_run(&stale, MINUTE);
+    assert_eq!(refused["state"], "failed", "{refused:#}");
+    let reason = refused["reason"].as_str().unwrap();
+    assert!(reason.contains("the approved plan is stale, nothing was changed"), "{reason}");
+    assert!(reason.contains("memory_size was 512 when planned, is 2048 now"), "{reason}");
+    let events = agent.events(&stale);
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["event"] == "call" && e["planned"] != true && e["operation"] == "UpdateFunctionConfiguration"),
+        "nothing was changed by the stale plan"
+    );
+}

@@ -50,6 +50,7 @@ async fn the_database_itself_refuses_a_second_running_run_in_a_scope_and_a_newer
                 workflow: "create".into(),
                 notification: "{}".into(),
                 max_queued: 10,
+                plan_only: false,
             })
             .await
             .unwrap();

@@ -17,7 +17,7 @@
 
 use super::auth::Tokens;
 use super::scheduler::Scheduler;
-use super::store::{CancelAnswer, NewRun, RunFilter, RunState, StoreError, Submitted};
+use super::store::{ApproveAnswer, CancelAnswer, NewRun, RunFilter, RunState, StoreError, Submitted};
 use crate::workflow::dispatch;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
@@ -60,6 +60,7 @@ pub fn router(api: Shared) -> Router {
         .route("/v1/runs/{id}", get(show_run))
         .route("/v1/runs/{id}/events", get(events))
         .route("/v1/runs/{id}/cancel", post(cancel))
+        .route("/v1/runs/{id}/approve", post(approve))
         .layer(axum::middleware::from_fn_with_state(api.clone(), authenticate));
     Router::new()
         .merge(v1)
@@ -121,7 +122,15 @@ async fn authenticate(State(api): State<Shared>, request: Request, next: Next) -
     r
 }
 
-async fn notify(State(api): State<Shared>, body: Bytes) -> Response {
+#[derive(Deserialize, Default)]
+struct NotifyQuery {
+    /// `true`: plan the run only; it ends `planned` and waits for
+    /// `POST /v1/runs/{id}/approve` to apply the plan.
+    #[serde(default)]
+    plan: bool,
+}
+
+async fn notify(State(api): State<Shared>, Query(q): Query<NotifyQuery>, body: Bytes) -> Response {
     let metrics = api.scheduler.shared().metrics.clone();
     let Ok(text) = std::str::from_utf8(&body) else {
         metrics.notification("refused");
@@ -160,13 +169,14 @@ async fn notify(State(api): State<Shared>, body: Bytes) -> Response {
         workflow: routed.name.clone(),
         notification: doc.to_string(),
         max_queued: api.max_queued,
+        plan_only: q.plan,
     };
     match api.scheduler.shared().store.submit(run).await {
         Ok(Submitted::Created(id)) => {
             metrics.notification("accepted");
             api.scheduler.wake();
             tracing::info!(run = %id, family = routed.family.folder(), workflow = %routed.name, "notification accepted");
-            (StatusCode::ACCEPTED, Json(json!({"run_id": id, "state": "queued"}))).into_response()
+            (StatusCode::ACCEPTED, Json(json!({"run_id": id, "state": "queued", "plan": q.plan}))).into_response()
         }
         Ok(Submitted::Existing(id)) => {
             metrics.notification("duplicate");
@@ -283,7 +293,8 @@ async fn events(State(api): State<Shared>, Path(id): Path<String>, Query(q): Que
                         .collect();
                     return Some((futures_util::stream::iter(events), (store, id, after, false)));
                 }
-                if state.is_final() {
+                // A planned run waits for approval: its stream ends here too.
+                if state.is_final() || state == RunState::Planned {
                     let end = SseEvent::default().event("end").data(json!({"state": state}).to_string());
                     return Some((futures_util::stream::iter(vec![Ok(end)]), (store, id, after, true)));
                 }
@@ -317,6 +328,27 @@ async fn cancel(State(api): State<Shared>, Path(id): Path<String>) -> Response {
         )
             .into_response(),
         Ok(CancelAnswer::NotFound) => error(StatusCode::NOT_FOUND, format!("no run `{id}`")),
+        Err(e) => store_error(e),
+    }
+}
+
+/// A planned run's plan approved: the run is queued again and applies it.
+async fn approve(State(api): State<Shared>, Path(id): Path<String>) -> Response {
+    match api.scheduler.shared().store.approve(&id).await {
+        Ok(ApproveAnswer::Approved) => {
+            api.scheduler.wake();
+            tracing::info!(run = %id, "plan approved");
+            (StatusCode::OK, Json(json!({"run_id": id, "state": "queued", "approved": true}))).into_response()
+        }
+        Ok(ApproveAnswer::NotPlanned(state)) => (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": format!("run `{id}` is {}: only a planned run (posted with ?plan=true, now `planned`) is approved", state.as_str()),
+                "state": state,
+            })),
+        )
+            .into_response(),
+        Ok(ApproveAnswer::NotFound) => error(StatusCode::NOT_FOUND, format!("no run `{id}`")),
         Err(e) => store_error(e),
     }
 }

@@ -3,7 +3,9 @@
 //! the store file. Only what the API serves is here; the rest answers that it is
 //! not available this way.
 
-use super::store::{CancelAnswer, Claimed, DoneStep, Heartbeat, NewRun, RunFilter, RunState, RunView, Store, StoreError, Submitted};
+use super::store::{
+    ApproveAnswer, CancelAnswer, Claimed, DoneStep, Heartbeat, NewRun, RunFilter, RunState, RunView, Store, StoreError, Submitted,
+};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -106,8 +108,23 @@ impl Store for ApiClient {
     async fn finish(&self, _: &str, _: &str, _: RunState, _: Option<&str>) -> Result<(), StoreError> {
         Err(not_here("ending a run"))
     }
+    async fn hold_planned(&self, _: &str, _: &str, _: &serde_json::Value) -> Result<(), StoreError> {
+        Err(not_here("holding a plan"))
+    }
     async fn release(&self, _: &str, _: &[String]) -> Result<u64, StoreError> {
         Err(not_here("releasing runs"))
+    }
+
+    async fn approve(&self, run: &str) -> Result<ApproveAnswer, StoreError> {
+        let (status, body) = self.send(self.http.post(format!("{}/v1/runs/{run}/approve", self.base))).await?;
+        match status {
+            200 => Ok(ApproveAnswer::Approved),
+            404 => Ok(ApproveAnswer::NotFound),
+            409 => Ok(ApproveAnswer::NotPlanned(
+                serde_json::from_value(body["state"].clone()).unwrap_or(RunState::Failed),
+            )),
+            _ => Err(refused(status, &body)),
+        }
     }
     async fn interrupt(&self, _: &str, _: &str) -> Result<(), StoreError> {
         Err(not_here("interrupting a run"))

@@ -11,7 +11,7 @@
 //! asked again with backoff ([`persist`]): the run's steps go on meanwhile, and
 //! nothing they did is lost once the store is back.
 
-use super::store::{Claimed, DoneStep, RunState, Store, StoreError};
+use super::store::{Claimed, DoneStep, RunMode, RunState, Store, StoreError};
 use super::Shared;
 use crate::cancel::{Cancel, Stop};
 use crate::caps::sessions::AssumedRole;
@@ -238,6 +238,8 @@ fn completed(done: &[DoneStep]) -> Vec<Completed> {
 struct Ending {
     state: RunState,
     reason: Option<String>,
+    /// A plan made (the run ends `planned`, holding it).
+    plan: Option<serde_json::Value>,
 }
 
 /// `family/workflow` of a stored notification, for the metrics.
@@ -295,8 +297,12 @@ async fn execute_in_span(shared: Arc<Shared>, claimed: Claimed, cancel: Cancel, 
         .metrics
         .run_ended(&workflow, ending.state.as_str(), started.elapsed().as_secs_f64());
     let reason = ending.reason.map(|r| redactor.redact(&r));
-    let finished = persist(&shared, &id, "the run's end", || {
-        store.finish(&shared.owner, &id, ending.state, reason.as_deref())
+    let plan = ending.plan.map(|p| redactor.redact_json(&p));
+    let finished = persist(&shared, &id, "the run's end", || async {
+        match &plan {
+            Some(plan) => store.hold_planned(&shared.owner, &id, plan).await,
+            None => store.finish(&shared.owner, &id, ending.state, reason.as_deref()).await,
+        }
     })
     .await;
     match finished {
@@ -363,6 +369,7 @@ async fn run(
     let failed = |reason: String| Ending {
         state: RunState::Failed,
         reason: Some(reason),
+        plan: None,
     };
     let doc = match dispatch::parse(&claimed.notification, "the stored notification") {
         Ok(doc) => doc,
@@ -425,18 +432,82 @@ async fn run(
         }
     };
     let region = settings.region.clone().or_else(|| settings.providers.scope_region(&context));
-    let mut builder = RunBuilder::new(shared.cloud.clone())
+    let inputs = crate::cloud::record::Inputs::new(&context, &settings.providers, &settings.vars);
+    let mut vars = loaded.variables.clone();
+    vars.extend(settings.vars.clone());
+    let (cloud, plan) = match &claimed.mode {
+        RunMode::Run => (shared.cloud.clone(), None),
+        RunMode::Plan => {
+            journal.record(Event::Log {
+                step: "(agent)".into(),
+                level: "info".into(),
+                message: "plan only: reads go to the cloud, changes to a simulated copy; the run ends `planned` and waits for \
+                          POST /v1/runs/{id}/approve"
+                    .into(),
+            });
+            let (cloud, plan) = crate::cloud::plan::plan(shared.cloud.clone(), inputs.clone(), &target);
+            (cloud, Some(plan))
+        }
+        RunMode::Apply(doc) => {
+            let saved: crate::cloud::plan::SavedPlan = match serde_json::from_value(doc.clone()) {
+                Ok(saved) => saved,
+                Err(e) => return failed(format!("the approved plan cannot be read back ({e}); plan again")),
+            };
+            let reasons = verify(
+                shared,
+                settings,
+                &loaded,
+                &context,
+                &inputs,
+                &target,
+                vars.clone(),
+                &saved,
+                redactor,
+            )
+            .await;
+            if !reasons.is_empty() {
+                let why = format!(
+                    "the approved plan is stale, nothing was changed; plan again: {}",
+                    reasons.join("; ")
+                );
+                journal.record(Event::Log {
+                    step: "(agent)".into(),
+                    level: "error".into(),
+                    message: why.clone(),
+                });
+                return failed(why);
+            }
+            journal.record(Event::Log {
+                step: "(agent)".into(),
+                level: "info".into(),
+                message: format!(
+                    "the approved plan holds (the same inputs, cloud and {} changes): applying it, each change checked against it",
+                    saved.changes.len()
+                ),
+            });
+            let (cloud, _) = crate::cloud::plan::apply(shared.cloud.clone(), saved.changes, redactor.clone());
+            (cloud, None)
+        }
+    };
+    let mut builder = RunBuilder::new(cloud)
         .agent(shared.agent.clone())
         .redactor(redactor.clone())
         .journal(journal.clone())
         .policy(settings.policy.clone())
         .providers(settings.providers.clone())
         .sessions(shared.sessions.clone())
-        .platform(settings.platform(redactor))
+        .platform(match plan {
+            // A plan changes nothing, the platform's records included.
+            Some(_) => crate::platform::choose(None, redactor),
+            None => settings.platform(redactor),
+        })
         .sink(Arc::new(super::TracingSink { run: claimed.id.clone() }))
         .cancel(cancel);
-    if let Some(region) = region {
+    if let Some(region) = region.clone() {
         builder = builder.region(region);
+    }
+    if let Some(plan) = &plan {
+        builder = builder.plan(plan.clone());
     }
     let env = builder.build_now();
     let mut resume = completed(&claimed.done);
@@ -478,8 +549,6 @@ async fn run(
         context: context.to_string().into(),
         retry: Some(crate::workflow::runner::Retry::default()),
     };
-    let mut vars = loaded.variables.clone();
-    vars.extend(settings.vars.clone());
     let report = runner.run_resuming(&loaded, vars, resume).await;
     drop(runner);
     drop(progress);
@@ -495,6 +564,7 @@ async fn run(
     match report.stopped {
         // Only the agent's own shutdown stops a run this way (its grace ran out).
         Some(why @ (Stop::Terminate | Stop::Interrupt)) => Ending {
+            plan: None,
             state: RunState::Queued,
             reason: Some(format!(
                 "the agent's shutdown grace ran out: the running step was {} at its next host call",
@@ -502,16 +572,39 @@ async fn run(
             )),
         },
         Some(Stop::Cancel) => Ending {
+            plan: None,
             state: RunState::Cancelled,
             reason: Some("cancelled on request: the running step stopped at its next host call".into()),
         },
         None if report.drained => Ending {
+            plan: None,
             state: RunState::Queued,
             reason: Some("the agent is shutting down: it stopped the run between two steps".into()),
         },
-        None if report.succeeded => Ending {
-            state: RunState::Succeeded,
-            reason: None,
+        None if report.succeeded => match plan {
+            // A plan made: held until approved.
+            Some(plan) => Ending {
+                state: RunState::Planned,
+                reason: None,
+                plan: Some(crate::cloud::plan::full_document(
+                    &plan,
+                    &inputs,
+                    &target,
+                    shared.cloud.backend(),
+                    true,
+                    &crate::cloud::plan::SavedCommand {
+                        kind: "agent".into(),
+                        args: Vec::new(),
+                        cwd: Default::default(),
+                        secret_vars: Vec::new(),
+                    },
+                )),
+            },
+            None => Ending {
+                state: RunState::Succeeded,
+                reason: None,
+                plan: None,
+            },
         },
         None if !report.refused.is_empty() => failed(format!("the run did not start: {}", report.refused.join("; "))),
         None => {
@@ -527,4 +620,49 @@ async fn run(
             })
         }
     }
+}
+
+/// Before an approved plan is applied: the run planned again, quietly (its own
+/// in-memory journal, no step recorded); why the plan no longer holds, if it does not.
+#[allow(clippy::too_many_arguments)]
+async fn verify(
+    shared: &Arc<Shared>,
+    settings: &super::Settings,
+    loaded: &crate::workflow::LoadedWorkflow,
+    context: &serde_json::Value,
+    inputs: &crate::cloud::record::Inputs,
+    target: &str,
+    vars: BTreeMap<String, String>,
+    saved: &crate::cloud::plan::SavedPlan,
+    redactor: &Redactor,
+) -> Vec<String> {
+    let (cloud, plan) = crate::cloud::plan::plan(shared.cloud.clone(), inputs.clone(), target);
+    let mut builder = RunBuilder::new(cloud)
+        .agent(shared.agent.clone())
+        .redactor(redactor.clone())
+        .policy(settings.policy.clone())
+        .providers(settings.providers.clone())
+        .sessions(shared.sessions.clone())
+        .platform(crate::platform::choose(None, redactor))
+        .plan(plan.clone());
+    if let Some(region) = settings.region.clone().or_else(|| settings.providers.scope_region(context)) {
+        builder = builder.region(region);
+    }
+    let env = builder.build_now();
+    let runner = Runner {
+        runtime: shared.runtime.clone(),
+        env,
+        plugins: crate::workflow::plugins::PluginPath::new(&settings.plugins, Some(&settings.service)),
+        limits: settings.limits.clone(),
+        progress: Arc::new(crate::workflow::runner::Quiet),
+        context: context.to_string().into(),
+        retry: Some(crate::workflow::runner::Retry::default()),
+    };
+    let report = runner.run_resuming(loaded, vars, Vec::new()).await;
+    let now = redactor.redact_json(&inputs.to_value());
+    let mut reasons = crate::cloud::plan::staleness(saved, &now, &plan.changes(), &plan.fingerprints());
+    if !report.succeeded {
+        reasons.push("planning again failed".into());
+    }
+    reasons
 }

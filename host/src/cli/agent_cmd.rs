@@ -425,6 +425,14 @@ pub(crate) enum RunsCommand {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Approves a planned run (posted with `?plan=true`; `runs show ID` lists its
+    /// changes): it is queued again, checks that its plan still holds, and makes
+    /// exactly the plan's changes.
+    Approve {
+        id: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Args)]
@@ -535,6 +543,20 @@ pub(crate) async fn runs(command: RunsCommand) -> Result<ExitCode> {
                 CancelAnswer::NotFound => return Err(anyhow::anyhow!("no run `{id}`")),
             }
             Ok(ExitCode::SUCCESS)
+        }
+        RunsCommand::Approve { id, db } => {
+            let store = open_client(&db).await?;
+            match store.approve(&id).await? {
+                store::ApproveAnswer::Approved => {
+                    outln!("{id}: approved; queued to apply its plan (the plan is checked again first)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                store::ApproveAnswer::NotPlanned(s) => {
+                    errln!("{id}: {}; only a planned run is approved", s.as_str());
+                    Ok(ExitCode::from(1))
+                }
+                store::ApproveAnswer::NotFound => Err(anyhow::anyhow!("no run `{id}`")),
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ fn new_run(id: &str, key: &str, scope: Option<&str>) -> NewRun {
         workflow: "create".into(),
         notification: format!("{{\"secret\": \"s3cr3t-{id}\"}}"),
         max_queued: 100,
+        plan_only: false,
     }
 }
 
@@ -163,6 +164,60 @@ pub async fn contract(store: &dyn Store) {
         .unwrap();
     assert_eq!(scope_a.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r1"]);
     store.ping().await.unwrap();
+    plans(store).await;
+}
+
+/// A plan: claimed as one, held `planned` with its plan (not claimable, not
+/// holding its scope up), approved once into a run that applies it, its plan's
+/// steps forgotten; a planned run is cancelled like a queued one.
+async fn plans(store: &dyn Store) {
+    const LONG: Duration = Duration::from_secs(60);
+    use super::{ApproveAnswer, RunMode};
+    let mut plan = new_run("p1", "kp1", Some("p"));
+    plan.plan_only = true;
+    store.submit(plan).await.unwrap();
+    let claimed = store.claim("owner-p", LONG, 10).await.unwrap();
+    assert_eq!(ids(&claimed), ["p1"]);
+    assert_eq!(claimed[0].mode, RunMode::Plan);
+    let step = DoneStep {
+        path: "s".into(),
+        record: serde_json::json!({"path": "s", "status": "ok"}),
+    };
+    store.step_finished("owner-p", "p1", step).await.unwrap();
+    assert!(matches!(
+        store.hold_planned("owner-other", "p1", &serde_json::json!({})).await,
+        Err(StoreError::Fenced { .. })
+    ));
+    let doc = serde_json::json!({"changes": [{"operation": "UpdateAlias"}], "fingerprints": []});
+    store.hold_planned("owner-p", "p1", &doc).await.unwrap();
+    let view = store.run("p1").await.unwrap().unwrap();
+    assert_eq!((view.state, view.mode.as_str()), (RunState::Planned, "plan"));
+    assert_eq!(view.plan, Some(doc["changes"].clone()));
+    // Waiting for approval, it holds nothing: another run of its scope goes on.
+    store.submit(new_run("p2", "kp2", Some("p"))).await.unwrap();
+    assert_eq!(ids(&store.claim("owner-p", LONG, 10).await.unwrap()), ["p2"]);
+    store.finish("owner-p", "p2", RunState::Succeeded, None).await.unwrap();
+
+    assert_eq!(store.approve("p1").await.unwrap(), ApproveAnswer::Approved);
+    assert_eq!(store.approve("p1").await.unwrap(), ApproveAnswer::NotPlanned(RunState::Queued));
+    assert_eq!(store.approve("p2").await.unwrap(), ApproveAnswer::NotPlanned(RunState::Succeeded));
+    assert_eq!(store.approve("nope").await.unwrap(), ApproveAnswer::NotFound);
+    let applying = store.claim("owner-p", LONG, 10).await.unwrap();
+    assert_eq!(ids(&applying), ["p1"]);
+    assert_eq!(applying[0].mode, RunMode::Apply(doc.clone()));
+    assert_eq!(applying[0].attempt, 1);
+    assert!(applying[0].done.is_empty(), "the plan's steps are not the apply's");
+    assert!(!applying[0].notification.is_empty(), "the notification was kept for the apply");
+    store.finish("owner-p", "p1", RunState::Succeeded, None).await.unwrap();
+    assert_eq!(store.run("p1").await.unwrap().unwrap().mode, "apply");
+
+    let mut cancelled = new_run("p3", "kp3", Some("q"));
+    cancelled.plan_only = true;
+    store.submit(cancelled).await.unwrap();
+    store.claim("owner-p", LONG, 10).await.unwrap();
+    store.hold_planned("owner-p", "p3", &doc).await.unwrap();
+    assert_eq!(store.request_cancel("p3").await.unwrap(), CancelAnswer::Cancelled);
+    assert_eq!(store.approve("p3").await.unwrap(), ApproveAnswer::NotPlanned(RunState::Cancelled));
 }
 
 /// Several owners claiming at once, as a fleet's replicas do: every run is handed

@@ -29,16 +29,19 @@ pub enum RunState {
     Cancelled,
     /// Ran out of attempts (crashes), or stopped by the agent's own shutdown.
     Interrupted,
+    /// A plan (`?plan=true`) made: held until approved, then applied.
+    Planned,
 }
 
 impl RunState {
-    pub const ALL: [RunState; 6] = [
+    pub const ALL: [RunState; 7] = [
         RunState::Queued,
         RunState::Running,
         RunState::Succeeded,
         RunState::Failed,
         RunState::Cancelled,
         RunState::Interrupted,
+        RunState::Planned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl RunState {
             RunState::Failed => "failed",
             RunState::Cancelled => "cancelled",
             RunState::Interrupted => "interrupted",
+            RunState::Planned => "planned",
         }
     }
 
@@ -56,9 +60,9 @@ impl RunState {
         RunState::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// Whether the run is over.
+    /// Whether the run is over (a planned run is not: it waits for approval).
     pub fn is_final(self) -> bool {
-        !matches!(self, RunState::Queued | RunState::Running)
+        !matches!(self, RunState::Queued | RunState::Running | RunState::Planned)
     }
 }
 
@@ -76,6 +80,39 @@ pub struct NewRun {
     pub notification: String,
     /// Refused with [`StoreError::QueueFull`] when this many runs wait already.
     pub max_queued: u64,
+    /// Plan only: the run ends `planned`, holding its plan until approved.
+    pub plan_only: bool,
+}
+
+/// What a claimed run does with the cloud.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// Reads and changes it.
+    Run,
+    /// Plans its changes and ends `planned`.
+    Plan,
+    /// Makes the changes of the plan it was approved with.
+    Apply(serde_json::Value),
+}
+
+impl RunMode {
+    /// From the `mode` and `plan` columns.
+    pub fn of(mode: &str, plan: Option<String>) -> RunMode {
+        match mode {
+            "plan" => RunMode::Plan,
+            "apply" => RunMode::Apply(plan.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default()),
+            _ => RunMode::Run,
+        }
+    }
+}
+
+/// What [`Store::approve`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApproveAnswer {
+    /// Queued again, to apply its plan.
+    Approved,
+    NotPlanned(RunState),
+    NotFound,
 }
 
 /// What [`Store::submit`] did.
@@ -107,6 +144,7 @@ pub struct Claimed {
     /// The workflow identity an earlier attempt switched to (see
     /// [`crate::agent::executor`]), to restore on resume.
     pub identity: Option<serde_json::Value>,
+    pub mode: RunMode,
 }
 
 /// A run as the API shows it.
@@ -126,6 +164,17 @@ pub struct RunView {
     pub cancel_requested: bool,
     /// The steps the run completed or failed, with timings and outcomes.
     pub steps: Vec<serde_json::Value>,
+    /// `run`, `plan` or `apply`.
+    pub mode: String,
+    /// A plan's changes (planned, or being applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<serde_json::Value>,
+}
+
+/// A plan's changes, as a run's view shows them, from its `plan` column.
+pub fn plan_changes(plan: Option<String>) -> Option<serde_json::Value> {
+    plan.and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+        .map(|p| p["changes"].clone())
 }
 
 /// Which runs to list.
@@ -193,6 +242,12 @@ pub trait Store: Send + Sync {
 
     /// Ends the run in `state` with `reason`: fenced. The notification is forgotten.
     async fn finish(&self, owner: &str, run: &str, state: RunState, reason: Option<&str>) -> Result<(), StoreError>;
+    /// Ends a plan `planned`, holding `plan` (and the notification) until approved;
+    /// fenced like [`Store::finish`].
+    async fn hold_planned(&self, owner: &str, run: &str, plan: &serde_json::Value) -> Result<(), StoreError>;
+    /// A planned run queued again to apply its plan: its steps (the plan's) are
+    /// forgotten, its journal goes on.
+    async fn approve(&self, run: &str) -> Result<ApproveAnswer, StoreError>;
 
     /// Puts `owner`'s running runs back in the queue (a clean shutdown), the
     /// attempt not counted; returns how many.

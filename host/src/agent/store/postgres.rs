@@ -17,7 +17,9 @@
 //! Unlike SQLite's single agent, opening the store leaves running runs alone:
 //! other replicas hold them.
 
-use super::{CancelAnswer, Claimed, DoneStep, Heartbeat, NewRun, RunFilter, RunState, RunView, Store, StoreError, Submitted};
+use super::{
+    ApproveAnswer, CancelAnswer, Claimed, DoneStep, Heartbeat, NewRun, RunFilter, RunState, RunView, Store, StoreError, Submitted,
+};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
@@ -167,6 +169,8 @@ impl PgStore {
             reason: row.get("reason"),
             cancel_requested: row.get::<i64, _>("cancel_requested") != 0,
             steps,
+            mode: row.get("mode"),
+            plan: super::plan_changes(row.get("plan")),
         }
     }
 
@@ -279,8 +283,8 @@ impl Store for PgStore {
         }
         sqlx::query(concat!(
             "WITH added AS (
-                INSERT INTO runs (id, scope, family, workflow, notification, state, created_ms)
-                VALUES ($1, $2, $3, $4, $5, 'queued', ",
+                INSERT INTO runs (id, scope, family, workflow, notification, state, mode, created_ms)
+                VALUES ($1, $2, $3, $4, $5, 'queued', $6, ",
             now!(),
             ") RETURNING id)
              SELECT pg_notify('",
@@ -292,6 +296,7 @@ impl Store for PgStore {
         .bind(&run.family)
         .bind(&run.workflow)
         .bind(&run.notification)
+        .bind(if run.plan_only { "plan" } else { "run" })
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
@@ -325,7 +330,7 @@ impl Store for PgStore {
             now!(),
             ")
              FROM picked WHERE runs.id = picked.id
-             RETURNING runs.id, runs.seq, runs.notification, runs.attempts, runs.identity,
+             RETURNING runs.id, runs.seq, runs.notification, runs.attempts, runs.identity, runs.mode, runs.plan,
                 (SELECT COALESCE(json_agg(json_build_array(s.path, s.record) ORDER BY s.seq), '[]')::TEXT
                  FROM steps s WHERE s.run_id = runs.id) AS done"
         ))
@@ -361,6 +366,7 @@ impl Store for PgStore {
                         })
                         .collect(),
                     identity: row.get::<Option<String>, _>("identity").and_then(|t| serde_json::from_str(&t).ok()),
+                    mode: super::RunMode::of(&row.get::<String, _>("mode"), row.get("plan")),
                 }
             })
             .collect())
@@ -482,6 +488,61 @@ impl Store for PgStore {
         Err(self.fenced(run).await)
     }
 
+    async fn hold_planned(&self, owner: &str, run: &str, plan: &serde_json::Value) -> Result<(), StoreError> {
+        let held = sqlx::query(concat!(
+            "UPDATE runs SET state = 'planned', plan = $3, reason = NULL, finished_ms = ",
+            now!(),
+            ", lease_owner = NULL, lease_expires_ms = NULL
+             WHERE id = $2 AND lease_owner = $1 AND state = 'running' RETURNING id"
+        ))
+        .bind(owner)
+        .bind(run)
+        .bind(plan.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if held.is_some() {
+            return Ok(());
+        }
+        Err(self.fenced(run).await)
+    }
+
+    async fn approve(&self, run: &str) -> Result<ApproveAnswer, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM runs WHERE id = $1 FOR UPDATE")
+            .bind(run)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let answer = match state.as_deref().and_then(RunState::parse) {
+            None => ApproveAnswer::NotFound,
+            Some(RunState::Planned) => {
+                sqlx::query(
+                    "UPDATE runs SET state = 'queued', mode = 'apply', attempts = 0, identity = NULL, finished_ms = NULL
+                     WHERE id = $1",
+                )
+                .bind(run)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                sqlx::query("DELETE FROM steps WHERE run_id = $1")
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+                sqlx::query(concat!("SELECT pg_notify('", channel!(), "', $1)"))
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+                ApproveAnswer::Approved
+            }
+            Some(other) => ApproveAnswer::NotPlanned(other),
+        };
+        tx.commit().await.map_err(unavailable)?;
+        Ok(answer)
+    }
+
     async fn release(&self, owner: &str, runs: &[String]) -> Result<u64, StoreError> {
         let released = sqlx::query(concat!(
             "WITH back AS (
@@ -509,7 +570,7 @@ impl Store for PgStore {
             .map_err(unavailable)?;
         let answer = match state.as_deref().and_then(RunState::parse) {
             None => CancelAnswer::NotFound,
-            Some(RunState::Queued) => {
+            Some(RunState::Queued | RunState::Planned) => {
                 sqlx::query(concat!(
                     "UPDATE runs SET state = 'cancelled', cancel_requested = 1, reason = 'cancelled before it started',
                      finished_ms = ",

@@ -99,6 +99,14 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: "CREATE UNIQUE INDEX one_running_run_per_scope ON runs (scope) WHERE state = 'running';",
         postgres: "CREATE UNIQUE INDEX one_running_run_per_scope ON runs (scope) WHERE state = 'running';",
     },
+    // 3: plans (`POST /v1/notifications?plan=true`): what a run does (`run`, `plan`,
+    // `apply`), and the plan a planned run holds until it is approved.
+    Migration {
+        sqlite: "ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'run';
+        ALTER TABLE runs ADD COLUMN plan TEXT;",
+        postgres: "ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'run';
+        ALTER TABLE runs ADD COLUMN plan TEXT;",
+    },
 ];
 
 /// The schema version this build writes.

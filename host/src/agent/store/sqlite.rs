@@ -6,7 +6,9 @@
 //! the first. Runs found `running` when the store opens were left by a process that
 //! died: their leases are expired at once, and the first claim resumes them.
 
-use super::{now_ms, CancelAnswer, Claimed, DoneStep, Heartbeat, NewRun, RunFilter, RunState, RunView, Store, StoreError, Submitted};
+use super::{
+    now_ms, ApproveAnswer, CancelAnswer, Claimed, DoneStep, Heartbeat, NewRun, RunFilter, RunState, RunView, Store, StoreError, Submitted,
+};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -156,6 +158,8 @@ impl SqliteStore {
             reason: row.get("reason"),
             cancel_requested: row.get::<i64, _>("cancel_requested") != 0,
             steps: steps.iter().filter_map(|s| serde_json::from_str(s).ok()).collect(),
+            mode: row.get("mode"),
+            plan: super::plan_changes(row.get("plan")),
             id,
         })
     }
@@ -219,16 +223,19 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        sqlx::query("INSERT INTO runs (id, scope, family, workflow, notification, state, created_ms) VALUES (?, ?, ?, ?, ?, 'queued', ?)")
-            .bind(&run.id)
-            .bind(&run.scope)
-            .bind(&run.family)
-            .bind(&run.workflow)
-            .bind(&run.notification)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO runs (id, scope, family, workflow, notification, state, created_ms, mode) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+        )
+        .bind(&run.id)
+        .bind(&run.scope)
+        .bind(&run.family)
+        .bind(&run.workflow)
+        .bind(&run.notification)
+        .bind(now)
+        .bind(if run.plan_only { "plan" } else { "run" })
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(Submitted::Created(run.id))
     }
@@ -244,7 +251,7 @@ impl Store for SqliteStore {
         // Expired leases first (their scope's turn is now), then the queue: a queued
         // run waits while its scope has a running run or an earlier queued one.
         let rows = sqlx::query(
-            "SELECT id, notification, attempts, identity FROM runs r
+            "SELECT id, notification, attempts, identity, mode, plan FROM runs r
              WHERE (r.state = 'running' AND r.lease_expires_ms < ?1)
                 OR (r.state = 'queued' AND (r.scope IS NULL OR NOT EXISTS (
                     SELECT 1 FROM runs o WHERE o.scope = r.scope
@@ -289,6 +296,7 @@ impl Store for SqliteStore {
                 attempt,
                 done,
                 identity: row.get::<Option<String>, _>("identity").and_then(|t| serde_json::from_str(&t).ok()),
+                mode: super::RunMode::of(&row.get::<String, _>("mode"), row.get("plan")),
                 id,
             });
         }
@@ -392,6 +400,53 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(unavailable)
     }
 
+    async fn hold_planned(&self, owner: &str, run: &str, plan: &serde_json::Value) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        Self::fence(&mut tx, owner, run).await?;
+        sqlx::query(
+            "UPDATE runs SET state = 'planned', plan = ?, reason = NULL, finished_ms = ?, lease_owner = NULL, lease_expires_ms = NULL
+             WHERE id = ?",
+        )
+        .bind(plan.to_string())
+        .bind(now_ms())
+        .bind(run)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn approve(&self, run: &str) -> Result<ApproveAnswer, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM runs WHERE id = ?")
+            .bind(run)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let answer = match state.as_deref().and_then(RunState::parse) {
+            None => ApproveAnswer::NotFound,
+            Some(RunState::Planned) => {
+                sqlx::query(
+                    "UPDATE runs SET state = 'queued', mode = 'apply', attempts = 0, identity = NULL, finished_ms = NULL
+                     WHERE id = ?",
+                )
+                .bind(run)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                sqlx::query("DELETE FROM steps WHERE run_id = ?")
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+                ApproveAnswer::Approved
+            }
+            Some(other) => ApproveAnswer::NotPlanned(other),
+        };
+        tx.commit().await.map_err(unavailable)?;
+        Ok(answer)
+    }
+
     async fn release(&self, owner: &str, runs: &[String]) -> Result<u64, StoreError> {
         let mut released = 0;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
@@ -420,7 +475,7 @@ impl Store for SqliteStore {
             .map_err(unavailable)?;
         let answer = match state.as_deref().and_then(RunState::parse) {
             None => CancelAnswer::NotFound,
-            Some(RunState::Queued) => {
+            Some(RunState::Queued | RunState::Planned) => {
                 sqlx::query(
                     "UPDATE runs SET state = 'cancelled', cancel_requested = 1, reason = 'cancelled before it started',
                      finished_ms = ?, notification = NULL WHERE id = ?",
