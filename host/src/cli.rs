@@ -685,6 +685,9 @@ pub(crate) fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
 
 async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
     let opts = &args.run;
+    if opts.apply_plan.is_some() {
+        bail!("a plan of `step run` cannot be applied: apply takes plans of `run` and `handle` (put the step in a workflow)");
+    }
     let session = Session::open(opts, &args.plugin.display().to_string(), None, vec![args.plugin.clone()]).await?;
     let plugin = session.runtime.load_file(&args.plugin)?;
     let m = &plugin.manifest;
@@ -729,6 +732,9 @@ async fn step_run(args: StepRunArgs) -> Result<ExitCode> {
             opts.dump_state.as_deref(),
             session.journal.write_error(),
         );
+        if let Some(plan) = &session.plan {
+            workflow_cmd::print_plan(&plan.changes(), opts.plan_out.as_deref(), &session.redactor);
+        }
     }
     let stopped = session.env.cancel().stopped();
     session.leave_to_exit();

@@ -641,7 +641,6 @@ fn seed_reads(service: &str) -> &'static [&'static str] {
         "lambda" => &[
             "lambda:GetFunction",
             "lambda:ListVersionsByFunction",
-            "lambda:GetPolicy",
             "lambda:GetAlias",
             "lambda:GetProvisionedConcurrencyConfig",
         ],

@@ -4,6 +4,10 @@
 //! for the cloud (the sum of the journaled call durations), which the issue wants
 //! at most 10 % of the wall time. BENCH_CASE=log-read or metric-data measures a
 //! telemetry request instead (log events and datapoints seeded once through the SDK).
+//! BENCH_CASE=plan runs the initial deployment and its `--plan` in turn, run for
+//! run: both wall times, their paired difference, and what a planned change costs
+//! on the overlay (seeding, rebuilding it, the simulated call) beside the same
+//! change made on moto.
 //!
 //! Run: `scripts/bench-moto` (builds the release binary, then
 //! `cargo bench -p scope-host-tests --bench moto`). BENCH_RUNS sets the runs (15);
@@ -35,6 +39,9 @@ struct Sample {
     outside_ms: f64,
     /// Time inside steps not spent waiting for the cloud (load, instantiate, guest code).
     in_steps_ms: f64,
+    /// The changes: how many, and the time their calls took (on the overlay, in a plan).
+    changes: usize,
+    changes_ms: f64,
 }
 
 /// One whole `scope-host handle` process against the freshly seeded emulator.
@@ -44,6 +51,7 @@ enum Case {
     Initial,
     LogRead,
     MetricData,
+    Plan,
 }
 
 impl Case {
@@ -52,7 +60,8 @@ impl Case {
             Err(_) | Ok("" | "initial") => Case::Initial,
             Ok("log-read") => Case::LogRead,
             Ok("metric-data") => Case::MetricData,
-            Ok(other) => panic!("BENCH_CASE={other}: give initial, log-read or metric-data"),
+            Ok("plan") => Case::Plan,
+            Ok(other) => panic!("BENCH_CASE={other}: give initial, plan, log-read or metric-data"),
         }
     }
 
@@ -61,6 +70,7 @@ impl Case {
             Case::Initial => "initial deployment",
             Case::LogRead => "log:read request",
             Case::MetricData => "metric:data request",
+            Case::Plan => "initial deployment (BENCH_CASE=plan)",
         }
     }
 }
@@ -112,7 +122,11 @@ impl Bench<'_> {
     /// `grant_declared`: the build refuses `--cloud aws` without a policy unless told
     /// `--grant-declared` (older builds know no such flag).
     fn run(&self, binary: &Path, journal: &Path, grant_declared: bool) -> Sample {
-        if self.case == Case::Initial {
+        self.run_with(binary, journal, grant_declared, &[])
+    }
+
+    fn run_with(&self, binary: &Path, journal: &Path, grant_declared: bool, extra: &[&str]) -> Sample {
+        if matches!(self.case, Case::Initial | Case::Plan) {
             assert_eq!(self.moto.api("POST", "/moto-api/reset", "").0, 200);
             self.rt.block_on(seed(self.clients, self.fixture));
         }
@@ -129,6 +143,7 @@ impl Bench<'_> {
             .args(grant_declared.then_some("--grant-declared"))
             .arg("--journal")
             .arg(journal)
+            .args(extra)
             .env("SCOPE_HOST_CACHE", self.dir.join("compile-cache"))
             .env_remove("SCOPE_HOST_PLUGINS")
             .env_remove("AWS_PROFILE")
@@ -154,7 +169,20 @@ impl Bench<'_> {
         let run_ms: f64 = of("run_finished").map(us).sum();
         let steps_ms: f64 = of("step_finished").map(us).sum();
         let step_calls_ms: f64 = calls.iter().filter(|c| c["step"] != "(host)").map(|c| us(c)).sum();
+        let changes: Vec<&&serde_json::Value> = calls
+            .iter()
+            .filter(|c| {
+                c["service"] != "sts"
+                    && !scope_host::grants::is_read_action(&format!(
+                        "{}:{}",
+                        c["service"].as_str().unwrap_or(""),
+                        c["operation"].as_str().unwrap_or("")
+                    ))
+            })
+            .collect();
         Sample {
+            changes: changes.len(),
+            changes_ms: changes.iter().map(|c| us(c)).sum(),
             wall_ms: wall.as_secs_f64() * 1e3,
             calls_ms: calls_us as f64 / 1e3,
             calls: calls.len(),
@@ -192,12 +220,54 @@ fn report(name: &str, case: Case, runs: usize, samples: &[Sample]) {
     println!("  wall time range           {min:8.1} – {max:.1} ms");
 }
 
+/// BENCH_CASE=plan: the run and its plan in turn, run for run.
+fn plan_vs_run(bench: &Bench, binary: &Path, runs: usize) {
+    let (mut real, mut plan) = (Vec::new(), Vec::new());
+    for i in 0..=runs {
+        let r = bench.run_with(binary, &bench.dir.join(format!("real-{i}.jsonl")), true, &[]);
+        let p = bench.run_with(binary, &bench.dir.join(format!("plan-{i}.jsonl")), true, &["--plan"]);
+        if i > 0 {
+            real.push(r);
+            plan.push(p);
+        }
+    }
+    let spread = |v: &[Sample]| {
+        let min = v.iter().map(|s| s.wall_ms).fold(f64::MAX, f64::min);
+        let max = v.iter().map(|s| s.wall_ms).fold(0.0, f64::max);
+        format!("{min:.1} – {max:.1} ms")
+    };
+    println!("initial deployment against moto, whole process, {runs} runs each, run and plan in turn (medians):");
+    println!(
+        "  run    wall {:8.1} ms  ({})  waiting for moto {:7.1} ms, {} calls",
+        median(real.iter().map(|s| s.wall_ms).collect()),
+        spread(&real),
+        median(real.iter().map(|s| s.calls_ms).collect()),
+        real[0].calls
+    );
+    println!(
+        "  --plan wall {:8.1} ms  ({})  waiting for moto and the overlay {:7.1} ms, {} calls",
+        median(plan.iter().map(|s| s.wall_ms).collect()),
+        spread(&plan),
+        median(plan.iter().map(|s| s.calls_ms).collect()),
+        plan[0].calls
+    );
+    let diff = median(real.iter().zip(&plan).map(|(r, p)| p.wall_ms - r.wall_ms).collect());
+    println!("  --plan − run, run for run: {diff:+.1} ms wall time");
+    let per = |v: &[Sample]| median(v.iter().map(|s| s.changes_ms / s.changes.max(1) as f64).collect());
+    println!(
+        "  a change: {:.2} ms on moto, {:.2} ms planned on the overlay (seeding reads, rebuilding the overlay, the simulated call), {} changes",
+        per(&real),
+        per(&plan),
+        plan[0].changes
+    );
+}
+
 fn main() {
     let binaries = scope_host_tests::bench_binaries("run scripts/bench-moto (it builds target/release/scope-host)");
     let runs = scope_host_tests::bench_runs(15);
     let svc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/lambda");
     let case = Case::from_env();
-    let state = if case == Case::Initial {
+    let state = if matches!(case, Case::Initial | Case::Plan) {
         "cloud-state.json"
     } else {
         "telemetry-cloud-state.json"
@@ -208,7 +278,7 @@ fn main() {
     let clients = rt.block_on(Clients::new(&moto.endpoint));
     let dir = tempfile::tempdir().unwrap();
     let notification = match case {
-        Case::Initial => svc.join("examples/notifications/start-initial.json"),
+        Case::Initial | Case::Plan => svc.join("examples/notifications/start-initial.json"),
         _ => {
             rt.block_on(seed(&clients, &fixture));
             rt.block_on(seed_telemetry(&clients, case, dir.path(), &svc))
@@ -225,6 +295,10 @@ fn main() {
         dir: dir.path(),
     };
 
+    if case == Case::Plan {
+        plan_vs_run(&bench, &binaries[0], runs);
+        return;
+    }
     let grant_declared: Vec<bool> = binaries
         .iter()
         .map(|b| {

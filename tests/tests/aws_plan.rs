@@ -1,5 +1,6 @@
 //! `--plan` and `apply` on the AWS backend against moto: a scope's life (create
-//! from an image, the initial deployment, update, delete) each planned first — moto
+//! from an image, the initial deployment, blue-green, switch, finalize, rollback,
+//! delete of a deployment, update, delete) each planned first — moto
 //! left exactly as it was, read back by independent SDK calls — then run for real:
 //! the plan's changes are the run's, entry by entry. Then a plan applied with
 //! `scope-host apply`, and a plan made stale by a change on moto refused.
@@ -304,6 +305,16 @@ async fn a_scope_s_life_on_moto_is_planned_change_for_change_and_planning_change
     // A scope already as its notification says: nothing to change, nothing planned.
     let updated = plan_then_run(&world, "update-scope").await;
     assert_eq!(updated["changes"], json!([]));
+    for slug in [
+        "start-blue-green",
+        "switch-traffic",
+        "rollback-deployment",
+        "start-blue-green",
+        "finalize-blue-green",
+        "delete-deployment",
+    ] {
+        plan_then_run(&world, slug).await;
+    }
     let deleted = plan_then_run(&world, "delete-scope").await;
     assert!(deleted["changes"]
         .as_array()

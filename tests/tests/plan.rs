@@ -507,6 +507,34 @@ mod apply_command {
     }
 
     #[test]
+    fn a_file_that_is_no_plan_is_refused_saying_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("broken.json", "{\"kind\": ", "not JSON"),
+            (
+                "other.json",
+                "{\"kind\": \"fixture\"}",
+                "not a plan (a plan is the file `--plan-out FILE` writes",
+            ),
+            (
+                "future.json",
+                "{\"kind\": \"scope-host plan\", \"format\": 99}",
+                "a plan of format 99, this scope-host reads format 1: plan again",
+            ),
+        ];
+        for (name, text, says) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let (code, text, _) = apply(&path, dir.path(), &[]);
+            assert_eq!(code, Some(2), "{text}");
+            assert!(text.contains(says), "{name}: {text}");
+        }
+        let (code, text, _) = apply(&dir.path().join("missing.json"), dir.path(), &[]);
+        assert_eq!(code, Some(2));
+        assert!(text.contains("reading the plan"), "{text}");
+    }
+
+    #[test]
     fn a_step_that_asks_for_other_changes_than_planned_is_refused_and_nothing_is_made() {
         let dir = tempfile::tempdir().unwrap();
         let workflow = dir.path().join("fickle.yaml");

@@ -424,7 +424,7 @@ async fn verify_plan(
 }
 
 /// The changes a plan found, after the run's summary.
-fn print_plan(changes: &[crate::cloud::plan::PlannedChange], saved: Option<&Path>, redactor: &crate::redact::Redactor) {
+pub(super) fn print_plan(changes: &[crate::cloud::plan::PlannedChange], saved: Option<&Path>, redactor: &crate::redact::Redactor) {
     let failing = changes.iter().filter(|c| c.outcome != "ok").count();
     outln!(
         "\nplan: {} — nothing was changed; each change was made on a simulated copy of what the run read{}",

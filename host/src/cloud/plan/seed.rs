@@ -48,10 +48,12 @@ pub(super) async fn read(real: &Cloud, ctx: &CallCtx, seed: &Seed) -> Value {
     match seed {
         Seed::Function(name) => {
             // Only of a function that exists: an emulator may list the versions of
-            // one that does not, which would make it seem to.
+            // one that does not, which would make it seem to. Its resource policy is
+            // not read here: AWS keeps one per qualifier where the simulated copy
+            // keeps one per function, so the copy holds the policy the run itself
+            // read (steps read it before they change it).
             if real.lambda.get_function(ctx, name, None).await.is_ok() {
                 let _ = real.lambda.list_versions_by_function(ctx, name).await;
-                let _ = real.lambda.get_policy(ctx, name, None).await;
             }
             Value::Null
         }
