@@ -260,7 +260,8 @@ impl LambdaApi for PlanCloud {
     }
 
     async fn get_policy(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>) -> CloudResult<String> {
-        self.read(("lambda", "GetPolicy"), &[keys::function(ctx, name)], |c| async move {
+        let keys = [keys::policy(ctx, name), keys::function_deleted(ctx, name)];
+        self.read(("lambda", "GetPolicy"), &keys, |c| async move {
             c.lambda.get_policy(ctx, name, qualifier).await
         })
         .await
@@ -360,7 +361,8 @@ impl LambdaApi for PlanCloud {
     }
 
     async fn add_permission(&self, ctx: &CallCtx, req: &AddPermission) -> CloudResult<()> {
-        let w = on_function(Write::new("lambda", "AddPermission", &req.function_name), ctx, &req.function_name);
+        let w = on_function(Write::new("lambda", "AddPermission", &req.function_name), ctx, &req.function_name)
+            .key(keys::policy(ctx, &req.function_name));
         let w = qualified(w, &req.function_name, req.qualifier.as_deref()).args(json!({
             "function_name": req.function_name, "qualifier": req.qualifier, "statement_id": req.statement_id,
             "action": req.action, "principal": req.principal, "source_arn": req.source_arn,
@@ -370,7 +372,7 @@ impl LambdaApi for PlanCloud {
 
     async fn remove_permission(&self, ctx: &CallCtx, name: &str, qualifier: Option<&str>, statement_id: &str) -> CloudResult<()> {
         let w = qualified(
-            on_function(Write::new("lambda", "RemovePermission", name), ctx, name),
+            on_function(Write::new("lambda", "RemovePermission", name), ctx, name).key(keys::policy(ctx, name)),
             name,
             qualifier,
         )

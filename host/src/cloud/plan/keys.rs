@@ -33,6 +33,13 @@ pub(super) fn function_deleted(ctx: &CallCtx, given: &str) -> String {
     format!("{}|deleted", function(ctx, given))
 }
 
+/// A function's resource policy: read from the real cloud until the plan adds or
+/// removes a permission (the copy keeps one policy per function where AWS keeps one
+/// per qualifier, so the copy answers only for what the plan itself changed).
+pub(super) fn policy(ctx: &CallCtx, given: &str) -> String {
+    format!("{}|policy", function(ctx, given))
+}
+
 pub(super) fn alias(ctx: &CallCtx, given: &str, alias: &str) -> String {
     format!("{}|alias|{alias}", function(ctx, given))
 }
