@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod aws_state;
+pub mod plan;
 pub mod postgres;
 
 use scope_host::caps::{LogLevel, LogSink, RunEnv};

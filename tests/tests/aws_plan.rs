@@ -12,6 +12,7 @@
 //! (`tests/tests/plan.rs`); here the journal shows every session's policy read-only.
 
 use scope_host_tests::aws_state::{sdk_config, seed, Clients};
+use scope_host_tests::plan::Entry;
 use scope_host_tests::{handle_json, lambda_example, lambda_service, output_text, scope_host_command, Moto};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -92,10 +93,15 @@ impl World {
     }
 
     fn handle(&self, slug: &str, extra: &[&str]) -> (bool, Value, String, Vec<Value>) {
+        self.handle_as(slug, extra, &self.moto.env())
+    }
+
+    /// [`World::handle`] signed by the keys `env` holds.
+    fn handle_as(&self, slug: &str, extra: &[&str], env: &[(&str, String)]) -> (bool, Value, String, Vec<Value>) {
         let args = self.args(slug, extra);
         let journal = PathBuf::from(&args[args.iter().position(|a| a == "--journal").unwrap() + 1]);
         let notification = lambda_service().join(format!("examples/notifications/{slug}.json"));
-        let (code, report, text) = handle_json(&notification, &self.providers, &args, &self.moto.env());
+        let (code, report, text) = handle_json(&notification, &self.providers, &args, env);
         (code == Some(0), report, text, journal_of(&journal))
     }
 
@@ -197,47 +203,27 @@ fn masked(resource: &str) -> String {
     }
 }
 
-type Entry = (String, String, String, String, String);
-
+/// A run's changes, as the plan's are compared with them: API ids masked, and moto's
+/// answer where it has no API put as AWS's.
 fn changes_made(journal: &[Value]) -> Vec<Entry> {
-    journal
-        .iter()
-        .filter(|e| e["event"] == "call" && e["service"] != "platform" && e["service"] != "sts")
-        .filter(|e| e["outcome"] == "ok" || e["outcome"] == "cloud_error")
-        .filter(|e| !scope_host::grants::is_read_action(&format!("{}:{}", s(&e["service"]), s(&e["operation"]))))
-        .map(|e| {
-            let mut outcome = if e["outcome"] == "ok" { "ok".to_owned() } else { s(&e["code"]) };
+    scope_host_tests::plan::changes_made(journal)
+        .into_iter()
+        .map(|(step, service, operation, resource, mut outcome)| {
             // moto 5.2.6 has no provisioned-concurrency API: its router's 404 comes
             // back as ResourceNotFoundException where AWS (and the plan's simulated
             // copy) answer ProvisionedConcurrencyConfigNotFoundException.
-            if s(&e["operation"]).contains("ProvisionedConcurrency") && outcome == "ResourceNotFoundException" {
+            if operation.contains("ProvisionedConcurrency") && outcome == "ResourceNotFoundException" {
                 outcome = "ProvisionedConcurrencyConfigNotFoundException".to_owned();
             }
-            (
-                s(&e["step"]),
-                s(&e["service"]),
-                s(&e["operation"]),
-                masked(&s(&e["resource"])),
-                outcome,
-            )
+            (step, service, operation, masked(&resource), outcome)
         })
         .collect()
 }
 
 fn changes_planned(plan: &Value) -> Vec<Entry> {
-    plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                s(&c["step"]),
-                s(&c["service"]),
-                s(&c["operation"]),
-                masked(&s(&c["resource"])),
-                s(&c["outcome"]),
-            )
-        })
+    scope_host_tests::plan::changes_planned(plan)
+        .into_iter()
+        .map(|(step, service, operation, resource, outcome)| (step, service, operation, masked(&resource), outcome))
         .collect()
 }
 
@@ -379,4 +365,52 @@ async fn a_plan_on_moto_is_applied_and_a_stale_one_is_refused_naming_what_change
         after["function"]["image"],
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-app:v1.0.0"
     );
+}
+
+/// With moto's IAM enforcement on — the agent may only assume its role, the role may
+/// do anything — a plan succeeds under its read-only sessions and changes nothing.
+/// (moto does not evaluate session policies, so this cannot show AWS refusing a
+/// plan's write: `tests/tests/plan.rs` shows it on the simulated cloud.)
+#[tokio::test(flavor = "multi_thread")]
+async fn under_iam_enforcement_a_plan_succeeds_with_read_only_sessions_and_changes_nothing() {
+    let world = World::new().await;
+    let (ok, _, text, _) = world.handle("create-scope-image", &[]);
+    assert!(ok, "{text}");
+    let agent = world
+        .clients
+        .user_with_policy(
+            "np-agent",
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
+        )
+        .await;
+    let everything = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    world.clients.put_role_policy("np-lambda-agent", "everything", &everything).await;
+    // The tests read moto with enforcement off again (moto, enforcing, refuses the
+    // signature of some of the Rust SDK's requests that AWS accepts).
+    let relax = || assert_eq!(world.moto.api("POST", "/moto-api/reset-auth", "inf").0, 200);
+    let function = || async {
+        let f = world.clients.lambda.get_function().function_name(FUNCTION).send().await.unwrap();
+        let c = f.configuration().unwrap();
+        (
+            c.memory_size(),
+            c.revision_id().map(str::to_owned),
+            f.code().and_then(|c| c.image_uri()).map(str::to_owned),
+        )
+    };
+    let before = function().await;
+    world.moto.enforce_iam();
+    let env = scope_host_tests::aws_state::env_signing_as(&world.moto, &agent);
+    let (ok, report, text, journal) = world.handle_as("start-initial", &["--plan"], &env);
+    assert!(ok, "{text}");
+    assert_eq!(report["plan"].as_array().map(Vec::len), Some(5), "{text}");
+    relax();
+    assert_eq!(function().await, before, "the plan changed nothing");
+    let sessions: Vec<&Value> = journal.iter().filter(|e| e["operation"] == "AssumeRole").collect();
+    assert!(sessions.iter().all(|e| e["outcome"] == "ok" && e["session_policy"].is_string()));
+    // The same run for real, as the agent: moto lets the role make the changes.
+    world.moto.enforce_iam();
+    let (ok, _, text, _) = world.handle_as("start-initial", &[], &env);
+    assert!(ok, "{text}");
+    relax();
+    assert_ne!(function().await, before);
 }

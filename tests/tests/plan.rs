@@ -3,6 +3,7 @@
 //! run then makes (step, service, operation, resource, outcome); what it predicts
 //! for the function is what the real run leaves.
 
+use scope_host_tests::plan::changes_planned;
 use scope_host_tests::{lambda_service, output_text, scope_host_command};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -75,39 +76,9 @@ fn loaded(path: &Path, dir: &Path) -> Value {
     resources(&out)
 }
 
-/// A call's place in a comparison: step, service, operation, resource, outcome.
-type Entry = (String, String, String, String, String);
-
-/// The calls of a run that change something (as the plan counts them: every
-/// operation that is not a read, sessions and the platform aside).
-fn changes_made(run: &Run) -> Vec<Entry> {
-    run.journal
-        .iter()
-        .filter(|e| e["event"] == "call" && e["service"] != "platform" && e["service"] != "sts")
-        .filter(|e| e["outcome"] == "ok" || e["outcome"] == "cloud_error")
-        .filter(|e| !scope_host::grants::is_read_action(&format!("{}:{}", s(&e["service"]), s(&e["operation"]))))
-        .map(|e| {
-            let outcome = if e["outcome"] == "ok" { "ok".to_owned() } else { s(&e["code"]) };
-            (s(&e["step"]), s(&e["service"]), s(&e["operation"]), s(&e["resource"]), outcome)
-        })
-        .collect()
-}
-
-fn changes_planned(plan: &Value) -> Vec<Entry> {
-    plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                s(&c["step"]),
-                s(&c["service"]),
-                s(&c["operation"]),
-                s(&c["resource"]),
-                s(&c["outcome"]),
-            )
-        })
-        .collect()
+/// The changes a run made, as its plan's are compared with them.
+fn changes_made(run: &Run) -> Vec<scope_host_tests::plan::Entry> {
+    scope_host_tests::plan::changes_made(&run.journal)
 }
 
 fn s(v: &Value) -> String {

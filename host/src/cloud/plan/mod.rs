@@ -378,18 +378,8 @@ impl PlanCloud {
         F: FnOnce(Cloud) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
-        let overlay = {
-            let overlay = lock(&self.overlay);
-            overlay.sim.clone().filter(|_| keys.iter().any(|k| overlay.written.contains(k)))
-        };
-        match overlay {
-            Some(sim) => call(Cloud::of(sim)).await,
-            None => {
-                let answer = call(self.real.clone()).await;
-                self.plan.fingerprint(op, &keys[0], &answer);
-                answer
-            }
-        }
+        self.routed(op, &keys[0], |written| keys.iter().any(|k| written.contains(k)), call)
+            .await
     }
 
     /// [`PlanCloud::read`] for a listing: from the overlay once the plan changed
@@ -400,18 +390,33 @@ impl PlanCloud {
         F: FnOnce(Cloud) -> Fut,
         Fut: Future<Output = CloudResult<T>>,
     {
+        self.routed(op, prefix, |written| written.iter().any(|k| k.starts_with(prefix)), call)
+            .await
+    }
+
+    /// A read served by the overlay when `changed` says the plan changed what it
+    /// reads, else by the real cloud and fingerprinted as `target`.
+    async fn routed<T, F, Fut>(
+        &self,
+        op: (&'static str, &'static str),
+        target: &str,
+        changed: impl Fn(&BTreeSet<String>) -> bool,
+        call: F,
+    ) -> CloudResult<T>
+    where
+        T: Serialize,
+        F: FnOnce(Cloud) -> Fut,
+        Fut: Future<Output = CloudResult<T>>,
+    {
         let overlay = {
             let overlay = lock(&self.overlay);
-            overlay
-                .sim
-                .clone()
-                .filter(|_| overlay.written.iter().any(|k| k.starts_with(prefix)))
+            overlay.sim.clone().filter(|_| changed(&overlay.written))
         };
         match overlay {
             Some(sim) => call(Cloud::of(sim)).await,
             None => {
                 let answer = call(self.real.clone()).await;
-                self.plan.fingerprint(op, prefix, &answer);
+                self.plan.fingerprint(op, target, &answer);
                 answer
             }
         }
