@@ -592,10 +592,17 @@ async fn apply(args: ApplyArgs) -> Result<ExitCode> {
 /// own), and secret variables (never saved: give them to `apply` again).
 pub(crate) fn replayable_command() -> crate::cloud::plan::SavedCommand {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let kind = args.first().cloned().unwrap_or_default();
+    replayable(&args, std::env::current_dir().unwrap_or_default())
+}
+
+/// [`replayable_command`] of the arguments `args` (without the program's name).
+fn replayable(args: &[String], cwd: std::path::PathBuf) -> crate::cloud::plan::SavedCommand {
+    // Global flags (`-v`, `--log-format json`) come before the subcommand: not replayed.
+    let at = args.iter().position(|a| a == "run" || a == "handle" || a == "step").unwrap_or(0);
+    let kind = args.get(at).cloned().unwrap_or_default();
     let mut kept = Vec::new();
     let mut secret_vars = Vec::new();
-    let mut rest = args.iter().skip(1);
+    let mut rest = args.iter().skip(at + 1);
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
@@ -620,8 +627,42 @@ pub(crate) fn replayable_command() -> crate::cloud::plan::SavedCommand {
     crate::cloud::plan::SavedCommand {
         kind,
         args: kept,
-        cwd: std::env::current_dir().unwrap_or_default(),
+        cwd,
         secret_vars,
+    }
+}
+
+#[cfg(test)]
+mod replay_tests {
+    #[test]
+    fn a_plans_command_keeps_what_makes_the_run_and_drops_its_own_flags_and_secrets() {
+        let args: Vec<String> = [
+            "-v",
+            "handle",
+            "n.json",
+            "--service-path",
+            "svc",
+            "--plan",
+            "--plan-out",
+            "p.json",
+            "--secret-var",
+            "DB=s3cr3t",
+            "--journal=j.jsonl",
+            "--json",
+            "--var",
+            "A=1",
+            "--secret-var=TOKEN=t0k3n",
+            "--dump-state",
+            "d.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let saved = super::replayable(&args, "/work".into());
+        assert_eq!(saved.kind, "handle");
+        assert_eq!(saved.args, ["n.json", "--service-path", "svc", "--var", "A=1"]);
+        assert_eq!(saved.secret_vars, ["DB", "TOKEN"]);
+        assert!(!format!("{saved:?}").contains("s3cr3t") && !format!("{saved:?}").contains("t0k3n"));
+        assert_eq!(saved.cwd, std::path::PathBuf::from("/work"));
     }
 }
 
