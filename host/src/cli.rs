@@ -632,40 +632,6 @@ fn replayable(args: &[String], cwd: std::path::PathBuf) -> crate::cloud::plan::S
     }
 }
 
-#[cfg(test)]
-mod replay_tests {
-    #[test]
-    fn a_plans_command_keeps_what_makes_the_run_and_drops_its_own_flags_and_secrets() {
-        let args: Vec<String> = [
-            "-v",
-            "handle",
-            "n.json",
-            "--service-path",
-            "svc",
-            "--plan",
-            "--plan-out",
-            "p.json",
-            "--secret-var",
-            "DB=s3cr3t",
-            "--journal=j.jsonl",
-            "--json",
-            "--var",
-            "A=1",
-            "--secret-var=TOKEN=t0k3n",
-            "--dump-state",
-            "d.json",
-        ]
-        .map(String::from)
-        .to_vec();
-        let saved = super::replayable(&args, "/work".into());
-        assert_eq!(saved.kind, "handle");
-        assert_eq!(saved.args, ["n.json", "--service-path", "svc", "--var", "A=1"]);
-        assert_eq!(saved.secret_vars, ["DB", "TOKEN"]);
-        assert!(!format!("{saved:?}").contains("s3cr3t") && !format!("{saved:?}").contains("t0k3n"));
-        assert_eq!(saved.cwd, std::path::PathBuf::from("/work"));
-    }
-}
-
 /// The error and its causes, each cause once: error types that already print
 /// their source are not followed by it again.
 fn error_chain(e: &anyhow::Error) -> String {
@@ -901,4 +867,38 @@ fn print_json(
     });
     outln!("{}", serde_json::to_string_pretty(&redactor.redact_json(&doc))?);
     Ok(())
+}
+
+#[cfg(test)]
+mod replay_tests {
+    #[test]
+    fn a_plans_command_keeps_what_makes_the_run_and_drops_its_own_flags_and_secrets() {
+        let args: Vec<String> = [
+            "-v",
+            "handle",
+            "n.json",
+            "--service-path",
+            "svc",
+            "--plan",
+            "--plan-out",
+            "p.json",
+            "--secret-var",
+            "DB=s3cr3t",
+            "--journal=j.jsonl",
+            "--json",
+            "--var",
+            "A=1",
+            "--secret-var=TOKEN=t0k3n",
+            "--dump-state",
+            "d.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let saved = super::replayable(&args, "/work".into());
+        assert_eq!(saved.kind, "handle");
+        assert_eq!(saved.args, ["n.json", "--service-path", "svc", "--var", "A=1"]);
+        assert_eq!(saved.secret_vars, ["DB", "TOKEN"]);
+        assert!(!format!("{saved:?}").contains("s3cr3t") && !format!("{saved:?}").contains("t0k3n"));
+        assert_eq!(saved.cwd, std::path::PathBuf::from("/work"));
+    }
 }
