@@ -431,7 +431,6 @@ async fn run(
             return failed(message);
         }
     };
-    let region = settings.region.clone().or_else(|| settings.providers.scope_region(&context));
     let inputs = crate::cloud::record::Inputs::new(&context, &settings.providers, &settings.vars);
     let mut vars = loaded.variables.clone();
     vars.extend(settings.vars.clone());
@@ -489,13 +488,8 @@ async fn run(
             (cloud, None)
         }
     };
-    let mut builder = RunBuilder::new(cloud)
-        .agent(shared.agent.clone())
-        .redactor(redactor.clone())
+    let mut builder = run_builder(shared, settings, &context, cloud, redactor)
         .journal(journal.clone())
-        .policy(settings.policy.clone())
-        .providers(settings.providers.clone())
-        .sessions(shared.sessions.clone())
         .platform(match plan {
             // A plan changes nothing, the platform's records included.
             Some(_) => crate::platform::choose(None, redactor),
@@ -503,9 +497,6 @@ async fn run(
         })
         .sink(Arc::new(super::TracingSink { run: claimed.id.clone() }))
         .cancel(cancel);
-    if let Some(region) = region.clone() {
-        builder = builder.region(region);
-    }
     if let Some(plan) = &plan {
         builder = builder.plan(plan.clone());
     }
@@ -540,15 +531,7 @@ async fn run(
             Ok::<(), StoreError>(())
         })
     };
-    let runner = Runner {
-        runtime: shared.runtime.clone(),
-        env: env.clone(),
-        plugins: crate::workflow::plugins::PluginPath::new(&settings.plugins, Some(&settings.service)),
-        limits: settings.limits.clone(),
-        progress: progress.clone(),
-        context: context.to_string().into(),
-        retry: Some(crate::workflow::runner::Retry::default()),
-    };
+    let runner = runner(shared, settings, env.clone(), progress.clone(), &context);
     let report = runner.run_resuming(&loaded, vars, resume).await;
     drop(runner);
     drop(progress);
@@ -586,7 +569,7 @@ async fn run(
             Some(plan) => Ending {
                 state: RunState::Planned,
                 reason: None,
-                plan: Some(crate::cloud::plan::full_document(
+                plan: Some(crate::cloud::plan::document(
                     &plan,
                     &inputs,
                     &target,
@@ -622,6 +605,48 @@ async fn run(
     }
 }
 
+/// What every run environment of this agent starts from: `cloud` (as the run's mode
+/// wraps it), the agent, the run's redactor, the operator's policy and provider
+/// data, the role sessions the agent shares between runs, and the scope's region.
+fn run_builder(
+    shared: &Shared,
+    settings: &super::Settings,
+    context: &serde_json::Value,
+    cloud: crate::cloud::Cloud,
+    redactor: &Redactor,
+) -> RunBuilder {
+    let builder = RunBuilder::new(cloud)
+        .agent(shared.agent.clone())
+        .redactor(redactor.clone())
+        .policy(settings.policy.clone())
+        .providers(settings.providers.clone())
+        .sessions(shared.sessions.clone());
+    match settings.region.clone().or_else(|| settings.providers.scope_region(context)) {
+        Some(region) => builder.region(region),
+        None => builder,
+    }
+}
+
+/// A runner of the agent's service for `env`, retrying steps that fail on
+/// retryable cloud errors.
+fn runner(
+    shared: &Shared,
+    settings: &super::Settings,
+    env: Arc<RunEnv>,
+    progress: Arc<dyn Progress>,
+    context: &serde_json::Value,
+) -> Runner {
+    Runner {
+        runtime: shared.runtime.clone(),
+        env,
+        plugins: crate::workflow::plugins::PluginPath::new(&settings.plugins, Some(&settings.service)),
+        limits: settings.limits.clone(),
+        progress,
+        context: context.to_string().into(),
+        retry: Some(crate::workflow::runner::Retry::default()),
+    }
+}
+
 /// Before an approved plan is applied: the run planned again, quietly (its own
 /// in-memory journal, no step recorded); why the plan no longer holds, if it does not.
 #[allow(clippy::too_many_arguments)]
@@ -637,27 +662,11 @@ async fn verify(
     redactor: &Redactor,
 ) -> Vec<String> {
     let (cloud, plan) = crate::cloud::plan::plan(shared.cloud.clone(), inputs.clone(), target);
-    let mut builder = RunBuilder::new(cloud)
-        .agent(shared.agent.clone())
-        .redactor(redactor.clone())
-        .policy(settings.policy.clone())
-        .providers(settings.providers.clone())
-        .sessions(shared.sessions.clone())
+    let env = run_builder(shared, settings, context, cloud, redactor)
         .platform(crate::platform::choose(None, redactor))
-        .plan(plan.clone());
-    if let Some(region) = settings.region.clone().or_else(|| settings.providers.scope_region(context)) {
-        builder = builder.region(region);
-    }
-    let env = builder.build_now();
-    let runner = Runner {
-        runtime: shared.runtime.clone(),
-        env,
-        plugins: crate::workflow::plugins::PluginPath::new(&settings.plugins, Some(&settings.service)),
-        limits: settings.limits.clone(),
-        progress: Arc::new(crate::workflow::runner::Quiet),
-        context: context.to_string().into(),
-        retry: Some(crate::workflow::runner::Retry::default()),
-    };
+        .plan(plan.clone())
+        .build_now();
+    let runner = runner(shared, settings, env, Arc::new(crate::workflow::runner::Quiet), context);
     let report = runner.run_resuming(loaded, vars, Vec::new()).await;
     let now = redactor.redact_json(&inputs.to_value());
     let mut reasons = crate::cloud::plan::staleness(saved, &now, &plan.changes(), &plan.fingerprints());

@@ -205,34 +205,34 @@ impl StepHost {
         for (action, resource) in needs {
             if let Err(denial) = self.grant.check(action, resource, &lookup) {
                 self.admit(quota::Quota::Denials, op, &needs[0].1)?;
-                self.record(Event::Denied {
-                    step: self.step.clone(),
-                    action: denial.action.clone(),
-                    resource: denial.resource.clone(),
-                    reason: denial.reason.clone(),
-                });
-                self.record_unsent(
-                    op,
-                    &needs[0].1,
-                    CallOutcome::Denied,
-                    Some("HostDenied".into()),
-                    denial.reason.clone(),
-                );
-                tracing::warn!(step = %self.step, action = %denial.action, resource = %denial.resource, "denied");
-                // Shown live like a log line: redacted, and under the step's log cap.
-                self.show(
-                    LogLevel::Warn,
-                    &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason),
-                );
-                self.denials.push(denial.clone());
-                return Err(CallError::Denied(WitDenial {
-                    action: denial.action,
-                    resource: denial.resource,
-                    reason: denial.reason,
-                }));
+                return Err(self.deny(op, &needs[0].1, "HostDenied", denial));
             }
         }
         Ok(())
+    }
+
+    /// Records `denial` of a call that was not sent (as a denial, and as the call,
+    /// on `recorded`, with `code`), shows it, and returns the contract's answer.
+    fn deny(&mut self, op: Op, recorded: &str, code: &str, denial: crate::grants::Denial) -> CallError {
+        self.record(Event::Denied {
+            step: self.step.clone(),
+            action: denial.action.clone(),
+            resource: denial.resource.clone(),
+            reason: denial.reason.clone(),
+        });
+        self.record_unsent(op, recorded, CallOutcome::Denied, Some(code.into()), denial.reason.clone());
+        tracing::warn!(step = %self.step, action = %denial.action, resource = %denial.resource, code, "denied");
+        // Shown live like a log line: redacted, and under the step's log cap.
+        self.show(
+            LogLevel::Warn,
+            &format!("denied: {} on {}: {}", denial.action, denial.resource, denial.reason),
+        );
+        self.denials.push(denial.clone());
+        CallError::Denied(WitDenial {
+            action: denial.action,
+            resource: denial.resource,
+            reason: denial.reason,
+        })
     }
 
     /// Grant check, then the call, timed and recorded; cloud errors mapped to the
@@ -325,41 +325,16 @@ impl StepHost {
         // Applying a plan, a change that is not the plan's was never sent: a denial.
         if let Err(e) = &result {
             if e.code == crate::cloud::plan::NOT_IN_PLAN {
-                return Err(self.refused_by_plan(op, resource, record, e));
+                let denial = crate::grants::Denial {
+                    action: op.action(),
+                    resource: resource.to_owned(),
+                    reason: self.env.redactor.redact(&e.message),
+                };
+                return Err(self.deny(op, resource, crate::cloud::plan::NOT_IN_PLAN, denial));
             }
         }
         self.record(Event::Call(record));
         result.map(|reply| reply.value).map_err(|e| CallError::Cloud(self.to_wit_error(e)))
-    }
-
-    /// Records and returns the denial of a change the plan being applied does not
-    /// list (see [`crate::cloud::plan::apply`]).
-    fn refused_by_plan(&mut self, op: Op, resource: &str, record: CallRecord, e: &CloudError) -> CallError {
-        let reason = self.env.redactor.redact(&e.message);
-        self.record(Event::Denied {
-            step: self.step.clone(),
-            action: op.action(),
-            resource: resource.to_owned(),
-            reason: reason.clone(),
-        });
-        self.record(Event::Call(CallRecord {
-            outcome: CallOutcome::Denied,
-            request_id: None,
-            ..record
-        }));
-        tracing::warn!(step = %self.step, action = %op.action(), %resource, "not in the plan");
-        self.show(LogLevel::Warn, &format!("denied: {} on {resource}: {reason}", op.action()));
-        let denial = crate::grants::Denial {
-            action: op.action(),
-            resource: resource.to_owned(),
-            reason: reason.clone(),
-        };
-        self.denials.push(denial);
-        CallError::Denied(WitDenial {
-            action: op.action(),
-            resource: resource.to_owned(),
-            reason,
-        })
     }
 
     /// Records a call the host stopped before it was sent (a denial, a malformed

@@ -324,7 +324,7 @@ impl Session {
         }
         if let (Some(plan), Some(path)) = (&self.plan, plan_out) {
             let command = super::replayable_command();
-            let doc = crate::cloud::plan::full_document(plan, &self.inputs, &self.target, self.env.cloud().backend(), ok, &command);
+            let doc = crate::cloud::plan::document(plan, &self.inputs, &self.target, self.env.cloud().backend(), ok, &command);
             let text = serde_json::to_string_pretty(&self.redactor.redact_json(&doc))? + "\n";
             std::fs::write(path, text).map_err(|e| super::exit::environment(format!("writing the plan to {}: {e}", path.display())))?;
         }

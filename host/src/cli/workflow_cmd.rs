@@ -260,15 +260,7 @@ async fn execute(
         to_stderr: opts.json,
         redactor: session.redactor.clone(),
     });
-    let runner = Runner {
-        runtime: session.runtime.clone(),
-        env: session.env.clone(),
-        plugins,
-        limits: session.limits.clone(),
-        progress,
-        context: session.context.clone(),
-        retry: None,
-    };
+    let runner = runner(&session, plugins, progress);
     let first = session.first.take();
     let report = runner.run_from(loaded, vars, first).await;
     let calls = session.finish(report.succeeded, opts.dump_state.as_deref(), opts.plan_out.as_deref())?;
@@ -342,6 +334,19 @@ async fn execute(
     })
 }
 
+/// The runner of a session's workflow, showing progress on `progress`.
+fn runner(session: &super::session::Session, plugins: PluginPath, progress: Arc<dyn crate::workflow::runner::Progress>) -> Runner {
+    Runner {
+        runtime: session.runtime.clone(),
+        env: session.env.clone(),
+        plugins,
+        limits: session.limits.clone(),
+        progress,
+        context: session.context.clone(),
+        retry: None,
+    }
+}
+
 /// Before a plan is applied: the same run planned again, quietly. `None` when it
 /// finds what the saved plan says (same inputs, same reads, same changes); else the
 /// reasons are printed and the exit code returned — nothing was changed.
@@ -379,15 +384,7 @@ async fn verify_plan(
     let mut session = verifying.open(plugins.files_of(loaded), first).await?;
     let mut vars = loaded.variables.clone();
     vars.extend(session.vars.clone());
-    let runner = Runner {
-        runtime: session.runtime.clone(),
-        env: session.env.clone(),
-        plugins: plugins.clone(),
-        limits: session.limits.clone(),
-        progress: Arc::new(crate::workflow::runner::Quiet),
-        context: session.context.clone(),
-        retry: None,
-    };
+    let runner = runner(&session, plugins.clone(), Arc::new(crate::workflow::runner::Quiet));
     let first = session.first.take();
     let report = runner.run_from(loaded, vars, first).await;
     session.finish(report.succeeded, None, None)?;

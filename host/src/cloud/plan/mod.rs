@@ -13,7 +13,7 @@
 //!
 //! The overlay is seeded lazily. Before the first change to a resource the plan
 //! reads that resource whole from the real cloud (`seed.rs`: a function with its
-//! versions and policy, a role with its policies, a hosted zone, an API …), then
+//! versions, a role with its policies, a hosted zone, an API …), then
 //! rebuilds the overlay from everything read so far (`merge.rs`: what the overlay
 //! holds already wins, and what the plan deleted stays deleted). Each change is kept
 //! as a [`PlannedChange`]: the call, its arguments and the resource before → after
@@ -30,7 +30,7 @@ mod seed;
 mod tests;
 
 pub use diff::{unify_masks, FieldChange};
-pub use report::{document, full_document, render, staleness, SavedCommand, SavedPlan, FORMAT};
+pub use report::{document, render, staleness, SavedCommand, SavedPlan, FORMAT};
 
 use super::record::{self, Inputs, Recorder};
 use super::sim::fixture::Fixture;
@@ -207,14 +207,14 @@ impl Applying {
         }
         let asked = format!("{} {} {}", w.service, w.operation, w.resource);
         let arguments = diff::unify_masks(&self.redactor.redact_json(&w.arguments));
-        let verdict = match self.expected.get(self.next) {
+        let verdict = match self.expected.get(self.next).map(|e| (e, diff::unify_masks(&e.arguments))) {
             None => Err(format!(
                 "the plan's {} changes were all made, and {asked} is not among them",
                 self.expected.len()
             )),
-            Some(e) if e.service == w.service && e.operation == w.operation && diff::unify_masks(&e.arguments) == arguments => Ok(()),
-            Some(e) => {
-                let differences: Vec<String> = diff::changes(&diff::unify_masks(&e.arguments), &arguments)
+            Some((e, planned)) if e.service == w.service && e.operation == w.operation && planned == arguments => Ok(()),
+            Some((e, planned)) => {
+                let differences: Vec<String> = diff::changes(&planned, &arguments)
                     .iter()
                     .map(|f| format!("{}: planned {}, asked {}", f.path, diff::short(&f.before), diff::short(&f.after)))
                     .collect();
@@ -462,14 +462,14 @@ impl PlanCloud {
             overlay.snippets = snippets;
         }
         let fixture = recorder.overlay_fixture();
-        let sim = {
+        let (sim, dump) = {
             let mut overlay = lock(&self.overlay);
             match refresh(&mut overlay, fixture) {
-                Ok(sim) => sim,
+                Ok(refreshed) => refreshed,
                 Err(why) => return Err(overlay_error(&w, &why)),
             }
         };
-        let before = keys::view(&sim.dump_json(), &w.view);
+        let before = keys::view(&dump, &w.view);
         let answer = call(Cloud::of(sim.clone())).await;
         let after = keys::view(&sim.dump_json(), &w.view);
         let outcome = match &answer {
@@ -501,8 +501,9 @@ fn digest(v: &Value) -> String {
     hex::encode(sha2::Sha256::digest(v.to_string().as_bytes()))
 }
 
-/// The overlay, (re)built with what the run read since it was last built.
-fn refresh(overlay: &mut Overlay, read: Fixture) -> Result<Arc<SimCloud>, String> {
+/// The overlay, (re)built with what the run read since it was last built, and its
+/// state as dumped.
+fn refresh(overlay: &mut Overlay, read: Fixture) -> Result<(Arc<SimCloud>, Value), String> {
     let read = serde_json::to_value(&read).map_err(|e| e.to_string())?;
     // Seeds win over the recorder's partial view of the same resource.
     let mut known = overlay.snippets.clone();
@@ -515,7 +516,7 @@ fn refresh(overlay: &mut Overlay, read: Fixture) -> Result<Arc<SimCloud>, String
             let mut merged = dump.clone();
             merge::absorb(&mut merged, &known, &overlay.deleted);
             if merged == dump {
-                return Ok(sim.clone());
+                return Ok((sim.clone(), dump));
             }
             merged
         }
@@ -525,5 +526,5 @@ fn refresh(overlay: &mut Overlay, read: Fixture) -> Result<Arc<SimCloud>, String
     let sim = Arc::new(SimCloud::from_fixture_json(&text).map_err(|e| e.to_string())?);
     sim.set_clock(0);
     overlay.sim = Some(sim.clone());
-    Ok(sim)
+    Ok((sim.clone(), sim.dump_json()))
 }

@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 /// The version of the plan file's format.
 pub const FORMAT: u32 = 1;
 
-/// The plan file: what was planned, from what inputs, and every change in order.
-/// The caller redacts it (the run's secrets) before writing it.
-pub fn document(plan: &Plan, inputs: &Inputs, target: &str, backend: &str, ok: bool) -> Value {
+/// The plan file: what was planned, by what command, from what inputs, every change
+/// in order, and what its reads of the real cloud answered. The caller redacts it
+/// (the run's secrets) before writing it.
+pub fn document(plan: &Plan, inputs: &Inputs, target: &str, backend: &str, ok: bool, command: &SavedCommand) -> Value {
     json!({
         "format": FORMAT,
         "kind": "scope-host plan",
@@ -17,7 +18,9 @@ pub fn document(plan: &Plan, inputs: &Inputs, target: &str, backend: &str, ok: b
         "backend": backend,
         "outcome": if ok { "ok" } else { "failed" },
         "inputs": inputs.to_value(),
+        "command": command,
         "changes": plan.changes(),
+        "fingerprints": plan.fingerprints(),
     })
 }
 
@@ -102,14 +105,6 @@ impl SavedPlan {
         }
         Ok(plan)
     }
-}
-
-/// The plan file, with the command that made it and what its reads answered.
-pub fn full_document(plan: &Plan, inputs: &Inputs, target: &str, backend: &str, ok: bool, command: &SavedCommand) -> Value {
-    let mut doc = document(plan, inputs, target, backend, ok);
-    doc["command"] = json!(command);
-    doc["fingerprints"] = json!(plan.fingerprints());
-    doc
 }
 
 /// Why `saved` is stale, given what planning again found (`changes`, `reads`) and
